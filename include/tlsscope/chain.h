@@ -1,0 +1,24 @@
+/* Certificate facts: what a person needs to see of each certificate in a chain. */
+#ifndef TLSSCOPE_CHAIN_H
+#define TLSSCOPE_CHAIN_H
+
+#include <gnutls/x509.h>
+#include <stddef.h>
+
+#include "tlsscope/report.h"
+
+/* Fills ci (zeroed by the caller) from crt; index is the position in the chain.
+ * Returns 0, or a negative GnuTLS code when the certificate cannot be read. */
+int chain_describe(gnutls_x509_crt_t crt, unsigned index, struct tls_cert_info *ci);
+
+/* Serial number bytes (big-endian, as in DER, maybe with a leading zero byte) to lowercase hex
+ * without leading zero bytes ("00" for zero) and to a decimal string. Caller frees. */
+char *chain_serial_hex(const unsigned char *b, size_t len);
+char *chain_serial_dec(const unsigned char *b, size_t len);
+
+/* Imports a list of DER certificates. *out receives an array of n certificates (caller
+ * deinits each and frees the array). Returns 0 or a negative GnuTLS code. */
+int chain_import(const gnutls_datum_t *der, unsigned n, gnutls_x509_crt_t **out);
+void chain_free(gnutls_x509_crt_t *crts, unsigned n);
+
+#endif

@@ -1,0 +1,45 @@
+/* Trust anchors and identities loaded from files. */
+#ifndef TLSSCOPE_CREDS_H
+#define TLSSCOPE_CREDS_H
+
+#include <gnutls/abstract.h>
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
+#include <stdbool.h>
+
+#include "tlsscope/util.h"
+
+struct tls_creds {
+	gnutls_certificate_credentials_t cred; /* trust for GnuTLS sessions */
+	gnutls_x509_trust_list_t trust;        /* the same anchors, for verify.c */
+	gnutls_x509_trust_list_t ca_files;     /* the --ca anchors alone (NULL when none) */
+	bool system_trust;
+	unsigned n_ca_certs;
+	/* The identity (NULL/0 when none), leaf first. */
+	gnutls_pcert_st *pcerts;
+	gnutls_x509_crt_t *id_crts;
+	unsigned n_id;
+	gnutls_privkey_t key;
+};
+
+/* Allocates empty credentials. Returns NULL only if GnuTLS cannot allocate. */
+struct tls_creds *creds_new(void);
+void creds_free(struct tls_creds *c); /* accepts NULL */
+
+/* Adds the system trust store. Returns 0 or -1 with err set. */
+int creds_add_system_trust(struct tls_creds *c, struct tls_error *err);
+
+/* Adds trust anchors from a PEM file (one or many certificates) or a DER certificate. */
+int creds_add_ca_file(struct tls_creds *c, const char *path, struct tls_error *err);
+
+/* Loads an identity: certificate (PEM chain or DER) and private key (PEM or DER; PKCS#1,
+ * PKCS#8, SEC1), and checks that the key belongs to the certificate. */
+int creds_set_identity(struct tls_creds *c, const char *cert_path, const char *key_path,
+		       struct tls_error *err);
+
+/* Loads certificates from memory, PEM or DER (detected from the content). *out is an array
+ * the caller frees with chain_free. Returns the count (>= 1), or -1 with err set. */
+int creds_parse_certs(const unsigned char *data, size_t len, const char *path,
+		      gnutls_x509_crt_t **out, struct tls_error *err);
+
+#endif

@@ -1,0 +1,50 @@
+/* The client engine: one connection from name resolution to the final report. */
+#ifndef TLSSCOPE_ENGINE_H
+#define TLSSCOPE_ENGINE_H
+
+#include <stdbool.h>
+
+#include "tlsscope/creds.h"
+#include "tlsscope/event.h"
+#include "tlsscope/loop.h"
+#include "tlsscope/report.h"
+
+enum tls_http_mode { HTTP_AUTO, HTTP_ON, HTTP_OFF };
+
+struct tls_client_config {
+	const char *host;
+	unsigned port;
+	const char *sni;         /* NULL: the host when it is a name */
+	bool no_sni;
+	const char *verify_name; /* NULL: the host */
+	const char *alpn;        /* comma-separated, or NULL */
+	const char *priority;    /* GnuTLS priority string, or NULL for "NORMAL" */
+	int tls_max;             /* 0 default, 12 or 13 */
+	double timeout_s;        /* bounds the whole run */
+	enum tls_http_mode http;
+	const char *http_path;   /* NULL: "/" */
+	bool strict;
+	bool force_client_cert;
+	struct tls_creds *creds; /* required; the caller keeps ownership */
+};
+
+struct tls_client;
+
+/* Starts a connection on loop. Events go to sink; the report (zeroed or initialised by the
+ * caller, who frees it) is filled as it goes. done is called once, on the loop thread, when the
+ * report is final. Returns NULL with err set when the configuration is unusable (bad priority
+ * string, bad ALPN list). */
+struct tls_client *client_start(struct loop *l, const struct tls_client_config *cfg,
+				const struct tls_sink *sink, struct tls_report *report,
+				void (*done)(void *arg), void *done_arg, struct tls_error *err);
+
+/* Stops a running connection (Esc in the TUI): the report ends as a failure "cancelled". */
+void client_cancel(struct tls_client *c);
+void client_free(struct tls_client *c); /* accepts NULL; cancels if still running */
+
+/* Runs one connection to the end on a loop of its own. Returns 0, or -1 with err set for an
+ * unusable configuration. */
+int client_run(const struct tls_client_config *cfg, const struct tls_sink *sink,
+	       struct tls_report *report, struct tls_error *err);
+
+#endif

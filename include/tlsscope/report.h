@@ -1,0 +1,198 @@
+/* The report of one connection: every fact the engine observed, in the shape of the JSON report
+ * (DESIGN.md §4). The engine fills it; sinks only read it. All strings are owned by the report
+ * and freed by report_free; NULL means "absent" (null in JSON). */
+#ifndef TLSSCOPE_REPORT_H
+#define TLSSCOPE_REPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "tlsscope/util.h"
+
+enum tls_mode { TLS_MODE_CONNECT, TLS_MODE_LISTEN };
+
+enum tls_dir { TLS_DIR_SENT, TLS_DIR_RECEIVED };
+
+/* One handshake message (or alert, or probe) in the order it happened. */
+enum tls_step_type {
+	STEP_CLIENT_HELLO,
+	STEP_SERVER_HELLO,
+	STEP_HELLO_RETRY_REQUEST,
+	STEP_ENCRYPTED_EXTENSIONS,
+	STEP_CERTIFICATE,
+	STEP_CERTIFICATE_REQUEST,
+	STEP_CERTIFICATE_VERIFY,
+	STEP_CERTIFICATE_STATUS,
+	STEP_SERVER_KEY_EXCHANGE,
+	STEP_SERVER_HELLO_DONE,
+	STEP_CLIENT_KEY_EXCHANGE,
+	STEP_FINISHED,
+	STEP_NEW_SESSION_TICKET,
+	STEP_KEY_UPDATE,
+	STEP_END_OF_EARLY_DATA,
+	STEP_ALERT,
+	STEP_PROBE,
+	STEP_OTHER,
+};
+
+enum tls_hs_status { HS_NOT_STARTED, HS_COMPLETE, HS_FAILED, HS_TIMEOUT };
+
+enum tls_severity { SEV_ERROR, SEV_WARNING, SEV_INFO };
+
+enum tls_subject { SUBJ_CONNECTION, SUBJ_SERVER_CHAIN, SUBJ_CLIENT_CHAIN };
+
+struct tls_step {
+	double t_ms;
+	enum tls_dir dir;
+	enum tls_step_type type;
+	bool probe;
+	bool failure_point; /* the handshake broke here */
+	char *detail;       /* may be NULL */
+};
+
+struct tls_alert {
+	bool present;
+	int level; /* 1 warning, 2 fatal */
+	int code;
+};
+
+/* The facts of one X.509 certificate (chain.c fills it). */
+struct tls_cert_info {
+	unsigned index;
+	char *subject;
+	char *issuer;
+	char *serial_hex; /* lowercase, no leading zero bytes */
+	char *serial_dec;
+	long long not_before, not_after; /* seconds since the epoch */
+	struct strlist san;              /* "DNS:x", "IP:x", "URI:x", "email:x", ... */
+	const char *key_algorithm;       /* static: "RSA", "ECDSA", "Ed25519", ... */
+	unsigned key_bits;
+	char *key_curve; /* EC curve name, or NULL */
+	char *signature_algorithm;
+	char sha256[65];
+	struct strlist key_usage;
+	struct strlist eku; /* names for known purposes, dotted OIDs otherwise */
+	bool has_key_usage, has_eku, has_basic_constraints;
+	bool is_ca;
+	int path_len; /* -1: no limit or not a CA */
+	bool self_signed;
+	int version;
+	bool has_aia_ca_issuers;
+	unsigned verify_status; /* GnuTLS status bits for this certificate (verify.c) */
+	struct strlist status;  /* finding ids that apply to this certificate */
+	unsigned char *der;
+	size_t der_len;
+};
+
+struct tls_finding {
+	const char *id; /* static: the catalog's id */
+	enum tls_severity severity;
+	enum tls_subject subject;
+	int cert_index; /* -1: not about one certificate */
+	char *title;
+	char *detail;
+	char *fix;
+};
+
+struct tls_hostname_check {
+	bool checked;
+	char *name;
+	bool match;
+	const char *matched_by; /* static: "san", "cn", "ip"; NULL when no match */
+};
+
+struct tls_verification {
+	bool done;
+	bool trusted;
+	unsigned gnutls_status;
+	struct strlist reasons;
+	const char *trust_source; /* static: "ca-file", "system"; NULL when untrusted */
+	struct tls_hostname_check hostname;
+};
+
+struct tls_client_auth {
+	bool requested;
+	struct strlist acceptable_cas;
+	bool sent;
+	bool loaded; /* an identity was configured */
+	bool issuer_not_acceptable; /* loaded, but its issuer is not in acceptable_cas */
+	struct tls_cert_info *certificate; /* the certificate sent, or NULL */
+	int accepted;                      /* 1 yes, 0 no, -1 unknown */
+};
+
+struct tls_http {
+	bool present;
+	char *request_path;
+	char *status_line;
+	int status_code;
+	struct strlist headers;
+	char *error; /* why no response came, or NULL */
+};
+
+struct tls_negotiated {
+	bool present;
+	char *version;
+	char *cipher_suite;
+	char *group;
+	char *signature;
+	char *alpn;
+	bool resumed;
+	bool extended_master_secret;
+	bool ocsp_stapled;
+};
+
+struct tls_report {
+	enum tls_mode mode;
+	struct {
+		char *host;
+		unsigned port;
+		char *address;
+		char *sni;
+		char *verify_name;
+	} target;
+	struct {
+		double resolve_ms, connect_ms, handshake_ms, total_ms; /* < 0: did not happen */
+	} timing;
+	struct {
+		enum tls_hs_status status;
+		char *error;
+		int gnutls_error; /* 0: none */
+		int sys_errno;    /* errno of a socket failure, 0: none */
+		int gai_error;    /* getaddrinfo failure, 0: none */
+		struct tls_alert alert_received, alert_sent;
+		bool post_handshake_alert; /* the received alert came after the handshake completed */
+		bool peer_closed;          /* the peer closed without an alert */
+		struct tls_step *steps;
+		size_t n_steps;
+		unsigned char first_bytes[48]; /* the first bytes the peer sent, for not-tls */
+		size_t n_first_bytes;
+	} handshake;
+	struct tls_negotiated negotiated;
+	struct tls_cert_info *chain;
+	size_t n_chain;
+	struct tls_verification verification;
+	struct tls_client_auth client_auth;
+	struct tls_http http;
+	struct tls_finding *findings;
+	size_t n_findings;
+	bool verdict_ok;
+};
+
+void report_init(struct tls_report *r, enum tls_mode mode);
+void report_free(struct tls_report *r); /* accepts NULL and a zeroed report */
+
+/* Appends a step and returns it (valid until the next add). detail may be NULL. */
+struct tls_step *report_add_step(struct tls_report *r, double t_ms, enum tls_dir dir,
+				 enum tls_step_type type, const char *detail);
+
+/* Appends a finding; title/detail/fix are copied. */
+struct tls_finding *report_add_finding(struct tls_report *r, const char *id,
+				       enum tls_severity sev, enum tls_subject subject,
+				       int cert_index, const char *title, const char *detail,
+				       const char *fix);
+
+bool report_has_finding(const struct tls_report *r, const char *id);
+
+void cert_info_free(struct tls_cert_info *ci); /* frees the contents, not ci itself */
+
+#endif

@@ -1,0 +1,294 @@
+#include "args.h"
+
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum {
+	OPT_CA = 256,
+	OPT_NO_SYSTEM_TRUST,
+	OPT_CERT,
+	OPT_KEY,
+	OPT_SNI,
+	OPT_NO_SNI,
+	OPT_VERIFY_NAME,
+	OPT_ALPN,
+	OPT_PRIORITY,
+	OPT_TLS_MAX,
+	OPT_TIMEOUT,
+	OPT_HTTP,
+	OPT_NO_HTTP,
+	OPT_STRICT,
+	OPT_FORCE_CLIENT_CERT,
+	OPT_NO_PROBE,
+	OPT_JSON,
+	OPT_BATCH,
+	OPT_HELP,
+	OPT_VERSION,
+};
+
+static const struct option long_options[] = {
+	{"ca", required_argument, NULL, OPT_CA},
+	{"no-system-trust", no_argument, NULL, OPT_NO_SYSTEM_TRUST},
+	{"cert", required_argument, NULL, OPT_CERT},
+	{"key", required_argument, NULL, OPT_KEY},
+	{"sni", required_argument, NULL, OPT_SNI},
+	{"no-sni", no_argument, NULL, OPT_NO_SNI},
+	{"verify-name", required_argument, NULL, OPT_VERIFY_NAME},
+	{"alpn", required_argument, NULL, OPT_ALPN},
+	{"priority", required_argument, NULL, OPT_PRIORITY},
+	{"tls-max", required_argument, NULL, OPT_TLS_MAX},
+	{"timeout", required_argument, NULL, OPT_TIMEOUT},
+	{"http", optional_argument, NULL, OPT_HTTP},
+	{"no-http", no_argument, NULL, OPT_NO_HTTP},
+	{"strict", no_argument, NULL, OPT_STRICT},
+	{"force-client-cert", no_argument, NULL, OPT_FORCE_CLIENT_CERT},
+	{"no-probe", no_argument, NULL, OPT_NO_PROBE},
+	{"json", no_argument, NULL, OPT_JSON},
+	{"batch", no_argument, NULL, OPT_BATCH},
+	{"help", no_argument, NULL, OPT_HELP},
+	{"version", no_argument, NULL, OPT_VERSION},
+	{0, 0, 0, 0},
+};
+
+static const struct {
+	const char *name;
+	enum cli_command command;
+} commands[] = {
+	{"connect", CMD_CONNECT}, {"listen", CMD_LISTEN}, {"inspect", CMD_INSPECT},
+	{"pki", CMD_PKI},         {"demo", CMD_DEMO},     {"help", CMD_HELP},
+};
+
+const char *args_command_name(enum cli_command c)
+{
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (commands[i].command == c)
+			return commands[i].name;
+	return "tlsscope";
+}
+
+void args_usage(FILE *out)
+{
+	fputs("Usage:\n"
+	      "  tlsscope connect HOST[:PORT] [options]   one TLS connection, fully traced\n"
+	      "  tlsscope HOST[:PORT] [options]           the same\n"
+	      "  tlsscope --help | --version\n"
+	      "\n"
+	      "HOST is a name, an IPv4 address or [IPv6]; PORT defaults to 443.\n"
+	      "\n"
+	      "Trust and identity:\n"
+	      "  --ca FILE              trust anchors (PEM, DER or PEM bundle); repeatable\n"
+	      "  --no-system-trust      trust only --ca\n"
+	      "  --cert FILE --key FILE client certificate (PEM chain or DER) and its key\n"
+	      "  --force-client-cert    send it even if the server lists other CAs\n"
+	      "What to offer:\n"
+	      "  --sni NAME | --no-sni  server name indication (default: the host name)\n"
+	      "  --verify-name NAME     name or IP the certificate must match (default: host)\n"
+	      "  --alpn LIST            e.g. h2,http/1.1\n"
+	      "  --priority STRING      GnuTLS priority string (default NORMAL)\n"
+	      "  --tls-max 1.2|1.3      highest version to offer\n"
+	      "  --strict               abort the handshake on verification failure\n"
+	      "After the handshake:\n"
+	      "  --http[=PATH]          send one HTTP/1.1 GET and show the status and headers\n"
+	      "                         (automatic when the server asks for a client certificate)\n"
+	      "  --no-http              never send the HTTP request\n"
+	      "  --no-probe             no follow-up probes after a failed handshake\n"
+	      "Output and limits:\n"
+	      "  --timeout SECONDS      bounds the whole run (default 10)\n"
+	      "  --json                 JSON report (schema: docs/report.schema.json)\n"
+	      "  --batch                text report (the default when not on a terminal)\n"
+	      "\n"
+	      "Exit status: 0 no error finding, 1 the handshake failed or an error finding,\n"
+	      "2 bad usage or unreadable input. NO_COLOR disables color.\n",
+	      out);
+}
+
+static int parse_timeout(const char *s, double *out)
+{
+	char *end;
+	double v = strtod(s, &end);
+
+	if (end == s || *end || !(v > 0) || v > 3600)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static enum cli_command find_command(const char *s)
+{
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(commands[i].name, s) == 0)
+			return commands[i].command;
+	return CMD_HOME;
+}
+
+static int parse_option(struct cli *cli, int opt, const char *arg, const char *text,
+			struct tls_error *err)
+{
+	switch (opt) {
+	case OPT_CA:
+		strlist_add(&cli->ca_files, arg);
+		break;
+	case OPT_NO_SYSTEM_TRUST:
+		cli->no_system_trust = true;
+		break;
+	case OPT_CERT:
+		cli->cert = arg;
+		break;
+	case OPT_KEY:
+		cli->key = arg;
+		break;
+	case OPT_SNI:
+		cli->sni = arg;
+		break;
+	case OPT_NO_SNI:
+		cli->no_sni = true;
+		break;
+	case OPT_VERIFY_NAME:
+		cli->verify_name = arg;
+		break;
+	case OPT_ALPN:
+		cli->alpn = arg;
+		break;
+	case OPT_PRIORITY:
+		cli->priority = arg;
+		break;
+	case OPT_TLS_MAX:
+		if (strcmp(arg, "1.2") == 0)
+			cli->tls_max = 12;
+		else if (strcmp(arg, "1.3") == 0)
+			cli->tls_max = 13;
+		else {
+			tls_error_set(err, "--tls-max takes 1.2 or 1.3, not '%s'", arg);
+			return -1;
+		}
+		break;
+	case OPT_TIMEOUT:
+		if (parse_timeout(arg, &cli->timeout_s) < 0) {
+			tls_error_set(err, "--timeout takes seconds between 0 and 3600, not '%s'", arg);
+			return -1;
+		}
+		break;
+	case OPT_HTTP:
+		cli->http = HTTP_ON;
+		cli->http_path = arg;
+		if (arg && arg[0] != '/') {
+			tls_error_set(err, "--http=PATH must start with '/', not '%s'", arg);
+			return -1;
+		}
+		if (arg && strpbrk(arg, " \r\n\t")) {
+			tls_error_set(err, "--http=PATH must not contain spaces or line breaks");
+			return -1;
+		}
+		break;
+	case OPT_NO_HTTP:
+		cli->http = HTTP_OFF;
+		break;
+	case OPT_STRICT:
+		cli->strict = true;
+		break;
+	case OPT_FORCE_CLIENT_CERT:
+		cli->force_client_cert = true;
+		break;
+	case OPT_NO_PROBE:
+		cli->no_probe = true;
+		break;
+	case OPT_JSON:
+		cli->json = true;
+		break;
+	case OPT_BATCH:
+		cli->batch = true;
+		break;
+	case OPT_HELP:
+		cli->command = CMD_HELP;
+		break;
+	case OPT_VERSION:
+		cli->command = CMD_VERSION;
+		break;
+	case ':':
+		tls_error_set(err, "option '%s' needs a value", text);
+		return -1;
+	default:
+		tls_error_set(err, "unknown option '%s' (see tlsscope --help)", text);
+		return -1;
+	}
+	return 0;
+}
+
+int args_parse(int argc, char **argv, struct cli *cli, struct tls_error *err)
+{
+	const char *positional[4];
+	int npos = 0;
+	int first = 1;
+
+	memset(cli, 0, sizeof(*cli));
+	cli->timeout_s = 10.0;
+	cli->http = HTTP_AUTO;
+	cli->command = CMD_HOME;
+	if (argc > 1 && argv[1][0] != '-') {
+		enum cli_command c = find_command(argv[1]);
+		if (c != CMD_HOME) {
+			cli->command = c;
+			first = 2;
+		} else {
+			cli->command = CMD_CONNECT; /* the bare HOST:PORT form */
+		}
+	}
+	opterr = 0;
+	optind = first;
+	for (;;) {
+		int opt = getopt_long(argc, argv, ":", long_options, NULL);
+		if (opt == -1)
+			break;
+		/* The option just read (or the bad one) is the argument before optind. */
+		const char *text = argv[optind - 1 < argc ? optind - 1 : argc - 1];
+		if (parse_option(cli, opt, optarg, text, err) < 0)
+			return -1;
+		if (cli->command == CMD_HELP || cli->command == CMD_VERSION)
+			return 0;
+	}
+	/* GNU getopt has moved every operand behind the options. */
+	for (; optind < argc; optind++) {
+		if (npos == (int)(sizeof(positional) / sizeof(positional[0]))) {
+			tls_error_set(err, "too many arguments: '%s'", argv[optind]);
+			return -1;
+		}
+		positional[npos++] = argv[optind];
+	}
+	if (cli->command == CMD_HELP)
+		return 0;
+	if (cli->command == CMD_HOME) {
+		if (npos) {
+			tls_error_set(err, "unexpected argument '%s'", positional[0]);
+			return -1;
+		}
+		return 0;
+	}
+	if (cli->command == CMD_CONNECT) {
+		if (npos == 0) {
+			tls_error_set(err, "connect needs a target: tlsscope connect HOST[:PORT]");
+			return -1;
+		}
+		if (npos > 1) {
+			tls_error_set(err, "connect takes one target, got '%s' too", positional[1]);
+			return -1;
+		}
+		if (target_parse(positional[0], TLS_DEFAULT_PORT, &cli->target, err) < 0)
+			return -1;
+		if (!!cli->cert != !!cli->key) {
+			tls_error_set(err, "%s", cli->cert ? "--cert needs --key with the private key"
+							   : "--key needs --cert with the certificate");
+			return -1;
+		}
+		if (cli->json && cli->batch) {
+			tls_error_set(err, "--json and --batch exclude each other");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+void args_free(struct cli *cli)
+{
+	strlist_free(&cli->ca_files);
+}

@@ -1,0 +1,50 @@
+/* The command line: command shapes and option names of DESIGN.md §1. */
+#ifndef TLSSCOPE_ARGS_H
+#define TLSSCOPE_ARGS_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "tlsscope/engine.h"
+#include "tlsscope/target.h"
+#include "tlsscope/util.h"
+
+enum cli_command {
+	CMD_HOME,
+	CMD_CONNECT,
+	CMD_LISTEN,
+	CMD_INSPECT,
+	CMD_PKI,
+	CMD_DEMO,
+	CMD_HELP,
+	CMD_VERSION,
+};
+
+struct cli {
+	enum cli_command command;
+	struct tls_target target;
+	struct strlist ca_files;
+	bool no_system_trust;
+	const char *cert, *key;
+	const char *sni;
+	bool no_sni;
+	const char *verify_name;
+	const char *alpn;
+	const char *priority;
+	int tls_max;
+	double timeout_s;
+	enum tls_http_mode http;
+	const char *http_path;
+	bool strict;
+	bool force_client_cert;
+	bool no_probe;
+	bool json, batch;
+};
+
+/* Parses argv into cli (which it initialises). Returns 0, or -1 with one line in err. */
+int args_parse(int argc, char **argv, struct cli *cli, struct tls_error *err);
+void args_free(struct cli *cli);
+void args_usage(FILE *out);
+const char *args_command_name(enum cli_command c);
+
+#endif

@@ -1,0 +1,1060 @@
+#include "tlsscope/engine.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <gnutls/abstract.h>
+#include <gnutls/gnutls.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "tlsscope/chain.h"
+#include "tlsscope/diagnose.h"
+#include "tlsscope/names.h"
+#include "tlsscope/resolve.h"
+#include "tlsscope/target.h"
+#include "tlsscope/verify.h"
+
+/* After a TLS 1.3 handshake the client reads until the first record (a NewSessionTicket, an
+ * alert or data): a server that rejects the client certificate says so only then (RFC 8446
+ * §4.4.2.4, DESIGN.md §3). Servers send tickets at once, so this cap is rarely reached. */
+#define POST_HANDSHAKE_CAP_MS 1000.0
+#define HTTP_MAX_RESPONSE (64 * 1024)
+#define MAX_ALPN 16
+
+enum phase { P_START, P_RESOLVE, P_CONNECT, P_HANDSHAKE, P_POST, P_HTTP, P_DONE };
+
+struct tls_client {
+	struct loop *loop;
+	struct tls_client_config cfg;
+	struct tls_sink sink;
+	struct tls_report *rep;
+	void (*done)(void *arg);
+	void *done_arg;
+
+	enum phase phase;
+	double t0, deadline;
+	int timer;
+	struct resolve_job *rj;
+	struct addrinfo *ai_list, *ai_next;
+	int fd;
+	int last_errno;
+	bool is_ip;
+
+	gnutls_session_t s;
+	gnutls_priority_t prio;
+	gnutls_datum_t alpn[MAX_ALPN];
+	unsigned n_alpn;
+	char *alpn_buf;
+	struct verify_request vreq;
+	bool ticket_seen;
+	bool fatal_alert_seen;
+
+	char *req;
+	size_t req_len;
+	bool req_sent;
+	char *resp;
+	size_t resp_len;
+};
+
+static void emit(struct tls_client *c, enum tls_event_type type, const struct tls_step *step)
+{
+	struct tls_event ev = {.type = type, .t_ms = util_now_ms() - c->t0, .step = step,
+			       .report = c->rep};
+	if (c->sink.fn)
+		c->sink.fn(c->sink.ctx, &ev);
+}
+
+static double elapsed(const struct tls_client *c)
+{
+	return util_now_ms() - c->t0;
+}
+
+static void add_step(struct tls_client *c, enum tls_dir dir, enum tls_step_type type,
+		     const char *detail)
+{
+	struct tls_step *s = report_add_step(c->rep, elapsed(c), dir, type, detail);
+	emit(c, EV_STEP, s);
+}
+
+static void set_timer(struct tls_client *c, double at, loop_timer_fn fn)
+{
+	loop_timer_cancel(c->loop, c->timer);
+	c->timer = loop_timer_add(c->loop, at < c->deadline ? at : c->deadline, fn, c);
+}
+
+static void watch(struct tls_client *c, short events, loop_fd_fn fn)
+{
+	loop_unwatch(c->loop, c->fd);
+	loop_watch(c->loop, c->fd, events, fn, c);
+}
+
+static void set_error(struct tls_client *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void set_error(struct tls_client *c, const char *fmt, ...)
+{
+	va_list ap;
+	char buf[512];
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	free(c->rep->handshake.error);
+	c->rep->handshake.error = xstrdup(buf);
+}
+
+/* ---- the end ---- */
+
+static void finish(struct tls_client *c)
+{
+	if (c->phase == P_DONE)
+		return;
+	c->phase = P_DONE;
+	loop_timer_cancel(c->loop, c->timer);
+	c->timer = 0;
+	if (c->fd >= 0) {
+		loop_unwatch(c->loop, c->fd);
+		if (c->s && c->rep->handshake.status == HS_COMPLETE && !c->fatal_alert_seen &&
+		    !c->rep->handshake.peer_closed)
+			gnutls_bye(c->s, GNUTLS_SHUT_WR); /* one try; never waits */
+		close(c->fd);
+		c->fd = -1;
+	}
+	c->rep->timing.total_ms = elapsed(c);
+	if (c->rep->client_auth.sent)
+		c->rep->client_auth.accepted = c->fatal_alert_seen ? 0
+					       : c->rep->handshake.status == HS_COMPLETE ? 1
+											  : -1;
+	diagnose_connect(c->rep);
+	emit(c, EV_DONE, NULL);
+	if (c->done)
+		c->done(c->done_arg);
+}
+
+/* ---- facts after the handshake (or after it failed) ---- */
+
+static void collect_chain(struct tls_client *c)
+{
+	unsigned n = 0;
+	const gnutls_datum_t *der = gnutls_certificate_get_peers(c->s, &n);
+	gnutls_x509_crt_t *crts = NULL;
+
+	if (!der || n == 0 || c->rep->n_chain)
+		return;
+	if (chain_import(der, n, &crts) < 0) {
+		strlist_add(&c->rep->verification.reasons, "unreadable-certificate");
+		return;
+	}
+	c->rep->chain = xcalloc(n, sizeof(*c->rep->chain));
+	c->rep->n_chain = n;
+	for (unsigned i = 0; i < n; i++)
+		chain_describe(crts[i], i, &c->rep->chain[i]);
+	verify_run(&c->vreq, crts, n, &c->rep->verification, c->rep->chain);
+	chain_free(crts, n);
+	emit(c, EV_VERIFIED, NULL);
+}
+
+static char *dup_or_null(const char *s)
+{
+	return s ? xstrdup(s) : NULL;
+}
+
+static void collect_negotiated(struct tls_client *c)
+{
+	struct tls_negotiated *n = &c->rep->negotiated;
+	gnutls_datum_t alpn = {0};
+
+	n->present = true;
+	n->version = dup_or_null(gnutls_protocol_get_name(gnutls_protocol_get_version(c->s)));
+	n->cipher_suite = dup_or_null(gnutls_ciphersuite_get(c->s));
+	n->group = dup_or_null(gnutls_group_get_name(gnutls_group_get(c->s)));
+	int sign = gnutls_sign_algorithm_get(c->s);
+	n->signature = sign > 0 ? dup_or_null(gnutls_sign_get_name((gnutls_sign_algorithm_t)sign))
+				: NULL;
+	/* ALPN data is not NUL-terminated. */
+	if (gnutls_alpn_get_selected_protocol(c->s, &alpn) == 0)
+		n->alpn = xstrndup((const char *)alpn.data, alpn.size);
+	n->resumed = gnutls_session_is_resumed(c->s) != 0;
+	/* RFC 7627's extended master secret is a TLS 1.2 extension; TLS 1.3 binds the whole
+	 * transcript into every secret by design (RFC 8446 §7.1), so it always holds there. */
+	n->extended_master_secret = gnutls_session_ext_master_secret_status(c->s) != 0 ||
+				    gnutls_protocol_get_version(c->s) == GNUTLS_TLS1_3;
+	n->ocsp_stapled = gnutls_ocsp_status_request_is_checked(c->s, GNUTLS_OCSP_SR_IS_AVAIL) != 0;
+
+	struct tls_client_auth *ca = &c->rep->client_auth;
+	const gnutls_datum_t *ours = gnutls_certificate_get_ours(c->s);
+	ca->sent = ours != NULL;
+	if (ours && !ca->certificate) {
+		gnutls_x509_crt_t *crt;
+		if (chain_import(ours, 1, &crt) == 0) {
+			ca->certificate = xcalloc(1, sizeof(*ca->certificate));
+			chain_describe(crt[0], 0, ca->certificate);
+			chain_free(crt, 1);
+		}
+	}
+}
+
+static void record_alert(struct tls_client *c, bool sent, int level, int code, bool post)
+{
+	struct tls_alert *a = sent ? &c->rep->handshake.alert_sent
+				   : &c->rep->handshake.alert_received;
+	const char *name = names_alert(code);
+	char detail[96];
+
+	a->present = true;
+	a->level = level;
+	a->code = code;
+	if (!sent) {
+		c->rep->handshake.post_handshake_alert = post;
+		if (level == GNUTLS_AL_FATAL)
+			c->fatal_alert_seen = true;
+	}
+	snprintf(detail, sizeof(detail), "%s %s (%d)%s", names_alert_level(level),
+		 name ? name : "unknown", code, post ? " after the handshake" : "");
+	add_step(c, sent ? TLS_DIR_SENT : TLS_DIR_RECEIVED, STEP_ALERT, detail);
+}
+
+static void record_received_alert(struct tls_client *c, int rc, bool post)
+{
+	int code = (int)gnutls_alert_get(c->s);
+
+	record_alert(c, false, rc == GNUTLS_E_FATAL_ALERT_RECEIVED ? GNUTLS_AL_FATAL
+								  : GNUTLS_AL_WARNING,
+		     code, post);
+}
+
+static bool is_transport_error(int rc)
+{
+	return rc == GNUTLS_E_PUSH_ERROR || rc == GNUTLS_E_PULL_ERROR ||
+	       rc == GNUTLS_E_PREMATURE_TERMINATION;
+}
+
+/* ---- HTTP probe ---- */
+
+static void http_parse(struct tls_client *c)
+{
+	struct tls_http *h = &c->rep->http;
+	char *p = c->resp, *end = c->resp + c->resp_len;
+
+	if (!p || c->resp_len == 0) {
+		if (!h->error)
+			h->error = xstrdup("the server sent no HTTP response");
+		return;
+	}
+	char *eol = memmem(p, c->resp_len, "\r\n", 2);
+	char *line_end = eol ? eol : end;
+	h->status_line = xstrndup(p, (size_t)(line_end - p));
+	if (strncmp(h->status_line, "HTTP/", 5) == 0) {
+		const char *sp = strchr(h->status_line, ' ');
+		if (sp)
+			h->status_code = atoi(sp + 1);
+	}
+	p = eol ? eol + 2 : end;
+	while (p < end) {
+		eol = memmem(p, (size_t)(end - p), "\r\n", 2);
+		if (!eol || eol == p)
+			break;
+		strlist_take(&h->headers, xstrndup(p, (size_t)(eol - p)));
+		p = eol + 2;
+	}
+}
+
+static bool http_headers_complete(const struct tls_client *c)
+{
+	return c->resp && memmem(c->resp, c->resp_len, "\r\n\r\n", 4) != NULL;
+}
+
+static void http_end(struct tls_client *c)
+{
+	http_parse(c);
+	emit(c, EV_HTTP, NULL);
+	finish(c);
+}
+
+static void do_http(struct tls_client *c);
+
+static void on_http_io(void *arg, int fd, short revents)
+{
+	(void)fd;
+	(void)revents;
+	do_http(arg);
+}
+
+static void on_http_timer(void *arg)
+{
+	struct tls_client *c = arg;
+
+	c->timer = 0;
+	if (!c->rep->http.error)
+		c->rep->http.error = xstrdup("no complete HTTP response before the timeout");
+	http_end(c);
+}
+
+static void do_http(struct tls_client *c)
+{
+	char buf[4096];
+
+	while (!c->req_sent) {
+		ssize_t n = gnutls_record_send(c->s, c->req, c->req_len);
+		if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED) {
+			watch(c, gnutls_record_get_direction(c->s) ? POLLOUT : POLLIN, on_http_io);
+			return;
+		}
+		if (n < 0) {
+			c->rep->http.error = xasprintf("sending the request failed: %s",
+						       gnutls_strerror((int)n));
+			http_end(c);
+			return;
+		}
+		c->req_sent = true;
+	}
+	for (;;) {
+		ssize_t n = gnutls_record_recv(c->s, buf, sizeof(buf));
+		if (n > 0) {
+			size_t room = HTTP_MAX_RESPONSE - c->resp_len;
+			size_t take = (size_t)n < room ? (size_t)n : room;
+			c->resp = xrealloc(c->resp, c->resp_len + take + 1);
+			memcpy(c->resp + c->resp_len, buf, take);
+			c->resp_len += take;
+			c->resp[c->resp_len] = 0;
+			if (http_headers_complete(c) || c->resp_len >= HTTP_MAX_RESPONSE)
+				break;
+			continue;
+		}
+		if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED) {
+			watch(c, POLLIN, on_http_io);
+			return;
+		}
+		if (n == 0) {
+			break;
+		}
+		if (n == GNUTLS_E_FATAL_ALERT_RECEIVED || n == GNUTLS_E_WARNING_ALERT_RECEIVED) {
+			record_received_alert(c, (int)n, true);
+			if (n == GNUTLS_E_WARNING_ALERT_RECEIVED)
+				continue;
+			c->rep->http.error = xstrdup("the server sent an alert instead of a response");
+			break;
+		}
+		if (n == GNUTLS_E_PREMATURE_TERMINATION && c->resp_len)
+			break; /* closed without close_notify after answering: common and harmless */
+		c->rep->http.error = xasprintf("reading the response failed: %s",
+					       gnutls_strerror((int)n));
+		if (n == GNUTLS_E_PREMATURE_TERMINATION)
+			c->rep->handshake.peer_closed = true;
+		break;
+	}
+	http_end(c);
+}
+
+static void start_http(struct tls_client *c)
+{
+	const struct tls_client_config *cfg = &c->cfg;
+	const char *path = cfg->http_path && *cfg->http_path ? cfg->http_path : "/";
+	bool v6 = strchr(cfg->host, ':') != NULL;
+	char hostport[300];
+
+	if (cfg->port == 443)
+		snprintf(hostport, sizeof(hostport), v6 ? "[%s]" : "%s", cfg->host);
+	else
+		snprintf(hostport, sizeof(hostport), v6 ? "[%s]:%u" : "%s:%u", cfg->host, cfg->port);
+	c->phase = P_HTTP;
+	c->rep->http.present = true;
+	c->rep->http.request_path = xstrdup(path);
+	c->req = xasprintf("GET %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: tlsscope/%s\r\n"
+			   "Accept: */*\r\nConnection: close\r\n\r\n",
+			   path, hostport, TLSSCOPE_VERSION);
+	c->req_len = strlen(c->req);
+	set_timer(c, c->deadline, on_http_timer);
+	do_http(c);
+}
+
+static void after_post_read(struct tls_client *c)
+{
+	bool want = c->cfg.http == HTTP_ON ||
+		    (c->cfg.http == HTTP_AUTO && c->rep->client_auth.requested);
+
+	if (want && !c->fatal_alert_seen && !c->rep->handshake.peer_closed)
+		start_http(c);
+	else
+		finish(c);
+}
+
+/* ---- TLS 1.3 post-handshake read ---- */
+
+static void do_post_read(struct tls_client *c);
+
+static void on_post_io(void *arg, int fd, short revents)
+{
+	(void)fd;
+	(void)revents;
+	do_post_read(arg);
+}
+
+static void on_post_timer(void *arg)
+{
+	struct tls_client *c = arg;
+
+	c->timer = 0;
+	after_post_read(c);
+}
+
+static void do_post_read(struct tls_client *c)
+{
+	char buf[4096];
+
+	for (;;) {
+		ssize_t n = gnutls_record_recv(c->s, buf, sizeof(buf));
+		if (n > 0) {
+			/* The server spoke first: keep it, as the start of any HTTP answer. */
+			c->resp = xrealloc(c->resp, c->resp_len + (size_t)n + 1);
+			memcpy(c->resp + c->resp_len, buf, (size_t)n);
+			c->resp_len += (size_t)n;
+			c->resp[c->resp_len] = 0;
+			break;
+		}
+		if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED) {
+			if (c->ticket_seen && gnutls_record_check_pending(c->s) == 0)
+				break;
+			if (gnutls_record_check_pending(c->s) > 0)
+				continue;
+			watch(c, POLLIN, on_post_io);
+			return;
+		}
+		if (n == 0) {
+			c->rep->handshake.peer_closed = true;
+			break;
+		}
+		if (n == GNUTLS_E_WARNING_ALERT_RECEIVED) {
+			record_received_alert(c, (int)n, true);
+			continue;
+		}
+		if (n == GNUTLS_E_FATAL_ALERT_RECEIVED) {
+			record_received_alert(c, (int)n, true);
+			break;
+		}
+		if (is_transport_error((int)n)) {
+			c->rep->handshake.peer_closed = true;
+			break;
+		}
+		/* Anything else (a KeyUpdate gone wrong, a rehandshake request) ends the read. */
+		set_error(c, "after the handshake: %s", gnutls_strerror((int)n));
+		break;
+	}
+	after_post_read(c);
+}
+
+/* ---- the handshake ---- */
+
+/* gnutls_handshake_get_last_in/out answer a default before any message went that way. */
+static bool has_step(const struct tls_report *r, enum tls_dir dir)
+{
+	for (size_t i = 0; i < r->handshake.n_steps; i++)
+		if (r->handshake.steps[i].dir == dir && r->handshake.steps[i].type != STEP_ALERT)
+			return true;
+	return false;
+}
+
+/* A server that rejects us mid-flight sends its alert and closes; our next write then fails
+ * (EPIPE or ECONNRESET) before GnuTLS reads the alert. Unencrypted alerts (everything before the
+ * server's ChangeCipherSpec in TLS 1.2, and any plaintext record) still sit in the socket's
+ * receive queue: read them from there. Returns true when an alert was found. */
+static bool salvage_alert(struct tls_client *c)
+{
+	unsigned char buf[1024];
+	ssize_t n = recv(c->fd, buf, sizeof(buf), MSG_DONTWAIT);
+
+	for (ssize_t i = 0; n > 0 && i + 5 <= n;) {
+		size_t len = ((size_t)buf[i + 3] << 8) | buf[i + 4];
+		if (buf[i + 1] != 3)
+			break;
+		if (buf[i] == 21 && len == 2 && i + 7 <= n) {
+			record_alert(c, false, buf[i + 5], buf[i + 6], false);
+			return true;
+		}
+		i += 5 + (ssize_t)len;
+	}
+	return false;
+}
+
+static void fail_handshake(struct tls_client *c, int rc)
+{
+	struct tls_report *r = c->rep;
+	const char *last_in = NULL, *last_out = NULL;
+	bool salvaged = false;
+
+	r->handshake.status = HS_FAILED;
+	r->handshake.gnutls_error = rc;
+	r->timing.handshake_ms = elapsed(c) - (r->timing.connect_ms >= 0 ? r->timing.connect_ms : 0);
+	if (rc == GNUTLS_E_FATAL_ALERT_RECEIVED || rc == GNUTLS_E_WARNING_ALERT_RECEIVED) {
+		record_received_alert(c, rc, false);
+	} else if (is_transport_error(rc)) {
+		salvaged = salvage_alert(c);
+		if (!salvaged)
+			r->handshake.peer_closed = true;
+	} else if (rc == GNUTLS_E_UNEXPECTED_PACKET_LENGTH || rc == GNUTLS_E_UNEXPECTED_PACKET ||
+		   rc == GNUTLS_E_UNSUPPORTED_VERSION_PACKET) {
+		/* Perhaps not TLS at all: keep what else already arrived, to show it. */
+		size_t have = r->handshake.n_first_bytes;
+		ssize_t n = recv(c->fd, r->handshake.first_bytes + have,
+				 sizeof(r->handshake.first_bytes) - have, MSG_DONTWAIT);
+		if (n > 0)
+			r->handshake.n_first_bytes += (size_t)n;
+	}
+	if (rc != GNUTLS_E_FATAL_ALERT_RECEIVED && rc != GNUTLS_E_WARNING_ALERT_RECEIVED &&
+	    !is_transport_error(rc)) {
+		/* A GnuTLS peer says nothing on failure unless asked (DESIGN.md §3). */
+		int level = 0;
+		int code = gnutls_error_to_alert(rc, &level);
+		if (code >= 0 && gnutls_alert_send_appropriate(c->s, rc) >= 0)
+			record_alert(c, true, level, code, false);
+	}
+	/* Where it broke: the last message each way that GnuTLS saw. */
+	gnutls_handshake_description_t in = gnutls_handshake_get_last_in(c->s);
+	gnutls_handshake_description_t out = gnutls_handshake_get_last_out(c->s);
+	if (has_step(r, TLS_DIR_RECEIVED))
+		last_in = names_step(names_step_from_gnutls(in));
+	if (has_step(r, TLS_DIR_SENT))
+		last_out = names_step(names_step_from_gnutls(out));
+	if (r->handshake.n_steps)
+		r->handshake.steps[r->handshake.n_steps - 1].failure_point = true;
+	set_error(c, "%s (last sent: %s, last received: %s)",
+		  salvaged ? "The peer sent a fatal alert and closed while our flight was still going out"
+			   : gnutls_strerror(rc),
+		  last_out ? last_out : "nothing", last_in ? last_in : "nothing");
+	emit(c, EV_HANDSHAKE, NULL);
+	collect_chain(c);
+	finish(c);
+}
+
+static void handshake_complete(struct tls_client *c)
+{
+	struct tls_report *r = c->rep;
+
+	r->handshake.status = HS_COMPLETE;
+	r->timing.handshake_ms = elapsed(c) - (r->timing.connect_ms >= 0 ? r->timing.connect_ms : 0);
+	collect_negotiated(c);
+	emit(c, EV_HANDSHAKE, NULL);
+	collect_chain(c);
+	if (gnutls_protocol_get_version(c->s) == GNUTLS_TLS1_3) {
+		c->phase = P_POST;
+		set_timer(c, util_now_ms() + POST_HANDSHAKE_CAP_MS, on_post_timer);
+		do_post_read(c);
+	} else {
+		after_post_read(c);
+	}
+}
+
+static void do_handshake(struct tls_client *c);
+
+static void on_handshake_io(void *arg, int fd, short revents)
+{
+	(void)fd;
+	(void)revents;
+	do_handshake(arg);
+}
+
+static void do_handshake(struct tls_client *c)
+{
+	for (;;) {
+		int rc = gnutls_handshake(c->s);
+		if (rc == 0) {
+			handshake_complete(c);
+			return;
+		}
+		if (rc == GNUTLS_E_AGAIN || rc == GNUTLS_E_INTERRUPTED) {
+			watch(c, gnutls_record_get_direction(c->s) ? POLLOUT : POLLIN,
+			      on_handshake_io);
+			return;
+		}
+		if (rc == GNUTLS_E_WARNING_ALERT_RECEIVED) {
+			record_received_alert(c, rc, false);
+			continue;
+		}
+		if (!gnutls_error_is_fatal(rc))
+			continue;
+		fail_handshake(c, rc);
+		return;
+	}
+}
+
+/* One step per handshake message: received ones when they arrive (before GnuTLS processes
+ * them, so a message that fails processing is still listed), sent ones once built. */
+static int on_hook(gnutls_session_t s, unsigned htype, unsigned when, unsigned incoming,
+		   const gnutls_datum_t *msg)
+{
+	struct tls_client *c = gnutls_session_get_ptr(s);
+	char detail[64];
+
+	if (htype == GNUTLS_HANDSHAKE_CHANGE_CIPHER_SPEC)
+		return 0;
+	if ((incoming && when != GNUTLS_HOOK_PRE) || (!incoming && when != GNUTLS_HOOK_POST))
+		return 0;
+	enum tls_step_type type = names_step_from_gnutls(htype);
+	if (incoming && type == STEP_CERTIFICATE_REQUEST)
+		c->rep->client_auth.requested = true;
+	if (incoming && type == STEP_NEW_SESSION_TICKET)
+		c->ticket_seen = true;
+	snprintf(detail, sizeof(detail), "%u bytes", msg ? msg->size : 0);
+	add_step(c, incoming ? TLS_DIR_RECEIVED : TLS_DIR_SENT, type, detail);
+	return 0;
+}
+
+/* The server asked for a certificate. GnuTLS's own choice would silently send nothing when the
+ * issuer is not in the server's list (DESIGN.md §3); deciding here keeps that visible. */
+static int on_retrieve(gnutls_session_t s, const struct gnutls_cert_retr_st *info,
+		       gnutls_pcert_st **certs, unsigned *ncerts, gnutls_ocsp_data_st **ocsp,
+		       unsigned *nocsp, gnutls_privkey_t *key, unsigned *flags)
+{
+	struct tls_client *c = gnutls_session_get_ptr(s);
+	struct tls_client_auth *ca = &c->rep->client_auth;
+	const struct tls_creds *cr = c->cfg.creds;
+	bool acceptable = info->nreqs == 0;
+
+	ca->requested = true;
+	for (unsigned i = 0; i < info->nreqs; i++) {
+		gnutls_datum_t str = {0};
+		if (gnutls_x509_rdn_get2(&info->req_ca_rdn[i], &str, 0) == 0) {
+			strlist_take(&ca->acceptable_cas, xstrndup((char *)str.data, str.size));
+			gnutls_free(str.data);
+		}
+		for (unsigned k = 0; k < cr->n_id && !acceptable; k++) {
+			gnutls_datum_t dn = {0};
+			if (gnutls_x509_crt_get_raw_issuer_dn(cr->id_crts[k], &dn) == 0) {
+				acceptable = dn.size == info->req_ca_rdn[i].size &&
+					     memcmp(dn.data, info->req_ca_rdn[i].data, dn.size) == 0;
+				gnutls_free(dn.data);
+			}
+		}
+	}
+	*certs = NULL;
+	*ncerts = 0;
+	*ocsp = NULL;
+	*nocsp = 0;
+	*key = NULL;
+	*flags = 0;
+	if (!cr->n_id)
+		return 0;
+	if (!acceptable && !c->cfg.force_client_cert) {
+		ca->issuer_not_acceptable = true;
+		return 0;
+	}
+	*certs = cr->pcerts;
+	*ncerts = cr->n_id;
+	*key = cr->key;
+	return 0;
+}
+
+/* --strict: verify during the handshake and abort on failure, as a real client does. */
+static int on_verify(gnutls_session_t s)
+{
+	struct tls_client *c = gnutls_session_get_ptr(s);
+	unsigned n = 0;
+	const gnutls_datum_t *der = gnutls_certificate_get_peers(s, &n);
+	gnutls_x509_crt_t *crts = NULL;
+
+	if (!der || n == 0 || chain_import(der, n, &crts) < 0)
+		return -1;
+	unsigned status = verify_status(&c->vreq, crts, n);
+	chain_free(crts, n);
+	return status ? -1 : 0;
+}
+
+static ssize_t on_pull(gnutls_transport_ptr_t p, void *buf, size_t len)
+{
+	struct tls_client *c = p;
+	ssize_t n = recv(c->fd, buf, len, 0);
+
+	if (n < 0) {
+		gnutls_transport_set_errno(c->s, errno);
+		return -1;
+	}
+	size_t room = sizeof(c->rep->handshake.first_bytes) - c->rep->handshake.n_first_bytes;
+	size_t take = (size_t)n < room ? (size_t)n : room;
+	memcpy(c->rep->handshake.first_bytes + c->rep->handshake.n_first_bytes, buf, take);
+	c->rep->handshake.n_first_bytes += take;
+	return n;
+}
+
+static ssize_t on_push(gnutls_transport_ptr_t p, const void *buf, size_t len)
+{
+	struct tls_client *c = p;
+	ssize_t n = send(c->fd, buf, len, MSG_NOSIGNAL);
+
+	if (n < 0)
+		gnutls_transport_set_errno(c->s, errno);
+	return n;
+}
+
+static int on_pull_timeout(gnutls_transport_ptr_t p, unsigned ms)
+{
+	struct tls_client *c = p;
+	struct pollfd pfd = {.fd = c->fd, .events = POLLIN};
+
+	/* The session is non-blocking: GnuTLS asks with 0 and the loop does the waiting. */
+	(void)ms;
+	return poll(&pfd, 1, 0);
+}
+
+static void start_handshake(struct tls_client *c)
+{
+	const struct tls_client_config *cfg = &c->cfg;
+	int rc = gnutls_init(&c->s, GNUTLS_CLIENT | GNUTLS_NONBLOCK | GNUTLS_NO_SIGNAL);
+
+	if (rc == 0)
+		rc = gnutls_priority_set(c->s, c->prio);
+	if (rc == 0)
+		rc = gnutls_credentials_set(c->s, GNUTLS_CRD_CERTIFICATE, cfg->creds->cred);
+	if (rc == 0 && c->rep->target.sni)
+		rc = gnutls_server_name_set(c->s, GNUTLS_NAME_DNS, c->rep->target.sni,
+					    strlen(c->rep->target.sni));
+	if (rc == 0 && c->n_alpn)
+		rc = gnutls_alpn_set_protocols(c->s, c->alpn, c->n_alpn, 0);
+	if (rc < 0) {
+		c->rep->handshake.gnutls_error = rc;
+		set_error(c, "cannot set up the TLS session: %s", gnutls_strerror(rc));
+		finish(c);
+		return;
+	}
+	gnutls_session_set_ptr(c->s, c);
+	gnutls_transport_set_ptr(c->s, c);
+	gnutls_transport_set_pull_function(c->s, on_pull);
+	gnutls_transport_set_push_function(c->s, on_push);
+	gnutls_transport_set_pull_timeout_function(c->s, on_pull_timeout);
+	gnutls_handshake_set_timeout(c->s, 0); /* our own deadline rules */
+	gnutls_handshake_set_hook_function(c->s, GNUTLS_HANDSHAKE_ANY, GNUTLS_HOOK_BOTH, on_hook);
+	if (cfg->strict)
+		gnutls_session_set_verify_function(c->s, on_verify);
+	c->phase = P_HANDSHAKE;
+	do_handshake(c);
+}
+
+/* ---- TCP ---- */
+
+static void try_next_address(struct tls_client *c);
+
+static void connected(struct tls_client *c)
+{
+	c->rep->timing.connect_ms = elapsed(c);
+	emit(c, EV_CONNECTED, NULL);
+	start_handshake(c);
+}
+
+static void on_connect_io(void *arg, int fd, short revents)
+{
+	struct tls_client *c = arg;
+	int err = 0;
+	socklen_t len = sizeof(err);
+
+	(void)revents;
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+		err = errno;
+	if (err == EINPROGRESS)
+		return;
+	if (err) {
+		c->last_errno = err;
+		loop_unwatch(c->loop, fd);
+		close(fd);
+		c->fd = -1;
+		try_next_address(c);
+		return;
+	}
+	loop_unwatch(c->loop, fd);
+	connected(c);
+}
+
+static void set_address(struct tls_client *c, const struct sockaddr *sa)
+{
+	char buf[INET6_ADDRSTRLEN] = "";
+	const void *a = sa->sa_family == AF_INET6
+				? (const void *)&((const struct sockaddr_in6 *)sa)->sin6_addr
+				: (const void *)&((const struct sockaddr_in *)sa)->sin_addr;
+
+	inet_ntop(sa->sa_family, a, buf, sizeof(buf));
+	free(c->rep->target.address);
+	c->rep->target.address = xstrdup(buf);
+}
+
+static void try_next_address(struct tls_client *c)
+{
+	while (c->ai_next) {
+		struct addrinfo *ai = c->ai_next;
+		c->ai_next = ai->ai_next;
+		set_address(c, ai->ai_addr);
+		int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		if (fd < 0) {
+			c->last_errno = errno;
+			continue;
+		}
+		c->fd = fd;
+		/* Handshake flights are several small writes: without this, Nagle's algorithm
+		 * and the peer's delayed ACK add ~40 ms to a TLS 1.2 handshake. */
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){1}, sizeof(int));
+		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) {
+			connected(c);
+			return;
+		}
+		if (errno == EINPROGRESS) {
+			loop_watch(c->loop, fd, POLLOUT, on_connect_io, c);
+			return;
+		}
+		c->last_errno = errno;
+		close(fd);
+		c->fd = -1;
+	}
+	c->rep->handshake.sys_errno = c->last_errno;
+	set_error(c, "cannot connect to %s port %u: %s", c->rep->target.address
+							      ? c->rep->target.address
+							      : c->cfg.host,
+		  c->cfg.port, strerror(c->last_errno ? c->last_errno : EHOSTUNREACH));
+	finish(c);
+}
+
+static void on_resolved(void *arg, int gai_error, struct addrinfo *res)
+{
+	struct tls_client *c = arg;
+
+	c->rj = NULL;
+	c->rep->timing.resolve_ms = elapsed(c);
+	if (gai_error || !res) {
+		c->rep->handshake.gai_error = gai_error ? gai_error : EAI_NONAME;
+		set_error(c, "cannot resolve %s: %s", c->cfg.host,
+			  gai_strerror(c->rep->handshake.gai_error));
+		finish(c);
+		return;
+	}
+	c->ai_list = c->ai_next = res;
+	emit(c, EV_RESOLVED, NULL);
+	c->phase = P_CONNECT;
+	try_next_address(c);
+}
+
+/* ---- deadlines ---- */
+
+static void on_deadline(void *arg)
+{
+	struct tls_client *c = arg;
+
+	c->timer = 0;
+	switch (c->phase) {
+	case P_RESOLVE:
+		resolve_cancel(c->rj);
+		c->rj = NULL;
+		c->rep->handshake.gai_error = EAI_AGAIN;
+		set_error(c, "resolving %s took longer than %.1f s", c->cfg.host, c->cfg.timeout_s);
+		break;
+	case P_CONNECT:
+		c->rep->handshake.sys_errno = ETIMEDOUT;
+		set_error(c, "TCP connection to %s port %u not established within %.1f s",
+			  c->rep->target.address ? c->rep->target.address : c->cfg.host,
+			  c->cfg.port, c->cfg.timeout_s);
+		break;
+	case P_HANDSHAKE: {
+		const struct tls_report *r = c->rep;
+		c->rep->handshake.status = HS_TIMEOUT;
+		c->rep->timing.handshake_ms = elapsed(c) - r->timing.connect_ms;
+		if (r->handshake.n_steps)
+			r->handshake.steps[r->handshake.n_steps - 1].failure_point = true;
+		set_error(c, "the handshake made no progress within %.1f s (waiting after %s %s)",
+			  c->cfg.timeout_s,
+			  r->handshake.n_steps ? (r->handshake.steps[r->handshake.n_steps - 1].dir ==
+							  TLS_DIR_SENT
+						  ? "sending"
+						  : "receiving")
+					       : "connecting,",
+			  r->handshake.n_steps
+				  ? names_step(r->handshake.steps[r->handshake.n_steps - 1].type)
+				  : "nothing sent");
+		emit(c, EV_HANDSHAKE, NULL);
+		collect_chain(c);
+		break;
+	}
+	case P_POST:
+		after_post_read(c);
+		return;
+	case P_HTTP:
+		on_http_timer(c);
+		return;
+	default:
+		break;
+	}
+	finish(c);
+}
+
+static void on_start(void *arg)
+{
+	struct tls_client *c = arg;
+	struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICHOST};
+	char port[8];
+
+	c->timer = loop_timer_add(c->loop, c->deadline, on_deadline, c);
+	if (c->is_ip) {
+		/* A literal address resolves without a lookup: no thread needed. */
+		struct addrinfo *res = NULL;
+		snprintf(port, sizeof(port), "%u", c->cfg.port);
+		int rc = getaddrinfo(c->cfg.host, port, &hints, &res);
+		on_resolved(c, rc, res);
+		return;
+	}
+	c->phase = P_RESOLVE;
+	c->rj = resolve_start(c->loop, c->cfg.host, c->cfg.port, on_resolved, c);
+	if (!c->rj) {
+		c->rep->handshake.gai_error = EAI_SYSTEM;
+		set_error(c, "cannot start name resolution: out of threads");
+		finish(c);
+	}
+}
+
+/* ---- setup ---- */
+
+static int build_priority(struct tls_client *c, struct tls_error *err)
+{
+	const struct tls_client_config *cfg = &c->cfg;
+	const char *base = cfg->priority && *cfg->priority ? cfg->priority : "NORMAL";
+	char *prio = cfg->tls_max == 12 ? xasprintf("%s:-VERS-TLS1.3", base) : xstrdup(base);
+	const char *where = NULL;
+
+	int rc = gnutls_priority_init2(&c->prio, prio, &where, GNUTLS_PRIORITY_INIT_DEF_APPEND);
+	if (rc < 0) {
+		if (rc == GNUTLS_E_INVALID_REQUEST && where)
+			tls_error_set(err, "invalid priority string '%s' at '%s'", base, where);
+		else
+			tls_error_set(err, "invalid priority string '%s': %s", base,
+				      gnutls_strerror(rc));
+		c->prio = NULL;
+	}
+	free(prio);
+	return rc < 0 ? -1 : 0;
+}
+
+static int build_alpn(struct tls_client *c, struct tls_error *err)
+{
+	if (!c->cfg.alpn || !*c->cfg.alpn)
+		return 0;
+	c->alpn_buf = xstrdup(c->cfg.alpn);
+	for (char *save = NULL, *tok = strtok_r(c->alpn_buf, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		size_t len = strlen(tok);
+		if (len == 0 || len > 255 || c->n_alpn == MAX_ALPN) {
+			tls_error_set(err, "invalid ALPN list '%s': %s", c->cfg.alpn,
+				      len > 255 ? "a protocol name is longer than 255 bytes"
+						: "too many protocols");
+			return -1;
+		}
+		c->alpn[c->n_alpn].data = (unsigned char *)tok;
+		c->alpn[c->n_alpn].size = (unsigned)len;
+		c->n_alpn++;
+	}
+	if (c->n_alpn == 0) {
+		tls_error_set(err, "invalid ALPN list '%s': no protocol names", c->cfg.alpn);
+		return -1;
+	}
+	return 0;
+}
+
+struct tls_client *client_start(struct loop *l, const struct tls_client_config *cfg,
+				const struct tls_sink *sink, struct tls_report *report,
+				void (*done)(void *arg), void *done_arg, struct tls_error *err)
+{
+	struct tls_client *c = xcalloc(1, sizeof(*c));
+	struct tls_report *r = report;
+
+	c->loop = l;
+	c->cfg = *cfg;
+	if (sink)
+		c->sink = *sink;
+	c->rep = report;
+	c->done = done;
+	c->done_arg = done_arg;
+	c->fd = -1;
+	c->phase = P_START;
+	if (build_priority(c, err) < 0 || build_alpn(c, err) < 0) {
+		client_free(c);
+		return NULL;
+	}
+	c->is_ip = target_is_ip(cfg->host);
+	if (!r->target.host) {
+		r->target.host = xstrdup(cfg->host);
+		r->target.port = cfg->port;
+		if (!cfg->no_sni) {
+			const char *sni = cfg->sni ? cfg->sni : (c->is_ip ? NULL : cfg->host);
+			r->target.sni = sni && *sni ? xstrdup(sni) : NULL;
+		}
+		r->target.verify_name = xstrdup(cfg->verify_name ? cfg->verify_name : cfg->host);
+	}
+	r->client_auth.loaded = cfg->creds->n_id > 0;
+	c->vreq = (struct verify_request){.trust = cfg->creds->trust,
+					  .ca_files = cfg->creds->ca_files,
+					  .system_trust = cfg->creds->system_trust,
+					  .name = r->target.verify_name,
+					  .purpose = GNUTLS_KP_TLS_WWW_SERVER};
+	gnutls_certificate_set_retrieve_function3(cfg->creds->cred, on_retrieve);
+	c->t0 = util_now_ms();
+	c->deadline = c->t0 + (cfg->timeout_s > 0 ? cfg->timeout_s : 10.0) * 1000.0;
+	c->timer = loop_timer_add(l, c->t0, on_start, c);
+	return c;
+}
+
+void client_cancel(struct tls_client *c)
+{
+	if (!c || c->phase == P_DONE)
+		return;
+	resolve_cancel(c->rj);
+	c->rj = NULL;
+	if (c->rep->handshake.status == HS_NOT_STARTED && c->phase >= P_HANDSHAKE)
+		c->rep->handshake.status = HS_FAILED;
+	set_error(c, "cancelled");
+	finish(c);
+}
+
+void client_free(struct tls_client *c)
+{
+	if (!c)
+		return;
+	if (c->phase != P_DONE && c->phase != P_START) {
+		c->done = NULL;
+		client_cancel(c);
+	}
+	loop_timer_cancel(c->loop, c->timer);
+	resolve_cancel(c->rj);
+	if (c->fd >= 0) {
+		loop_unwatch(c->loop, c->fd);
+		close(c->fd);
+	}
+	if (c->ai_list)
+		freeaddrinfo(c->ai_list);
+	if (c->s)
+		gnutls_deinit(c->s);
+	if (c->prio)
+		gnutls_priority_deinit(c->prio);
+	free(c->alpn_buf);
+	free(c->req);
+	free(c->resp);
+	free(c);
+}
+
+static void stop_loop(void *arg)
+{
+	loop_stop(arg);
+}
+
+int client_run(const struct tls_client_config *cfg, const struct tls_sink *sink,
+	       struct tls_report *report, struct tls_error *err)
+{
+	struct loop *l = loop_new();
+	struct tls_client *c = client_start(l, cfg, sink, report, stop_loop, l, err);
+
+	if (!c) {
+		loop_free(l);
+		return -1;
+	}
+	loop_run(l);
+	client_free(c);
+	loop_free(l);
+	return 0;
+}

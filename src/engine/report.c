@@ -1,0 +1,114 @@
+#include "tlsscope/report.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void report_init(struct tls_report *r, enum tls_mode mode)
+{
+	memset(r, 0, sizeof(*r));
+	r->mode = mode;
+	r->timing.resolve_ms = r->timing.connect_ms = -1;
+	r->timing.handshake_ms = r->timing.total_ms = -1;
+	r->client_auth.accepted = -1;
+}
+
+void cert_info_free(struct tls_cert_info *ci)
+{
+	if (!ci)
+		return;
+	free(ci->subject);
+	free(ci->issuer);
+	free(ci->serial_hex);
+	free(ci->serial_dec);
+	strlist_free(&ci->san);
+	free(ci->key_curve);
+	free(ci->signature_algorithm);
+	strlist_free(&ci->key_usage);
+	strlist_free(&ci->eku);
+	strlist_free(&ci->status);
+	free(ci->der);
+	memset(ci, 0, sizeof(*ci));
+}
+
+void report_free(struct tls_report *r)
+{
+	if (!r)
+		return;
+	free(r->target.host);
+	free(r->target.address);
+	free(r->target.sni);
+	free(r->target.verify_name);
+	free(r->handshake.error);
+	for (size_t i = 0; i < r->handshake.n_steps; i++)
+		free(r->handshake.steps[i].detail);
+	free(r->handshake.steps);
+	free(r->negotiated.version);
+	free(r->negotiated.cipher_suite);
+	free(r->negotiated.group);
+	free(r->negotiated.signature);
+	free(r->negotiated.alpn);
+	for (size_t i = 0; i < r->n_chain; i++)
+		cert_info_free(&r->chain[i]);
+	free(r->chain);
+	strlist_free(&r->verification.reasons);
+	free(r->verification.hostname.name);
+	strlist_free(&r->client_auth.acceptable_cas);
+	if (r->client_auth.certificate) {
+		cert_info_free(r->client_auth.certificate);
+		free(r->client_auth.certificate);
+	}
+	free(r->http.request_path);
+	free(r->http.status_line);
+	strlist_free(&r->http.headers);
+	free(r->http.error);
+	for (size_t i = 0; i < r->n_findings; i++) {
+		free(r->findings[i].title);
+		free(r->findings[i].detail);
+		free(r->findings[i].fix);
+	}
+	free(r->findings);
+	memset(r, 0, sizeof(*r));
+}
+
+struct tls_step *report_add_step(struct tls_report *r, double t_ms, enum tls_dir dir,
+				 enum tls_step_type type, const char *detail)
+{
+	struct tls_step *s;
+
+	r->handshake.steps = xrealloc(r->handshake.steps,
+				      (r->handshake.n_steps + 1) * sizeof(*r->handshake.steps));
+	s = &r->handshake.steps[r->handshake.n_steps++];
+	memset(s, 0, sizeof(*s));
+	s->t_ms = t_ms;
+	s->dir = dir;
+	s->type = type;
+	s->detail = detail ? xstrdup(detail) : NULL;
+	return s;
+}
+
+struct tls_finding *report_add_finding(struct tls_report *r, const char *id,
+				       enum tls_severity sev, enum tls_subject subject,
+				       int cert_index, const char *title, const char *detail,
+				       const char *fix)
+{
+	struct tls_finding *f;
+
+	r->findings = xrealloc(r->findings, (r->n_findings + 1) * sizeof(*r->findings));
+	f = &r->findings[r->n_findings++];
+	f->id = id;
+	f->severity = sev;
+	f->subject = subject;
+	f->cert_index = cert_index;
+	f->title = xstrdup(title ? title : "");
+	f->detail = xstrdup(detail ? detail : "");
+	f->fix = xstrdup(fix ? fix : "");
+	return f;
+}
+
+bool report_has_finding(const struct tls_report *r, const char *id)
+{
+	for (size_t i = 0; i < r->n_findings; i++)
+		if (strcmp(r->findings[i].id, id) == 0)
+			return true;
+	return false;
+}

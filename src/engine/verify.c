@@ -1,0 +1,156 @@
+#include "tlsscope/verify.h"
+
+#include <arpa/inet.h>
+#include <gnutls/gnutls.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "tlsscope/target.h"
+
+/* GnuTLS status bits as short reason ids, in the order a reader should see them. */
+static const struct {
+	unsigned bit;
+	const char *reason;
+} reasons[] = {
+	{GNUTLS_CERT_SIGNER_NOT_FOUND, "issuer-not-found"},
+	{GNUTLS_CERT_SIGNER_NOT_CA, "issuer-not-ca"},
+	{GNUTLS_CERT_EXPIRED, "expired"},
+	{GNUTLS_CERT_NOT_ACTIVATED, "not-yet-valid"},
+	{GNUTLS_CERT_INSECURE_ALGORITHM, "insecure-algorithm"},
+	{GNUTLS_CERT_SIGNATURE_FAILURE, "signature-failure"},
+	{GNUTLS_CERT_REVOKED, "revoked"},
+	{GNUTLS_CERT_UNEXPECTED_OWNER, "name-mismatch"},
+	{GNUTLS_CERT_PURPOSE_MISMATCH, "purpose-mismatch"},
+	{GNUTLS_CERT_SIGNER_CONSTRAINTS_FAILURE, "constraints-failure"},
+	{GNUTLS_CERT_MISMATCH, "certificate-mismatch"},
+	{GNUTLS_CERT_REVOCATION_DATA_SUPERSEDED, "revocation-data-superseded"},
+	{GNUTLS_CERT_REVOCATION_DATA_ISSUED_IN_FUTURE, "revocation-data-in-future"},
+	{GNUTLS_CERT_INVALID_OCSP_STATUS, "invalid-ocsp-status"},
+	{GNUTLS_CERT_UNKNOWN_CRIT_EXTENSIONS, "unknown-critical-extension"},
+	{GNUTLS_CERT_MISSING_OCSP_STATUS, "missing-ocsp-status"},
+};
+
+/* gnutls_verify_output_function has no user pointer: the chain being verified is passed
+ * through this per-thread slot for the duration of one verify call. */
+static _Thread_local struct {
+	gnutls_x509_crt_t *crts;
+	unsigned n;
+	struct tls_cert_info *chain;
+} current;
+
+static int on_output(gnutls_x509_crt_t cert, gnutls_x509_crt_t issuer, gnutls_x509_crl_t crl,
+		     unsigned status)
+{
+	(void)issuer;
+	(void)crl;
+	for (unsigned i = 0; i < current.n && current.chain; i++)
+		if (gnutls_x509_crt_equals(cert, current.crts[i]))
+			current.chain[i].verify_status |= status;
+	return 0;
+}
+
+static unsigned run(gnutls_x509_trust_list_t tl, gnutls_x509_crt_t *crts, unsigned n,
+		    const char *name, const char *purpose, struct tls_cert_info *chain)
+{
+	gnutls_typed_vdata_st data[2];
+	unsigned nd = 0, status = 0;
+	unsigned char ip[16];
+
+	if (name) {
+		if (inet_pton(AF_INET, name, ip) == 1 || inet_pton(AF_INET6, name, ip) == 1) {
+			data[nd].type = GNUTLS_DT_IP_ADDRESS;
+			data[nd].data = ip;
+			data[nd].size = strchr(name, ':') ? 16 : 4;
+		} else {
+			data[nd].type = GNUTLS_DT_DNS_HOSTNAME;
+			data[nd].data = (unsigned char *)(uintptr_t)name;
+			data[nd].size = 0;
+		}
+		nd++;
+	}
+	if (purpose) {
+		data[nd].type = GNUTLS_DT_KEY_PURPOSE_OID;
+		data[nd].data = (unsigned char *)(uintptr_t)purpose;
+		data[nd].size = 0;
+		nd++;
+	}
+	current.crts = crts;
+	current.n = n;
+	current.chain = chain;
+	int rc = gnutls_x509_trust_list_verify_crt2(tl, crts, n, data, nd, 0, &status,
+						    chain ? on_output : NULL);
+	current.chain = NULL;
+	if (rc < 0)
+		status |= GNUTLS_CERT_INVALID | GNUTLS_CERT_SIGNER_NOT_FOUND;
+	return status;
+}
+
+unsigned verify_status(const struct verify_request *req, gnutls_x509_crt_t *crts, unsigned n)
+{
+	if (n == 0)
+		return GNUTLS_CERT_INVALID;
+	return run(req->trust, crts, n, req->name, req->purpose, NULL);
+}
+
+void verify_hostname(gnutls_x509_crt_t leaf, const char *name, struct tls_hostname_check *h)
+{
+	unsigned char ip[16];
+	bool v4 = inet_pton(AF_INET, name, ip) == 1;
+	bool v6 = !v4 && inet_pton(AF_INET6, name, ip) == 1;
+
+	h->checked = true;
+	h->name = xstrdup(name);
+	if (v4 || v6) {
+		/* An IP only matches an iPAddress SAN (RFC 6125 §1.7.2, and what GnuTLS does). */
+		h->match = gnutls_x509_crt_check_ip(leaf, ip, v4 ? 4 : 16, 0) != 0;
+		h->matched_by = h->match ? "ip" : NULL;
+		return;
+	}
+	h->match = gnutls_x509_crt_check_hostname2(leaf, name, 0) != 0;
+	if (!h->match) {
+		h->matched_by = NULL;
+		return;
+	}
+	/* GnuTLS falls back to the CN only when the certificate holds no DNS name SAN. */
+	bool has_dns_san = false;
+	for (unsigned i = 0;; i++) {
+		char buf[1024];
+		size_t size = sizeof(buf);
+		int rc = gnutls_x509_crt_get_subject_alt_name(leaf, i, buf, &size, NULL);
+		if (rc == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
+			break;
+		if (rc == GNUTLS_E_SHORT_MEMORY_BUFFER)
+			continue;
+		if (rc == GNUTLS_SAN_DNSNAME)
+			has_dns_san = true;
+	}
+	h->matched_by = has_dns_san ? "san" : "cn";
+}
+
+void verify_run(const struct verify_request *req, gnutls_x509_crt_t *crts, unsigned n,
+		struct tls_verification *out, struct tls_cert_info *chain)
+{
+	out->done = true;
+	if (n == 0)
+		return;
+	for (unsigned i = 0; chain && i < n; i++)
+		chain[i].verify_status = 0;
+	/* The chain alone (trust, dates, algorithms, purpose), then with the name, so that the
+	 * trust verdict and the hostname verdict stay separate. */
+	unsigned chain_status = run(req->trust, crts, n, NULL, req->purpose, chain);
+	out->trusted = chain_status == 0;
+	out->gnutls_status = req->name ? run(req->trust, crts, n, req->name, req->purpose, NULL)
+				       : chain_status;
+	for (size_t i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++)
+		if (out->gnutls_status & reasons[i].bit)
+			strlist_add(&out->reasons, reasons[i].reason);
+	if (out->trusted) {
+		if (req->ca_files && (!req->system_trust ||
+				      run(req->ca_files, crts, n, NULL, req->purpose, NULL) == 0))
+			out->trust_source = "ca-file";
+		else
+			out->trust_source = "system";
+	}
+	if (req->name)
+		verify_hostname(crts[0], req->name, &out->hostname);
+}

@@ -1,0 +1,235 @@
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sinks.h"
+#include "tlsscope/names.h"
+#include "tlsscope/textsafe.h"
+
+/* jansson refuses invalid UTF-8 (json_string returns NULL and the field vanishes): repair first. */
+static json_t *jstr(const char *s)
+{
+	if (!s)
+		return json_null();
+	char *clean = textsafe_utf8(s, strlen(s));
+	json_t *j = json_string(clean);
+	free(clean);
+	return j ? j : json_null();
+}
+
+static json_t *jms(double ms, double scale)
+{
+	if (ms < 0)
+		return json_null();
+	return json_real(round(ms * scale) / scale);
+}
+
+static json_t *jlist(const struct strlist *l)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < l->n; i++)
+		json_array_append_new(a, jstr(l->v[i]));
+	return a;
+}
+
+static json_t *jtime(long long t)
+{
+	char buf[32];
+
+	if (t < 0)
+		return json_null();
+	util_iso_time(t, buf, sizeof(buf));
+	return json_string(buf);
+}
+
+static json_t *jalert(const struct tls_alert *a)
+{
+	if (!a->present)
+		return json_null();
+	return json_pack("{s:s, s:i, s:o}", "level", names_alert_level(a->level), "code", a->code,
+			 "name", jstr(names_alert(a->code)));
+}
+
+static json_t *jcert(const struct tls_cert_info *ci)
+{
+	json_t *key = json_pack("{s:s, s:i}", "algorithm", ci->key_algorithm ? ci->key_algorithm : "unknown",
+				"bits", (int)ci->key_bits);
+	if (ci->key_curve)
+		json_object_set_new(key, "curve", jstr(ci->key_curve));
+	json_t *o = json_object();
+	json_object_set_new(o, "index", json_integer(ci->index));
+	json_object_set_new(o, "subject", jstr(ci->subject));
+	json_object_set_new(o, "issuer", jstr(ci->issuer));
+	json_object_set_new(o, "serial_hex", jstr(ci->serial_hex));
+	json_object_set_new(o, "serial_dec", jstr(ci->serial_dec));
+	json_object_set_new(o, "not_before", jtime(ci->not_before));
+	json_object_set_new(o, "not_after", jtime(ci->not_after));
+	json_object_set_new(o, "san", jlist(&ci->san));
+	json_object_set_new(o, "key", key);
+	json_object_set_new(o, "signature_algorithm", jstr(ci->signature_algorithm));
+	json_object_set_new(o, "sha256", jstr(ci->sha256));
+	json_object_set_new(o, "key_usage", jlist(&ci->key_usage));
+	json_object_set_new(o, "eku", jlist(&ci->eku));
+	json_object_set_new(o, "is_ca", json_boolean(ci->is_ca));
+	json_object_set_new(o, "self_signed", json_boolean(ci->self_signed));
+	json_object_set_new(o, "version", json_integer(ci->version));
+	json_object_set_new(o, "status", jlist(&ci->status));
+	return o;
+}
+
+static json_t *jsteps(const struct tls_report *r)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < r->handshake.n_steps; i++) {
+		const struct tls_step *s = &r->handshake.steps[i];
+		json_t *o = json_object();
+		json_object_set_new(o, "t_ms", jms(s->t_ms, 1000));
+		json_object_set_new(o, "dir", json_string(s->dir == TLS_DIR_SENT ? "sent"
+										  : "received"));
+		json_object_set_new(o, "type", json_string(names_step(s->type)));
+		json_object_set_new(o, "detail", jstr(s->detail));
+		if (s->probe)
+			json_object_set_new(o, "probe", json_true());
+		if (s->failure_point)
+			json_object_set_new(o, "failure_point", json_true());
+		json_array_append_new(a, o);
+	}
+	return a;
+}
+
+static json_t *jhandshake(const struct tls_report *r)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "status", json_string(names_hs_status(r->handshake.status)));
+	json_object_set_new(o, "error", jstr(r->handshake.error));
+	json_object_set_new(o, "gnutls_error", r->handshake.gnutls_error
+						       ? json_integer(r->handshake.gnutls_error)
+						       : json_null());
+	json_object_set_new(o, "alert_received", jalert(&r->handshake.alert_received));
+	json_object_set_new(o, "alert_sent", jalert(&r->handshake.alert_sent));
+	json_object_set_new(o, "steps", jsteps(r));
+	return o;
+}
+
+static json_t *jnegotiated(const struct tls_negotiated *n)
+{
+	if (!n->present)
+		return json_null();
+	json_t *o = json_object();
+	json_object_set_new(o, "version", jstr(n->version));
+	json_object_set_new(o, "cipher_suite", jstr(n->cipher_suite));
+	json_object_set_new(o, "group", jstr(n->group));
+	json_object_set_new(o, "signature", jstr(n->signature));
+	json_object_set_new(o, "alpn", jstr(n->alpn));
+	json_object_set_new(o, "resumed", json_boolean(n->resumed));
+	json_object_set_new(o, "extended_master_secret", json_boolean(n->extended_master_secret));
+	json_object_set_new(o, "ocsp_stapled", json_boolean(n->ocsp_stapled));
+	return o;
+}
+
+static json_t *jverification(const struct tls_verification *v)
+{
+	const struct tls_hostname_check *h = &v->hostname;
+	json_t *o = json_object();
+
+	json_object_set_new(o, "trusted", json_boolean(v->trusted));
+	json_object_set_new(o, "gnutls_status", json_integer(v->gnutls_status));
+	json_object_set_new(o, "reasons", jlist(&v->reasons));
+	json_object_set_new(o, "trust_source", jstr(v->trust_source));
+	json_object_set_new(o, "hostname",
+			    json_pack("{s:b, s:o, s:b, s:o}", "checked", h->checked, "name",
+				      jstr(h->name), "match", h->match, "matched_by",
+				      jstr(h->matched_by)));
+	return o;
+}
+
+static json_t *jclient_auth(const struct tls_client_auth *ca)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "requested", json_boolean(ca->requested));
+	json_object_set_new(o, "acceptable_cas", jlist(&ca->acceptable_cas));
+	json_object_set_new(o, "sent", json_boolean(ca->sent));
+	json_object_set_new(o, "certificate", ca->certificate ? jcert(ca->certificate) : json_null());
+	json_object_set_new(o, "accepted", ca->accepted < 0 ? json_null() : json_boolean(ca->accepted));
+	return o;
+}
+
+static json_t *jhttp(const struct tls_http *h)
+{
+	if (!h->present)
+		return json_null();
+	json_t *o = json_object();
+	json_object_set_new(o, "status_line", jstr(h->status_line));
+	json_object_set_new(o, "headers", jlist(&h->headers));
+	if (h->error)
+		json_object_set_new(o, "error", jstr(h->error));
+	return o;
+}
+
+static json_t *jfindings(const struct tls_report *r)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < r->n_findings; i++) {
+		const struct tls_finding *f = &r->findings[i];
+		json_t *o = json_object();
+		json_object_set_new(o, "id", json_string(f->id));
+		json_object_set_new(o, "severity", json_string(names_severity(f->severity)));
+		json_object_set_new(o, "subject", json_string(names_subject(f->subject)));
+		json_object_set_new(o, "cert_index",
+				    f->cert_index < 0 ? json_null() : json_integer(f->cert_index));
+		json_object_set_new(o, "title", jstr(f->title));
+		json_object_set_new(o, "detail", jstr(f->detail));
+		json_object_set_new(o, "fix", jstr(f->fix));
+		json_array_append_new(a, o);
+	}
+	return a;
+}
+
+json_t *report_json_build(const struct tls_report *r)
+{
+	json_t *o = json_object();
+	json_t *chain = json_array();
+
+	json_object_set_new(o, "tlsscope", json_string(TLSSCOPE_VERSION));
+	json_object_set_new(o, "mode", json_string(r->mode == TLS_MODE_LISTEN ? "listen" : "connect"));
+	json_object_set_new(o, "target",
+			    json_pack("{s:o, s:i, s:o, s:o, s:o}", "host", jstr(r->target.host),
+				      "port", (int)r->target.port, "address", jstr(r->target.address),
+				      "sni", jstr(r->target.sni), "verify_name",
+				      jstr(r->target.verify_name)));
+	json_object_set_new(o, "timing",
+			    json_pack("{s:o, s:o, s:o, s:o}", "resolve_ms",
+				      jms(r->timing.resolve_ms, 10), "connect_ms",
+				      jms(r->timing.connect_ms, 10), "handshake_ms",
+				      jms(r->timing.handshake_ms, 10), "total_ms",
+				      jms(r->timing.total_ms, 10)));
+	json_object_set_new(o, "handshake", jhandshake(r));
+	json_object_set_new(o, "negotiated", jnegotiated(&r->negotiated));
+	for (size_t i = 0; i < r->n_chain; i++)
+		json_array_append_new(chain, jcert(&r->chain[i]));
+	json_object_set_new(o, "peer_chain", chain);
+	json_object_set_new(o, "verification", jverification(&r->verification));
+	json_object_set_new(o, "client_auth", jclient_auth(&r->client_auth));
+	json_object_set_new(o, "http", jhttp(&r->http));
+	json_object_set_new(o, "findings", jfindings(r));
+	json_object_set_new(o, "verdict", json_string(r->verdict_ok ? "ok" : "fail"));
+	return o;
+}
+
+char *report_json_dump(const struct tls_report *r, bool one_line)
+{
+	json_t *o = report_json_build(r);
+	size_t flags = JSON_ENSURE_ASCII | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(12) |
+		       (one_line ? JSON_COMPACT : JSON_INDENT(2));
+	char *s = json_dumps(o, flags);
+
+	json_decref(o);
+	if (!s)
+		s = xstrdup("{}");
+	return s;
+}

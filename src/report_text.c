@@ -1,0 +1,308 @@
+#include <stdlib.h>
+#include <string.h>
+
+#include "sinks.h"
+#include "tlsscope/names.h"
+#include "tlsscope/textsafe.h"
+
+/* ANSI SGR sequences by role; empty strings when color is off. */
+struct palette {
+	const char *head, *good, *bad, *warn, *dim, *off;
+};
+
+static const struct palette colors = {"\033[1m", "\033[32m", "\033[1;31m", "\033[33m", "\033[2m",
+				      "\033[0m"};
+static const struct palette plain = {"", "", "", "", "", ""};
+
+struct out {
+	FILE *f;
+	const struct palette *c;
+};
+
+/* Prints untrusted text escaped (certificate fields, alert details, HTTP headers). */
+static void put_safe(struct out *o, const char *s)
+{
+	if (!s) {
+		fputs("-", o->f);
+		return;
+	}
+	char *e = textsafe_escape(s, strlen(s));
+	fputs(e, o->f);
+	free(e);
+}
+
+static void section(struct out *o, const char *title)
+{
+	fprintf(o->f, "\n%s%s%s\n", o->c->head, title, o->c->off);
+}
+
+static void field(struct out *o, const char *label, const char *value)
+{
+	fprintf(o->f, "  %-16s", label);
+	put_safe(o, value);
+	fputc('\n', o->f);
+}
+
+static void list_field(struct out *o, const char *label, const struct strlist *l)
+{
+	fprintf(o->f, "  %-16s", label);
+	if (!l->n)
+		fputs("-", o->f);
+	for (size_t i = 0; i < l->n; i++) {
+		if (i)
+			fputs(", ", o->f);
+		put_safe(o, l->v[i]);
+	}
+	fputc('\n', o->f);
+}
+
+static void print_ms(struct out *o, const char *label, double ms, bool *first)
+{
+	if (ms < 0)
+		return;
+	fprintf(o->f, "%s%s %.1f ms", *first ? "" : ", ", label, ms);
+	*first = false;
+}
+
+static void print_target(struct out *o, const struct tls_report *r)
+{
+	char port[16];
+	bool first = true;
+
+	section(o, "Target");
+	snprintf(port, sizeof(port), "%u", r->target.port);
+	fprintf(o->f, "  %-16s", "host");
+	put_safe(o, r->target.host);
+	fprintf(o->f, " port %s", port);
+	if (r->target.address) {
+		fputs(" (", o->f);
+		put_safe(o, r->target.address);
+		fputc(')', o->f);
+	}
+	fputc('\n', o->f);
+	field(o, "SNI", r->target.sni ? r->target.sni : "(none)");
+	field(o, "verify name", r->target.verify_name);
+	fprintf(o->f, "  %-16s", "timing");
+	print_ms(o, "resolve", r->timing.resolve_ms, &first);
+	print_ms(o, "connect", r->timing.connect_ms, &first);
+	print_ms(o, "handshake", r->timing.handshake_ms, &first);
+	print_ms(o, "total", r->timing.total_ms, &first);
+	fputc('\n', o->f);
+}
+
+static void print_timeline(struct out *o, const struct tls_report *r)
+{
+	section(o, "Timeline");
+	if (!r->handshake.n_steps)
+		fprintf(o->f, "  %s(no TLS message was exchanged)%s\n", o->c->dim, o->c->off);
+	for (size_t i = 0; i < r->handshake.n_steps; i++) {
+		const struct tls_step *s = &r->handshake.steps[i];
+		bool alert = s->type == STEP_ALERT;
+		char t[32];
+		snprintf(t, sizeof(t), "+%.1f", s->t_ms);
+		fprintf(o->f, "  %s%9s ms%s  %s  %s%-20s%s ", o->c->dim, t, o->c->off,
+			s->dir == TLS_DIR_SENT ? "->" : "<-", alert ? o->c->bad : "",
+			names_step(s->type), alert ? o->c->off : "");
+		put_safe(o, s->detail ? s->detail : "");
+		if (s->failure_point)
+			fprintf(o->f, "  %s<< failed here%s", o->c->bad, o->c->off);
+		fputc('\n', o->f);
+	}
+	fprintf(o->f, "  %-16s%s", "status",
+		r->handshake.status == HS_COMPLETE ? o->c->good : o->c->bad);
+	fputs(names_hs_status(r->handshake.status), o->f);
+	fputs(o->c->off, o->f);
+	if (r->handshake.error) {
+		fputs(": ", o->f);
+		put_safe(o, r->handshake.error);
+	}
+	fputc('\n', o->f);
+}
+
+static void print_negotiated(struct out *o, const struct tls_report *r)
+{
+	const struct tls_negotiated *n = &r->negotiated;
+
+	if (!n->present)
+		return;
+	section(o, "Negotiated");
+	field(o, "version", n->version);
+	field(o, "cipher suite", n->cipher_suite);
+	field(o, "group", n->group);
+	field(o, "signature", n->signature);
+	field(o, "ALPN", n->alpn ? n->alpn : "(none)");
+	fprintf(o->f, "  %-16sEMS %s, OCSP staple %s, resumed %s\n", "extras",
+		n->extended_master_secret ? "yes" : "no", n->ocsp_stapled ? "yes" : "no",
+		n->resumed ? "yes" : "no");
+}
+
+static void print_cert(struct out *o, const struct tls_cert_info *ci, const char *label)
+{
+	char from[32], to[32];
+
+	fprintf(o->f, "  %s[%s]%s ", o->c->head, label, o->c->off);
+	put_safe(o, ci->subject);
+	fputc('\n', o->f);
+	fprintf(o->f, "    %-12s", "issuer");
+	put_safe(o, ci->issuer);
+	fprintf(o->f, "\n    %-12s%s (decimal %s)\n", "serial", ci->serial_hex, ci->serial_dec);
+	util_iso_time(ci->not_before, from, sizeof(from));
+	util_iso_time(ci->not_after, to, sizeof(to));
+	fprintf(o->f, "    %-12s%s .. %s\n", "valid", from, to);
+	fprintf(o->f, "    %-12s", "SAN");
+	if (!ci->san.n)
+		fprintf(o->f, "%s(none)%s", o->c->warn, o->c->off);
+	for (size_t i = 0; i < ci->san.n; i++) {
+		if (i)
+			fputs(", ", o->f);
+		put_safe(o, ci->san.v[i]);
+	}
+	fprintf(o->f, "\n    %-12s%s %u", "key", ci->key_algorithm, ci->key_bits);
+	if (ci->key_curve) {
+		fputs(" (", o->f);
+		put_safe(o, ci->key_curve);
+		fputc(')', o->f);
+	}
+	fprintf(o->f, ", signed with ");
+	put_safe(o, ci->signature_algorithm);
+	fprintf(o->f, ", X.509 v%d%s%s\n", ci->version, ci->is_ca ? ", CA" : "",
+		ci->self_signed ? ", self-signed" : "");
+	if (ci->key_usage.n || ci->eku.n) {
+		fprintf(o->f, "    %-12s", "usage");
+		for (size_t i = 0; i < ci->key_usage.n; i++)
+			fprintf(o->f, "%s%s", i ? ", " : "", ci->key_usage.v[i]);
+		if (ci->eku.n)
+			fprintf(o->f, "%sEKU ", ci->key_usage.n ? "; " : "");
+		for (size_t i = 0; i < ci->eku.n; i++) {
+			if (i)
+				fputs(", ", o->f);
+			put_safe(o, ci->eku.v[i]);
+		}
+		fputc('\n', o->f);
+	}
+	fprintf(o->f, "    %-12s%s\n", "sha256", ci->sha256);
+	if (ci->status.n) {
+		fprintf(o->f, "    %-12s%s", "problems", o->c->bad);
+		for (size_t i = 0; i < ci->status.n; i++)
+			fprintf(o->f, "%s%s", i ? ", " : "", ci->status.v[i]);
+		fprintf(o->f, "%s\n", o->c->off);
+	}
+}
+
+static void print_chain(struct out *o, const struct tls_report *r)
+{
+	char label[24];
+
+	if (!r->n_chain)
+		return;
+	section(o, r->mode == TLS_MODE_LISTEN ? "Client chain" : "Server chain");
+	for (size_t i = 0; i < r->n_chain; i++) {
+		snprintf(label, sizeof(label), "%zu", i);
+		print_cert(o, &r->chain[i], label);
+	}
+}
+
+static void print_verification(struct out *o, const struct tls_report *r)
+{
+	const struct tls_verification *v = &r->verification;
+
+	if (!v->done)
+		return;
+	section(o, "Verification");
+	fprintf(o->f, "  %-16s%s%s%s", "trusted", v->trusted ? o->c->good : o->c->bad,
+		v->trusted ? "yes" : "NO", o->c->off);
+	if (v->trust_source)
+		fprintf(o->f, " (anchor from %s)", strcmp(v->trust_source, "system") == 0
+							   ? "the system store"
+							   : "--ca");
+	fputc('\n', o->f);
+	if (v->reasons.n)
+		list_field(o, "reasons", &v->reasons);
+	if (v->hostname.checked) {
+		fprintf(o->f, "  %-16s", "hostname");
+		put_safe(o, v->hostname.name);
+		if (v->hostname.match)
+			fprintf(o->f, " %smatches%s (by %s)\n", o->c->good, o->c->off,
+				strcmp(v->hostname.matched_by, "ip") == 0	 ? "IP address SAN"
+				: strcmp(v->hostname.matched_by, "san") == 0 ? "DNS name SAN"
+									       : "subject CN");
+		else
+			fprintf(o->f, " %sDOES NOT MATCH%s\n", o->c->bad, o->c->off);
+	}
+}
+
+static void print_client_auth(struct out *o, const struct tls_report *r)
+{
+	const struct tls_client_auth *ca = &r->client_auth;
+
+	if (!ca->requested && !ca->loaded)
+		return;
+	section(o, "Client certificate");
+	field(o, "requested", ca->requested ? "yes" : "no");
+	if (ca->requested)
+		list_field(o, "acceptable CAs", &ca->acceptable_cas);
+	field(o, "sent", ca->sent ? "yes" : "no");
+	if (ca->certificate)
+		print_cert(o, ca->certificate, "sent");
+}
+
+static void print_http(struct out *o, const struct tls_report *r)
+{
+	const struct tls_http *h = &r->http;
+
+	if (!h->present)
+		return;
+	section(o, "HTTP");
+	fprintf(o->f, "  %-16sGET ", "request");
+	put_safe(o, h->request_path);
+	fputc('\n', o->f);
+	if (h->status_line)
+		field(o, "status", h->status_line);
+	for (size_t i = 0; i < h->headers.n; i++)
+		field(o, i == 0 ? "headers" : "", h->headers.v[i]);
+	if (h->error)
+		field(o, "problem", h->error);
+}
+
+static void print_findings(struct out *o, const struct tls_report *r)
+{
+	static const char *const labels[] = {[SEV_ERROR] = "ERROR", [SEV_WARNING] = "WARNING",
+					     [SEV_INFO] = "INFO"};
+
+	section(o, "Findings");
+	if (!r->n_findings)
+		fprintf(o->f, "  %snone%s\n", o->c->good, o->c->off);
+	for (size_t i = 0; i < r->n_findings; i++) {
+		const struct tls_finding *f = &r->findings[i];
+		const char *col = f->severity == SEV_ERROR     ? o->c->bad
+				  : f->severity == SEV_WARNING ? o->c->warn
+							       : o->c->dim;
+		fprintf(o->f, "  %s%-7s %s%s  ", col, labels[f->severity], f->id, o->c->off);
+		put_safe(o, f->title);
+		fputs("\n          ", o->f);
+		put_safe(o, f->detail);
+		fputs("\n          fix: ", o->f);
+		put_safe(o, f->fix);
+		fputc('\n', o->f);
+	}
+}
+
+void report_text_print(FILE *f, const struct tls_report *r, bool color)
+{
+	struct out o = {.f = f, .c = color ? &colors : &plain};
+
+	fprintf(f, "%stlsscope %s%s  %s ", o.c->head, TLSSCOPE_VERSION, o.c->off,
+		r->mode == TLS_MODE_LISTEN ? "listen" : "connect");
+	put_safe(&o, r->target.host);
+	fprintf(f, ":%u\n", r->target.port);
+	print_target(&o, r);
+	print_timeline(&o, r);
+	print_negotiated(&o, r);
+	print_chain(&o, r);
+	print_verification(&o, r);
+	print_client_auth(&o, r);
+	print_http(&o, r);
+	print_findings(&o, r);
+	fprintf(f, "\n%sVerdict: %s%s\n", r->verdict_ok ? o.c->good : o.c->bad,
+		r->verdict_ok ? "OK" : "FAIL", o.c->off);
+}

@@ -1,0 +1,22 @@
+/* The renderers of a finished report: a human text report and the JSON report. */
+#ifndef TLSSCOPE_SINKS_H
+#define TLSSCOPE_SINKS_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "tlsscope/report.h"
+
+/* The JSON object of DESIGN.md §4. Caller owns the reference (json_decref). */
+json_t *report_json_build(const struct tls_report *r);
+
+/* Serialised: pretty for one report, one line for JSON Lines. ASCII only: control and bidi
+ * characters travel as \u escapes. Caller frees. */
+char *report_json_dump(const struct tls_report *r, bool one_line);
+
+/* The human report: target, timeline, negotiated, chain, verification, findings. Every string
+ * from the network or a certificate is escaped; color uses ANSI SGR when asked. */
+void report_text_print(FILE *out, const struct tls_report *r, bool color);
+
+#endif

@@ -1,0 +1,186 @@
+/* The client engine on its loop, against sockets made here: a listener that never answers
+ * (the deadline fires on time and the loop keeps running meanwhile), a closed port, an
+ * unusable configuration. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "tlsscope/engine.h"
+
+/* A socket that listens but never accepts: the kernel completes TCP, nobody speaks TLS. */
+static int silent_listener(unsigned *port)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t len = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(fd, 4), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
+	*port = ntohs(sa.sin_port);
+	return fd;
+}
+
+struct ticker {
+	struct loop *loop;
+	int ticks;
+	bool done;
+};
+
+static void tick(void *arg)
+{
+	struct ticker *t = arg;
+
+	t->ticks++;
+	if (!t->done)
+		loop_timer_add(t->loop, util_now_ms() + 20, tick, t);
+}
+
+static void on_done(void *arg)
+{
+	struct ticker *t = arg;
+
+	t->done = true;
+	loop_stop(t->loop);
+}
+
+static struct tls_client_config config(struct tls_creds *creds, unsigned port, double timeout)
+{
+	return (struct tls_client_config){.host = "127.0.0.1", .port = port, .timeout_s = timeout,
+					  .http = HTTP_OFF, .creds = creds};
+}
+
+static void test_stalled_handshake_times_out_at_deadline_without_blocking_loop(void **state)
+{
+	unsigned port;
+	int lfd = silent_listener(&port);
+	struct tls_creds *creds = creds_new();
+	struct tls_client_config cfg = config(creds, port, 1.0);
+	struct tls_report r;
+	struct tls_error err = {{0}};
+	struct ticker t = {.loop = loop_new()};
+	(void)state;
+
+	report_init(&r, TLS_MODE_CONNECT);
+	struct tls_client *c = client_start(t.loop, &cfg, NULL, &r, on_done, &t, &err);
+	assert_non_null(c);
+	loop_timer_add(t.loop, util_now_ms() + 20, tick, &t);
+	double t0 = util_now_ms();
+	loop_run(t.loop);
+	double took = util_now_ms() - t0;
+
+	assert_true(t.done);
+	assert_int_equal(r.handshake.status, HS_TIMEOUT);
+	assert_true(took >= 990 && took < 1500);
+	/* The loop kept serving other work: ~50 ticks of 20 ms in one second. */
+	assert_true(t.ticks >= 25);
+	assert_true(r.handshake.n_steps >= 1);
+	assert_int_equal(r.handshake.steps[0].type, STEP_CLIENT_HELLO);
+	assert_true(r.handshake.steps[r.handshake.n_steps - 1].failure_point);
+	assert_true(report_has_finding(&r, "handshake-timeout"));
+	assert_false(r.verdict_ok);
+	client_free(c);
+	loop_free(t.loop);
+	report_free(&r);
+	creds_free(creds);
+	close(lfd);
+}
+
+static void test_closed_port_is_refused(void **state)
+{
+	unsigned port;
+	int lfd = silent_listener(&port);
+	struct tls_creds *creds = creds_new();
+	struct tls_report r;
+	struct tls_error err = {{0}};
+	(void)state;
+
+	close(lfd); /* nothing listens there now */
+	struct tls_client_config cfg = config(creds, port, 5.0);
+	report_init(&r, TLS_MODE_CONNECT);
+	assert_int_equal(client_run(&cfg, NULL, &r, &err), 0);
+	assert_int_equal(r.handshake.status, HS_NOT_STARTED);
+	assert_true(report_has_finding(&r, "connection-refused"));
+	assert_true(r.timing.total_ms < 1000);
+	assert_int_equal(r.handshake.n_steps, 0);
+	report_free(&r);
+	creds_free(creds);
+}
+
+static void test_bad_priority_is_a_config_error(void **state)
+{
+	struct tls_creds *creds = creds_new();
+	struct tls_client_config cfg = config(creds, 443, 5.0);
+	struct tls_report r;
+	struct tls_error err = {{0}};
+	(void)state;
+
+	cfg.priority = "NORMAL:+NO-SUCH-THING";
+	report_init(&r, TLS_MODE_CONNECT);
+	assert_int_equal(client_run(&cfg, NULL, &r, &err), -1);
+	assert_non_null(strstr(err.msg, "priority"));
+	cfg.priority = NULL;
+	cfg.alpn = ",";
+	assert_int_equal(client_run(&cfg, NULL, &r, &err), -1);
+	assert_non_null(strstr(err.msg, "ALPN"));
+	report_free(&r);
+	creds_free(creds);
+}
+
+struct counter {
+	int steps, done;
+	enum tls_event_type last;
+};
+
+static void count_events(void *ctx, const struct tls_event *ev)
+{
+	struct counter *k = ctx;
+
+	if (ev->type == EV_STEP)
+		k->steps++;
+	if (ev->type == EV_DONE)
+		k->done++;
+	k->last = ev->type;
+}
+
+static void test_events_reach_the_sink_and_done_comes_last(void **state)
+{
+	unsigned port;
+	int lfd = silent_listener(&port);
+	struct tls_creds *creds = creds_new();
+	struct tls_client_config cfg = config(creds, port, 0.3);
+	struct tls_report r;
+	struct tls_error err = {{0}};
+	struct counter k = {0};
+	struct tls_sink sink = {.fn = count_events, .ctx = &k};
+	(void)state;
+
+	report_init(&r, TLS_MODE_CONNECT);
+	assert_int_equal(client_run(&cfg, &sink, &r, &err), 0);
+	assert_int_equal(k.done, 1);
+	assert_int_equal(k.last, EV_DONE);
+	assert_int_equal((size_t)k.steps, r.handshake.n_steps);
+	report_free(&r);
+	creds_free(creds);
+	close(lfd);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_stalled_handshake_times_out_at_deadline_without_blocking_loop),
+		cmocka_unit_test(test_closed_port_is_refused),
+		cmocka_unit_test(test_bad_priority_is_a_config_error),
+		cmocka_unit_test(test_events_reach_the_sink_and_done_comes_last),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
