@@ -27,6 +27,9 @@
  * §4.4.2.4, DESIGN.md §3). Servers send tickets at once, so this cap is rarely reached. */
 #define POST_HANDSHAKE_CAP_MS 1000.0
 #define HTTP_MAX_RESPONSE (64 * 1024)
+/* One address that does not answer (an IPv6 route to nowhere) must not use up the whole budget
+ * when others remain to be tried. */
+#define CONNECT_ATTEMPT_MS 3000.0
 #define MAX_ALPN 16
 
 enum phase { P_START, P_RESOLVE, P_CONNECT, P_HANDSHAKE, P_POST, P_HTTP, P_DONE };
@@ -737,9 +740,11 @@ static void start_handshake(struct tls_client *c)
 /* ---- TCP ---- */
 
 static void try_next_address(struct tls_client *c);
+static void on_deadline(void *arg);
 
 static void connected(struct tls_client *c)
 {
+	set_timer(c, c->deadline, on_deadline);
 	c->rep->timing.connect_ms = elapsed(c);
 	emit(c, EV_CONNECTED, NULL);
 	start_handshake(c);
@@ -766,6 +771,23 @@ static void on_connect_io(void *arg, int fd, short revents)
 	}
 	loop_unwatch(c->loop, fd);
 	connected(c);
+}
+
+static void on_attempt_timeout(void *arg)
+{
+	struct tls_client *c = arg;
+
+	c->timer = 0;
+	if (util_now_ms() >= c->deadline || !c->ai_next) {
+		on_deadline(c);
+		return;
+	}
+	c->last_errno = ETIMEDOUT;
+	loop_unwatch(c->loop, c->fd);
+	close(c->fd);
+	c->fd = -1;
+	set_timer(c, c->deadline, on_deadline);
+	try_next_address(c);
 }
 
 static void set_address(struct tls_client *c, const struct sockaddr *sa)
@@ -801,6 +823,10 @@ static void try_next_address(struct tls_client *c)
 		}
 		if (errno == EINPROGRESS) {
 			loop_watch(c->loop, fd, POLLOUT, on_connect_io, c);
+			if (c->ai_next)
+				set_timer(c, util_now_ms() + CONNECT_ATTEMPT_MS, on_attempt_timeout);
+			else
+				set_timer(c, c->deadline, on_deadline);
 			return;
 		}
 		c->last_errno = errno;
