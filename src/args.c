@@ -56,7 +56,7 @@ static const struct {
 	enum cli_command command;
 } commands[] = {
 	{"connect", CMD_CONNECT}, {"listen", CMD_LISTEN}, {"inspect", CMD_INSPECT},
-	{"pki", CMD_PKI},         {"demo", CMD_DEMO},     {"help", CMD_HELP},
+	{"pki", CMD_PKI},	  {"demo", CMD_DEMO},	  {"help", CMD_HELP},
 };
 
 const char *args_command_name(enum cli_command c)
@@ -165,7 +165,8 @@ static int parse_option(struct cli *cli, int opt, const char *arg, const char *t
 		break;
 	case OPT_TIMEOUT:
 		if (parse_timeout(arg, &cli->timeout_s) < 0) {
-			tls_error_set(err, "--timeout takes seconds between 0 and 3600, not '%s'", arg);
+			tls_error_set(err, "--timeout takes seconds between 0 and 3600, not '%s'",
+				      arg);
 			return -1;
 		}
 		break;
@@ -276,8 +277,9 @@ int args_parse(int argc, char **argv, struct cli *cli, struct tls_error *err)
 		if (target_parse(positional[0], TLS_DEFAULT_PORT, &cli->target, err) < 0)
 			return -1;
 		if (!!cli->cert != !!cli->key) {
-			tls_error_set(err, "%s", cli->cert ? "--cert needs --key with the private key"
-							   : "--key needs --cert with the certificate");
+			tls_error_set(err, "%s",
+				      cli->cert ? "--cert needs --key with the private key"
+						: "--key needs --cert with the certificate");
 			return -1;
 		}
 		if (cli->json && cli->batch) {

@@ -53,8 +53,9 @@ static json_t *jalert(const struct tls_alert *a)
 
 static json_t *jcert(const struct tls_cert_info *ci)
 {
-	json_t *key = json_pack("{s:s, s:i}", "algorithm", ci->key_algorithm ? ci->key_algorithm : "unknown",
-				"bits", (int)ci->key_bits);
+	json_t *key = json_pack("{s:s, s:i}", "algorithm",
+				ci->key_algorithm ? ci->key_algorithm : "unknown", "bits",
+				(int)ci->key_bits);
 	if (ci->key_curve)
 		json_object_set_new(key, "curve", jstr(ci->key_curve));
 	json_t *o = json_object();
@@ -86,8 +87,8 @@ static json_t *jsteps(const struct tls_report *r)
 		const struct tls_step *s = &r->handshake.steps[i];
 		json_t *o = json_object();
 		json_object_set_new(o, "t_ms", jms(s->t_ms, 1000));
-		json_object_set_new(o, "dir", json_string(s->dir == TLS_DIR_SENT ? "sent"
-										  : "received"));
+		json_object_set_new(o, "dir",
+				    json_string(s->dir == TLS_DIR_SENT ? "sent" : "received"));
 		json_object_set_new(o, "type", json_string(names_step(s->type)));
 		json_object_set_new(o, "detail", jstr(s->detail));
 		if (s->probe)
@@ -105,9 +106,9 @@ static json_t *jhandshake(const struct tls_report *r)
 
 	json_object_set_new(o, "status", json_string(names_hs_status(r->handshake.status)));
 	json_object_set_new(o, "error", jstr(r->handshake.error));
-	json_object_set_new(o, "gnutls_error", r->handshake.gnutls_error
-						       ? json_integer(r->handshake.gnutls_error)
-						       : json_null());
+	json_object_set_new(o, "gnutls_error",
+			    r->handshake.gnutls_error ? json_integer(r->handshake.gnutls_error)
+						      : json_null());
 	json_object_set_new(o, "alert_received", jalert(&r->handshake.alert_received));
 	json_object_set_new(o, "alert_sent", jalert(&r->handshake.alert_sent));
 	json_object_set_new(o, "steps", jsteps(r));
@@ -153,8 +154,10 @@ static json_t *jclient_auth(const struct tls_client_auth *ca)
 	json_object_set_new(o, "requested", json_boolean(ca->requested));
 	json_object_set_new(o, "acceptable_cas", jlist(&ca->acceptable_cas));
 	json_object_set_new(o, "sent", json_boolean(ca->sent));
-	json_object_set_new(o, "certificate", ca->certificate ? jcert(ca->certificate) : json_null());
-	json_object_set_new(o, "accepted", ca->accepted < 0 ? json_null() : json_boolean(ca->accepted));
+	json_object_set_new(o, "certificate",
+			    ca->certificate ? jcert(ca->certificate) : json_null());
+	json_object_set_new(o, "accepted",
+			    ca->accepted < 0 ? json_null() : json_boolean(ca->accepted));
 	return o;
 }
 
@@ -196,12 +199,13 @@ json_t *report_json_build(const struct tls_report *r)
 	json_t *chain = json_array();
 
 	json_object_set_new(o, "tlsscope", json_string(TLSSCOPE_VERSION));
-	json_object_set_new(o, "mode", json_string(r->mode == TLS_MODE_LISTEN ? "listen" : "connect"));
+	json_object_set_new(o, "mode",
+			    json_string(r->mode == TLS_MODE_LISTEN ? "listen" : "connect"));
 	json_object_set_new(o, "target",
 			    json_pack("{s:o, s:i, s:o, s:o, s:o}", "host", jstr(r->target.host),
-				      "port", (int)r->target.port, "address", jstr(r->target.address),
-				      "sni", jstr(r->target.sni), "verify_name",
-				      jstr(r->target.verify_name)));
+				      "port", (int)r->target.port, "address",
+				      jstr(r->target.address), "sni", jstr(r->target.sni),
+				      "verify_name", jstr(r->target.verify_name)));
 	json_object_set_new(o, "timing",
 			    json_pack("{s:o, s:o, s:o, s:o}", "resolve_ms",
 				      jms(r->timing.resolve_ms, 10), "connect_ms",

@@ -10,8 +10,8 @@ struct palette {
 	const char *head, *good, *bad, *warn, *dim, *off;
 };
 
-static const struct palette colors = {"\033[1m", "\033[32m", "\033[1;31m", "\033[33m", "\033[2m",
-				      "\033[0m"};
+static const struct palette colors = {"\033[1m",  "\033[32m", "\033[1;31m",
+				      "\033[33m", "\033[2m",  "\033[0m"};
 static const struct palette plain = {"", "", "", "", "", ""};
 
 struct out {
@@ -212,9 +212,8 @@ static void print_verification(struct out *o, const struct tls_report *r)
 	fprintf(o->f, "  %-16s%s%s%s", "trusted", v->trusted ? o->c->good : o->c->bad,
 		v->trusted ? "yes" : "NO", o->c->off);
 	if (v->trust_source)
-		fprintf(o->f, " (anchor from %s)", strcmp(v->trust_source, "system") == 0
-							   ? "the system store"
-							   : "--ca");
+		fprintf(o->f, " (anchor from %s)",
+			strcmp(v->trust_source, "system") == 0 ? "the system store" : "--ca");
 	fputc('\n', o->f);
 	if (v->reasons.n)
 		list_field(o, "reasons", &v->reasons);
@@ -223,9 +222,9 @@ static void print_verification(struct out *o, const struct tls_report *r)
 		put_safe(o, v->hostname.name);
 		if (v->hostname.match)
 			fprintf(o->f, " %smatches%s (by %s)\n", o->c->good, o->c->off,
-				strcmp(v->hostname.matched_by, "ip") == 0	 ? "IP address SAN"
+				strcmp(v->hostname.matched_by, "ip") == 0    ? "IP address SAN"
 				: strcmp(v->hostname.matched_by, "san") == 0 ? "DNS name SAN"
-									       : "subject CN");
+									     : "subject CN");
 		else
 			fprintf(o->f, " %sDOES NOT MATCH%s\n", o->c->bad, o->c->off);
 	}
@@ -266,8 +265,8 @@ static void print_http(struct out *o, const struct tls_report *r)
 
 static void print_findings(struct out *o, const struct tls_report *r)
 {
-	static const char *const labels[] = {[SEV_ERROR] = "ERROR", [SEV_WARNING] = "WARNING",
-					     [SEV_INFO] = "INFO"};
+	static const char *const labels[] = {
+		[SEV_ERROR] = "ERROR", [SEV_WARNING] = "WARNING", [SEV_INFO] = "INFO"};
 
 	section(o, "Findings");
 	if (!r->n_findings)

@@ -11,7 +11,7 @@
 
 struct tls_creds {
 	gnutls_certificate_credentials_t cred; /* trust for GnuTLS sessions */
-	gnutls_x509_trust_list_t trust;        /* the same anchors, for verify.c */
+	gnutls_x509_trust_list_t trust;	       /* the same anchors, for verify.c */
 	gnutls_x509_trust_list_t ca_files;     /* the --ca anchors alone (NULL when none) */
 	bool system_trust;
 	unsigned n_ca_certs;

@@ -14,15 +14,15 @@ enum tls_http_mode { HTTP_AUTO, HTTP_ON, HTTP_OFF };
 struct tls_client_config {
 	const char *host;
 	unsigned port;
-	const char *sni;         /* NULL: the host when it is a name */
+	const char *sni; /* NULL: the host when it is a name */
 	bool no_sni;
 	const char *verify_name; /* NULL: the host */
-	const char *alpn;        /* comma-separated, or NULL */
-	const char *priority;    /* GnuTLS priority string, or NULL for "NORMAL" */
-	int tls_max;             /* 0 default, 12 or 13 */
-	double timeout_s;        /* bounds the whole run */
+	const char *alpn;	 /* comma-separated, or NULL */
+	const char *priority;	 /* GnuTLS priority string, or NULL for "NORMAL" */
+	int tls_max;		 /* 0 default, 12 or 13 */
+	double timeout_s;	 /* bounds the whole run */
 	enum tls_http_mode http;
-	const char *http_path;   /* NULL: "/" */
+	const char *http_path; /* NULL: "/" */
 	bool strict;
 	bool force_client_cert;
 	struct tls_creds *creds; /* required; the caller keeps ownership */

@@ -6,19 +6,19 @@
 #include "tlsscope/report.h"
 
 enum tls_event_type {
-	EV_RESOLVED,   /* target.address is known */
-	EV_CONNECTED,  /* TCP is up */
-	EV_STEP,       /* a handshake message, alert or probe: ev->step */
-	EV_HANDSHAKE,  /* the handshake ended (report->handshake.status says how) */
-	EV_VERIFIED,   /* chain facts and verification are in the report */
-	EV_HTTP,       /* the HTTP probe ended */
-	EV_DONE,       /* the report is final (findings, verdict) */
+	EV_RESOLVED,  /* target.address is known */
+	EV_CONNECTED, /* TCP is up */
+	EV_STEP,      /* a handshake message, alert or probe: ev->step */
+	EV_HANDSHAKE, /* the handshake ended (report->handshake.status says how) */
+	EV_VERIFIED,  /* chain facts and verification are in the report */
+	EV_HTTP,      /* the HTTP probe ended */
+	EV_DONE,      /* the report is final (findings, verdict) */
 };
 
 struct tls_event {
 	enum tls_event_type type;
 	double t_ms;
-	const struct tls_step *step;     /* EV_STEP only */
+	const struct tls_step *step;	 /* EV_STEP only */
 	const struct tls_report *report; /* always: the report as it stands */
 };
 

@@ -47,7 +47,7 @@ struct tls_step {
 	enum tls_step_type type;
 	bool probe;
 	bool failure_point; /* the handshake broke here */
-	char *detail;       /* may be NULL */
+	char *detail;	    /* may be NULL */
 };
 
 struct tls_alert {
@@ -64,8 +64,8 @@ struct tls_cert_info {
 	char *serial_hex; /* lowercase, no leading zero bytes */
 	char *serial_dec;
 	long long not_before, not_after; /* seconds since the epoch */
-	struct strlist san;              /* "DNS:x", "IP:x", "URI:x", "email:x", ... */
-	const char *key_algorithm;       /* static: "RSA", "ECDSA", "Ed25519", ... */
+	struct strlist san;		 /* "DNS:x", "IP:x", "URI:x", "email:x", ... */
+	const char *key_algorithm;	 /* static: "RSA", "ECDSA", "Ed25519", ... */
 	unsigned key_bits;
 	char *key_curve; /* EC curve name, or NULL */
 	char *signature_algorithm;
@@ -79,7 +79,7 @@ struct tls_cert_info {
 	int version;
 	bool has_aia_ca_issuers;
 	unsigned verify_status; /* GnuTLS status bits for this certificate (verify.c) */
-	struct strlist status;  /* finding ids that apply to this certificate */
+	struct strlist status;	/* finding ids that apply to this certificate */
 	unsigned char *der;
 	size_t der_len;
 };
@@ -114,10 +114,10 @@ struct tls_client_auth {
 	bool requested;
 	struct strlist acceptable_cas;
 	bool sent;
-	bool loaded; /* an identity was configured */
-	bool issuer_not_acceptable; /* loaded, but its issuer is not in acceptable_cas */
+	bool loaded;			   /* an identity was configured */
+	bool issuer_not_acceptable;	   /* loaded, but its issuer is not in acceptable_cas */
 	struct tls_cert_info *certificate; /* the certificate sent, or NULL */
-	int accepted;                      /* 1 yes, 0 no, -1 unknown */
+	int accepted;			   /* 1 yes, 0 no, -1 unknown */
 };
 
 struct tls_http {
@@ -157,11 +157,12 @@ struct tls_report {
 		enum tls_hs_status status;
 		char *error;
 		int gnutls_error; /* 0: none */
-		int sys_errno;    /* errno of a socket failure, 0: none */
-		int gai_error;    /* getaddrinfo failure, 0: none */
+		int sys_errno;	  /* errno of a socket failure, 0: none */
+		int gai_error;	  /* getaddrinfo failure, 0: none */
 		struct tls_alert alert_received, alert_sent;
-		bool post_handshake_alert; /* the received alert came after the handshake completed */
-		bool peer_closed;          /* the peer closed without an alert */
+		bool post_handshake_alert; /* the received alert came after the handshake completed
+					    */
+		bool peer_closed;	   /* the peer closed without an alert */
 		struct tls_step *steps;
 		size_t n_steps;
 		unsigned char first_bytes[48]; /* the first bytes the peer sent, for not-tls */
@@ -186,10 +187,9 @@ struct tls_step *report_add_step(struct tls_report *r, double t_ms, enum tls_dir
 				 enum tls_step_type type, const char *detail);
 
 /* Appends a finding; title/detail/fix are copied. */
-struct tls_finding *report_add_finding(struct tls_report *r, const char *id,
-				       enum tls_severity sev, enum tls_subject subject,
-				       int cert_index, const char *title, const char *detail,
-				       const char *fix);
+struct tls_finding *report_add_finding(struct tls_report *r, const char *id, enum tls_severity sev,
+				       enum tls_subject subject, int cert_index, const char *title,
+				       const char *detail, const char *fix);
 
 bool report_has_finding(const struct tls_report *r, const char *id);
 

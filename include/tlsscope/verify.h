@@ -8,11 +8,11 @@
 #include "tlsscope/report.h"
 
 struct verify_request {
-	gnutls_x509_trust_list_t trust;    /* every anchor in use */
+	gnutls_x509_trust_list_t trust;	   /* every anchor in use */
 	gnutls_x509_trust_list_t ca_files; /* the --ca anchors alone, or NULL */
-	bool system_trust;                 /* the system store is part of trust */
-	const char *name;                  /* name or IP to check, or NULL for none */
-	const char *purpose;               /* key purpose OID (GNUTLS_KP_TLS_WWW_SERVER), or NULL */
+	bool system_trust;		   /* the system store is part of trust */
+	const char *name;		   /* name or IP to check, or NULL for none */
+	const char *purpose;		   /* key purpose OID (GNUTLS_KP_TLS_WWW_SERVER), or NULL */
 };
 
 /* Verifies crts[0..n) (leaf first) as a peer sent them; fills out (verification fields) and

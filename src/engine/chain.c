@@ -125,14 +125,10 @@ static const struct {
 	const char *oid;
 	const char *name;
 } eku_names[] = {
-	{GNUTLS_KP_TLS_WWW_SERVER, "serverAuth"},
-	{GNUTLS_KP_TLS_WWW_CLIENT, "clientAuth"},
-	{GNUTLS_KP_CODE_SIGNING, "codeSigning"},
-	{GNUTLS_KP_EMAIL_PROTECTION, "emailProtection"},
-	{GNUTLS_KP_TIME_STAMPING, "timeStamping"},
-	{GNUTLS_KP_OCSP_SIGNING, "OCSPSigning"},
-	{GNUTLS_KP_ANY, "anyExtendedKeyUsage"},
-	{GNUTLS_KP_IPSEC_IKE, "ipsecIKE"},
+	{GNUTLS_KP_TLS_WWW_SERVER, "serverAuth"},  {GNUTLS_KP_TLS_WWW_CLIENT, "clientAuth"},
+	{GNUTLS_KP_CODE_SIGNING, "codeSigning"},   {GNUTLS_KP_EMAIL_PROTECTION, "emailProtection"},
+	{GNUTLS_KP_TIME_STAMPING, "timeStamping"}, {GNUTLS_KP_OCSP_SIGNING, "OCSPSigning"},
+	{GNUTLS_KP_ANY, "anyExtendedKeyUsage"},	   {GNUTLS_KP_IPSEC_IKE, "ipsecIKE"},
 };
 
 static char *dn_string(gnutls_x509_crt_t crt, bool issuer)

@@ -26,11 +26,11 @@
  * alert or data): a server that rejects the client certificate says so only then (RFC 8446
  * §4.4.2.4, DESIGN.md §3). Servers send tickets at once, so this cap is rarely reached. */
 #define POST_HANDSHAKE_CAP_MS 1000.0
-#define HTTP_MAX_RESPONSE (64 * 1024)
+#define HTTP_MAX_RESPONSE     (64 * 1024)
 /* One address that does not answer (an IPv6 route to nowhere) must not use up the whole budget
  * when others remain to be tried. */
 #define CONNECT_ATTEMPT_MS 3000.0
-#define MAX_ALPN 16
+#define MAX_ALPN	   16
 
 enum phase { P_START, P_RESOLVE, P_CONNECT, P_HANDSHAKE, P_POST, P_HTTP, P_DONE };
 
@@ -69,8 +69,8 @@ struct tls_client {
 
 static void emit(struct tls_client *c, enum tls_event_type type, const struct tls_step *step)
 {
-	struct tls_event ev = {.type = type, .t_ms = util_now_ms() - c->t0, .step = step,
-			       .report = c->rep};
+	struct tls_event ev = {
+		.type = type, .t_ms = util_now_ms() - c->t0, .step = step, .report = c->rep};
 	if (c->sink.fn)
 		c->sink.fn(c->sink.ctx, &ev);
 }
@@ -99,7 +99,8 @@ static void watch(struct tls_client *c, short events, loop_fd_fn fn)
 	loop_watch(c->loop, c->fd, events, fn, c);
 }
 
-static void set_error(struct tls_client *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void set_error(struct tls_client *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 static void set_error(struct tls_client *c, const char *fmt, ...)
 {
 	va_list ap;
@@ -131,9 +132,9 @@ static void finish(struct tls_client *c)
 	}
 	c->rep->timing.total_ms = elapsed(c);
 	if (c->rep->client_auth.sent)
-		c->rep->client_auth.accepted = c->fatal_alert_seen ? 0
+		c->rep->client_auth.accepted = c->fatal_alert_seen			 ? 0
 					       : c->rep->handshake.status == HS_COMPLETE ? 1
-											  : -1;
+											 : -1;
 	diagnose_connect(c->rep);
 	emit(c, EV_DONE, NULL);
 	if (c->done)
@@ -178,8 +179,8 @@ static void collect_negotiated(struct tls_client *c)
 	n->cipher_suite = dup_or_null(gnutls_ciphersuite_get(c->s));
 	n->group = dup_or_null(gnutls_group_get_name(gnutls_group_get(c->s)));
 	int sign = gnutls_sign_algorithm_get(c->s);
-	n->signature = sign > 0 ? dup_or_null(gnutls_sign_get_name((gnutls_sign_algorithm_t)sign))
-				: NULL;
+	n->signature =
+		sign > 0 ? dup_or_null(gnutls_sign_get_name((gnutls_sign_algorithm_t)sign)) : NULL;
 	/* ALPN data is not NUL-terminated. */
 	if (gnutls_alpn_get_selected_protocol(c->s, &alpn) == 0)
 		n->alpn = xstrndup((const char *)alpn.data, alpn.size);
@@ -205,8 +206,8 @@ static void collect_negotiated(struct tls_client *c)
 
 static void record_alert(struct tls_client *c, bool sent, int level, int code, bool post)
 {
-	struct tls_alert *a = sent ? &c->rep->handshake.alert_sent
-				   : &c->rep->handshake.alert_received;
+	struct tls_alert *a =
+		sent ? &c->rep->handshake.alert_sent : &c->rep->handshake.alert_received;
 	const char *name = names_alert(code);
 	char detail[96];
 
@@ -227,8 +228,8 @@ static void record_received_alert(struct tls_client *c, int rc, bool post)
 {
 	int code = (int)gnutls_alert_get(c->s);
 
-	record_alert(c, false, rc == GNUTLS_E_FATAL_ALERT_RECEIVED ? GNUTLS_AL_FATAL
-								  : GNUTLS_AL_WARNING,
+	record_alert(c, false,
+		     rc == GNUTLS_E_FATAL_ALERT_RECEIVED ? GNUTLS_AL_FATAL : GNUTLS_AL_WARNING,
 		     code, post);
 }
 
@@ -341,13 +342,15 @@ static void do_http(struct tls_client *c)
 			record_received_alert(c, (int)n, true);
 			if (n == GNUTLS_E_WARNING_ALERT_RECEIVED)
 				continue;
-			c->rep->http.error = xstrdup("the server sent an alert instead of a response");
+			c->rep->http.error =
+				xstrdup("the server sent an alert instead of a response");
 			break;
 		}
 		if (n == GNUTLS_E_PREMATURE_TERMINATION && c->resp_len)
-			break; /* closed without close_notify after answering: common and harmless */
-		c->rep->http.error = xasprintf("reading the response failed: %s",
-					       gnutls_strerror((int)n));
+			break; /* closed without close_notify after answering: common and harmless
+				*/
+		c->rep->http.error =
+			xasprintf("reading the response failed: %s", gnutls_strerror((int)n));
 		if (n == GNUTLS_E_PREMATURE_TERMINATION)
 			c->rep->handshake.peer_closed = true;
 		break;
@@ -365,7 +368,8 @@ static void start_http(struct tls_client *c)
 	if (cfg->port == 443)
 		snprintf(hostport, sizeof(hostport), v6 ? "[%s]" : "%s", cfg->host);
 	else
-		snprintf(hostport, sizeof(hostport), v6 ? "[%s]:%u" : "%s:%u", cfg->host, cfg->port);
+		snprintf(hostport, sizeof(hostport), v6 ? "[%s]:%u" : "%s:%u", cfg->host,
+			 cfg->port);
 	c->phase = P_HTTP;
 	c->rep->http.present = true;
 	c->rep->http.request_path = xstrdup(path);
@@ -493,7 +497,8 @@ static void fail_handshake(struct tls_client *c, int rc)
 
 	r->handshake.status = HS_FAILED;
 	r->handshake.gnutls_error = rc;
-	r->timing.handshake_ms = elapsed(c) - (r->timing.connect_ms >= 0 ? r->timing.connect_ms : 0);
+	r->timing.handshake_ms =
+		elapsed(c) - (r->timing.connect_ms >= 0 ? r->timing.connect_ms : 0);
 	if (rc == GNUTLS_E_FATAL_ALERT_RECEIVED || rc == GNUTLS_E_WARNING_ALERT_RECEIVED) {
 		record_received_alert(c, rc, false);
 	} else if (is_transport_error(rc)) {
@@ -527,7 +532,8 @@ static void fail_handshake(struct tls_client *c, int rc)
 	if (r->handshake.n_steps)
 		r->handshake.steps[r->handshake.n_steps - 1].failure_point = true;
 	set_error(c, "%s (last sent: %s, last received: %s)",
-		  salvaged ? "The peer sent a fatal alert and closed while our flight was still going out"
+		  salvaged ? "The peer sent a fatal alert and closed while our flight was still "
+			     "going out"
 			   : gnutls_strerror(rc),
 		  last_out ? last_out : "nothing", last_in ? last_in : "nothing");
 	emit(c, EV_HANDSHAKE, NULL);
@@ -540,7 +546,8 @@ static void handshake_complete(struct tls_client *c)
 	struct tls_report *r = c->rep;
 
 	r->handshake.status = HS_COMPLETE;
-	r->timing.handshake_ms = elapsed(c) - (r->timing.connect_ms >= 0 ? r->timing.connect_ms : 0);
+	r->timing.handshake_ms =
+		elapsed(c) - (r->timing.connect_ms >= 0 ? r->timing.connect_ms : 0);
 	collect_negotiated(c);
 	emit(c, EV_HANDSHAKE, NULL);
 	collect_chain(c);
@@ -629,8 +636,9 @@ static int on_retrieve(gnutls_session_t s, const struct gnutls_cert_retr_st *inf
 		for (unsigned k = 0; k < cr->n_id && !acceptable; k++) {
 			gnutls_datum_t dn = {0};
 			if (gnutls_x509_crt_get_raw_issuer_dn(cr->id_crts[k], &dn) == 0) {
-				acceptable = dn.size == info->req_ca_rdn[i].size &&
-					     memcmp(dn.data, info->req_ca_rdn[i].data, dn.size) == 0;
+				acceptable =
+					dn.size == info->req_ca_rdn[i].size &&
+					memcmp(dn.data, info->req_ca_rdn[i].data, dn.size) == 0;
 				gnutls_free(dn.data);
 			}
 		}
@@ -824,7 +832,8 @@ static void try_next_address(struct tls_client *c)
 		if (errno == EINPROGRESS) {
 			loop_watch(c->loop, fd, POLLOUT, on_connect_io, c);
 			if (c->ai_next)
-				set_timer(c, util_now_ms() + CONNECT_ATTEMPT_MS, on_attempt_timeout);
+				set_timer(c, util_now_ms() + CONNECT_ATTEMPT_MS,
+					  on_attempt_timeout);
 			else
 				set_timer(c, c->deadline, on_deadline);
 			return;
@@ -834,10 +843,9 @@ static void try_next_address(struct tls_client *c)
 		c->fd = -1;
 	}
 	c->rep->handshake.sys_errno = c->last_errno;
-	set_error(c, "cannot connect to %s port %u: %s", c->rep->target.address
-							      ? c->rep->target.address
-							      : c->cfg.host,
-		  c->cfg.port, strerror(c->last_errno ? c->last_errno : EHOSTUNREACH));
+	set_error(c, "cannot connect to %s port %u: %s",
+		  c->rep->target.address ? c->rep->target.address : c->cfg.host, c->cfg.port,
+		  strerror(c->last_errno ? c->last_errno : EHOSTUNREACH));
 	finish(c);
 }
 
@@ -886,16 +894,17 @@ static void on_deadline(void *arg)
 		c->rep->timing.handshake_ms = elapsed(c) - r->timing.connect_ms;
 		if (r->handshake.n_steps)
 			r->handshake.steps[r->handshake.n_steps - 1].failure_point = true;
-		set_error(c, "the handshake made no progress within %.1f s (waiting after %s %s)",
-			  c->cfg.timeout_s,
-			  r->handshake.n_steps ? (r->handshake.steps[r->handshake.n_steps - 1].dir ==
-							  TLS_DIR_SENT
-						  ? "sending"
-						  : "receiving")
-					       : "connecting,",
-			  r->handshake.n_steps
-				  ? names_step(r->handshake.steps[r->handshake.n_steps - 1].type)
-				  : "nothing sent");
+		set_error(
+			c, "the handshake made no progress within %.1f s (waiting after %s %s)",
+			c->cfg.timeout_s,
+			r->handshake.n_steps
+				? (r->handshake.steps[r->handshake.n_steps - 1].dir == TLS_DIR_SENT
+					   ? "sending"
+					   : "receiving")
+				: "connecting,",
+			r->handshake.n_steps
+				? names_step(r->handshake.steps[r->handshake.n_steps - 1].type)
+				: "nothing sent");
 		emit(c, EV_HANDSHAKE, NULL);
 		collect_chain(c);
 		break;

@@ -109,7 +109,8 @@ int creds_parse_certs(const unsigned char *data, size_t len, const char *path,
 			if (what && strcmp(what, "a certificate") != 0)
 				tls_error_set(err, "%s: holds %s, not a certificate", path, what);
 			else
-				tls_error_set(err, "%s: no readable certificate in this PEM file (%s)",
+				tls_error_set(err,
+					      "%s: no readable certificate in this PEM file (%s)",
 					      path, rc < 0 ? gnutls_strerror(rc) : "empty");
 			return -1;
 		}
@@ -130,7 +131,8 @@ int creds_parse_certs(const unsigned char *data, size_t len, const char *path,
 		if (what)
 			tls_error_set(err, "%s: holds %s, not a certificate", path, what);
 		else
-			tls_error_set(err, "%s: not a certificate (neither PEM nor DER X.509)", path);
+			tls_error_set(err, "%s: not a certificate (neither PEM nor DER X.509)",
+				      path);
 		return -1;
 	}
 	*out = crts;
@@ -151,7 +153,8 @@ int creds_add_ca_file(struct tls_creds *c, const char *path, struct tls_error *e
 		return -1;
 	int rc = gnutls_certificate_set_x509_trust(c->cred, crts, n);
 	if (rc < 0) {
-		tls_error_set(err, "%s: cannot use as trust anchors: %s", path, gnutls_strerror(rc));
+		tls_error_set(err, "%s: cannot use as trust anchors: %s", path,
+			      gnutls_strerror(rc));
 		chain_free(crts, (unsigned)n);
 		return -1;
 	}
@@ -175,10 +178,8 @@ static int load_key(const char *path, gnutls_x509_privkey_t *out, struct tls_err
 		return -1;
 	gnutls_datum_t d = {data, (unsigned)len};
 	gnutls_x509_privkey_init(&key);
-	rc = gnutls_x509_privkey_import2(key, &d,
-					 is_pem(data, len) ? GNUTLS_X509_FMT_PEM
-							   : GNUTLS_X509_FMT_DER,
-					 NULL, 0);
+	rc = gnutls_x509_privkey_import2(
+		key, &d, is_pem(data, len) ? GNUTLS_X509_FMT_PEM : GNUTLS_X509_FMT_DER, NULL, 0);
 	if (rc < 0) {
 		const char *what = sniff(data, len);
 		if (what && strcmp(what, "an encrypted private key") == 0)
@@ -228,8 +229,8 @@ int creds_set_identity(struct tls_creds *c, const char *cert_path, const char *k
 	if (load_key(key_path, &x509key, err) < 0)
 		goto fail;
 	if (!key_matches(crts[0], x509key)) {
-		tls_error_set(err, "%s: this key does not belong to the certificate in %s", key_path,
-			      cert_path);
+		tls_error_set(err, "%s: this key does not belong to the certificate in %s",
+			      key_path, cert_path);
 		goto fail;
 	}
 	c->pcerts = xcalloc((size_t)n, sizeof(*c->pcerts));
@@ -238,7 +239,8 @@ int creds_set_identity(struct tls_creds *c, const char *cert_path, const char *k
 	if (rc == 0)
 		rc = gnutls_privkey_init(&c->key);
 	if (rc == 0)
-		rc = gnutls_privkey_import_x509(c->key, x509key, GNUTLS_PRIVKEY_IMPORT_AUTO_RELEASE);
+		rc = gnutls_privkey_import_x509(c->key, x509key,
+						GNUTLS_PRIVKEY_IMPORT_AUTO_RELEASE);
 	if (rc < 0) {
 		tls_error_set(err, "%s: cannot use this identity: %s", cert_path,
 			      gnutls_strerror(rc));

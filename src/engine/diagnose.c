@@ -105,7 +105,8 @@ static const struct diag_entry catalog[] = {
 	 "you expected it."},
 	{"client-sent-no-cert", SEV_ERROR, "The client sent no certificate",
 	 "Configure the client with a certificate and key."},
-	{"client-cert-untrusted", SEV_ERROR, "The client certificate does not lead to the client CA",
+	{"client-cert-untrusted", SEV_ERROR,
+	 "The client certificate does not lead to the client CA",
 	 "Issue the client certificate from the CA given with --client-ca, or give its CA."},
 	{"client-serial-not-allowed", SEV_ERROR, "The client certificate's serial is not allowed",
 	 "Add the serial with --allow-serial (hex or decimal), or use the expected certificate."},
@@ -194,7 +195,8 @@ static void diagnose_handshake(struct tls_report *r)
 	if (!looks_like_tls(r->handshake.first_bytes, r->handshake.n_first_bytes)) {
 		char *bytes = textsafe_bytes(r->handshake.first_bytes, r->handshake.n_first_bytes);
 		add(r, "not-tls", SUBJ_CONNECTION, -1, NULL,
-		    "The first bytes from the peer were \"%s\", which is not a TLS record%s.", bytes,
+		    "The first bytes from the peer were \"%s\", which is not a TLS record%s.",
+		    bytes,
 		    strncmp((const char *)r->handshake.first_bytes, "HTTP/", 5) == 0
 			    ? ": it is a plain HTTP server"
 			    : "");
@@ -248,17 +250,20 @@ static bool diagnose_client_cert(struct tls_report *r)
 			    r->handshake.post_handshake_alert ? " right after the handshake" : "");
 		else
 			add(r, "client-cert-required", SUBJ_CONNECTION, -1, NULL,
-			    "The handshake completed, but the server answered the HTTP request with "
+			    "The handshake completed, but the server answered the HTTP request "
+			    "with "
 			    "\"%s\": it refuses clients without a certificate at the HTTP layer.",
 			    r->http.status_line ? r->http.status_line : "?");
 		return true;
 	}
-	if (ca->sent && ((a->present && a->level == GNUTLS_AL_FATAL && is_certificate_alert(a->code)) ||
-			 http_refused)) {
+	if (ca->sent &&
+	    ((a->present && a->level == GNUTLS_AL_FATAL && is_certificate_alert(a->code)) ||
+	     http_refused)) {
 		if (a->present)
 			add(r, "client-cert-rejected", SUBJ_CLIENT_CHAIN, 0, NULL,
 			    "The server refused the client certificate with the alert %s (%d): "
-			    "usually its CA is not the one the server trusts, it has expired, or it "
+			    "usually its CA is not the one the server trusts, it has expired, or "
+			    "it "
 			    "lacks extendedKeyUsage clientAuth.",
 			    name ? name : "unknown", a->code);
 		else
@@ -305,8 +310,9 @@ static void diagnose_chain_bits(struct tls_report *r, enum tls_subject subj)
 		if (st & GNUTLS_CERT_EXPIRED) {
 			char *ago = format_days(now - ci->not_after);
 			util_iso_time(ci->not_after, when, sizeof(when));
-			add(r, "expired", subj, (int)i, NULL, "Certificate %zu (%s) expired on %s, %s ago.",
-			    i, ci->subject, when, ago);
+			add(r, "expired", subj, (int)i, NULL,
+			    "Certificate %zu (%s) expired on %s, %s ago.", i, ci->subject, when,
+			    ago);
 			free(ago);
 		}
 		if (st & GNUTLS_CERT_NOT_ACTIVATED) {
@@ -319,7 +325,8 @@ static void diagnose_chain_bits(struct tls_report *r, enum tls_subject subj)
 		}
 		if (st & GNUTLS_CERT_INSECURE_ALGORITHM)
 			add(r, "insecure-signature", subj, (int)i, NULL,
-			    "Certificate %zu (%s) is signed with %s, which GnuTLS and modern clients "
+			    "Certificate %zu (%s) is signed with %s, which GnuTLS and modern "
+			    "clients "
 			    "refuse.",
 			    i, ci->subject, ci->signature_algorithm);
 		if (st & GNUTLS_CERT_SIGNER_NOT_CA) {
@@ -366,8 +373,8 @@ static void diagnose_trust(struct tls_report *r, enum tls_subject subj)
 		/* Untrusted for a reason the catalog has no id for: still say so. */
 		char reasons[256] = "";
 		for (size_t i = 0; i < v->reasons.n; i++)
-			snprintf(reasons + strlen(reasons), sizeof(reasons) - strlen(reasons), "%s%s",
-				 i ? ", " : "", v->reasons.v[i]);
+			snprintf(reasons + strlen(reasons), sizeof(reasons) - strlen(reasons),
+				 "%s%s", i ? ", " : "", v->reasons.v[i]);
 		add(r, "untrusted-issuer", subj, 0, NULL, "Verification failed: %s.", reasons);
 	}
 }
@@ -381,8 +388,8 @@ static void diagnose_hostname(struct tls_report *r, enum tls_subject subj)
 		return;
 	const struct tls_cert_info *leaf = &r->chain[0];
 	for (size_t i = 0; i < leaf->san.n; i++)
-		snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s", i ? ", " : "",
-			 leaf->san.v[i]);
+		snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s",
+			 i ? ", " : "", leaf->san.v[i]);
 	if (!leaf->san.n)
 		snprintf(names, sizeof(names), "no subjectAltName; subject %s", leaf->subject);
 	add(r, "hostname-mismatch", subj, 0, NULL,

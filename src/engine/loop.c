@@ -71,8 +71,8 @@ int loop_watch(struct loop *l, int fd, short events, loop_fd_fn fn, void *arg)
 		l->capw = l->capw ? l->capw * 2 : 8;
 		l->w = xrealloc(l->w, l->capw * sizeof(*l->w));
 	}
-	l->w[l->nw++] = (struct watch){.fd = fd, .events = events, .fn = fn, .arg = arg,
-				       .gen = ++l->gen};
+	l->w[l->nw++] =
+		(struct watch){.fd = fd, .events = events, .fn = fn, .arg = arg, .gen = ++l->gen};
 	return 0;
 }
 

@@ -117,8 +117,8 @@ enum tls_step_type names_step_from_gnutls(unsigned htype)
 
 const char *names_severity(enum tls_severity s)
 {
-	static const char *const n[] = {[SEV_ERROR] = "error", [SEV_WARNING] = "warning",
-					[SEV_INFO] = "info"};
+	static const char *const n[] = {
+		[SEV_ERROR] = "error", [SEV_WARNING] = "warning", [SEV_INFO] = "info"};
 	return n[s];
 }
 

@@ -86,10 +86,9 @@ struct tls_step *report_add_step(struct tls_report *r, double t_ms, enum tls_dir
 	return s;
 }
 
-struct tls_finding *report_add_finding(struct tls_report *r, const char *id,
-				       enum tls_severity sev, enum tls_subject subject,
-				       int cert_index, const char *title, const char *detail,
-				       const char *fix)
+struct tls_finding *report_add_finding(struct tls_report *r, const char *id, enum tls_severity sev,
+				       enum tls_subject subject, int cert_index, const char *title,
+				       const char *detail, const char *fix)
 {
 	struct tls_finding *f;
 

@@ -45,8 +45,8 @@ static void job_unref(struct resolve_job *j)
 static void *worker(void *p)
 {
 	struct resolve_job *j = p;
-	struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
-				 .ai_flags = AI_ADDRCONFIG};
+	struct addrinfo hints = {
+		.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_ADDRCONFIG};
 	struct addrinfo *res = NULL;
 	int rc = getaddrinfo(j->host, j->port, &hints, &res);
 

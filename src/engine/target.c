@@ -67,7 +67,8 @@ int target_parse(const char *text, unsigned default_port, struct tls_target *t,
 		}
 	}
 	if (hlen == 0 || hlen >= sizeof(t->host)) {
-		tls_error_set(err, "'%s': %s", text, hlen ? "host name is too long" : "no host given");
+		tls_error_set(err, "'%s': %s", text,
+			      hlen ? "host name is too long" : "no host given");
 		return -1;
 	}
 	memcpy(t->host, host, hlen);

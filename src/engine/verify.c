@@ -139,8 +139,8 @@ void verify_run(const struct verify_request *req, gnutls_x509_crt_t *crts, unsig
 	 * trust verdict and the hostname verdict stay separate. */
 	unsigned chain_status = run(req->trust, crts, n, NULL, req->purpose, chain);
 	out->trusted = chain_status == 0;
-	out->gnutls_status = req->name ? run(req->trust, crts, n, req->name, req->purpose, NULL)
-				       : chain_status;
+	out->gnutls_status =
+		req->name ? run(req->trust, crts, n, req->name, req->purpose, NULL) : chain_status;
 	for (size_t i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++)
 		if (out->gnutls_status & reasons[i].bit)
 			strlist_add(&out->reasons, reasons[i].reason);

@@ -55,8 +55,11 @@ static void on_done(void *arg)
 
 static struct tls_client_config config(struct tls_creds *creds, unsigned port, double timeout)
 {
-	return (struct tls_client_config){.host = "127.0.0.1", .port = port, .timeout_s = timeout,
-					  .http = HTTP_OFF, .creds = creds};
+	return (struct tls_client_config){.host = "127.0.0.1",
+					  .port = port,
+					  .timeout_s = timeout,
+					  .http = HTTP_OFF,
+					  .creds = creds};
 }
 
 static void test_stalled_handshake_times_out_at_deadline_without_blocking_loop(void **state)
@@ -177,7 +180,8 @@ static void test_events_reach_the_sink_and_done_comes_last(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_stalled_handshake_times_out_at_deadline_without_blocking_loop),
+		cmocka_unit_test(
+			test_stalled_handshake_times_out_at_deadline_without_blocking_loop),
 		cmocka_unit_test(test_closed_port_is_refused),
 		cmocka_unit_test(test_bad_priority_is_a_config_error),
 		cmocka_unit_test(test_events_reach_the_sink_and_done_comes_last),

@@ -22,8 +22,9 @@ gnutls_x509_crt_t testcert_make(const struct testcert_spec *spec, gnutls_x509_cr
 	static const unsigned char default_serial[] = {0x01, 0x02};
 	gnutls_pk_algorithm_t pk = spec->pk ? spec->pk : GNUTLS_PK_ECDSA;
 	unsigned bits = spec->bits ? spec->bits
-				   : (pk == GNUTLS_PK_ECDSA ? GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1)
-							    : 2048);
+				   : (pk == GNUTLS_PK_ECDSA
+					      ? GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1)
+					      : 2048);
 
 	check(gnutls_x509_privkey_init(&k));
 	check(gnutls_x509_privkey_generate(k, pk, bits, 0));
@@ -37,16 +38,17 @@ gnutls_x509_crt_t testcert_make(const struct testcert_spec *spec, gnutls_x509_cr
 	check(gnutls_x509_crt_set_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME, 0, spec->cn,
 					    (unsigned)strlen(spec->cn)));
 	check(gnutls_x509_crt_set_activation_time(crt, spec->not_before ? spec->not_before
-								       : now - 3600));
+									: now - 3600));
 	check(gnutls_x509_crt_set_expiration_time(crt, spec->not_after ? spec->not_after
-								      : now + 30 * 86400));
+								       : now + 30 * 86400));
 	/* Build the whole SAN extension at once: appending names one by one to a certificate
 	 * that is not signed yet does not keep them. */
 	gnutls_subject_alt_names_t sans;
 	unsigned nsans = 0;
 	check(gnutls_subject_alt_names_init(&sans));
 	for (int i = 0; i < 4 && spec->dns[i]; i++, nsans++) {
-		gnutls_datum_t d = {(unsigned char *)(uintptr_t)spec->dns[i], (unsigned)strlen(spec->dns[i])};
+		gnutls_datum_t d = {(unsigned char *)(uintptr_t)spec->dns[i],
+				    (unsigned)strlen(spec->dns[i])};
 		check(gnutls_subject_alt_names_set(sans, GNUTLS_SAN_DNSNAME, &d, NULL));
 	}
 	for (int i = 0; i < 4 && spec->ip[i]; i++, nsans++) {
@@ -57,19 +59,22 @@ gnutls_x509_crt_t testcert_make(const struct testcert_spec *spec, gnutls_x509_cr
 		check(gnutls_subject_alt_names_set(sans, GNUTLS_SAN_IPADDRESS, &d, NULL));
 	}
 	if (spec->uri) {
-		gnutls_datum_t d = {(unsigned char *)(uintptr_t)spec->uri, (unsigned)strlen(spec->uri)};
+		gnutls_datum_t d = {(unsigned char *)(uintptr_t)spec->uri,
+				    (unsigned)strlen(spec->uri)};
 		check(gnutls_subject_alt_names_set(sans, GNUTLS_SAN_URI, &d, NULL));
 		nsans++;
 	}
 	if (spec->email) {
-		gnutls_datum_t d = {(unsigned char *)(uintptr_t)spec->email, (unsigned)strlen(spec->email)};
+		gnutls_datum_t d = {(unsigned char *)(uintptr_t)spec->email,
+				    (unsigned)strlen(spec->email)};
 		check(gnutls_subject_alt_names_set(sans, GNUTLS_SAN_RFC822NAME, &d, NULL));
 		nsans++;
 	}
 	if (nsans) {
 		gnutls_datum_t der;
 		check(gnutls_x509_ext_export_subject_alt_names(sans, &der));
-		check(gnutls_x509_crt_set_extension_by_oid(crt, "2.5.29.17", der.data, der.size, 0));
+		check(gnutls_x509_crt_set_extension_by_oid(crt, "2.5.29.17", der.data, der.size,
+							   0));
 		gnutls_free(der.data);
 	}
 	gnutls_subject_alt_names_deinit(sans);

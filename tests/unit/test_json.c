@@ -37,7 +37,8 @@ static const char *str_at(json_t *j, const char *path)
 
 	strncpy(buf, path, sizeof(buf) - 1);
 	buf[sizeof(buf) - 1] = 0;
-	for (char *save = NULL, *tok = strtok_r(buf, ".", &save); tok; tok = strtok_r(NULL, ".", &save)) {
+	for (char *save = NULL, *tok = strtok_r(buf, ".", &save); tok;
+	     tok = strtok_r(NULL, ".", &save)) {
 		if (json_is_array(cur))
 			cur = json_array_get(cur, (size_t)atoi(tok));
 		else
@@ -94,8 +95,8 @@ static void fill_report(struct tls_report *r, gnutls_x509_crt_t leaf)
 
 static void test_shape_and_formats(void **state)
 {
-	struct testcert_spec spec = {.cn = "localhost", .dns = {"localhost"}, .ip = {"127.0.0.1"},
-				     .server_auth = true};
+	struct testcert_spec spec = {
+		.cn = "localhost", .dns = {"localhost"}, .ip = {"127.0.0.1"}, .server_auth = true};
 	gnutls_x509_privkey_t key;
 	gnutls_x509_crt_t crt = testcert_make(&spec, NULL, NULL, &key);
 	struct tls_report r;
@@ -104,18 +105,23 @@ static void test_shape_and_formats(void **state)
 	fill_report(&r, crt);
 	diagnose_connect(&r);
 	json_t *j = parse(&r);
-	static const char *const top[] = {"tlsscope", "mode", "target", "timing", "handshake",
-					  "negotiated", "peer_chain", "verification", "client_auth",
-					  "http", "findings", "verdict"};
+	static const char *const top[] = {"tlsscope",	 "mode",       "target",     "timing",
+					  "handshake",	 "negotiated", "peer_chain", "verification",
+					  "client_auth", "http",       "findings",   "verdict"};
 	for (size_t i = 0; i < sizeof(top) / sizeof(top[0]); i++)
 		assert_non_null(json_object_get(j, top[i]));
 	assert_string_equal(str_at(j, "mode"), "connect");
 	assert_string_equal(str_at(j, "handshake.status"), "complete");
 	assert_string_equal(str_at(j, "handshake.steps.0.type"), "ClientHello");
 	assert_string_equal(str_at(j, "handshake.steps.1.dir"), "received");
-	assert_true(json_is_null(json_object_get(json_array_get(json_object_get(json_object_get(j, "handshake"), "steps"), 1), "detail")));
+	assert_true(json_is_null(json_object_get(
+		json_array_get(json_object_get(json_object_get(j, "handshake"), "steps"), 1),
+		"detail")));
 	assert_string_equal(str_at(j, "handshake.alert_received.name"), "certificate_required");
-	assert_int_equal(json_integer_value(json_object_get(json_object_get(json_object_get(j, "handshake"), "alert_received"), "code")), 116);
+	assert_int_equal(json_integer_value(json_object_get(
+				 json_object_get(json_object_get(j, "handshake"), "alert_received"),
+				 "code")),
+			 116);
 	assert_string_equal(str_at(j, "negotiated.version"), "TLS1.3");
 	assert_string_equal(str_at(j, "peer_chain.0.serial_hex"), "0102");
 	assert_string_equal(str_at(j, "peer_chain.0.serial_dec"), "258");
@@ -183,7 +189,8 @@ static void test_not_started_report_has_nulls(void **state)
 	assert_true(json_is_null(json_object_get(json_object_get(j, "timing"), "connect_ms")));
 	assert_int_equal(json_array_size(json_object_get(j, "peer_chain")), 0);
 	assert_string_equal(str_at(j, "findings.0.id"), "connection-refused");
-	assert_true(json_is_null(json_object_get(json_array_get(json_object_get(j, "findings"), 0), "cert_index")));
+	assert_true(json_is_null(
+		json_object_get(json_array_get(json_object_get(j, "findings"), 0), "cert_index")));
 	json_decref(j);
 	report_free(&r);
 }

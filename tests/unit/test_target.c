@@ -95,7 +95,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_name_with_port), cmocka_unit_test(test_default_port_is_443),
-		cmocka_unit_test(test_ipv4),           cmocka_unit_test(test_ipv6_brackets),
+		cmocka_unit_test(test_ipv4),	       cmocka_unit_test(test_ipv6_brackets),
 		cmocka_unit_test(test_bad_ports),      cmocka_unit_test(test_bad_hosts),
 		cmocka_unit_test(test_port_helper),
 	};

@@ -40,7 +40,7 @@ static void test_escape_sequences_escaped(void **state)
 static void test_c1_and_bidi_escaped(void **state)
 {
 	(void)state;
-	escapes("x\xc2\x9by", "x\\u009by");                 /* U+009B CSI */
+	escapes("x\xc2\x9by", "x\\u009by");			  /* U+009B CSI */
 	escapes("evil\xe2\x80\xaegnp.exe", "evil\\u202egnp.exe"); /* U+202E RLO */
 	escapes("\xe2\x81\xa6z", "\\u2066z");
 }
@@ -48,20 +48,26 @@ static void test_c1_and_bidi_escaped(void **state)
 static void test_invalid_utf8_escaped(void **state)
 {
 	(void)state;
-	escapes("a\xff" "b", "a\\xffb");
-	escapes("\xc0\xaf", "\\xc0\\xaf");         /* overlong '/' */
+	escapes("a\xff"
+		"b",
+		"a\\xffb");
+	escapes("\xc0\xaf", "\\xc0\\xaf");	    /* overlong '/' */
 	escapes("\xed\xa0\x80", "\\xed\\xa0\\x80"); /* surrogate */
-	escapes("\xe2\x82", "\\xe2\\x82");         /* truncated */
+	escapes("\xe2\x82", "\\xe2\\x82");	    /* truncated */
 }
 
 static void test_utf8_repair_for_json(void **state)
 {
 	(void)state;
-	char *s = textsafe_utf8("a\xff" "b\xc3\xa9", 5);
-	assert_string_equal(s, "a\xef\xbf\xbd" "b\xc3\xa9");
+	char *s = textsafe_utf8("a\xff"
+				"b\xc3\xa9",
+				5);
+	assert_string_equal(s, "a\xef\xbf\xbd"
+			       "b\xc3\xa9");
 	free(s);
 	s = textsafe_utf8("a\0b", 3);
-	assert_string_equal(s, "a\xef\xbf\xbd" "b");
+	assert_string_equal(s, "a\xef\xbf\xbd"
+			       "b");
 	free(s);
 }
 
