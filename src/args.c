@@ -7,6 +7,8 @@
 enum {
 	OPT_CA = 256,
 	OPT_NO_SYSTEM_TRUST,
+	OPT_INTERMEDIATES,
+	OPT_CRL,
 	OPT_CERT,
 	OPT_KEY,
 	OPT_SNI,
@@ -30,6 +32,8 @@ enum {
 static const struct option long_options[] = {
 	{"ca", required_argument, NULL, OPT_CA},
 	{"no-system-trust", no_argument, NULL, OPT_NO_SYSTEM_TRUST},
+	{"intermediates", required_argument, NULL, OPT_INTERMEDIATES},
+	{"crl", required_argument, NULL, OPT_CRL},
 	{"cert", required_argument, NULL, OPT_CERT},
 	{"key", required_argument, NULL, OPT_KEY},
 	{"sni", required_argument, NULL, OPT_SNI},
@@ -79,6 +83,8 @@ void args_usage(FILE *out)
 	      "Trust and identity:\n"
 	      "  --ca FILE              trust anchors (PEM, DER or PEM bundle); repeatable\n"
 	      "  --no-system-trust      trust only --ca\n"
+	      "  --intermediates FILE   untrusted intermediates that may complete the chain\n"
+	      "  --crl FILE             revocation list to check against; repeatable\n"
 	      "  --cert FILE --key FILE client certificate (PEM chain or DER) and its key\n"
 	      "  --force-client-cert    send it even if the server lists other CAs\n"
 	      "What to offer:\n"
@@ -131,6 +137,12 @@ static int parse_option(struct cli *cli, int opt, const char *arg, const char *t
 		break;
 	case OPT_NO_SYSTEM_TRUST:
 		cli->no_system_trust = true;
+		break;
+	case OPT_INTERMEDIATES:
+		strlist_add(&cli->intermediates, arg);
+		break;
+	case OPT_CRL:
+		strlist_add(&cli->crls, arg);
 		break;
 	case OPT_CERT:
 		cli->cert = arg;
@@ -293,4 +305,6 @@ int args_parse(int argc, char **argv, struct cli *cli, struct tls_error *err)
 void args_free(struct cli *cli)
 {
 	strlist_free(&cli->ca_files);
+	strlist_free(&cli->intermediates);
+	strlist_free(&cli->crls);
 }

@@ -24,6 +24,8 @@ struct cli {
 	enum cli_command command;
 	struct tls_target target;
 	struct strlist ca_files;
+	struct strlist intermediates;
+	struct strlist crls;
 	bool no_system_trust;
 	const char *cert, *key;
 	const char *sni;

@@ -43,6 +43,12 @@ static struct tls_creds *load_creds(const struct cli *cli, struct tls_error *err
 	for (size_t i = 0; i < cli->ca_files.n; i++)
 		if (creds_add_ca_file(c, cli->ca_files.v[i], err) < 0)
 			goto fail;
+	for (size_t i = 0; i < cli->intermediates.n; i++)
+		if (creds_add_intermediates(c, cli->intermediates.v[i], err) < 0)
+			goto fail;
+	for (size_t i = 0; i < cli->crls.n; i++)
+		if (creds_add_crl_file(c, cli->crls.v[i], err) < 0)
+			goto fail;
 	if (cli->cert && creds_set_identity(c, cli->cert, cli->key, err) < 0)
 		goto fail;
 	return c;
@@ -73,6 +79,7 @@ static int run_connect(const struct cli *cli)
 		.http_path = cli->http_path,
 		.strict = cli->strict,
 		.force_client_cert = cli->force_client_cert,
+		.no_probe = cli->no_probe,
 		.creds = creds,
 	};
 	report_init(&report, TLS_MODE_CONNECT);

@@ -11,6 +11,9 @@
  * Returns 0, or a negative GnuTLS code when the certificate cannot be read. */
 int chain_describe(gnutls_x509_crt_t crt, unsigned index, struct tls_cert_info *ci);
 
+/* Marks in ci[i].issues_previous whether crts[i] is the issuer of crts[i - 1]. */
+void chain_link(gnutls_x509_crt_t *crts, unsigned n, struct tls_cert_info *ci);
+
 /* Serial number bytes (big-endian, as in DER, maybe with a leading zero byte) to lowercase hex
  * without leading zero bytes ("00" for zero) and to a decimal string. Caller frees. */
 char *chain_serial_hex(const unsigned char *b, size_t len);

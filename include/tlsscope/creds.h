@@ -15,6 +15,11 @@ struct tls_creds {
 	gnutls_x509_trust_list_t ca_files;     /* the --ca anchors alone (NULL when none) */
 	bool system_trust;
 	unsigned n_ca_certs;
+	/* --intermediates: untrusted certificates that may complete a chain the peer sent
+	 * incomplete (NULL/0 when none). */
+	gnutls_x509_crt_t *intermediates;
+	unsigned n_intermediates;
+	unsigned n_crls;
 	/* The identity (NULL/0 when none), leaf first. */
 	gnutls_pcert_st *pcerts;
 	gnutls_x509_crt_t *id_crts;
@@ -31,6 +36,16 @@ int creds_add_system_trust(struct tls_creds *c, struct tls_error *err);
 
 /* Adds trust anchors from a PEM file (one or many certificates) or a DER certificate. */
 int creds_add_ca_file(struct tls_creds *c, const char *path, struct tls_error *err);
+
+/* Adds untrusted intermediate certificates (PEM bundle or DER). */
+int creds_add_intermediates(struct tls_creds *c, const char *path, struct tls_error *err);
+
+/* Adds certificate revocation lists (PEM or DER), checked during verification. */
+int creds_add_crl_file(struct tls_creds *c, const char *path, struct tls_error *err);
+
+/* Adds trust anchors already in memory (copies them). */
+int creds_add_ca_certs(struct tls_creds *c, gnutls_x509_crt_t *crts, unsigned n,
+		       struct tls_error *err);
 
 /* Loads an identity: certificate (PEM chain or DER) and private key (PEM or DER; PKCS#1,
  * PKCS#8, SEC1), and checks that the key belongs to the certificate. */

@@ -2,6 +2,7 @@
 #ifndef TLSSCOPE_DIAGNOSE_H
 #define TLSSCOPE_DIAGNOSE_H
 
+#include "tlsscope/creds.h"
 #include "tlsscope/report.h"
 
 struct diag_entry {
@@ -14,7 +15,13 @@ struct diag_entry {
 /* The catalog row for id, or NULL. */
 const struct diag_entry *diagnose_lookup(const char *id);
 
-/* Adds every finding that applies to a client connection's report and sets the verdict. */
+/* Adds every finding that applies to a client connection's report and sets the verdict.
+ * Findings already in the report are replaced. */
 void diagnose_connect(struct tls_report *r);
+
+/* What-if: verifies the chain captured in r again, without reconnecting, against the anchors,
+ * intermediates and CRLs of trust and under r->policy (hostname check, SHA-1, key sizes), then
+ * diagnoses again. Returns 0, or -1 when r holds no chain. */
+int diagnose_recheck(struct tls_report *r, const struct tls_creds *trust);
 
 #endif

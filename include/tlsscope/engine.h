@@ -25,6 +25,7 @@ struct tls_client_config {
 	const char *http_path; /* NULL: "/" */
 	bool strict;
 	bool force_client_cert;
+	bool no_probe;		 /* no follow-up probes after a failed handshake */
 	struct tls_creds *creds; /* required; the caller keeps ownership */
 };
 

@@ -69,6 +69,8 @@ struct tls_cert_info {
 	unsigned key_bits;
 	char *key_curve; /* EC curve name, or NULL */
 	char *signature_algorithm;
+	int sign_algo;	  /* gnutls_sign_algorithm_t */
+	bool sign_secure; /* the signature algorithm is acceptable for certificates */
 	char sha256[65];
 	struct strlist key_usage;
 	struct strlist eku; /* names for known purposes, dotted OIDs otherwise */
@@ -78,10 +80,29 @@ struct tls_cert_info {
 	bool self_signed;
 	int version;
 	bool has_aia_ca_issuers;
+	bool issues_previous;	/* chain[index - 1] names this certificate as its issuer */
 	unsigned verify_status; /* GnuTLS status bits for this certificate (verify.c) */
 	struct strlist status;	/* finding ids that apply to this certificate */
 	unsigned char *der;
 	size_t der_len;
+};
+
+/* What the diagnosis holds a chain to; what-if toggles change it and re-verify. */
+struct tls_policy {
+	bool check_hostname;   /* default true */
+	bool allow_sha1;       /* accept SHA-1 signatures on certificates */
+	unsigned min_rsa_bits; /* RSA/DSA keys below this give weak-key (default 2048) */
+	unsigned min_ec_bits;  /* EC keys below this give weak-key (default 224) */
+};
+
+/* A follow-up probe after a handshake that failed before ServerHello (DESIGN.md §5). */
+struct tls_probe {
+	char *offered; /* what it offered, in words: "TLS1.0 to TLS1.3" */
+	bool broad_versions, broad_ciphers;
+	bool accepted; /* the server answered with a ServerHello */
+	char *version; /* what the server chose, when accepted */
+	char *cipher_suite;
+	int alert; /* the alert it sent instead, or -1 */
 };
 
 struct tls_finding {
@@ -114,10 +135,11 @@ struct tls_client_auth {
 	bool requested;
 	struct strlist acceptable_cas;
 	bool sent;
-	bool loaded;			   /* an identity was configured */
-	bool issuer_not_acceptable;	   /* loaded, but its issuer is not in acceptable_cas */
-	struct tls_cert_info *certificate; /* the certificate sent, or NULL */
-	int accepted;			   /* 1 yes, 0 no, -1 unknown */
+	bool loaded;			      /* an identity was configured */
+	char *loaded_subject, *loaded_issuer; /* its leaf\'s names, when loaded */
+	bool issuer_not_acceptable;	      /* loaded, but its issuer is not in acceptable_cas */
+	struct tls_cert_info *certificate;    /* the certificate sent, or NULL */
+	int accepted;			      /* 1 yes, 0 no, -1 unknown */
 };
 
 struct tls_http {
@@ -169,8 +191,13 @@ struct tls_report {
 		size_t n_first_bytes;
 	} handshake;
 	struct tls_negotiated negotiated;
+	struct strlist offered_versions; /* what the client allowed, "TLS1.3", "TLS1.2", ... */
+	struct tls_probe *probes;
+	size_t n_probes;
 	struct tls_cert_info *chain;
 	size_t n_chain;
+	bool intermediate_found; /* the top's issuer is among the --intermediates */
+	struct tls_policy policy;
 	struct tls_verification verification;
 	struct tls_client_auth client_auth;
 	struct tls_http http;
@@ -181,6 +208,9 @@ struct tls_report {
 
 void report_init(struct tls_report *r, enum tls_mode mode);
 void report_free(struct tls_report *r); /* accepts NULL and a zeroed report */
+
+/* Drops the findings and every certificate's finding ids, before a new diagnosis. */
+void report_clear_findings(struct tls_report *r);
 
 /* Appends a step and returns it (valid until the next add). detail may be NULL. */
 struct tls_step *report_add_step(struct tls_report *r, double t_ms, enum tls_dir dir,

@@ -5,6 +5,7 @@
 
 #include <gnutls/x509.h>
 
+#include "tlsscope/creds.h"
 #include "tlsscope/report.h"
 
 struct verify_request {
@@ -13,6 +14,9 @@ struct verify_request {
 	bool system_trust;		   /* the system store is part of trust */
 	const char *name;		   /* name or IP to check, or NULL for none */
 	const char *purpose;		   /* key purpose OID (GNUTLS_KP_TLS_WWW_SERVER), or NULL */
+	gnutls_x509_crt_t *intermediates;  /* untrusted extra certificates, or NULL */
+	unsigned n_intermediates;
+	unsigned flags; /* gnutls_certificate_verify_flags (0: GnuTLS's default) */
 };
 
 /* Verifies crts[0..n) (leaf first) as a peer sent them; fills out (verification fields) and
@@ -20,8 +24,22 @@ struct verify_request {
 void verify_run(const struct verify_request *req, gnutls_x509_crt_t *crts, unsigned n,
 		struct tls_verification *out, struct tls_cert_info *chain);
 
+/* Where the top of the sent chain has its issuer among req->intermediates. */
+bool verify_issuer_in_intermediates(const struct verify_request *req, gnutls_x509_crt_t *crts,
+				    unsigned n);
+
 /* Checks the leaf against name (a DNS name or an IP literal); fills h. */
 void verify_hostname(gnutls_x509_crt_t leaf, const char *name, struct tls_hostname_check *h);
+
+/* A request for the anchors, intermediates and CRLs of c under policy p; name is the name to
+ * check (NULL or p->check_hostname false: none); purpose a key purpose OID. */
+void verify_request_init(struct verify_request *req, const struct tls_creds *c, const char *name,
+			 const char *purpose, const struct tls_policy *p);
+
+/* Everything about a peer chain for the report: the facts of each certificate (when r has none
+ * yet), how they link, the --intermediates evidence, and the verification. */
+void verify_report(const struct verify_request *req, gnutls_x509_crt_t *crts, unsigned n,
+		   struct tls_report *r);
 
 /* True when the chain verifies (name ignored). Used by --strict during the handshake. */
 unsigned verify_status(const struct verify_request *req, gnutls_x509_crt_t *crts, unsigned n);

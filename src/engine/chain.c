@@ -54,6 +54,12 @@ char *chain_serial_dec(const unsigned char *b, size_t len)
 	return digits;
 }
 
+void chain_link(gnutls_x509_crt_t *crts, unsigned n, struct tls_cert_info *ci)
+{
+	for (unsigned i = 1; i < n; i++)
+		ci[i].issues_previous = gnutls_x509_crt_check_issuer(crts[i - 1], crts[i]) != 0;
+}
+
 int chain_import(const gnutls_datum_t *der, unsigned n, gnutls_x509_crt_t **out)
 {
 	gnutls_x509_crt_t *crts = xcalloc(n ? n : 1, sizeof(*crts));
@@ -302,6 +308,9 @@ int chain_describe(gnutls_x509_crt_t crt, unsigned index, struct tls_cert_info *
 	int sig = gnutls_x509_crt_get_signature_algorithm(crt);
 	const char *sig_name = sig >= 0 ? gnutls_sign_get_name((gnutls_sign_algorithm_t)sig) : NULL;
 	ci->signature_algorithm = xstrdup(sig_name ? sig_name : "unknown");
+	ci->sign_algo = sig;
+	ci->sign_secure = sig >= 0 && gnutls_sign_is_secure2((gnutls_sign_algorithm_t)sig,
+							     GNUTLS_SIGN_FLAG_SECURE_FOR_CERTS);
 	if (gnutls_x509_crt_get_fingerprint(crt, GNUTLS_DIG_SHA256, fp, &fp_len) == 0)
 		for (size_t i = 0; i < fp_len && i < 32; i++)
 			sprintf(ci->sha256 + 2 * i, "%02x", fp[i]);

@@ -60,6 +60,15 @@ struct tls_client {
 	bool ticket_seen;
 	bool fatal_alert_seen;
 
+	/* Follow-up probes (DESIGN.md §5): a probe is a client of its own that stops at the
+	 * server's first answer. */
+	bool is_probe;
+	int probe_stage;
+	struct tls_client *probe;
+	int probe_timer;
+	struct tls_report probe_report;
+	char *probe_priority;
+
 	char *req;
 	size_t req_len;
 	bool req_sent;
@@ -131,6 +140,11 @@ static void finish(struct tls_client *c)
 		c->fd = -1;
 	}
 	c->rep->timing.total_ms = elapsed(c);
+	if (c->is_probe) {
+		if (c->done)
+			c->done(c->done_arg);
+		return;
+	}
 	if (c->rep->client_auth.sent)
 		c->rep->client_auth.accepted = c->fatal_alert_seen			 ? 0
 					       : c->rep->handshake.status == HS_COMPLETE ? 1
@@ -155,11 +169,7 @@ static void collect_chain(struct tls_client *c)
 		strlist_add(&c->rep->verification.reasons, "unreadable-certificate");
 		return;
 	}
-	c->rep->chain = xcalloc(n, sizeof(*c->rep->chain));
-	c->rep->n_chain = n;
-	for (unsigned i = 0; i < n; i++)
-		chain_describe(crts[i], i, &c->rep->chain[i]);
-	verify_run(&c->vreq, crts, n, &c->rep->verification, c->rep->chain);
+	verify_report(&c->vreq, crts, n, c->rep);
 	chain_free(crts, n);
 	emit(c, EV_VERIFIED, NULL);
 }
@@ -456,6 +466,144 @@ static void do_post_read(struct tls_client *c)
 	after_post_read(c);
 }
 
+/* ---- follow-up probes ---- */
+
+/* Servers answer a version mismatch and a cipher mismatch alike, often with a bare
+ * handshake_failure before any ServerHello (DESIGN.md §5). Offering every version, then every
+ * cipher suite, group and signature algorithm, then both, tells the two apart. */
+static const struct {
+	bool versions, ciphers;
+	const char *words;
+} probe_stages[] = {
+	{true, false, "every TLS version (1.0 to 1.3)"},
+	{false, true, "every cipher suite, group and signature algorithm"},
+	{true, true, "every version, cipher suite, group and signature algorithm"},
+};
+
+#define PROBE_VERSIONS ":+VERS-TLS1.3:+VERS-TLS1.2:+VERS-TLS1.1:+VERS-TLS1.0"
+#define PROBE_CIPHERS                                                                              \
+	":+CIPHER-ALL:+MAC-ALL:+KX-ALL:+GROUP-ALL:+SIGN-ALL:+3DES-CBC:+ARCFOUR-128:+SHA1:+MD5:"    \
+	"+RSA:+DHE-RSA:+DHE-DSS"
+
+static bool has_server_answer(const struct tls_report *r)
+{
+	for (size_t i = 0; i < r->handshake.n_steps; i++)
+		if (r->handshake.steps[i].dir == TLS_DIR_RECEIVED &&
+		    (r->handshake.steps[i].type == STEP_SERVER_HELLO ||
+		     r->handshake.steps[i].type == STEP_HELLO_RETRY_REQUEST))
+			return true;
+	return false;
+}
+
+static bool should_probe(const struct tls_client *c)
+{
+	const struct tls_report *r = c->rep;
+	const struct tls_alert *a = &r->handshake.alert_received;
+	bool refused = (a->present && (a->code == 40 || a->code == 47 || a->code == 70 ||
+				       a->code == 71 || a->code == 80)) ||
+		       (r->handshake.peer_closed && r->handshake.n_first_bytes == 0);
+
+	return !c->is_probe && !c->cfg.no_probe && refused && !has_server_answer(r) &&
+	       c->deadline - util_now_ms() > 50;
+}
+
+static void next_probe(void *arg);
+
+static void on_probe_done(void *arg)
+{
+	struct tls_client *c = arg;
+	struct tls_report *pr = &c->probe_report;
+	struct tls_report *r = c->rep;
+	char detail[256];
+
+	if (c->phase == P_DONE)
+		return; /* cancelled meanwhile */
+	r->probes = xrealloc(r->probes, (r->n_probes + 1) * sizeof(*r->probes));
+	struct tls_probe *p = &r->probes[r->n_probes++];
+	*p = (struct tls_probe){
+		.offered = xstrdup(probe_stages[c->probe_stage].words),
+		.broad_versions = probe_stages[c->probe_stage].versions,
+		.broad_ciphers = probe_stages[c->probe_stage].ciphers,
+		.accepted = pr->negotiated.present,
+		.version = pr->negotiated.version ? xstrdup(pr->negotiated.version) : NULL,
+		.cipher_suite =
+			pr->negotiated.cipher_suite ? xstrdup(pr->negotiated.cipher_suite) : NULL,
+		.alert = pr->handshake.alert_received.present ? pr->handshake.alert_received.code
+							      : -1,
+	};
+	if (p->accepted)
+		snprintf(detail, sizeof(detail), "offered %s: the server chose %s %s", p->offered,
+			 p->version ? p->version : "?", p->cipher_suite ? p->cipher_suite : "");
+	else if (p->alert >= 0)
+		snprintf(detail, sizeof(detail), "offered %s: refused with %s (%d)", p->offered,
+			 names_alert(p->alert) ? names_alert(p->alert) : "an alert", p->alert);
+	else
+		snprintf(detail, sizeof(detail), "offered %s: no answer (%s)", p->offered,
+			 pr->handshake.error ? pr->handshake.error : "closed");
+	struct tls_step *s = report_add_step(r, elapsed(c), TLS_DIR_SENT, STEP_PROBE, detail);
+	s->probe = true;
+	emit(c, EV_STEP, s);
+	c->probe_stage = p->accepted ? (int)(sizeof(probe_stages) / sizeof(probe_stages[0]))
+				     : c->probe_stage + 1;
+	/* The probe is still on the stack: free it from the loop, not from here. */
+	c->probe_timer = loop_timer_add(c->loop, util_now_ms(), next_probe, c);
+}
+
+static void next_probe(void *arg)
+{
+	struct tls_client *c = arg;
+	const struct tls_client_config *cfg = &c->cfg;
+	const char *base = cfg->priority && *cfg->priority ? cfg->priority : "NORMAL";
+	struct tls_error err;
+
+	c->probe_timer = 0;
+	client_free(c->probe);
+	c->probe = NULL;
+	report_free(&c->probe_report);
+	free(c->probe_priority);
+	c->probe_priority = NULL;
+	while (c->probe_stage < (int)(sizeof(probe_stages) / sizeof(probe_stages[0])) &&
+	       c->deadline - util_now_ms() > 50) {
+		bool v = probe_stages[c->probe_stage].versions;
+		c->probe_priority =
+			xasprintf("%s%s%s", base,
+				  v ? PROBE_VERSIONS : (cfg->tls_max == 12 ? ":-VERS-TLS1.3" : ""),
+				  probe_stages[c->probe_stage].ciphers ? PROBE_CIPHERS : "");
+		struct tls_client_config pc = *cfg;
+		pc.priority = c->probe_priority;
+		pc.tls_max = 0;
+		pc.http = HTTP_OFF;
+		pc.strict = false;
+		pc.timeout_s = (c->deadline - util_now_ms()) / 1000.0;
+		report_init(&c->probe_report, TLS_MODE_CONNECT);
+		c->probe =
+			client_start(c->loop, &pc, NULL, &c->probe_report, on_probe_done, c, &err);
+		if (c->probe) {
+			c->probe->is_probe = true;
+			return;
+		}
+		/* This GnuTLS cannot offer that much: try the next stage. */
+		report_free(&c->probe_report);
+		free(c->probe_priority);
+		c->probe_priority = NULL;
+		c->probe_stage++;
+	}
+	finish(c);
+}
+
+static void start_probes(struct tls_client *c)
+{
+	loop_timer_cancel(c->loop, c->timer);
+	c->timer = 0;
+	if (c->fd >= 0) {
+		loop_unwatch(c->loop, c->fd);
+		close(c->fd);
+		c->fd = -1;
+	}
+	c->probe_stage = 0;
+	next_probe(c);
+}
+
 /* ---- the handshake ---- */
 
 /* gnutls_handshake_get_last_in/out answer a default before any message went that way. */
@@ -489,6 +637,9 @@ static bool salvage_alert(struct tls_client *c)
 	return false;
 }
 
+static bool should_probe(const struct tls_client *c);
+static void start_probes(struct tls_client *c);
+
 static void fail_handshake(struct tls_client *c, int rc)
 {
 	struct tls_report *r = c->rep;
@@ -497,6 +648,13 @@ static void fail_handshake(struct tls_client *c, int rc)
 
 	r->handshake.status = HS_FAILED;
 	r->handshake.gnutls_error = rc;
+	if (c->is_probe) {
+		if (rc == GNUTLS_E_FATAL_ALERT_RECEIVED)
+			r->handshake.alert_received = (struct tls_alert){
+				.present = true, .level = 2, .code = (int)gnutls_alert_get(c->s)};
+		finish(c);
+		return;
+	}
 	r->timing.handshake_ms =
 		elapsed(c) - (r->timing.connect_ms >= 0 ? r->timing.connect_ms : 0);
 	if (rc == GNUTLS_E_FATAL_ALERT_RECEIVED || rc == GNUTLS_E_WARNING_ALERT_RECEIVED) {
@@ -538,7 +696,10 @@ static void fail_handshake(struct tls_client *c, int rc)
 		  last_out ? last_out : "nothing", last_in ? last_in : "nothing");
 	emit(c, EV_HANDSHAKE, NULL);
 	collect_chain(c);
-	finish(c);
+	if (should_probe(c))
+		start_probes(c);
+	else
+		finish(c);
 }
 
 static void handshake_complete(struct tls_client *c)
@@ -593,6 +754,30 @@ static void do_handshake(struct tls_client *c)
 	}
 }
 
+/* The cipher suite a ServerHello names (RFC 8446 §4.1.3: version, random, session id, suite),
+ * read from the message: GnuTLS has not settled it yet when the hook runs. */
+static char *server_hello_suite(const gnutls_datum_t *msg)
+{
+	unsigned char id[2];
+	const char *name = NULL;
+
+	if (!msg || msg->size < 35 || msg->size < 35u + msg->data[34] + 2)
+		return NULL;
+	memcpy(id, msg->data + 35 + msg->data[34], 2);
+	for (size_t i = 0;; i++) {
+		unsigned char cs[2];
+		const char *n = gnutls_cipher_suite_info(i, cs, NULL, NULL, NULL, NULL);
+		if (!n)
+			break;
+		if (cs[0] == id[0] && cs[1] == id[1]) {
+			name = n;
+			break;
+		}
+	}
+	return name ? xasprintf("TLS_%s", strncmp(name, "TLS_", 4) == 0 ? name + 4 : name)
+		    : xasprintf("0x%02X%02X", id[0], id[1]);
+}
+
 /* One step per handshake message: received ones when they arrive (before GnuTLS processes
  * them, so a message that fails processing is still listed), sent ones once built. */
 static int on_hook(gnutls_session_t s, unsigned htype, unsigned when, unsigned incoming,
@@ -603,9 +788,20 @@ static int on_hook(gnutls_session_t s, unsigned htype, unsigned when, unsigned i
 
 	if (htype == GNUTLS_HANDSHAKE_CHANGE_CIPHER_SPEC)
 		return 0;
-	if ((incoming && when != GNUTLS_HOOK_PRE) || (!incoming && when != GNUTLS_HOOK_POST))
+	if ((incoming && when != (c->is_probe ? GNUTLS_HOOK_POST : GNUTLS_HOOK_PRE)) ||
+	    (!incoming && when != GNUTLS_HOOK_POST))
 		return 0;
 	enum tls_step_type type = names_step_from_gnutls(htype);
+	if (c->is_probe) {
+		if (!incoming || (type != STEP_SERVER_HELLO && type != STEP_HELLO_RETRY_REQUEST))
+			return 0;
+		/* The server answered: note what it chose and stop here. */
+		struct tls_negotiated *n = &c->rep->negotiated;
+		n->present = true;
+		n->version = dup_or_null(gnutls_protocol_get_name(gnutls_protocol_get_version(s)));
+		n->cipher_suite = server_hello_suite(msg);
+		return GNUTLS_E_USER_ERROR;
+	}
 	if (incoming && type == STEP_CERTIFICATE_REQUEST)
 		c->rep->client_auth.requested = true;
 	if (incoming && type == STEP_NEW_SESSION_TICKET)
@@ -1012,6 +1208,13 @@ struct tls_client *client_start(struct loop *l, const struct tls_client_config *
 		client_free(c);
 		return NULL;
 	}
+	const unsigned *versions = NULL;
+	int nv = r->offered_versions.n ? 0 : gnutls_priority_protocol_list(c->prio, &versions);
+	for (int i = 0; i < nv; i++) {
+		const char *name = gnutls_protocol_get_name((gnutls_protocol_t)versions[i]);
+		if (name && strncmp(name, "TLS", 3) == 0)
+			strlist_add(&r->offered_versions, name);
+	}
 	c->is_ip = target_is_ip(cfg->host);
 	if (!r->target.host) {
 		r->target.host = xstrdup(cfg->host);
@@ -1023,11 +1226,15 @@ struct tls_client *client_start(struct loop *l, const struct tls_client_config *
 		r->target.verify_name = xstrdup(cfg->verify_name ? cfg->verify_name : cfg->host);
 	}
 	r->client_auth.loaded = cfg->creds->n_id > 0;
-	c->vreq = (struct verify_request){.trust = cfg->creds->trust,
-					  .ca_files = cfg->creds->ca_files,
-					  .system_trust = cfg->creds->system_trust,
-					  .name = r->target.verify_name,
-					  .purpose = GNUTLS_KP_TLS_WWW_SERVER};
+	if (r->client_auth.loaded && !r->client_auth.loaded_subject) {
+		struct tls_cert_info id = {0};
+		chain_describe(cfg->creds->id_crts[0], 0, &id);
+		r->client_auth.loaded_subject = xstrdup(id.subject);
+		r->client_auth.loaded_issuer = xstrdup(id.issuer);
+		cert_info_free(&id);
+	}
+	verify_request_init(&c->vreq, cfg->creds, r->target.verify_name, GNUTLS_KP_TLS_WWW_SERVER,
+			    &r->policy);
 	gnutls_certificate_set_retrieve_function3(cfg->creds->cred, on_retrieve);
 	c->t0 = util_now_ms();
 	c->deadline = c->t0 + (cfg->timeout_s > 0 ? cfg->timeout_s : 10.0) * 1000.0;
@@ -1067,6 +1274,12 @@ void client_free(struct tls_client *c)
 		gnutls_deinit(c->s);
 	if (c->prio)
 		gnutls_priority_deinit(c->prio);
+	loop_timer_cancel(c->loop, c->probe_timer);
+	client_free(c->probe);
+	if (c->probe_priority) {
+		report_free(&c->probe_report);
+		free(c->probe_priority);
+	}
 	free(c->alpn_buf);
 	free(c->req);
 	free(c->resp);

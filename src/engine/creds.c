@@ -29,6 +29,7 @@ void creds_free(struct tls_creds *c)
 		free(c->pcerts);
 	}
 	chain_free(c->id_crts, c->n_id);
+	chain_free(c->intermediates, c->n_intermediates);
 	if (c->key)
 		gnutls_privkey_deinit(c->key);
 	if (c->ca_files)
@@ -164,6 +165,91 @@ int creds_add_ca_file(struct tls_creds *c, const char *path, struct tls_error *e
 	gnutls_x509_trust_list_add_cas(c->ca_files, crts, (unsigned)n, 0);
 	free(crts);
 	c->n_ca_certs += (unsigned)n;
+	return 0;
+}
+
+int creds_add_ca_certs(struct tls_creds *c, gnutls_x509_crt_t *crts, unsigned n,
+		       struct tls_error *err)
+{
+	int rc = gnutls_certificate_set_x509_trust(c->cred, crts, (int)n);
+
+	if (rc < 0) {
+		tls_error_set(err, "cannot use as trust anchors: %s", gnutls_strerror(rc));
+		return -1;
+	}
+	if (!c->ca_files)
+		gnutls_x509_trust_list_init(&c->ca_files, 0);
+	for (unsigned i = 0; i < n; i++) {
+		/* The trust list takes ownership: give it copies. */
+		gnutls_x509_crt_t copy;
+		gnutls_datum_t der;
+		if (gnutls_x509_crt_export2(crts[i], GNUTLS_X509_FMT_DER, &der) < 0)
+			continue;
+		if (gnutls_x509_crt_init(&copy) == 0 &&
+		    gnutls_x509_crt_import(copy, &der, GNUTLS_X509_FMT_DER) == 0)
+			gnutls_x509_trust_list_add_cas(c->ca_files, &copy, 1, 0);
+		gnutls_free(der.data);
+	}
+	c->n_ca_certs += n;
+	return 0;
+}
+
+int creds_add_intermediates(struct tls_creds *c, const char *path, struct tls_error *err)
+{
+	unsigned char *data;
+	size_t len;
+	gnutls_x509_crt_t *crts;
+
+	if (util_read_file(path, TLS_MAX_INPUT_FILE, &data, &len, err) < 0)
+		return -1;
+	int n = creds_parse_certs(data, len, path, &crts, err);
+	free(data);
+	if (n < 0)
+		return -1;
+	c->intermediates =
+		xrealloc(c->intermediates, (c->n_intermediates + (unsigned)n) * sizeof(*crts));
+	memcpy(c->intermediates + c->n_intermediates, crts, (size_t)n * sizeof(*crts));
+	c->n_intermediates += (unsigned)n;
+	free(crts);
+	return 0;
+}
+
+int creds_add_crl_file(struct tls_creds *c, const char *path, struct tls_error *err)
+{
+	unsigned char *data;
+	size_t len;
+	gnutls_x509_crl_t *crls = NULL;
+	unsigned n = 0;
+
+	if (util_read_file(path, TLS_MAX_INPUT_FILE, &data, &len, err) < 0)
+		return -1;
+	gnutls_datum_t d = {data, (unsigned)len};
+	int rc = gnutls_x509_crl_list_import2(
+		&crls, &n, &d, is_pem(data, len) ? GNUTLS_X509_FMT_PEM : GNUTLS_X509_FMT_DER, 0);
+	if (rc < 0 || n == 0) {
+		const char *what = sniff(data, len);
+		if (what && strcmp(what, "a certificate revocation list (CRL)") != 0)
+			tls_error_set(err, "%s: holds %s, not a CRL", path, what);
+		else
+			tls_error_set(err, "%s: not a readable CRL (%s)", path,
+				      rc < 0 ? gnutls_strerror(rc) : "empty");
+		free(data);
+		return -1;
+	}
+	/* The session's credentials get their own copy; the trust list used by verify.c takes
+	 * these (and verifies each CRL's signature against the anchors). */
+	rc = gnutls_certificate_set_x509_crl_mem(
+		c->cred, &d, is_pem(data, len) ? GNUTLS_X509_FMT_PEM : GNUTLS_X509_FMT_DER);
+	free(data);
+	if (rc >= 0)
+		c->n_crls += n;
+	for (unsigned i = 0; i < n; i++)
+		gnutls_x509_crl_deinit(crls[i]);
+	gnutls_free(crls);
+	if (rc < 0) {
+		tls_error_set(err, "%s: cannot use this CRL: %s", path, gnutls_strerror(rc));
+		return -1;
+	}
 	return 0;
 }
 

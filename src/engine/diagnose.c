@@ -9,8 +9,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "tlsscope/chain.h"
 #include "tlsscope/names.h"
+#include "tlsscope/target.h"
 #include "tlsscope/textsafe.h"
+#include "tlsscope/verify.h"
 
 /* The findings catalog (DESIGN.md §5). Ids are stable API. */
 static const struct diag_entry catalog[] = {
@@ -143,10 +146,11 @@ static void add(struct tls_report *r, const char *id, enum tls_subject subj, int
 static const char *last_step_name(const struct tls_report *r, enum tls_dir *dir)
 {
 	for (size_t i = r->handshake.n_steps; i-- > 0;) {
-		if (r->handshake.steps[i].type == STEP_ALERT)
+		const struct tls_step *s = &r->handshake.steps[i];
+		if (s->type == STEP_ALERT || s->probe)
 			continue;
-		*dir = r->handshake.steps[i].dir;
-		return names_step(r->handshake.steps[i].type);
+		*dir = s->dir;
+		return names_step(s->type);
 	}
 	return NULL;
 }
@@ -161,62 +165,164 @@ static bool looks_like_tls(const unsigned char *b, size_t n)
 	return n < 2 || b[1] == 3;
 }
 
-static void diagnose_reach(struct tls_report *r)
+static const char *alert_name(int code)
 {
-	const char *host = r->target.host ? r->target.host : "?";
+	const char *n = names_alert(code);
+	return n ? n : "unknown";
+}
 
-	if (r->handshake.gai_error) {
-		add(r, "dns-failure", SUBJ_CONNECTION, -1, NULL, "%s: %s", host,
-		    r->handshake.error ? r->handshake.error : "lookup failed");
-	} else if (r->handshake.sys_errno == ETIMEDOUT) {
-		add(r, "connection-timeout", SUBJ_CONNECTION, -1, NULL, "%s",
-		    r->handshake.error ? r->handshake.error : "timed out");
-	} else if (r->handshake.sys_errno) {
-		add(r, "connection-refused", SUBJ_CONNECTION, -1, NULL, "%s",
-		    r->handshake.error ? r->handshake.error : strerror(r->handshake.sys_errno));
+static void join(const struct strlist *l, char *buf, size_t len, const char *empty)
+{
+	buf[0] = 0;
+	for (size_t i = 0; i < l->n; i++)
+		snprintf(buf + strlen(buf), len - strlen(buf), "%s%s", i ? ", " : "", l->v[i]);
+	if (!l->n)
+		snprintf(buf, len, "%s", empty);
+}
+
+/* ---- reaching the server ---- */
+
+static bool diagnose_reach(struct tls_report *r)
+{
+	const char *err = r->handshake.error ? r->handshake.error : "";
+
+	if (r->handshake.gai_error)
+		add(r, "dns-failure", SUBJ_CONNECTION, -1, NULL, "%s.", err);
+	else if (r->handshake.sys_errno == ETIMEDOUT)
+		add(r, "connection-timeout", SUBJ_CONNECTION, -1, NULL, "%s.", err);
+	else if (r->handshake.sys_errno)
+		add(r, "connection-refused", SUBJ_CONNECTION, -1, NULL, "%s.", err);
+	else
+		return false;
+	return true;
+}
+
+/* ---- version and cipher mismatches ---- */
+
+static bool version_probe_answer(const struct tls_report *r, const struct tls_probe **out)
+{
+	for (size_t i = 0; i < r->n_probes; i++) {
+		if (r->probes[i].accepted) {
+			*out = &r->probes[i];
+			return true;
+		}
+	}
+	return false;
+}
+
+static void diagnose_mismatch(struct tls_report *r, bool *explained)
+{
+	char offered[128];
+	const struct tls_probe *p = NULL;
+	int err = r->handshake.gnutls_error;
+	const struct tls_alert *a = &r->handshake.alert_received;
+
+	join(&r->offered_versions, offered, sizeof(offered), "the default versions");
+	if (version_probe_answer(r, &p)) {
+		if (p->broad_versions)
+			add(r, "protocol-version-mismatch", SUBJ_CONNECTION, -1,
+			    "Allow a version the server accepts (here --tls-max 1.3, or a priority "
+			    "string with +VERS-TLS1.3), or enable yours on the server.",
+			    "You offered %s; offered every version, the server chose %s%s.",
+			    offered, p->version ? p->version : "another version",
+			    p->broad_ciphers ? " (and it also needed other cipher suites)" : "");
+		if (p->broad_ciphers)
+			add(r, "no-shared-cipher", SUBJ_CONNECTION, -1, NULL,
+			    "Nothing you offered suits the server; offered everything, it chose %s "
+			    "%s.",
+			    p->version ? p->version : "", p->cipher_suite ? p->cipher_suite : "");
+		*explained = true;
+		return;
+	}
+	if (err == GNUTLS_E_UNSUPPORTED_VERSION_PACKET || (a->present && a->code == 70)) {
+		add(r, "protocol-version-mismatch", SUBJ_CONNECTION, -1, NULL,
+		    "You offered %s; the server %s.", offered,
+		    a->present && a->code == 70
+			    ? "answered protocol_version (70): it allows none of them"
+			    : "answered with a version outside that list");
+		*explained = true;
+	} else if (err == GNUTLS_E_NO_CIPHER_SUITES || err == GNUTLS_E_UNKNOWN_CIPHER_SUITE ||
+		   err == GNUTLS_E_NO_COMMON_KEY_SHARE || err == GNUTLS_E_INSUFFICIENT_SECURITY ||
+		   err == GNUTLS_E_UNSUPPORTED_SIGNATURE_ALGORITHM ||
+		   (a->present && a->code == 71)) {
+		add(r, "no-shared-cipher", SUBJ_CONNECTION, -1, NULL,
+		    "The two sides have no cipher suite, group or signature algorithm in common "
+		    "(%s).",
+		    a->present && a->code == 71 ? "the server answered insufficient_security (71)"
+						: r->handshake.error);
+		*explained = true;
+	} else if (r->n_probes) {
+		/* Probed and still refused: not a version or cipher matter. */
+		*explained = false;
 	}
 }
 
-static void diagnose_handshake(struct tls_report *r)
+/* ---- the handshake ---- */
+
+static void diagnose_handshake(struct tls_report *r, bool claimed)
 {
 	enum tls_dir dir = TLS_DIR_SENT;
 	const char *last = last_step_name(r, &dir);
+	const char *after = dir == TLS_DIR_SENT ? "we sent" : "we received";
+	const struct tls_alert *a = &r->handshake.alert_received;
+	bool explained = claimed;
 
 	if (r->handshake.status == HS_TIMEOUT) {
 		add(r, "handshake-timeout", SUBJ_CONNECTION, -1, NULL,
 		    "TCP connected, then nothing came for %.1f s after %s %s.",
 		    r->timing.handshake_ms / 1000.0,
-		    last ? (dir == TLS_DIR_SENT ? "we sent" : "we received") : "connecting:",
-		    last ? last : "not even a ClientHello went out");
+		    last ? after : "connecting:", last ? last : "not even a ClientHello went out");
 		return;
 	}
-	if (r->handshake.status != HS_FAILED)
-		return;
-	if (!looks_like_tls(r->handshake.first_bytes, r->handshake.n_first_bytes)) {
-		char *bytes = textsafe_bytes(r->handshake.first_bytes, r->handshake.n_first_bytes);
-		add(r, "not-tls", SUBJ_CONNECTION, -1, NULL,
-		    "The first bytes from the peer were \"%s\", which is not a TLS record%s.",
-		    bytes,
-		    strncmp((const char *)r->handshake.first_bytes, "HTTP/", 5) == 0
-			    ? ": it is a plain HTTP server"
-			    : "");
-		free(bytes);
+	if (r->handshake.status == HS_FAILED) {
+		if (!looks_like_tls(r->handshake.first_bytes, r->handshake.n_first_bytes)) {
+			char *bytes = textsafe_bytes(r->handshake.first_bytes,
+						     r->handshake.n_first_bytes);
+			add(r, "not-tls", SUBJ_CONNECTION, -1, NULL,
+			    "The first bytes from the peer were \"%s\", which is not a TLS "
+			    "record%s.",
+			    bytes,
+			    strncmp((const char *)r->handshake.first_bytes, "HTTP/", 5) == 0
+				    ? ": it is a plain HTTP server"
+				    : "");
+			free(bytes);
+			return;
+		}
+		if (!explained)
+			diagnose_mismatch(r, &explained);
+		if (!explained && a->present && a->level == GNUTLS_AL_FATAL) {
+			char probes[96] = "";
+			if (r->n_probes)
+				snprintf(probes, sizeof(probes),
+					 " Offering every version and cipher suite did not help.");
+			add(r, "alert-received", SUBJ_CONNECTION, -1, NULL,
+			    "The peer sent a fatal %s alert (%d) after %s %s.%s",
+			    alert_name(a->code), a->code, after, last ? last : "nothing", probes);
+			explained = true;
+		}
+		if (!explained && r->handshake.peer_closed)
+			add(r, "connection-closed", SUBJ_CONNECTION, -1, NULL,
+			    "The peer closed the connection without an alert after %s %s.", after,
+			    last ? last : "nothing");
 		return;
 	}
-	const struct tls_alert *a = &r->handshake.alert_received;
-	if (a->present && !r->handshake.post_handshake_alert) {
-		const char *name = names_alert(a->code);
+	if (r->handshake.status == HS_COMPLETE && !explained && a->present &&
+	    a->level == GNUTLS_AL_FATAL)
 		add(r, "alert-received", SUBJ_CONNECTION, -1, NULL,
-		    "The peer sent a %s alert %s (%d) after %s %s.", names_alert_level(a->level),
-		    name ? name : "unknown", a->code,
-		    dir == TLS_DIR_SENT ? "we sent" : "we received", last ? last : "nothing");
-		return;
-	}
-	if (r->handshake.peer_closed && r->handshake.gnutls_error != 0) {
-		add(r, "connection-closed", SUBJ_CONNECTION, -1, NULL,
-		    "The peer closed the connection without an alert after %s %s.",
-		    dir == TLS_DIR_SENT ? "we sent" : "we received", last ? last : "nothing");
-	}
+		    "The handshake completed, then the peer sent a fatal %s alert (%d): the "
+		    "connection is unusable.",
+		    alert_name(a->code), a->code);
+}
+
+/* ---- client certificates ---- */
+
+static bool has_sent_certificate(const struct tls_report *r)
+{
+	for (size_t i = 0; i < r->handshake.n_steps; i++)
+		if (r->handshake.steps[i].dir == TLS_DIR_SENT &&
+		    r->handshake.steps[i].type == STEP_CERTIFICATE)
+			return true;
+	return false;
 }
 
 /* Alerts a server sends when it does not like the client certificate it got (RFC 8446 §6.2). */
@@ -226,186 +332,367 @@ static bool is_certificate_alert(int code)
 	       code == 49 || code == 51 || code == 116;
 }
 
-/* The server asked for a client certificate and then refused: with an alert (during the
- * handshake in TLS 1.2, as the first record after it in TLS 1.3) or with HTTP 400/495/496 when
- * it checks only at the HTTP layer (nginx). Returns true when a finding was added. */
+/* The server asked for a client certificate: what came of it. Refusals come as an alert
+ * (during the handshake in TLS 1.2, as the first record after it in TLS 1.3) or as HTTP
+ * 400/495/496 from a server that checks at the HTTP layer (nginx). Returns true when a
+ * refusal is explained, so that no generic alert finding repeats it. */
 static bool diagnose_client_cert(struct tls_report *r)
 {
 	const struct tls_client_auth *ca = &r->client_auth;
 	const struct tls_alert *a = &r->handshake.alert_received;
-	const char *name = a->present ? names_alert(a->code) : NULL;
 	int http = r->http.status_code;
 	bool http_refused = http == 400 || http == 495 || http == 496;
+	bool alert_refused = a->present && a->level == GNUTLS_AL_FATAL &&
+			     (r->handshake.post_handshake_alert || has_sent_certificate(r));
+	char how[256];
 
-	if (!ca->requested)
+	if (!ca->requested) {
+		if (ca->loaded && r->handshake.status == HS_COMPLETE)
+			add(r, "client-cert-not-requested", SUBJ_CONNECTION, -1, NULL,
+			    "You loaded %s, but the server never asked for a client certificate, "
+			    "so it was not sent.",
+			    ca->loaded_subject ? ca->loaded_subject : "a client certificate");
 		return false;
-	if (!ca->sent && ((a->present && a->level == GNUTLS_AL_FATAL) || http_refused)) {
-		if (a->present)
-			add(r, "client-cert-required", SUBJ_CONNECTION, -1, NULL,
-			    "The server asked for a client certificate, none was sent%s, and it "
-			    "answered with the alert %s (%d)%s.",
-			    ca->issuer_not_acceptable ? " (its issuer is not in the server's list)"
-						      : "",
-			    name ? name : "unknown", a->code,
-			    r->handshake.post_handshake_alert ? " right after the handshake" : "");
-		else
-			add(r, "client-cert-required", SUBJ_CONNECTION, -1, NULL,
-			    "The handshake completed, but the server answered the HTTP request "
-			    "with "
-			    "\"%s\": it refuses clients without a certificate at the HTTP layer.",
-			    r->http.status_line ? r->http.status_line : "?");
-		return true;
 	}
-	if (ca->sent &&
-	    ((a->present && a->level == GNUTLS_AL_FATAL && is_certificate_alert(a->code)) ||
-	     http_refused)) {
-		if (a->present)
-			add(r, "client-cert-rejected", SUBJ_CLIENT_CHAIN, 0, NULL,
-			    "The server refused the client certificate with the alert %s (%d): "
-			    "usually its CA is not the one the server trusts, it has expired, or "
-			    "it "
-			    "lacks extendedKeyUsage clientAuth.",
-			    name ? name : "unknown", a->code);
-		else
-			add(r, "client-cert-rejected", SUBJ_CLIENT_CHAIN, 0, NULL,
-			    "The server accepted the handshake but answered \"%s\" to the HTTP "
-			    "request: it did not accept the client certificate.",
-			    r->http.status_line ? r->http.status_line : "?");
+	if (alert_refused)
+		snprintf(how, sizeof(how), "the alert %s (%d)%s", alert_name(a->code), a->code,
+			 r->handshake.post_handshake_alert ? " right after the handshake" : "");
+	else if (http_refused)
+		snprintf(how, sizeof(how), "\"%s\" to the HTTP request",
+			 r->http.status_line ? r->http.status_line : "?");
+	if (!ca->sent && ca->loaded && ca->issuer_not_acceptable) {
+		char cas[512];
+		join(&ca->acceptable_cas, cas, sizeof(cas), "(none)");
+		add(r, "client-cert-ca-not-accepted", SUBJ_CLIENT_CHAIN, -1, NULL,
+		    "Your certificate (%s) is issued by \"%s\", which is not among the CAs the "
+		    "server accepts: %s. GnuTLS therefore sent an empty Certificate message%s%s.",
+		    ca->loaded_subject ? ca->loaded_subject : "?",
+		    ca->loaded_issuer ? ca->loaded_issuer : "?", cas,
+		    alert_refused || http_refused ? ", and the server answered " : "",
+		    alert_refused || http_refused ? how : "");
+		return alert_refused || http_refused;
+	}
+	if (!ca->sent) {
+		if (alert_refused || http_refused) {
+			add(r, "client-cert-required", SUBJ_CONNECTION, -1, NULL,
+			    "The server asked for a client certificate, none was sent, and it "
+			    "answered %s.%s",
+			    how,
+			    http_refused && !alert_refused
+				    ? " The handshake itself succeeded: this server checks at the "
+				      "HTTP layer, so openssl s_client and gnutls-cli report "
+				      "success."
+				    : "");
+			return true;
+		}
+		if (r->handshake.status == HS_COMPLETE)
+			add(r, "client-cert-requested", SUBJ_CONNECTION, -1, NULL,
+			    "The server asked for a client certificate (acceptable CAs: %zu), none "
+			    "was sent, and it carried on.",
+			    ca->acceptable_cas.n);
+		return false;
+	}
+	if ((alert_refused && is_certificate_alert(a->code)) || http_refused) {
+		add(r, "client-cert-rejected", SUBJ_CLIENT_CHAIN, 0, NULL,
+		    "The server refused the client certificate %s with %s. Usual causes: it is "
+		    "not issued by a CA in the server's client CA file, it has expired, or it "
+		    "lacks "
+		    "extendedKeyUsage clientAuth.",
+		    ca->certificate && ca->certificate->subject ? ca->certificate->subject : "",
+		    how);
 		return true;
 	}
 	return false;
 }
 
-static void diagnose_post_handshake(struct tls_report *r)
-{
-	const struct tls_alert *a = &r->handshake.alert_received;
+/* ---- the chain ---- */
 
-	if (r->handshake.status != HS_COMPLETE || !a->present || a->level != GNUTLS_AL_FATAL)
-		return;
-	const char *name = names_alert(a->code);
-	add(r, "alert-received", SUBJ_CONNECTION, -1, NULL,
-	    "The handshake completed, then the peer sent a fatal %s alert (%d): the connection "
-	    "is unusable.",
-	    name ? name : "unknown", a->code);
-}
-
-static char *format_days(long long seconds)
+static char *format_span(long long seconds)
 {
-	long long days = seconds / 86400;
+	long long days = (seconds < 0 ? -seconds : seconds) / 86400;
 
 	if (days >= 1)
 		return xasprintf("%lld day%s", days, days == 1 ? "" : "s");
-	return xasprintf("%lld hour%s", seconds / 3600, seconds / 3600 == 1 ? "" : "s");
+	long long hours = (seconds < 0 ? -seconds : seconds) / 3600;
+	return xasprintf("%lld hour%s", hours, hours == 1 ? "" : "s");
 }
 
-/* Status bits attributed to the certificate GnuTLS reported them on. */
-static void diagnose_chain_bits(struct tls_report *r, enum tls_subject subj)
+/* The topmost certificate reachable from the leaf through the sent chain. */
+static size_t chain_top(const struct tls_report *r)
 {
-	long long now = (long long)time(NULL);
-	char when[32];
+	size_t top = 0;
 
-	for (size_t i = 0; i < r->n_chain; i++) {
-		const struct tls_cert_info *ci = &r->chain[i];
-		unsigned st = ci->verify_status;
-		if (st & GNUTLS_CERT_EXPIRED) {
-			char *ago = format_days(now - ci->not_after);
-			util_iso_time(ci->not_after, when, sizeof(when));
-			add(r, "expired", subj, (int)i, NULL,
-			    "Certificate %zu (%s) expired on %s, %s ago.", i, ci->subject, when,
-			    ago);
-			free(ago);
-		}
-		if (st & GNUTLS_CERT_NOT_ACTIVATED) {
-			char *in = format_days(ci->not_before - now);
-			util_iso_time(ci->not_before, when, sizeof(when));
-			add(r, "not-yet-valid", subj, (int)i, NULL,
-			    "Certificate %zu (%s) is valid only from %s, in %s.", i, ci->subject,
-			    when, in);
-			free(in);
-		}
-		if (st & GNUTLS_CERT_INSECURE_ALGORITHM)
-			add(r, "insecure-signature", subj, (int)i, NULL,
-			    "Certificate %zu (%s) is signed with %s, which GnuTLS and modern "
-			    "clients "
-			    "refuse.",
-			    i, ci->subject, ci->signature_algorithm);
-		if (st & GNUTLS_CERT_SIGNER_NOT_CA) {
-			size_t issuer = i + 1 < r->n_chain ? i + 1 : i;
-			add(r, "not-a-ca", subj, (int)issuer, NULL,
-			    "The issuer of certificate %zu (%s) is not marked CA:TRUE.", i,
-			    ci->issuer);
-		}
-		if (st & GNUTLS_CERT_PURPOSE_MISMATCH)
-			add(r, "wrong-purpose", subj, (int)i, NULL,
-			    "Certificate %zu (%s) does not allow %s use (extendedKeyUsage).", i,
-			    ci->subject, subj == SUBJ_SERVER_CHAIN ? "TLS server" : "TLS client");
-		if (st & GNUTLS_CERT_REVOKED)
-			add(r, "revoked", subj, (int)i, NULL, "Certificate %zu (%s) is revoked.", i,
-			    ci->subject);
-	}
+	while (top + 1 < r->n_chain && r->chain[top + 1].issues_previous)
+		top++;
+	return top;
 }
 
-static void diagnose_trust(struct tls_report *r, enum tls_subject subj)
+static void diagnose_trust(struct tls_report *r, enum tls_subject subj, bool *any)
 {
 	const struct tls_verification *v = &r->verification;
+	const char *side = subj == SUBJ_SERVER_CHAIN ? "server" : "client";
+
+	if (!v->done || v->trusted || !(v->gnutls_status & GNUTLS_CERT_SIGNER_NOT_FOUND))
+		return;
+	size_t top = chain_top(r);
+	const struct tls_cert_info *t = &r->chain[top];
+	*any = true;
+	if (top == 0 && t->self_signed) {
+		add(r, "self-signed", subj, 0, NULL,
+		    "The %s's certificate (%s) signs itself, and it is not among the trusted "
+		    "certificates.",
+		    side, t->subject);
+	} else if (t->self_signed) {
+		add(r, "untrusted-issuer", subj, (int)top, NULL,
+		    "The chain ends in the root \"%s\", which is not trusted here.", t->subject);
+	} else if (t->has_aia_ca_issuers || r->intermediate_found) {
+		add(r, "missing-intermediate", subj, (int)top, NULL,
+		    "The %s sent %zu certificate%s; the last one (%s) is issued by \"%s\", which "
+		    "it "
+		    "did not send%s.",
+		    side, top + 1, top ? "s" : "", t->subject, t->issuer,
+		    r->intermediate_found ? " and which is among the --intermediates you gave"
+					  : " (its Authority Information Access names where to "
+					    "fetch it)");
+	} else {
+		add(r, "untrusted-issuer", subj, (int)top, NULL,
+		    "No trusted certificate issued \"%s\" (the issuer of certificate %zu, %s).",
+		    t->issuer, top, t->subject);
+	}
+}
+
+static bool has_serverauth_or_any(const struct tls_cert_info *ci, bool server)
+{
+	return !ci->has_eku || strlist_contains(&ci->eku, server ? "serverAuth" : "clientAuth") ||
+	       strlist_contains(&ci->eku, "anyExtendedKeyUsage");
+}
+
+static void diagnose_cert(struct tls_report *r, enum tls_subject subj, size_t i, long long now,
+			  bool *any)
+{
+	const struct tls_cert_info *ci = &r->chain[i];
+	const struct tls_policy *pol = &r->policy;
+	char when[32];
+
+	if (ci->not_after < now) {
+		char *ago = format_span(now - ci->not_after);
+		util_iso_time(ci->not_after, when, sizeof(when));
+		add(r, "expired", subj, (int)i, NULL, "Certificate %zu (%s) expired on %s, %s ago.",
+		    i, ci->subject, when, ago);
+		free(ago);
+		*any = true;
+	} else if (ci->not_before > now) {
+		char *in = format_span(ci->not_before - now);
+		util_iso_time(ci->not_before, when, sizeof(when));
+		add(r, "not-yet-valid", subj, (int)i, NULL,
+		    "Certificate %zu (%s) is valid only from %s, in %s.", i, ci->subject, when, in);
+		free(in);
+		*any = true;
+	} else if (ci->not_after - now < 30 * 86400) {
+		char *in = format_span(ci->not_after - now);
+		util_iso_time(ci->not_after, when, sizeof(when));
+		add(r, "expires-soon", subj, (int)i, NULL,
+		    "Certificate %zu (%s) expires on %s, in %s.", i, ci->subject, when, in);
+		free(in);
+	}
+	bool sha1 = ci->sign_algo > 0 &&
+		    gnutls_sign_get_hash_algorithm((gnutls_sign_algorithm_t)ci->sign_algo) ==
+			    GNUTLS_DIG_SHA1;
+	if (!ci->sign_secure && !ci->self_signed && !(sha1 && pol->allow_sha1)) {
+		add(r, "insecure-signature", subj, (int)i, NULL,
+		    "Certificate %zu (%s) is signed with %s. GnuTLS refuses it by default, and "
+		    "OpenSSL-based clients (Python's ssl, curl, nginx, at Debian's security level "
+		    "2) "
+		    "refuse it too.",
+		    i, ci->subject, ci->signature_algorithm);
+		*any = true;
+	}
+	bool rsa_like = strcmp(ci->key_algorithm, "RSA") == 0 ||
+			strcmp(ci->key_algorithm, "RSA-PSS") == 0 ||
+			strcmp(ci->key_algorithm, "DSA") == 0;
+	bool ec = strcmp(ci->key_algorithm, "ECDSA") == 0;
+	if ((rsa_like && ci->key_bits < pol->min_rsa_bits) ||
+	    (ec && ci->key_bits < pol->min_ec_bits)) {
+		add(r, "weak-key", subj, (int)i, NULL,
+		    "Certificate %zu (%s) has a %u-bit %s key. GnuTLS may accept it, but "
+		    "OpenSSL-based peers at security level 2 (Python's ssl, curl, nginx on current "
+		    "distributions) refuse keys under %u bits RSA or %u bits EC.",
+		    i, ci->subject, ci->key_bits, ci->key_algorithm, pol->min_rsa_bits,
+		    pol->min_ec_bits);
+		*any = true;
+	}
+	if (ci->version == 1)
+		add(r, "v1-certificate", subj, (int)i, NULL,
+		    "Certificate %zu (%s) is X.509 version 1: it cannot carry subjectAltName, key "
+		    "usage or CA flags.",
+		    i, ci->subject);
+	if (i > 0 && ci->issues_previous && !ci->is_ca && !(ci->version == 1 && ci->self_signed)) {
+		add(r, "not-a-ca", subj, (int)i, NULL,
+		    "Certificate %zu (%s) issued certificate %zu but is not marked CA:TRUE%s.", i,
+		    ci->subject, i - 1,
+		    ci->version == 1 ? " (a version 1 certificate cannot be)" : "");
+		*any = true;
+	}
+	if (ci->verify_status & GNUTLS_CERT_SIGNER_NOT_CA &&
+	    (i + 1 >= r->n_chain || !r->chain[i + 1].issues_previous)) {
+		add(r, "not-a-ca", subj, (int)i, NULL,
+		    "The trusted certificate that issued certificate %zu (\"%s\") is not marked "
+		    "CA:TRUE.",
+		    i, ci->issuer);
+		*any = true;
+	}
+	bool server = subj == SUBJ_SERVER_CHAIN;
+	if ((i == 0 || !ci->self_signed) && !has_serverauth_or_any(ci, server)) {
+		char eku[256];
+		join(&ci->eku, eku, sizeof(eku), "none");
+		add(r, "wrong-purpose", subj, (int)i,
+		    server ? "Reissue it with extendedKeyUsage = serverAuth (certtool: "
+			     "tls_www_server)."
+			   : "Reissue it with extendedKeyUsage = clientAuth (certtool: "
+			     "tls_www_client).",
+		    "Certificate %zu (%s) allows %s, not TLS %s use.", i, ci->subject, eku,
+		    server ? "server" : "client");
+		*any = true;
+	}
+	if (ci->verify_status & GNUTLS_CERT_REVOKED) {
+		add(r, "revoked", subj, (int)i, NULL,
+		    "Certificate %zu (%s, serial %s) is listed as revoked.", i, ci->subject,
+		    ci->serial_hex);
+		*any = true;
+	}
+}
+
+static void diagnose_chain(struct tls_report *r, enum tls_subject subj)
+{
+	long long now = (long long)time(NULL);
+	bool any = false;
 	size_t before = r->n_findings;
 
-	if (!v->done || v->trusted || r->n_chain == 0)
+	if (!r->n_chain)
 		return;
-	if (v->gnutls_status & GNUTLS_CERT_SIGNER_NOT_FOUND) {
-		if (r->n_chain == 1 && r->chain[0].self_signed) {
-			add(r, "self-signed", subj, 0, NULL,
-			    "The server's certificate (%s) signs itself, and it is not among the "
-			    "trusted certificates.",
-			    r->chain[0].subject);
-		} else {
-			size_t top = r->n_chain - 1;
-			for (size_t i = 0; i < r->n_chain; i++)
-				if (r->chain[i].verify_status & GNUTLS_CERT_SIGNER_NOT_FOUND)
-					top = i;
-			add(r, "untrusted-issuer", subj, (int)top, NULL,
-			    "No trusted certificate issued \"%s\" (the issuer of certificate %zu).",
-			    r->chain[top].issuer, top);
+	diagnose_trust(r, subj, &any);
+	for (size_t i = 0; i < r->n_chain; i++)
+		diagnose_cert(r, subj, i, now, &any);
+	for (size_t i = 1; i < r->n_chain; i++) {
+		if (!r->chain[i].issues_previous) {
+			add(r, "chain-order", subj, (int)i, NULL,
+			    "Certificate %zu (%s) does not issue certificate %zu: the chain is out "
+			    "of order or carries a certificate that does not belong.",
+			    i, r->chain[i].subject, i - 1);
+			break;
 		}
 	}
-	diagnose_chain_bits(r, subj);
-	if (r->n_findings == before) {
-		/* Untrusted for a reason the catalog has no id for: still say so. */
-		char reasons[256] = "";
-		for (size_t i = 0; i < v->reasons.n; i++)
-			snprintf(reasons + strlen(reasons), sizeof(reasons) - strlen(reasons),
-				 "%s%s", i ? ", " : "", v->reasons.v[i]);
+	const struct tls_verification *v = &r->verification;
+	bool error_added = false;
+	for (size_t i = before; i < r->n_findings; i++)
+		error_added |= r->findings[i].severity == SEV_ERROR;
+	if (v->done && !v->trusted && !error_added) {
+		/* Untrusted for a reason with no id of its own: still say so. */
+		char reasons[256];
+		join(&v->reasons, reasons, sizeof(reasons), "unknown");
 		add(r, "untrusted-issuer", subj, 0, NULL, "Verification failed: %s.", reasons);
 	}
+}
+
+/* ---- the name ---- */
+
+/* The CN of an RFC 4514 DN string ("CN=x,O=y"), copied into buf. */
+static const char *common_name(const char *dn, char *buf, size_t len)
+{
+	for (const char *p = dn; p && *p;) {
+		if (strncmp(p, "CN=", 3) == 0) {
+			size_t k = 0;
+			for (p += 3; *p && *p != ',' && k + 1 < len; p++) {
+				if (*p == '\\' && p[1])
+					p++;
+				buf[k++] = *p;
+			}
+			buf[k] = 0;
+			return buf;
+		}
+		while (*p && *p != ',') {
+			if (*p == '\\' && p[1])
+				p++;
+			p++;
+		}
+		if (*p == ',')
+			p++;
+	}
+	return NULL;
+}
+
+static bool has_name_san(const struct tls_cert_info *ci)
+{
+	for (size_t i = 0; i < ci->san.n; i++)
+		if (strncmp(ci->san.v[i], "DNS:", 4) == 0 || strncmp(ci->san.v[i], "IP:", 3) == 0)
+			return true;
+	return false;
 }
 
 static void diagnose_hostname(struct tls_report *r, enum tls_subject subj)
 {
 	const struct tls_hostname_check *h = &r->verification.hostname;
-	char names[512] = "";
+	char names[512], cnbuf[256], fix[512];
 
-	if (!h->checked || h->match || r->n_chain == 0)
+	if (!h->checked || !r->policy.check_hostname || r->n_chain == 0)
 		return;
 	const struct tls_cert_info *leaf = &r->chain[0];
-	for (size_t i = 0; i < leaf->san.n; i++)
-		snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s",
-			 i ? ", " : "", leaf->san.v[i]);
+	const char *cn = common_name(leaf->subject, cnbuf, sizeof(cnbuf));
+	bool ip = target_is_ip(h->name);
+	bool no_san = !has_name_san(leaf);
+	snprintf(fix, sizeof(fix),
+		 "Reissue the certificate with subjectAltName = %s:%s (openssl: -addext "
+		 "'subjectAltName=%s:%s'; certtool template: %s = \"%s\").",
+		 ip ? "IP" : "DNS", h->name, ip ? "IP" : "DNS", h->name,
+		 ip ? "ip_address" : "dns_name", h->name);
+	if (h->match) {
+		if (no_san && h->matched_by && strcmp(h->matched_by, "cn") == 0)
+			add(r, "cn-only-no-san", subj, 0, fix,
+			    "The name %s matches only the certificate's CN: Python, Go, Chrome, "
+			    "curl "
+			    "and OpenSSL's hostname check ignore the CN (RFC 6125) and will refuse "
+			    "it.",
+			    h->name);
+		return;
+	}
+	join(&leaf->san, names, sizeof(names), "");
 	if (!leaf->san.n)
 		snprintf(names, sizeof(names), "no subjectAltName; subject %s", leaf->subject);
-	add(r, "hostname-mismatch", subj, 0, NULL,
+	add(r, "hostname-mismatch", subj, 0, fix,
 	    "The certificate is not valid for %s. It holds: %s.", h->name, names);
+	if (no_san)
+		add(r, "cn-only-no-san", subj, 0, fix,
+		    "The certificate has no subjectAltName%s%s%s. Python, Go, Chrome and curl "
+		    "ignore the CN and look only at subjectAltName.",
+		    cn ? " and names \"" : "", cn ? cn : "", cn ? "\" only in its CN" : "");
+	char dns_ip[300];
+	snprintf(dns_ip, sizeof(dns_ip), "DNS:%s", h->name);
+	if (ip && ((cn && strcmp(cn, h->name) == 0) || strlist_contains(&leaf->san, dns_ip)))
+		add(r, "ip-not-in-san", subj, 0, fix,
+		    "%s appears %s, but an IP address matches only an IP entry of subjectAltName.",
+		    h->name, cn && strcmp(cn, h->name) == 0 ? "in the CN" : "as a DNS name");
+}
+
+static void diagnose_version(struct tls_report *r)
+{
+	const char *v = r->negotiated.version;
+
+	if (v && (strcmp(v, "TLS1.0") == 0 || strcmp(v, "TLS1.1") == 0 || strcmp(v, "SSL3.0") == 0))
+		add(r, "tls-version-old", SUBJ_CONNECTION, -1, NULL,
+		    "%s was negotiated; it is deprecated (RFC 8996) and current clients refuse it.",
+		    v);
 }
 
 void diagnose_connect(struct tls_report *r)
 {
-	diagnose_reach(r);
-	if (!diagnose_client_cert(r)) {
-		diagnose_handshake(r);
-		diagnose_post_handshake(r);
+	report_clear_findings(r);
+	if (!diagnose_reach(r)) {
+		bool claimed = diagnose_client_cert(r);
+		diagnose_handshake(r, claimed);
+		diagnose_version(r);
+		diagnose_chain(r, SUBJ_SERVER_CHAIN);
+		diagnose_hostname(r, SUBJ_SERVER_CHAIN);
 	}
-	diagnose_trust(r, SUBJ_SERVER_CHAIN);
-	diagnose_hostname(r, SUBJ_SERVER_CHAIN);
-
 	bool ok = r->handshake.status == HS_COMPLETE &&
 		  !(r->handshake.alert_received.present &&
 		    r->handshake.alert_received.level == GNUTLS_AL_FATAL);
@@ -413,4 +700,32 @@ void diagnose_connect(struct tls_report *r)
 		if (r->findings[i].severity == SEV_ERROR)
 			ok = false;
 	r->verdict_ok = ok;
+}
+
+int diagnose_recheck(struct tls_report *r, const struct tls_creds *trust)
+{
+	struct verify_request req;
+	gnutls_x509_crt_t *crts;
+	gnutls_datum_t *der;
+
+	if (!r->n_chain)
+		return -1;
+	der = xcalloc(r->n_chain, sizeof(*der));
+	for (size_t i = 0; i < r->n_chain; i++)
+		der[i] = (gnutls_datum_t){r->chain[i].der, (unsigned)r->chain[i].der_len};
+	int rc = chain_import(der, (unsigned)r->n_chain, &crts);
+	free(der);
+	if (rc < 0)
+		return -1;
+	strlist_free(&r->verification.reasons);
+	free(r->verification.hostname.name);
+	memset(&r->verification, 0, sizeof(r->verification));
+	verify_request_init(&req, trust, r->target.verify_name,
+			    r->mode == TLS_MODE_LISTEN ? GNUTLS_KP_TLS_WWW_CLIENT
+						       : GNUTLS_KP_TLS_WWW_SERVER,
+			    &r->policy);
+	verify_report(&req, crts, (unsigned)r->n_chain, r);
+	chain_free(crts, (unsigned)r->n_chain);
+	diagnose_connect(r);
+	return 0;
 }

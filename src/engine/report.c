@@ -10,6 +10,8 @@ void report_init(struct tls_report *r, enum tls_mode mode)
 	r->timing.resolve_ms = r->timing.connect_ms = -1;
 	r->timing.handshake_ms = r->timing.total_ms = -1;
 	r->client_auth.accepted = -1;
+	r->policy = (struct tls_policy){
+		.check_hostname = true, .min_rsa_bits = 2048, .min_ec_bits = 224};
 }
 
 void cert_info_free(struct tls_cert_info *ci)
@@ -34,6 +36,7 @@ void report_free(struct tls_report *r)
 {
 	if (!r)
 		return;
+	report_clear_findings(r); /* first: it touches the chain */
 	free(r->target.host);
 	free(r->target.address);
 	free(r->target.sni);
@@ -47,12 +50,21 @@ void report_free(struct tls_report *r)
 	free(r->negotiated.group);
 	free(r->negotiated.signature);
 	free(r->negotiated.alpn);
+	strlist_free(&r->offered_versions);
+	for (size_t i = 0; i < r->n_probes; i++) {
+		free(r->probes[i].offered);
+		free(r->probes[i].version);
+		free(r->probes[i].cipher_suite);
+	}
+	free(r->probes);
 	for (size_t i = 0; i < r->n_chain; i++)
 		cert_info_free(&r->chain[i]);
 	free(r->chain);
 	strlist_free(&r->verification.reasons);
 	free(r->verification.hostname.name);
 	strlist_free(&r->client_auth.acceptable_cas);
+	free(r->client_auth.loaded_subject);
+	free(r->client_auth.loaded_issuer);
 	if (r->client_auth.certificate) {
 		cert_info_free(r->client_auth.certificate);
 		free(r->client_auth.certificate);
@@ -61,13 +73,23 @@ void report_free(struct tls_report *r)
 	free(r->http.status_line);
 	strlist_free(&r->http.headers);
 	free(r->http.error);
+	memset(r, 0, sizeof(*r));
+}
+
+void report_clear_findings(struct tls_report *r)
+{
 	for (size_t i = 0; i < r->n_findings; i++) {
 		free(r->findings[i].title);
 		free(r->findings[i].detail);
 		free(r->findings[i].fix);
 	}
 	free(r->findings);
-	memset(r, 0, sizeof(*r));
+	r->findings = NULL;
+	r->n_findings = 0;
+	for (size_t i = 0; i < r->n_chain; i++)
+		strlist_free(&r->chain[i].status);
+	if (r->client_auth.certificate)
+		strlist_free(&r->client_auth.certificate->status);
 }
 
 struct tls_step *report_add_step(struct tls_report *r, double t_ms, enum tls_dir dir,

@@ -5,6 +5,9 @@
 #include <stdint.h>
 #include <string.h>
 
+#include <stdlib.h>
+
+#include "tlsscope/chain.h"
 #include "tlsscope/target.h"
 
 /* GnuTLS status bits as short reason ids, in the order a reader should see them. */
@@ -49,8 +52,9 @@ static int on_output(gnutls_x509_crt_t cert, gnutls_x509_crt_t issuer, gnutls_x5
 	return 0;
 }
 
-static unsigned run(gnutls_x509_trust_list_t tl, gnutls_x509_crt_t *crts, unsigned n,
-		    const char *name, const char *purpose, struct tls_cert_info *chain)
+static unsigned run_flags(gnutls_x509_trust_list_t tl, gnutls_x509_crt_t *crts, unsigned n,
+			  const char *name, const char *purpose, unsigned flags,
+			  struct tls_cert_info *chain)
 {
 	gnutls_typed_vdata_st data[2];
 	unsigned nd = 0, status = 0;
@@ -77,7 +81,7 @@ static unsigned run(gnutls_x509_trust_list_t tl, gnutls_x509_crt_t *crts, unsign
 	current.crts = crts;
 	current.n = n;
 	current.chain = chain;
-	int rc = gnutls_x509_trust_list_verify_crt2(tl, crts, n, data, nd, 0, &status,
+	int rc = gnutls_x509_trust_list_verify_crt2(tl, crts, n, data, nd, flags, &status,
 						    chain ? on_output : NULL);
 	current.chain = NULL;
 	if (rc < 0)
@@ -85,11 +89,52 @@ static unsigned run(gnutls_x509_trust_list_t tl, gnutls_x509_crt_t *crts, unsign
 	return status;
 }
 
+/* The sent chain followed by the user's intermediates that it does not already hold; GnuTLS
+ * sorts the list and uses what links up. Caller frees the array (not the certificates). */
+static gnutls_x509_crt_t *with_intermediates(const struct verify_request *req,
+					     gnutls_x509_crt_t *crts, unsigned n, unsigned *total)
+{
+	gnutls_x509_crt_t *all = xcalloc(n + req->n_intermediates, sizeof(*all));
+	unsigned k = n;
+
+	memcpy(all, crts, n * sizeof(*crts));
+	for (unsigned i = 0; i < req->n_intermediates; i++) {
+		bool dup = false;
+		for (unsigned j = 0; j < n && !dup; j++)
+			dup = gnutls_x509_crt_equals(crts[j], req->intermediates[i]);
+		if (!dup)
+			all[k++] = req->intermediates[i];
+	}
+	*total = k;
+	return all;
+}
+
+static unsigned run(const struct verify_request *req, gnutls_x509_trust_list_t tl,
+		    gnutls_x509_crt_t *crts, unsigned n, const char *name,
+		    struct tls_cert_info *chain)
+{
+	unsigned total;
+	gnutls_x509_crt_t *all = with_intermediates(req, crts, n, &total);
+	unsigned status = run_flags(tl, all, total, name, req->purpose, req->flags, chain);
+
+	free(all);
+	return status;
+}
+
+bool verify_issuer_in_intermediates(const struct verify_request *req, gnutls_x509_crt_t *crts,
+				    unsigned n)
+{
+	for (unsigned i = 0; n && i < req->n_intermediates; i++)
+		if (gnutls_x509_crt_check_issuer(crts[n - 1], req->intermediates[i]))
+			return true;
+	return false;
+}
+
 unsigned verify_status(const struct verify_request *req, gnutls_x509_crt_t *crts, unsigned n)
 {
 	if (n == 0)
 		return GNUTLS_CERT_INVALID;
-	return run(req->trust, crts, n, req->name, req->purpose, NULL);
+	return run(req, req->trust, crts, n, req->name, NULL);
 }
 
 void verify_hostname(gnutls_x509_crt_t leaf, const char *name, struct tls_hostname_check *h)
@@ -137,20 +182,50 @@ void verify_run(const struct verify_request *req, gnutls_x509_crt_t *crts, unsig
 		chain[i].verify_status = 0;
 	/* The chain alone (trust, dates, algorithms, purpose), then with the name, so that the
 	 * trust verdict and the hostname verdict stay separate. */
-	unsigned chain_status = run(req->trust, crts, n, NULL, req->purpose, chain);
+	unsigned chain_status = run(req, req->trust, crts, n, NULL, chain);
 	out->trusted = chain_status == 0;
 	out->gnutls_status =
-		req->name ? run(req->trust, crts, n, req->name, req->purpose, NULL) : chain_status;
+		req->name ? run(req, req->trust, crts, n, req->name, NULL) : chain_status;
 	for (size_t i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++)
 		if (out->gnutls_status & reasons[i].bit)
 			strlist_add(&out->reasons, reasons[i].reason);
 	if (out->trusted) {
-		if (req->ca_files && (!req->system_trust ||
-				      run(req->ca_files, crts, n, NULL, req->purpose, NULL) == 0))
+		if (req->ca_files &&
+		    (!req->system_trust || run(req, req->ca_files, crts, n, NULL, NULL) == 0))
 			out->trust_source = "ca-file";
 		else
 			out->trust_source = "system";
 	}
 	if (req->name)
 		verify_hostname(crts[0], req->name, &out->hostname);
+}
+
+void verify_request_init(struct verify_request *req, const struct tls_creds *c, const char *name,
+			 const char *purpose, const struct tls_policy *p)
+{
+	*req = (struct verify_request){
+		.trust = c->trust,
+		.ca_files = c->ca_files,
+		.system_trust = c->system_trust,
+		.name = p->check_hostname ? name : NULL,
+		.purpose = purpose,
+		.intermediates = c->intermediates,
+		.n_intermediates = c->n_intermediates,
+		.flags = p->allow_sha1 ? GNUTLS_VERIFY_ALLOW_SIGN_WITH_SHA1 : 0,
+	};
+}
+
+void verify_report(const struct verify_request *req, gnutls_x509_crt_t *crts, unsigned n,
+		   struct tls_report *r)
+{
+	if (!r->n_chain) {
+		r->chain = xcalloc(n, sizeof(*r->chain));
+		r->n_chain = n;
+		for (unsigned i = 0; i < n; i++)
+			chain_describe(crts[i], i, &r->chain[i]);
+	}
+	chain_link(crts, n, r->chain);
+	r->intermediate_found =
+		!r->chain[n - 1].self_signed && verify_issuer_in_intermediates(req, crts, n);
+	verify_run(req, crts, n, &r->verification, r->chain);
 }

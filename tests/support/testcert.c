@@ -26,6 +26,9 @@ gnutls_x509_crt_t testcert_make(const struct testcert_spec *spec, gnutls_x509_cr
 					      ? GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1)
 					      : 2048);
 
+	gnutls_digest_algorithm_t hash = spec->hash ? spec->hash : GNUTLS_DIG_SHA256;
+	unsigned sign_flags = 0;
+
 	check(gnutls_x509_privkey_init(&k));
 	check(gnutls_x509_privkey_generate(k, pk, bits, 0));
 	check(gnutls_x509_crt_init(&crt));
@@ -40,7 +43,7 @@ gnutls_x509_crt_t testcert_make(const struct testcert_spec *spec, gnutls_x509_cr
 	check(gnutls_x509_crt_set_activation_time(crt, spec->not_before ? spec->not_before
 									: now - 3600));
 	check(gnutls_x509_crt_set_expiration_time(crt, spec->not_after ? spec->not_after
-								       : now + 30 * 86400));
+								       : now + 90 * 86400));
 	/* Build the whole SAN extension at once: appending names one by one to a certificate
 	 * that is not signed yet does not keep them. */
 	gnutls_subject_alt_names_t sans;
@@ -88,9 +91,9 @@ gnutls_x509_crt_t testcert_make(const struct testcert_spec *spec, gnutls_x509_cr
 		check(gnutls_x509_crt_set_key_purpose_oid(crt, GNUTLS_KP_TLS_WWW_CLIENT, 0));
 	if (signer) {
 		/* sign2 copies the signer's subject into the issuer field. */
-		check(gnutls_x509_crt_sign2(crt, signer, signer_key, GNUTLS_DIG_SHA256, 0));
+		check(gnutls_x509_crt_sign2(crt, signer, signer_key, hash, sign_flags));
 	} else {
-		check(gnutls_x509_crt_sign2(crt, crt, k, GNUTLS_DIG_SHA256, 0));
+		check(gnutls_x509_crt_sign2(crt, crt, k, hash, sign_flags));
 	}
 	/* A freshly signed certificate answers some queries from stale caches (the SAN reads as
 	 * absent): round-trip it through DER, as certificates from the wire are. */

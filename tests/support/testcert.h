@@ -19,7 +19,8 @@ struct testcert_spec {
 	bool server_auth, client_auth;
 	gnutls_pk_algorithm_t pk; /* 0: ECDSA P-256 */
 	unsigned bits;
-	long long not_before, not_after; /* 0: now - 1 h, now + 30 days */
+	long long not_before, not_after; /* 0: now - 1 h, now + 90 days */
+	gnutls_digest_algorithm_t hash;	 /* 0: SHA-256 */
 };
 
 /* Makes a certificate; signer NULL means self-signed. The key is returned in *key (caller
