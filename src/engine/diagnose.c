@@ -432,10 +432,21 @@ static void diagnose_trust(struct tls_report *r, enum tls_subject subj, bool *an
 	const struct tls_verification *v = &r->verification;
 	const char *side = subj == SUBJ_SERVER_CHAIN ? "server" : "client";
 
-	if (!v->done || v->trusted || !(v->gnutls_status & GNUTLS_CERT_SIGNER_NOT_FOUND))
-		return;
 	size_t top = chain_top(r);
 	const struct tls_cert_info *t = &r->chain[top];
+
+	if (v->done && r->intermediate_found && !t->self_signed) {
+		/* Trusted or not, a client without the --intermediates would fail. */
+		add(r, "missing-intermediate", subj, (int)top, NULL,
+		    "The %s sent %zu certificate%s; the last one (%s) is issued by \"%s\", which "
+		    "it did not send: only the --intermediates you gave complete the chain%s.",
+		    side, top + 1, top ? "s" : "", t->subject, t->issuer,
+		    v->trusted ? "" : " (and even then it is not trusted)");
+		*any = true;
+		return;
+	}
+	if (!v->done || v->trusted || !(v->gnutls_status & GNUTLS_CERT_SIGNER_NOT_FOUND))
+		return;
 	*any = true;
 	if (top == 0 && t->self_signed) {
 		add(r, "self-signed", subj, 0, NULL,
@@ -632,7 +643,7 @@ static bool has_name_san(const struct tls_cert_info *ci)
 static void diagnose_hostname(struct tls_report *r, enum tls_subject subj)
 {
 	const struct tls_hostname_check *h = &r->verification.hostname;
-	char names[512], cnbuf[256], fix[512];
+	char names[512], cnbuf[256], fix[768];
 
 	if (!h->checked || !r->policy.check_hostname || r->n_chain == 0)
 		return;
@@ -640,11 +651,13 @@ static void diagnose_hostname(struct tls_report *r, enum tls_subject subj)
 	const char *cn = common_name(leaf->subject, cnbuf, sizeof(cnbuf));
 	bool ip = target_is_ip(h->name);
 	bool no_san = !has_name_san(leaf);
+	const char *kind = ip ? "IP" : "DNS";
 	snprintf(fix, sizeof(fix),
-		 "Reissue the certificate with subjectAltName = %s:%s (openssl: -addext "
-		 "'subjectAltName=%s:%s'; certtool template: %s = \"%s\").",
-		 ip ? "IP" : "DNS", h->name, ip ? "IP" : "DNS", h->name,
-		 ip ? "ip_address" : "dns_name", h->name);
+		 "Reissue the certificate with subjectAltName = %s:%s. With openssl, put that line "
+		 "in a file given to 'openssl x509 -req ... -extfile FILE' (or use -addext "
+		 "'subjectAltName=%s:%s' with 'openssl req -x509'); with certtool, add %s = \"%s\" "
+		 "to the template.",
+		 kind, h->name, kind, h->name, ip ? "ip_address" : "dns_name", h->name);
 	if (h->match) {
 		if (no_san && h->matched_by && strcmp(h->matched_by, "cn") == 0)
 			add(r, "cn-only-no-san", subj, 0, fix,
@@ -692,6 +705,14 @@ void diagnose_connect(struct tls_report *r)
 		diagnose_version(r);
 		diagnose_chain(r, SUBJ_SERVER_CHAIN);
 		diagnose_hostname(r, SUBJ_SERVER_CHAIN);
+	}
+	/* Errors first, then warnings, then notes; the order of detection within each. */
+	for (size_t i = 1; i < r->n_findings; i++) {
+		struct tls_finding f = r->findings[i];
+		size_t j = i;
+		for (; j > 0 && r->findings[j - 1].severity > f.severity; j--)
+			r->findings[j] = r->findings[j - 1];
+		r->findings[j] = f;
 	}
 	bool ok = r->handshake.status == HS_COMPLETE &&
 		  !(r->handshake.alert_received.present &&

@@ -52,8 +52,10 @@ static int on_output(gnutls_x509_crt_t cert, gnutls_x509_crt_t issuer, gnutls_x5
 	return 0;
 }
 
+/* crts[0..n) are verified; the first n_chain of them are described by chain[] (the rest are
+ * the user's intermediates, which have no entry there). */
 static unsigned run_flags(gnutls_x509_trust_list_t tl, gnutls_x509_crt_t *crts, unsigned n,
-			  const char *name, const char *purpose, unsigned flags,
+			  unsigned n_chain, const char *name, const char *purpose, unsigned flags,
 			  struct tls_cert_info *chain)
 {
 	gnutls_typed_vdata_st data[2];
@@ -79,7 +81,7 @@ static unsigned run_flags(gnutls_x509_trust_list_t tl, gnutls_x509_crt_t *crts, 
 		nd++;
 	}
 	current.crts = crts;
-	current.n = n;
+	current.n = n_chain;
 	current.chain = chain;
 	int rc = gnutls_x509_trust_list_verify_crt2(tl, crts, n, data, nd, flags, &status,
 						    chain ? on_output : NULL);
@@ -115,7 +117,7 @@ static unsigned run(const struct verify_request *req, gnutls_x509_trust_list_t t
 {
 	unsigned total;
 	gnutls_x509_crt_t *all = with_intermediates(req, crts, n, &total);
-	unsigned status = run_flags(tl, all, total, name, req->purpose, req->flags, chain);
+	unsigned status = run_flags(tl, all, total, n, name, req->purpose, req->flags, chain);
 
 	free(all);
 	return status;

@@ -1,6 +1,6 @@
 """tlsscope connect against real peers on 127.0.0.1: one scenario per meson test.
 
-Usage: connect.py SCENARIO   (TLSSCOPE and TLSSCOPE_SCHEMA in the environment)
+Usage: connect.py SCENARIO | --list   (TLSSCOPE and TLSSCOPE_SCHEMA in the environment)
 Exit 0 when every check holds, 1 with the failed check on stderr, 77 to skip."""
 import os
 import re
@@ -370,6 +370,9 @@ def flask_one_way():
 
 
 def main():
+    if sys.argv[1:] == ["--list"]:
+        print("\n".join(SCENARIOS))
+        return 0
     name = sys.argv[1] if len(sys.argv) > 1 else ""
     if name not in SCENARIOS:
         print("unknown scenario %r; known: %s" % (name, ", ".join(sorted(SCENARIOS))),

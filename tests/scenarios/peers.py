@@ -269,7 +269,161 @@ def tlsscope(args, timeout=60, env=None):
     seconds = time.monotonic() - t0
     out = p.stdout.decode("utf-8", "replace")
     report = None
+    if p.returncode not in (0, 1, 2):
+        raise Failure("tlsscope %s died (exit %d): %s" % (" ".join(args), p.returncode,
+                                                          p.stderr.decode("utf-8", "replace")[-3000:]))
     if "--json" in args and p.returncode in (0, 1):
         report = json.loads(out)
         validate(report)
     return Run(p.returncode, out, p.stderr.decode("utf-8", "replace"), seconds, report)
+
+
+# ---------------- more peers and PKIs for the diagnosis corpus ----------------
+
+def bundle(name, *files):
+    out = path(name + ".pem")
+    with open(out, "w") as f:
+        for p in files:
+            f.write(open(p).read())
+    return out
+
+
+def gnutls_serv_chain(chain_file, k, **kw):
+    return gnutls_serv(chain_file, k, **kw)
+
+
+def blackhole():
+    """A loopback port whose accept queue is full: SYNs are dropped, connect() hangs."""
+    src = path("blackhole.py")
+    ready = path("blackhole.port")
+    with open(src, "w") as f:
+        f.write(textwrap.dedent("""
+            import socket, sys, time
+            s = socket.socket()
+            s.bind(('127.0.0.1', 0))
+            s.listen(0)
+            port = s.getsockname()[1]
+            held = []
+            while True:
+                c = socket.socket()
+                c.settimeout(0.3)
+                try:
+                    c.connect(('127.0.0.1', port))
+                    held.append(c)
+                except OSError:
+                    break
+            with open(sys.argv[1] + '.tmp', 'w') as f:
+                f.write(str(port))
+            import os
+            os.rename(sys.argv[1] + '.tmp', sys.argv[1])
+            while True:
+                time.sleep(3600)
+            """))
+    p = subprocess.Popen([PY, src, ready], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _procs.append(p)
+    end = time.monotonic() + 10
+    while time.monotonic() < end and not os.path.exists(ready):
+        time.sleep(0.02)  # polling interval, bounded by the deadline
+    check(os.path.exists(ready), "blackhole did not start")
+    return int(open(ready).read())
+
+
+def closer():
+    """Reads the ClientHello, then closes without a word."""
+    port = free_port()
+    src = path("closer.py")
+    with open(src, "w") as f:
+        f.write(textwrap.dedent("""
+            import socket, sys
+            s = socket.socket()
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            s.bind(('127.0.0.1', int(sys.argv[1])))
+            s.listen(8)
+            while True:
+                c = s.accept()[0]
+                c.settimeout(2)
+                try:
+                    if c.recv(4096):
+                        c.close()
+                except OSError:
+                    c.close()
+            """))
+    start([PY, src, str(port)], port)
+    return port
+
+
+def python_tls_server(crt, k, ca_file=None, require=False, seclevel0=False, flask=True):
+    """The seeds' servers: a Flask app served by werkzeug with an ssl.SSLContext, optionally
+    requiring a client certificate signed by ca_file (the two-way article)."""
+    port = free_port()
+    src = path("pyserver_%d.py" % port)
+    with open(src, "w") as f:
+        f.write(textwrap.dedent("""
+            import ssl, sys
+            port, crt, key, ca, require, sec0 = sys.argv[1:7]
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            if sec0 == '1':
+                ctx.set_ciphers('DEFAULT@SECLEVEL=0')
+            ctx.load_cert_chain(crt, key)
+            if ca != '-':
+                ctx.load_verify_locations(ca)
+            if require == '1':
+                ctx.verify_mode = ssl.CERT_REQUIRED
+            from flask import Flask
+            app = Flask(__name__)
+            @app.route('/')
+            def hello():
+                return 'Hello World!'
+            app.run(host='127.0.0.1', port=int(port), ssl_context=ctx)
+            """))
+    start([PY, src, str(port), crt, k, ca_file or "-", "1" if require else "0",
+           "1" if seclevel0 else "0"], port)
+    return port
+
+
+def legacy_pki(server_cn="127.0.0.1", client_cn="127.0.0.2"):
+    """The seed tutorial's recipe: RSA-1024, SHA-1, v1 certificates, O= only on the CA, the IP
+    in the CN, no subjectAltName, 5000 days."""
+    d = path("legacy")
+    os.makedirs(d, exist_ok=True)
+
+    def o(*a):
+        sh("openssl", *a, cwd=d)
+    for n in ("ca", "server", "client"):
+        o("genrsa", "-out", n + ".key", "1024")
+    o("req", "-new", "-key", "ca.key", "-out", "ca.req", "-subj",
+      "/O=TLS Project Dodgy Certificate Authority")
+    o("req", "-new", "-key", "server.key", "-out", "server.req", "-subj",
+      "/O=TLS Project/CN=" + server_cn)
+    o("req", "-new", "-key", "client.key", "-out", "client.req", "-subj",
+      "/O=TLS Project Device Certificate/CN=" + client_cn)
+    o("x509", "-req", "-in", "ca.req", "-out", "ca.crt", "-sha1", "-days", "5000", "-signkey",
+      "ca.key")
+    for n in ("server", "client"):
+        o("x509", "-req", "-in", n + ".req", "-out", n + ".crt", "-sha1", "-CAcreateserial",
+          "-days", "5000", "-CA", "ca.crt", "-CAkey", "ca.key")
+    return {n: (os.path.join(d, n + ".crt"), os.path.join(d, n + ".key"))
+            for n in ("ca", "server", "client")}
+
+
+def openssl_v1_cert(signer, cn="localhost"):
+    """A version 1 certificate, as openssl x509 -req makes without -extfile."""
+    k = path("v1.key")
+    sh("openssl", "genrsa", "-out", k, "2048")
+    req = path("v1.req")
+    sh("openssl", "req", "-new", "-key", k, "-subj", "/CN=" + cn, "-out", req)
+    out = path("v1.crt")
+    sh("openssl", "x509", "-req", "-in", req, "-CA", signer[0], "-CAkey", signer[1],
+       "-CAcreateserial", "-days", "30", "-sha256", "-out", out)
+    return out, k
+
+
+def crl(signer, *revoked):
+    tmpl = path("crl.tmpl")
+    with open(tmpl, "w") as f:
+        f.write("crl_next_update = 30\ncrl_number = 1\n")
+    certs = bundle("revoked", *revoked)
+    out = path("ca.crl")
+    sh("certtool", "--generate-crl", "--load-ca-privkey", signer[1], "--load-ca-certificate",
+       signer[0], "--load-certificate", certs, "--template", tmpl, "--outfile", out)
+    return out
