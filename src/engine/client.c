@@ -21,6 +21,7 @@
 #include "tlsscope/resolve.h"
 #include "tlsscope/target.h"
 #include "tlsscope/verify.h"
+#include "trace.h"
 
 /* After a TLS 1.3 handshake the client reads until the first record (a NewSessionTicket, an
  * alert or data): a server that rejects the client certificate says so only then (RFC 8446
@@ -37,28 +38,25 @@ enum phase { P_START, P_RESOLVE, P_CONNECT, P_HANDSHAKE, P_POST, P_HTTP, P_DONE 
 struct tls_client {
 	struct loop *loop;
 	struct tls_client_config cfg;
-	struct tls_sink sink;
+	struct tls_trace tr; /* report, sink, t0, socket, session */
 	struct tls_report *rep;
 	void (*done)(void *arg);
 	void *done_arg;
 
 	enum phase phase;
-	double t0, deadline;
+	double deadline;
 	int timer;
 	struct resolve_job *rj;
 	struct addrinfo *ai_list, *ai_next;
-	int fd;
 	int last_errno;
 	bool is_ip;
 
-	gnutls_session_t s;
 	gnutls_priority_t prio;
 	gnutls_datum_t alpn[MAX_ALPN];
 	unsigned n_alpn;
 	char *alpn_buf;
 	struct verify_request vreq;
 	bool ticket_seen;
-	bool fatal_alert_seen;
 
 	/* Follow-up probes (DESIGN.md §5): a probe is a client of its own that stops at the
 	 * server's first answer. */
@@ -76,26 +74,6 @@ struct tls_client {
 	size_t resp_len;
 };
 
-static void emit(struct tls_client *c, enum tls_event_type type, const struct tls_step *step)
-{
-	struct tls_event ev = {
-		.type = type, .t_ms = util_now_ms() - c->t0, .step = step, .report = c->rep};
-	if (c->sink.fn)
-		c->sink.fn(c->sink.ctx, &ev);
-}
-
-static double elapsed(const struct tls_client *c)
-{
-	return util_now_ms() - c->t0;
-}
-
-static void add_step(struct tls_client *c, enum tls_dir dir, enum tls_step_type type,
-		     const char *detail)
-{
-	struct tls_step *s = report_add_step(c->rep, elapsed(c), dir, type, detail);
-	emit(c, EV_STEP, s);
-}
-
 static void set_timer(struct tls_client *c, double at, loop_timer_fn fn)
 {
 	loop_timer_cancel(c->loop, c->timer);
@@ -104,22 +82,8 @@ static void set_timer(struct tls_client *c, double at, loop_timer_fn fn)
 
 static void watch(struct tls_client *c, short events, loop_fd_fn fn)
 {
-	loop_unwatch(c->loop, c->fd);
-	loop_watch(c->loop, c->fd, events, fn, c);
-}
-
-static void set_error(struct tls_client *c, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static void set_error(struct tls_client *c, const char *fmt, ...)
-{
-	va_list ap;
-	char buf[512];
-
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	free(c->rep->handshake.error);
-	c->rep->handshake.error = xstrdup(buf);
+	loop_unwatch(c->loop, c->tr.fd);
+	loop_watch(c->loop, c->tr.fd, events, fn, c);
 }
 
 /* ---- the end ---- */
@@ -131,26 +95,26 @@ static void finish(struct tls_client *c)
 	c->phase = P_DONE;
 	loop_timer_cancel(c->loop, c->timer);
 	c->timer = 0;
-	if (c->fd >= 0) {
-		loop_unwatch(c->loop, c->fd);
-		if (c->s && c->rep->handshake.status == HS_COMPLETE && !c->fatal_alert_seen &&
+	if (c->tr.fd >= 0) {
+		loop_unwatch(c->loop, c->tr.fd);
+		if (c->tr.s && c->rep->handshake.status == HS_COMPLETE && !c->tr.fatal_alert_seen &&
 		    !c->rep->handshake.peer_closed)
-			gnutls_bye(c->s, GNUTLS_SHUT_WR); /* one try; never waits */
-		close(c->fd);
-		c->fd = -1;
+			gnutls_bye(c->tr.s, GNUTLS_SHUT_WR); /* one try; never waits */
+		close(c->tr.fd);
+		c->tr.fd = -1;
 	}
-	c->rep->timing.total_ms = elapsed(c);
+	c->rep->timing.total_ms = trace_elapsed(&c->tr);
 	if (c->is_probe) {
 		if (c->done)
 			c->done(c->done_arg);
 		return;
 	}
 	if (c->rep->client_auth.sent)
-		c->rep->client_auth.accepted = c->fatal_alert_seen			 ? 0
+		c->rep->client_auth.accepted = c->tr.fatal_alert_seen			 ? 0
 					       : c->rep->handshake.status == HS_COMPLETE ? 1
 											 : -1;
 	diagnose_connect(c->rep);
-	emit(c, EV_DONE, NULL);
+	trace_emit(&c->tr, EV_DONE, NULL);
 	if (c->done)
 		c->done(c->done_arg);
 }
@@ -160,7 +124,7 @@ static void finish(struct tls_client *c)
 static void collect_chain(struct tls_client *c)
 {
 	unsigned n = 0;
-	const gnutls_datum_t *der = gnutls_certificate_get_peers(c->s, &n);
+	const gnutls_datum_t *der = gnutls_certificate_get_peers(c->tr.s, &n);
 	gnutls_x509_crt_t *crts = NULL;
 
 	if (!der || n == 0 || c->rep->n_chain)
@@ -171,7 +135,7 @@ static void collect_chain(struct tls_client *c)
 	}
 	verify_report(&c->vreq, crts, n, c->rep);
 	chain_free(crts, n);
-	emit(c, EV_VERIFIED, NULL);
+	trace_emit(&c->tr, EV_VERIFIED, NULL);
 }
 
 static char *dup_or_null(const char *s)
@@ -185,24 +149,25 @@ static void collect_negotiated(struct tls_client *c)
 	gnutls_datum_t alpn = {0};
 
 	n->present = true;
-	n->version = dup_or_null(gnutls_protocol_get_name(gnutls_protocol_get_version(c->s)));
-	n->cipher_suite = dup_or_null(gnutls_ciphersuite_get(c->s));
-	n->group = dup_or_null(gnutls_group_get_name(gnutls_group_get(c->s)));
-	int sign = gnutls_sign_algorithm_get(c->s);
+	n->version = dup_or_null(gnutls_protocol_get_name(gnutls_protocol_get_version(c->tr.s)));
+	n->cipher_suite = dup_or_null(gnutls_ciphersuite_get(c->tr.s));
+	n->group = dup_or_null(gnutls_group_get_name(gnutls_group_get(c->tr.s)));
+	int sign = gnutls_sign_algorithm_get(c->tr.s);
 	n->signature =
 		sign > 0 ? dup_or_null(gnutls_sign_get_name((gnutls_sign_algorithm_t)sign)) : NULL;
 	/* ALPN data is not NUL-terminated. */
-	if (gnutls_alpn_get_selected_protocol(c->s, &alpn) == 0)
+	if (gnutls_alpn_get_selected_protocol(c->tr.s, &alpn) == 0)
 		n->alpn = xstrndup((const char *)alpn.data, alpn.size);
-	n->resumed = gnutls_session_is_resumed(c->s) != 0;
+	n->resumed = gnutls_session_is_resumed(c->tr.s) != 0;
 	/* RFC 7627's extended master secret is a TLS 1.2 extension; TLS 1.3 binds the whole
 	 * transcript into every secret by design (RFC 8446 §7.1), so it always holds there. */
-	n->extended_master_secret = gnutls_session_ext_master_secret_status(c->s) != 0 ||
-				    gnutls_protocol_get_version(c->s) == GNUTLS_TLS1_3;
-	n->ocsp_stapled = gnutls_ocsp_status_request_is_checked(c->s, GNUTLS_OCSP_SR_IS_AVAIL) != 0;
+	n->extended_master_secret = gnutls_session_ext_master_secret_status(c->tr.s) != 0 ||
+				    gnutls_protocol_get_version(c->tr.s) == GNUTLS_TLS1_3;
+	n->ocsp_stapled =
+		gnutls_ocsp_status_request_is_checked(c->tr.s, GNUTLS_OCSP_SR_IS_AVAIL) != 0;
 
 	struct tls_client_auth *ca = &c->rep->client_auth;
-	const gnutls_datum_t *ours = gnutls_certificate_get_ours(c->s);
+	const gnutls_datum_t *ours = gnutls_certificate_get_ours(c->tr.s);
 	ca->sent = ours != NULL;
 	if (ours && !ca->certificate) {
 		gnutls_x509_crt_t *crt;
@@ -212,41 +177,6 @@ static void collect_negotiated(struct tls_client *c)
 			chain_free(crt, 1);
 		}
 	}
-}
-
-static void record_alert(struct tls_client *c, bool sent, int level, int code, bool post)
-{
-	struct tls_alert *a =
-		sent ? &c->rep->handshake.alert_sent : &c->rep->handshake.alert_received;
-	const char *name = names_alert(code);
-	char detail[96];
-
-	a->present = true;
-	a->level = level;
-	a->code = code;
-	if (!sent) {
-		c->rep->handshake.post_handshake_alert = post;
-		if (level == GNUTLS_AL_FATAL)
-			c->fatal_alert_seen = true;
-	}
-	snprintf(detail, sizeof(detail), "%s %s (%d)%s", names_alert_level(level),
-		 name ? name : "unknown", code, post ? " after the handshake" : "");
-	add_step(c, sent ? TLS_DIR_SENT : TLS_DIR_RECEIVED, STEP_ALERT, detail);
-}
-
-static void record_received_alert(struct tls_client *c, int rc, bool post)
-{
-	int code = (int)gnutls_alert_get(c->s);
-
-	record_alert(c, false,
-		     rc == GNUTLS_E_FATAL_ALERT_RECEIVED ? GNUTLS_AL_FATAL : GNUTLS_AL_WARNING,
-		     code, post);
-}
-
-static bool is_transport_error(int rc)
-{
-	return rc == GNUTLS_E_PUSH_ERROR || rc == GNUTLS_E_PULL_ERROR ||
-	       rc == GNUTLS_E_PREMATURE_TERMINATION;
 }
 
 /* ---- HTTP probe ---- */
@@ -287,7 +217,7 @@ static bool http_headers_complete(const struct tls_client *c)
 static void http_end(struct tls_client *c)
 {
 	http_parse(c);
-	emit(c, EV_HTTP, NULL);
+	trace_emit(&c->tr, EV_HTTP, NULL);
 	finish(c);
 }
 
@@ -315,9 +245,10 @@ static void do_http(struct tls_client *c)
 	char buf[4096];
 
 	while (!c->req_sent) {
-		ssize_t n = gnutls_record_send(c->s, c->req, c->req_len);
+		ssize_t n = gnutls_record_send(c->tr.s, c->req, c->req_len);
 		if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED) {
-			watch(c, gnutls_record_get_direction(c->s) ? POLLOUT : POLLIN, on_http_io);
+			watch(c, gnutls_record_get_direction(c->tr.s) ? POLLOUT : POLLIN,
+			      on_http_io);
 			return;
 		}
 		if (n < 0) {
@@ -329,7 +260,7 @@ static void do_http(struct tls_client *c)
 		c->req_sent = true;
 	}
 	for (;;) {
-		ssize_t n = gnutls_record_recv(c->s, buf, sizeof(buf));
+		ssize_t n = gnutls_record_recv(c->tr.s, buf, sizeof(buf));
 		if (n > 0) {
 			size_t room = HTTP_MAX_RESPONSE - c->resp_len;
 			size_t take = (size_t)n < room ? (size_t)n : room;
@@ -349,7 +280,7 @@ static void do_http(struct tls_client *c)
 			break;
 		}
 		if (n == GNUTLS_E_FATAL_ALERT_RECEIVED || n == GNUTLS_E_WARNING_ALERT_RECEIVED) {
-			record_received_alert(c, (int)n, true);
+			trace_received_alert(&c->tr, (int)n, true);
 			if (n == GNUTLS_E_WARNING_ALERT_RECEIVED)
 				continue;
 			c->rep->http.error =
@@ -396,7 +327,7 @@ static void after_post_read(struct tls_client *c)
 	bool want = c->cfg.http == HTTP_ON ||
 		    (c->cfg.http == HTTP_AUTO && c->rep->client_auth.requested);
 
-	if (want && !c->fatal_alert_seen && !c->rep->handshake.peer_closed)
+	if (want && !c->tr.fatal_alert_seen && !c->rep->handshake.peer_closed)
 		start_http(c);
 	else
 		finish(c);
@@ -426,7 +357,7 @@ static void do_post_read(struct tls_client *c)
 	char buf[4096];
 
 	for (;;) {
-		ssize_t n = gnutls_record_recv(c->s, buf, sizeof(buf));
+		ssize_t n = gnutls_record_recv(c->tr.s, buf, sizeof(buf));
 		if (n > 0) {
 			/* The server spoke first: keep it, as the start of any HTTP answer. */
 			c->resp = xrealloc(c->resp, c->resp_len + (size_t)n + 1);
@@ -436,9 +367,9 @@ static void do_post_read(struct tls_client *c)
 			break;
 		}
 		if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED) {
-			if (c->ticket_seen && gnutls_record_check_pending(c->s) == 0)
+			if (c->ticket_seen && gnutls_record_check_pending(c->tr.s) == 0)
 				break;
-			if (gnutls_record_check_pending(c->s) > 0)
+			if (gnutls_record_check_pending(c->tr.s) > 0)
 				continue;
 			watch(c, POLLIN, on_post_io);
 			return;
@@ -448,19 +379,19 @@ static void do_post_read(struct tls_client *c)
 			break;
 		}
 		if (n == GNUTLS_E_WARNING_ALERT_RECEIVED) {
-			record_received_alert(c, (int)n, true);
+			trace_received_alert(&c->tr, (int)n, true);
 			continue;
 		}
 		if (n == GNUTLS_E_FATAL_ALERT_RECEIVED) {
-			record_received_alert(c, (int)n, true);
+			trace_received_alert(&c->tr, (int)n, true);
 			break;
 		}
-		if (is_transport_error((int)n)) {
+		if (trace_is_transport_error((int)n)) {
 			c->rep->handshake.peer_closed = true;
 			break;
 		}
 		/* Anything else (a KeyUpdate gone wrong, a rehandshake request) ends the read. */
-		set_error(c, "after the handshake: %s", gnutls_strerror((int)n));
+		trace_set_error(c->rep, "after the handshake: %s", gnutls_strerror((int)n));
 		break;
 	}
 	after_post_read(c);
@@ -540,9 +471,10 @@ static void on_probe_done(void *arg)
 	else
 		snprintf(detail, sizeof(detail), "offered %s: no answer (%s)", p->offered,
 			 pr->handshake.error ? pr->handshake.error : "closed");
-	struct tls_step *s = report_add_step(r, elapsed(c), TLS_DIR_SENT, STEP_PROBE, detail);
+	struct tls_step *s =
+		report_add_step(r, trace_elapsed(&c->tr), TLS_DIR_SENT, STEP_PROBE, detail);
 	s->probe = true;
-	emit(c, EV_STEP, s);
+	trace_emit(&c->tr, EV_STEP, s);
 	c->probe_stage = p->accepted ? (int)(sizeof(probe_stages) / sizeof(probe_stages[0]))
 				     : c->probe_stage + 1;
 	/* The probe is still on the stack: free it from the loop, not from here. */
@@ -595,10 +527,10 @@ static void start_probes(struct tls_client *c)
 {
 	loop_timer_cancel(c->loop, c->timer);
 	c->timer = 0;
-	if (c->fd >= 0) {
-		loop_unwatch(c->loop, c->fd);
-		close(c->fd);
-		c->fd = -1;
+	if (c->tr.fd >= 0) {
+		loop_unwatch(c->loop, c->tr.fd);
+		close(c->tr.fd);
+		c->tr.fd = -1;
 	}
 	c->probe_stage = 0;
 	next_probe(c);
@@ -606,95 +538,28 @@ static void start_probes(struct tls_client *c)
 
 /* ---- the handshake ---- */
 
-/* gnutls_handshake_get_last_in/out answer a default before any message went that way. */
-static bool has_step(const struct tls_report *r, enum tls_dir dir)
-{
-	for (size_t i = 0; i < r->handshake.n_steps; i++)
-		if (r->handshake.steps[i].dir == dir && r->handshake.steps[i].type != STEP_ALERT)
-			return true;
-	return false;
-}
-
-/* A server that rejects us mid-flight sends its alert and closes; our next write then fails
- * (EPIPE or ECONNRESET) before GnuTLS reads the alert. Unencrypted alerts (everything before the
- * server's ChangeCipherSpec in TLS 1.2, and any plaintext record) still sit in the socket's
- * receive queue: read them from there. Returns true when an alert was found. */
-static bool salvage_alert(struct tls_client *c)
-{
-	unsigned char buf[1024];
-	ssize_t n = recv(c->fd, buf, sizeof(buf), MSG_DONTWAIT);
-
-	for (ssize_t i = 0; n > 0 && i + 5 <= n;) {
-		size_t len = ((size_t)buf[i + 3] << 8) | buf[i + 4];
-		if (buf[i + 1] != 3)
-			break;
-		if (buf[i] == 21 && len == 2 && i + 7 <= n) {
-			record_alert(c, false, buf[i + 5], buf[i + 6], false);
-			return true;
-		}
-		i += 5 + (ssize_t)len;
-	}
-	return false;
-}
-
 static bool should_probe(const struct tls_client *c);
 static void start_probes(struct tls_client *c);
 
 static void fail_handshake(struct tls_client *c, int rc)
 {
 	struct tls_report *r = c->rep;
-	const char *last_in = NULL, *last_out = NULL;
-	bool salvaged = false;
 
 	r->handshake.status = HS_FAILED;
 	r->handshake.gnutls_error = rc;
 	if (c->is_probe) {
 		if (rc == GNUTLS_E_FATAL_ALERT_RECEIVED)
-			r->handshake.alert_received = (struct tls_alert){
-				.present = true, .level = 2, .code = (int)gnutls_alert_get(c->s)};
+			r->handshake.alert_received =
+				(struct tls_alert){.present = true,
+						   .level = 2,
+						   .code = (int)gnutls_alert_get(c->tr.s)};
 		finish(c);
 		return;
 	}
 	r->timing.handshake_ms =
-		elapsed(c) - (r->timing.connect_ms >= 0 ? r->timing.connect_ms : 0);
-	if (rc == GNUTLS_E_FATAL_ALERT_RECEIVED || rc == GNUTLS_E_WARNING_ALERT_RECEIVED) {
-		record_received_alert(c, rc, false);
-	} else if (is_transport_error(rc)) {
-		salvaged = salvage_alert(c);
-		if (!salvaged)
-			r->handshake.peer_closed = true;
-	} else if (rc == GNUTLS_E_UNEXPECTED_PACKET_LENGTH || rc == GNUTLS_E_UNEXPECTED_PACKET ||
-		   rc == GNUTLS_E_UNSUPPORTED_VERSION_PACKET) {
-		/* Perhaps not TLS at all: keep what else already arrived, to show it. */
-		size_t have = r->handshake.n_first_bytes;
-		ssize_t n = recv(c->fd, r->handshake.first_bytes + have,
-				 sizeof(r->handshake.first_bytes) - have, MSG_DONTWAIT);
-		if (n > 0)
-			r->handshake.n_first_bytes += (size_t)n;
-	}
-	if (rc != GNUTLS_E_FATAL_ALERT_RECEIVED && rc != GNUTLS_E_WARNING_ALERT_RECEIVED &&
-	    !is_transport_error(rc)) {
-		/* A GnuTLS peer says nothing on failure unless asked (DESIGN.md §3). */
-		int level = 0;
-		int code = gnutls_error_to_alert(rc, &level);
-		if (code >= 0 && gnutls_alert_send_appropriate(c->s, rc) >= 0)
-			record_alert(c, true, level, code, false);
-	}
-	/* Where it broke: the last message each way that GnuTLS saw. */
-	gnutls_handshake_description_t in = gnutls_handshake_get_last_in(c->s);
-	gnutls_handshake_description_t out = gnutls_handshake_get_last_out(c->s);
-	if (has_step(r, TLS_DIR_RECEIVED))
-		last_in = names_step(names_step_from_gnutls(in));
-	if (has_step(r, TLS_DIR_SENT))
-		last_out = names_step(names_step_from_gnutls(out));
-	if (r->handshake.n_steps)
-		r->handshake.steps[r->handshake.n_steps - 1].failure_point = true;
-	set_error(c, "%s (last sent: %s, last received: %s)",
-		  salvaged ? "The peer sent a fatal alert and closed while our flight was still "
-			     "going out"
-			   : gnutls_strerror(rc),
-		  last_out ? last_out : "nothing", last_in ? last_in : "nothing");
-	emit(c, EV_HANDSHAKE, NULL);
+		trace_elapsed(&c->tr) - (r->timing.connect_ms >= 0 ? r->timing.connect_ms : 0);
+	trace_handshake_failed(&c->tr, rc);
+	trace_emit(&c->tr, EV_HANDSHAKE, NULL);
 	collect_chain(c);
 	if (should_probe(c))
 		start_probes(c);
@@ -708,11 +573,11 @@ static void handshake_complete(struct tls_client *c)
 
 	r->handshake.status = HS_COMPLETE;
 	r->timing.handshake_ms =
-		elapsed(c) - (r->timing.connect_ms >= 0 ? r->timing.connect_ms : 0);
+		trace_elapsed(&c->tr) - (r->timing.connect_ms >= 0 ? r->timing.connect_ms : 0);
 	collect_negotiated(c);
-	emit(c, EV_HANDSHAKE, NULL);
+	trace_emit(&c->tr, EV_HANDSHAKE, NULL);
 	collect_chain(c);
-	if (gnutls_protocol_get_version(c->s) == GNUTLS_TLS1_3) {
+	if (gnutls_protocol_get_version(c->tr.s) == GNUTLS_TLS1_3) {
 		c->phase = P_POST;
 		set_timer(c, util_now_ms() + POST_HANDSHAKE_CAP_MS, on_post_timer);
 		do_post_read(c);
@@ -733,18 +598,18 @@ static void on_handshake_io(void *arg, int fd, short revents)
 static void do_handshake(struct tls_client *c)
 {
 	for (;;) {
-		int rc = gnutls_handshake(c->s);
+		int rc = gnutls_handshake(c->tr.s);
 		if (rc == 0) {
 			handshake_complete(c);
 			return;
 		}
 		if (rc == GNUTLS_E_AGAIN || rc == GNUTLS_E_INTERRUPTED) {
-			watch(c, gnutls_record_get_direction(c->s) ? POLLOUT : POLLIN,
+			watch(c, gnutls_record_get_direction(c->tr.s) ? POLLOUT : POLLIN,
 			      on_handshake_io);
 			return;
 		}
 		if (rc == GNUTLS_E_WARNING_ALERT_RECEIVED) {
-			record_received_alert(c, rc, false);
+			trace_received_alert(&c->tr, rc, false);
 			continue;
 		}
 		if (!gnutls_error_is_fatal(rc))
@@ -788,8 +653,9 @@ static int on_hook(gnutls_session_t s, unsigned htype, unsigned when, unsigned i
 
 	if (htype == GNUTLS_HANDSHAKE_CHANGE_CIPHER_SPEC)
 		return 0;
-	if ((incoming && when != (c->is_probe ? GNUTLS_HOOK_POST : GNUTLS_HOOK_PRE)) ||
-	    (!incoming && when != GNUTLS_HOOK_POST))
+	/* A probe looks at the server's answer once GnuTLS has read its choices. */
+	if (c->is_probe ? !(incoming && when == GNUTLS_HOOK_POST)
+			: !trace_hook_takes(when, incoming))
 		return 0;
 	enum tls_step_type type = names_step_from_gnutls(htype);
 	if (c->is_probe) {
@@ -807,7 +673,7 @@ static int on_hook(gnutls_session_t s, unsigned htype, unsigned when, unsigned i
 	if (incoming && type == STEP_NEW_SESSION_TICKET)
 		c->ticket_seen = true;
 	snprintf(detail, sizeof(detail), "%u bytes", msg ? msg->size : 0);
-	add_step(c, incoming ? TLS_DIR_RECEIVED : TLS_DIR_SENT, type, detail);
+	trace_step(&c->tr, incoming ? TLS_DIR_RECEIVED : TLS_DIR_SENT, type, detail);
 	return 0;
 }
 
@@ -872,71 +738,33 @@ static int on_verify(gnutls_session_t s)
 	return status ? -1 : 0;
 }
 
-static ssize_t on_pull(gnutls_transport_ptr_t p, void *buf, size_t len)
-{
-	struct tls_client *c = p;
-	ssize_t n = recv(c->fd, buf, len, 0);
-
-	if (n < 0) {
-		gnutls_transport_set_errno(c->s, errno);
-		return -1;
-	}
-	size_t room = sizeof(c->rep->handshake.first_bytes) - c->rep->handshake.n_first_bytes;
-	size_t take = (size_t)n < room ? (size_t)n : room;
-	memcpy(c->rep->handshake.first_bytes + c->rep->handshake.n_first_bytes, buf, take);
-	c->rep->handshake.n_first_bytes += take;
-	return n;
-}
-
-static ssize_t on_push(gnutls_transport_ptr_t p, const void *buf, size_t len)
-{
-	struct tls_client *c = p;
-	ssize_t n = send(c->fd, buf, len, MSG_NOSIGNAL);
-
-	if (n < 0)
-		gnutls_transport_set_errno(c->s, errno);
-	return n;
-}
-
-static int on_pull_timeout(gnutls_transport_ptr_t p, unsigned ms)
-{
-	struct tls_client *c = p;
-	struct pollfd pfd = {.fd = c->fd, .events = POLLIN};
-
-	/* The session is non-blocking: GnuTLS asks with 0 and the loop does the waiting. */
-	(void)ms;
-	return poll(&pfd, 1, 0);
-}
-
 static void start_handshake(struct tls_client *c)
 {
 	const struct tls_client_config *cfg = &c->cfg;
-	int rc = gnutls_init(&c->s, GNUTLS_CLIENT | GNUTLS_NONBLOCK | GNUTLS_NO_SIGNAL);
+	int rc = gnutls_init(&c->tr.s, GNUTLS_CLIENT | GNUTLS_NONBLOCK | GNUTLS_NO_SIGNAL);
 
 	if (rc == 0)
-		rc = gnutls_priority_set(c->s, c->prio);
+		rc = gnutls_priority_set(c->tr.s, c->prio);
 	if (rc == 0)
-		rc = gnutls_credentials_set(c->s, GNUTLS_CRD_CERTIFICATE, cfg->creds->cred);
+		rc = gnutls_credentials_set(c->tr.s, GNUTLS_CRD_CERTIFICATE, cfg->creds->cred);
 	if (rc == 0 && c->rep->target.sni)
-		rc = gnutls_server_name_set(c->s, GNUTLS_NAME_DNS, c->rep->target.sni,
+		rc = gnutls_server_name_set(c->tr.s, GNUTLS_NAME_DNS, c->rep->target.sni,
 					    strlen(c->rep->target.sni));
 	if (rc == 0 && c->n_alpn)
-		rc = gnutls_alpn_set_protocols(c->s, c->alpn, c->n_alpn, 0);
+		rc = gnutls_alpn_set_protocols(c->tr.s, c->alpn, c->n_alpn, 0);
 	if (rc < 0) {
 		c->rep->handshake.gnutls_error = rc;
-		set_error(c, "cannot set up the TLS session: %s", gnutls_strerror(rc));
+		trace_set_error(c->rep, "cannot set up the TLS session: %s", gnutls_strerror(rc));
 		finish(c);
 		return;
 	}
-	gnutls_session_set_ptr(c->s, c);
-	gnutls_transport_set_ptr(c->s, c);
-	gnutls_transport_set_pull_function(c->s, on_pull);
-	gnutls_transport_set_push_function(c->s, on_push);
-	gnutls_transport_set_pull_timeout_function(c->s, on_pull_timeout);
-	gnutls_handshake_set_timeout(c->s, 0); /* our own deadline rules */
-	gnutls_handshake_set_hook_function(c->s, GNUTLS_HANDSHAKE_ANY, GNUTLS_HOOK_BOTH, on_hook);
+	gnutls_session_set_ptr(c->tr.s, c);
+	trace_set_transport(&c->tr);
+	gnutls_handshake_set_timeout(c->tr.s, 0); /* our own deadline rules */
+	gnutls_handshake_set_hook_function(c->tr.s, GNUTLS_HANDSHAKE_ANY, GNUTLS_HOOK_BOTH,
+					   on_hook);
 	if (cfg->strict)
-		gnutls_session_set_verify_function(c->s, on_verify);
+		gnutls_session_set_verify_function(c->tr.s, on_verify);
 	c->phase = P_HANDSHAKE;
 	do_handshake(c);
 }
@@ -949,8 +777,8 @@ static void on_deadline(void *arg);
 static void connected(struct tls_client *c)
 {
 	set_timer(c, c->deadline, on_deadline);
-	c->rep->timing.connect_ms = elapsed(c);
-	emit(c, EV_CONNECTED, NULL);
+	c->rep->timing.connect_ms = trace_elapsed(&c->tr);
+	trace_emit(&c->tr, EV_CONNECTED, NULL);
 	start_handshake(c);
 }
 
@@ -969,7 +797,7 @@ static void on_connect_io(void *arg, int fd, short revents)
 		c->last_errno = err;
 		loop_unwatch(c->loop, fd);
 		close(fd);
-		c->fd = -1;
+		c->tr.fd = -1;
 		try_next_address(c);
 		return;
 	}
@@ -987,9 +815,9 @@ static void on_attempt_timeout(void *arg)
 		return;
 	}
 	c->last_errno = ETIMEDOUT;
-	loop_unwatch(c->loop, c->fd);
-	close(c->fd);
-	c->fd = -1;
+	loop_unwatch(c->loop, c->tr.fd);
+	close(c->tr.fd);
+	c->tr.fd = -1;
 	set_timer(c, c->deadline, on_deadline);
 	try_next_address(c);
 }
@@ -1017,7 +845,7 @@ static void try_next_address(struct tls_client *c)
 			c->last_errno = errno;
 			continue;
 		}
-		c->fd = fd;
+		c->tr.fd = fd;
 		/* Handshake flights are several small writes: without this, Nagle's algorithm
 		 * and the peer's delayed ACK add ~40 ms to a TLS 1.2 handshake. */
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){1}, sizeof(int));
@@ -1036,12 +864,12 @@ static void try_next_address(struct tls_client *c)
 		}
 		c->last_errno = errno;
 		close(fd);
-		c->fd = -1;
+		c->tr.fd = -1;
 	}
 	c->rep->handshake.sys_errno = c->last_errno;
-	set_error(c, "cannot connect to %s port %u: %s",
-		  c->rep->target.address ? c->rep->target.address : c->cfg.host, c->cfg.port,
-		  strerror(c->last_errno ? c->last_errno : EHOSTUNREACH));
+	trace_set_error(c->rep, "cannot connect to %s port %u: %s",
+			c->rep->target.address ? c->rep->target.address : c->cfg.host, c->cfg.port,
+			strerror(c->last_errno ? c->last_errno : EHOSTUNREACH));
 	finish(c);
 }
 
@@ -1050,16 +878,16 @@ static void on_resolved(void *arg, int gai_error, struct addrinfo *res)
 	struct tls_client *c = arg;
 
 	c->rj = NULL;
-	c->rep->timing.resolve_ms = elapsed(c);
+	c->rep->timing.resolve_ms = trace_elapsed(&c->tr);
 	if (gai_error || !res) {
 		c->rep->handshake.gai_error = gai_error ? gai_error : EAI_NONAME;
-		set_error(c, "cannot resolve %s: %s", c->cfg.host,
-			  gai_strerror(c->rep->handshake.gai_error));
+		trace_set_error(c->rep, "cannot resolve %s: %s", c->cfg.host,
+				gai_strerror(c->rep->handshake.gai_error));
 		finish(c);
 		return;
 	}
 	c->ai_list = c->ai_next = res;
-	emit(c, EV_RESOLVED, NULL);
+	trace_emit(&c->tr, EV_RESOLVED, NULL);
 	c->phase = P_CONNECT;
 	try_next_address(c);
 }
@@ -1076,22 +904,25 @@ static void on_deadline(void *arg)
 		resolve_cancel(c->rj);
 		c->rj = NULL;
 		c->rep->handshake.gai_error = EAI_AGAIN;
-		set_error(c, "resolving %s took longer than %.1f s", c->cfg.host, c->cfg.timeout_s);
+		trace_set_error(c->rep, "resolving %s took longer than %.1f s", c->cfg.host,
+				c->cfg.timeout_s);
 		break;
 	case P_CONNECT:
 		c->rep->handshake.sys_errno = ETIMEDOUT;
-		set_error(c, "TCP connection to %s port %u not established within %.1f s",
-			  c->rep->target.address ? c->rep->target.address : c->cfg.host,
-			  c->cfg.port, c->cfg.timeout_s);
+		trace_set_error(c->rep,
+				"TCP connection to %s port %u not established within %.1f s",
+				c->rep->target.address ? c->rep->target.address : c->cfg.host,
+				c->cfg.port, c->cfg.timeout_s);
 		break;
 	case P_HANDSHAKE: {
 		const struct tls_report *r = c->rep;
 		c->rep->handshake.status = HS_TIMEOUT;
-		c->rep->timing.handshake_ms = elapsed(c) - r->timing.connect_ms;
+		c->rep->timing.handshake_ms = trace_elapsed(&c->tr) - r->timing.connect_ms;
 		if (r->handshake.n_steps)
 			r->handshake.steps[r->handshake.n_steps - 1].failure_point = true;
-		set_error(
-			c, "the handshake made no progress within %.1f s (waiting after %s %s)",
+		trace_set_error(
+			c->rep,
+			"the handshake made no progress within %.1f s (waiting after %s %s)",
 			c->cfg.timeout_s,
 			r->handshake.n_steps
 				? (r->handshake.steps[r->handshake.n_steps - 1].dir == TLS_DIR_SENT
@@ -1101,7 +932,7 @@ static void on_deadline(void *arg)
 			r->handshake.n_steps
 				? names_step(r->handshake.steps[r->handshake.n_steps - 1].type)
 				: "nothing sent");
-		emit(c, EV_HANDSHAKE, NULL);
+		trace_emit(&c->tr, EV_HANDSHAKE, NULL);
 		collect_chain(c);
 		break;
 	}
@@ -1136,7 +967,7 @@ static void on_start(void *arg)
 	c->rj = resolve_start(c->loop, c->cfg.host, c->cfg.port, on_resolved, c);
 	if (!c->rj) {
 		c->rep->handshake.gai_error = EAI_SYSTEM;
-		set_error(c, "cannot start name resolution: out of threads");
+		trace_set_error(c->rep, "cannot start name resolution: out of threads");
 		finish(c);
 	}
 }
@@ -1198,11 +1029,12 @@ struct tls_client *client_start(struct loop *l, const struct tls_client_config *
 	c->loop = l;
 	c->cfg = *cfg;
 	if (sink)
-		c->sink = *sink;
+		c->tr.sink = *sink;
 	c->rep = report;
+	c->tr.rep = report;
 	c->done = done;
 	c->done_arg = done_arg;
-	c->fd = -1;
+	c->tr.fd = -1;
 	c->phase = P_START;
 	if (build_priority(c, err) < 0 || build_alpn(c, err) < 0) {
 		client_free(c);
@@ -1236,9 +1068,9 @@ struct tls_client *client_start(struct loop *l, const struct tls_client_config *
 	verify_request_init(&c->vreq, cfg->creds, r->target.verify_name, GNUTLS_KP_TLS_WWW_SERVER,
 			    &r->policy);
 	gnutls_certificate_set_retrieve_function3(cfg->creds->cred, on_retrieve);
-	c->t0 = util_now_ms();
-	c->deadline = c->t0 + (cfg->timeout_s > 0 ? cfg->timeout_s : 10.0) * 1000.0;
-	c->timer = loop_timer_add(l, c->t0, on_start, c);
+	c->tr.t0 = util_now_ms();
+	c->deadline = c->tr.t0 + (cfg->timeout_s > 0 ? cfg->timeout_s : 10.0) * 1000.0;
+	c->timer = loop_timer_add(l, c->tr.t0, on_start, c);
 	return c;
 }
 
@@ -1250,7 +1082,7 @@ void client_cancel(struct tls_client *c)
 	c->rj = NULL;
 	if (c->rep->handshake.status == HS_NOT_STARTED && c->phase >= P_HANDSHAKE)
 		c->rep->handshake.status = HS_FAILED;
-	set_error(c, "cancelled");
+	trace_set_error(c->rep, "cancelled");
 	finish(c);
 }
 
@@ -1264,14 +1096,14 @@ void client_free(struct tls_client *c)
 	}
 	loop_timer_cancel(c->loop, c->timer);
 	resolve_cancel(c->rj);
-	if (c->fd >= 0) {
-		loop_unwatch(c->loop, c->fd);
-		close(c->fd);
+	if (c->tr.fd >= 0) {
+		loop_unwatch(c->loop, c->tr.fd);
+		close(c->tr.fd);
 	}
 	if (c->ai_list)
 		freeaddrinfo(c->ai_list);
-	if (c->s)
-		gnutls_deinit(c->s);
+	if (c->tr.s)
+		gnutls_deinit(c->tr.s);
 	if (c->prio)
 		gnutls_priority_deinit(c->prio);
 	loop_timer_cancel(c->loop, c->probe_timer);

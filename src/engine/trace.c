@@ -1,0 +1,205 @@
+#include "trace.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "tlsscope/names.h"
+
+void trace_emit(struct tls_trace *t, enum tls_event_type type, const struct tls_step *step)
+{
+	struct tls_event ev = {
+		.type = type, .t_ms = trace_elapsed(t), .step = step, .report = t->rep};
+	if (t->sink.fn)
+		t->sink.fn(t->sink.ctx, &ev);
+}
+
+double trace_elapsed(const struct tls_trace *t)
+{
+	return util_now_ms() - t->t0;
+}
+
+struct tls_step *trace_step(struct tls_trace *t, enum tls_dir dir, enum tls_step_type type,
+			    const char *detail)
+{
+	struct tls_step *s = report_add_step(t->rep, trace_elapsed(t), dir, type, detail);
+	trace_emit(t, EV_STEP, s);
+	return s;
+}
+
+void trace_set_error(struct tls_report *r, const char *fmt, ...)
+{
+	va_list ap;
+	char buf[512];
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	free(r->handshake.error);
+	r->handshake.error = xstrdup(buf);
+}
+
+void trace_alert(struct tls_trace *t, bool sent, int level, int code, bool post)
+{
+	struct tls_report *r = t->rep;
+	struct tls_alert *a = sent ? &r->handshake.alert_sent : &r->handshake.alert_received;
+	const char *name = names_alert(code);
+	char detail[96];
+
+	a->present = true;
+	a->level = level;
+	a->code = code;
+	if (!sent) {
+		r->handshake.post_handshake_alert = post;
+		if (level == GNUTLS_AL_FATAL)
+			t->fatal_alert_seen = true;
+	}
+	snprintf(detail, sizeof(detail), "%s %s (%d)%s", names_alert_level(level),
+		 name ? name : "unknown", code, post ? " after the handshake" : "");
+	trace_step(t, sent ? TLS_DIR_SENT : TLS_DIR_RECEIVED, STEP_ALERT, detail);
+}
+
+void trace_received_alert(struct tls_trace *t, int rc, bool post)
+{
+	int code = (int)gnutls_alert_get(t->s);
+
+	trace_alert(t, false,
+		    rc == GNUTLS_E_FATAL_ALERT_RECEIVED ? GNUTLS_AL_FATAL : GNUTLS_AL_WARNING, code,
+		    post);
+}
+
+bool trace_is_transport_error(int rc)
+{
+	return rc == GNUTLS_E_PUSH_ERROR || rc == GNUTLS_E_PULL_ERROR ||
+	       rc == GNUTLS_E_PREMATURE_TERMINATION;
+}
+
+bool trace_salvage_alert(struct tls_trace *t)
+{
+	unsigned char buf[1024];
+	ssize_t n = recv(t->fd, buf, sizeof(buf), MSG_DONTWAIT);
+
+	for (ssize_t i = 0; n > 0 && i + 5 <= n;) {
+		size_t len = ((size_t)buf[i + 3] << 8) | buf[i + 4];
+		if (buf[i + 1] != 3)
+			break;
+		if (buf[i] == 21 && len == 2 && i + 7 <= n) {
+			trace_alert(t, false, buf[i + 5], buf[i + 6], false);
+			return true;
+		}
+		i += 5 + (ssize_t)len;
+	}
+	return false;
+}
+
+bool trace_send_alert(struct tls_trace *t, int rc)
+{
+	int level = 0;
+	int code = gnutls_error_to_alert(rc, &level);
+
+	if (code < 0 || gnutls_alert_send_appropriate(t->s, rc) < 0)
+		return false;
+	trace_alert(t, true, level, code, false);
+	return true;
+}
+
+/* gnutls_handshake_get_last_in/out answer a default before any message went that way. */
+static bool has_step(const struct tls_report *r, enum tls_dir dir)
+{
+	for (size_t i = 0; i < r->handshake.n_steps; i++)
+		if (r->handshake.steps[i].dir == dir && r->handshake.steps[i].type != STEP_ALERT)
+			return true;
+	return false;
+}
+
+void trace_handshake_failed(struct tls_trace *t, int rc)
+{
+	struct tls_report *r = t->rep;
+	const char *last_in = NULL, *last_out = NULL;
+	bool salvaged = false;
+
+	if (rc == GNUTLS_E_FATAL_ALERT_RECEIVED || rc == GNUTLS_E_WARNING_ALERT_RECEIVED) {
+		trace_received_alert(t, rc, false);
+	} else if (trace_is_transport_error(rc)) {
+		salvaged = trace_salvage_alert(t);
+		if (!salvaged)
+			r->handshake.peer_closed = true;
+	} else {
+		if (rc == GNUTLS_E_UNEXPECTED_PACKET_LENGTH || rc == GNUTLS_E_UNEXPECTED_PACKET ||
+		    rc == GNUTLS_E_UNSUPPORTED_VERSION_PACKET) {
+			/* Perhaps not TLS at all: keep what else already arrived, to show it. */
+			size_t have = r->handshake.n_first_bytes;
+			ssize_t n = recv(t->fd, r->handshake.first_bytes + have,
+					 sizeof(r->handshake.first_bytes) - have, MSG_DONTWAIT);
+			if (n > 0)
+				r->handshake.n_first_bytes += (size_t)n;
+		}
+		trace_send_alert(t, rc);
+	}
+	/* Where it broke: the last message each way that GnuTLS saw. */
+	if (has_step(r, TLS_DIR_RECEIVED))
+		last_in = names_step(names_step_from_gnutls(gnutls_handshake_get_last_in(t->s)));
+	if (has_step(r, TLS_DIR_SENT))
+		last_out = names_step(names_step_from_gnutls(gnutls_handshake_get_last_out(t->s)));
+	if (r->handshake.n_steps)
+		r->handshake.steps[r->handshake.n_steps - 1].failure_point = true;
+	trace_set_error(r, "%s (last sent: %s, last received: %s)",
+			salvaged ? "The peer sent a fatal alert and closed while our flight was "
+				   "still going out"
+				 : gnutls_strerror(rc),
+			last_out ? last_out : "nothing", last_in ? last_in : "nothing");
+}
+
+bool trace_hook_takes(unsigned when, unsigned incoming)
+{
+	return incoming ? when == GNUTLS_HOOK_PRE : when == GNUTLS_HOOK_POST;
+}
+
+static ssize_t on_pull(gnutls_transport_ptr_t p, void *buf, size_t len)
+{
+	struct tls_trace *t = p;
+	struct tls_report *r = t->rep;
+	ssize_t n = recv(t->fd, buf, len, 0);
+
+	if (n < 0) {
+		gnutls_transport_set_errno(t->s, errno);
+		return -1;
+	}
+	size_t room = sizeof(r->handshake.first_bytes) - r->handshake.n_first_bytes;
+	size_t take = (size_t)n < room ? (size_t)n : room;
+	memcpy(r->handshake.first_bytes + r->handshake.n_first_bytes, buf, take);
+	r->handshake.n_first_bytes += take;
+	return n;
+}
+
+static ssize_t on_push(gnutls_transport_ptr_t p, const void *buf, size_t len)
+{
+	struct tls_trace *t = p;
+	ssize_t n = send(t->fd, buf, len, MSG_NOSIGNAL);
+
+	if (n < 0)
+		gnutls_transport_set_errno(t->s, errno);
+	return n;
+}
+
+static int on_pull_timeout(gnutls_transport_ptr_t p, unsigned ms)
+{
+	struct tls_trace *t = p;
+	struct pollfd pfd = {.fd = t->fd, .events = POLLIN};
+
+	/* Sessions are non-blocking: GnuTLS asks with 0 and the loop does the waiting. */
+	(void)ms;
+	return poll(&pfd, 1, 0);
+}
+
+void trace_set_transport(struct tls_trace *t)
+{
+	gnutls_transport_set_ptr(t->s, t);
+	gnutls_transport_set_pull_function(t->s, on_pull);
+	gnutls_transport_set_push_function(t->s, on_push);
+	gnutls_transport_set_pull_timeout_function(t->s, on_pull_timeout);
+}

@@ -1,0 +1,58 @@
+/* Engine-internal: what client and server sessions share to trace a TLS session into a
+ * report — timestamps, one step per message, alerts, and a transport that keeps the peer's
+ * first bytes (to recognise a peer that does not speak TLS). */
+#ifndef TLSSCOPE_ENGINE_TRACE_H
+#define TLSSCOPE_ENGINE_TRACE_H
+
+#include <gnutls/gnutls.h>
+#include <stdbool.h>
+
+#include "tlsscope/event.h"
+#include "tlsscope/report.h"
+
+struct tls_trace {
+	struct tls_report *rep;
+	struct tls_sink sink;
+	double t0; /* util_now_ms() when the connection started */
+	int fd;	   /* the socket, -1 when closed */
+	gnutls_session_t s;
+	bool fatal_alert_seen;
+};
+
+void trace_emit(struct tls_trace *t, enum tls_event_type type, const struct tls_step *step);
+double trace_elapsed(const struct tls_trace *t);
+struct tls_step *trace_step(struct tls_trace *t, enum tls_dir dir, enum tls_step_type type,
+			    const char *detail);
+
+/* Records an alert (sent or received) in the report and as a step. */
+void trace_alert(struct tls_trace *t, bool sent, int level, int code, bool post);
+/* Records the alert GnuTLS just returned (rc is GNUTLS_E_{FATAL,WARNING}_ALERT_RECEIVED). */
+void trace_received_alert(struct tls_trace *t, int rc, bool post);
+
+/* A peer that rejects us mid-flight sends its alert and closes; our next write then fails
+ * before GnuTLS reads the alert. A plaintext alert still sits in the socket's receive queue:
+ * read it from there. Returns true when one was found. */
+bool trace_salvage_alert(struct tls_trace *t);
+
+/* Sends the alert that fits rc (a GnuTLS peer sends none unless asked: DESIGN.md §3) and
+ * records it. Returns true when one was sent. */
+bool trace_send_alert(struct tls_trace *t, int rc);
+
+/* The handshake failed with rc: records the alert received (or salvages it, or notes that the
+ * peer closed), keeps more of a non-TLS answer, sends the fitting alert, marks the failure
+ * point and sets handshake.error with where it broke. */
+void trace_handshake_failed(struct tls_trace *t, int rc);
+
+bool trace_is_transport_error(int rc);
+
+/* The handshake hook's once-per-message rule: received messages when they arrive (before
+ * GnuTLS processes them, so one that fails processing is still listed), sent ones once built. */
+bool trace_hook_takes(unsigned when, unsigned incoming);
+
+/* Sets t as the session's transport: recv/send on t->fd, keeping the first bytes received. */
+void trace_set_transport(struct tls_trace *t);
+
+void trace_set_error(struct tls_report *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+#endif
