@@ -1,6 +1,7 @@
 #include "args.h"
 
 #include <getopt.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,6 +28,14 @@ enum {
 	OPT_BATCH,
 	OPT_HELP,
 	OPT_VERSION,
+	OPT_CLIENT_CA,
+	OPT_CLIENT_CERT,
+	OPT_ALLOW_SERIAL,
+	OPT_RESPOND,
+	OPT_COUNT,
+	OPT_MAX_CONNS,
+	OPT_HANDSHAKE_TIMEOUT,
+	OPT_HISTORY,
 };
 
 static const struct option long_options[] = {
@@ -52,6 +61,14 @@ static const struct option long_options[] = {
 	{"batch", no_argument, NULL, OPT_BATCH},
 	{"help", no_argument, NULL, OPT_HELP},
 	{"version", no_argument, NULL, OPT_VERSION},
+	{"client-ca", required_argument, NULL, OPT_CLIENT_CA},
+	{"client-cert", required_argument, NULL, OPT_CLIENT_CERT},
+	{"allow-serial", required_argument, NULL, OPT_ALLOW_SERIAL},
+	{"respond", required_argument, NULL, OPT_RESPOND},
+	{"count", required_argument, NULL, OPT_COUNT},
+	{"max-conns", required_argument, NULL, OPT_MAX_CONNS},
+	{"handshake-timeout", required_argument, NULL, OPT_HANDSHAKE_TIMEOUT},
+	{"history", required_argument, NULL, OPT_HISTORY},
 	{0, 0, 0, 0},
 };
 
@@ -76,6 +93,8 @@ void args_usage(FILE *out)
 	fputs("Usage:\n"
 	      "  tlsscope connect HOST[:PORT] [options]   one TLS connection, fully traced\n"
 	      "  tlsscope HOST[:PORT] [options]           the same\n"
+	      "  tlsscope listen [ADDR:]PORT --cert F --key F [options]\n"
+	      "                                           a TLS server that traces each client\n"
 	      "  tlsscope --help | --version\n"
 	      "\n"
 	      "HOST is a name, an IPv4 address or [IPv6]; PORT defaults to 443.\n"
@@ -99,6 +118,17 @@ void args_usage(FILE *out)
 	      "                         (automatic when the server asks for a client certificate)\n"
 	      "  --no-http              never send the HTTP request\n"
 	      "  --no-probe             no follow-up probes after a failed handshake\n"
+	      "Listen (a bare PORT listens on every address, IPv4 and IPv6):\n"
+	      "  --client-ca FILE       anchors for client certificates, sent as acceptable CAs\n"
+	      "  --client-cert MODE     none, request or require (default: request with\n"
+	      "                         --client-ca, else none)\n"
+	      "  --allow-serial SERIAL  accept only these client serials: hex (0x.., colons) or\n"
+	      "                         decimal; repeatable\n"
+	      "  --respond MODE         http (default: a summary of what was seen), echo, none\n"
+	      "  --count N              exit after N connections (0 if none failed, else 1)\n"
+	      "  --max-conns N          concurrent connections (default 256)\n"
+	      "  --handshake-timeout S  per connection (default 10)\n"
+	      "  --history N            reports kept (default 1000)\n"
 	      "Output and limits:\n"
 	      "  --timeout SECONDS      bounds the whole run (default 10)\n"
 	      "  --json                 JSON report (schema: docs/report.schema.json)\n"
@@ -107,6 +137,20 @@ void args_usage(FILE *out)
 	      "Exit status: 0 no error finding, 1 the handshake failed or an error finding,\n"
 	      "2 bad usage or unreadable input. NO_COLOR disables color.\n",
 	      out);
+}
+
+static int parse_count(const char *opt, const char *s, unsigned min, unsigned max, unsigned *out,
+		       struct tls_error *err)
+{
+	char *end;
+	unsigned long v = strtoul(s, &end, 10);
+
+	if (end == s || *end || s[0] == '-' || v < min || v > max) {
+		tls_error_set(err, "%s takes a number from %u to %u, not '%s'", opt, min, max, s);
+		return -1;
+	}
+	*out = (unsigned)v;
+	return 0;
 }
 
 static int parse_timeout(const char *s, double *out)
@@ -215,6 +259,53 @@ static int parse_option(struct cli *cli, int opt, const char *arg, const char *t
 	case OPT_HELP:
 		cli->command = CMD_HELP;
 		break;
+	case OPT_CLIENT_CA:
+		strlist_add(&cli->client_ca, arg);
+		break;
+	case OPT_CLIENT_CERT:
+		if (strcmp(arg, "none") == 0)
+			cli->client_cert = CLIENT_CERT_NONE;
+		else if (strcmp(arg, "request") == 0)
+			cli->client_cert = CLIENT_CERT_REQUEST;
+		else if (strcmp(arg, "require") == 0)
+			cli->client_cert = CLIENT_CERT_REQUIRE;
+		else {
+			tls_error_set(err, "--client-cert takes none, request or require, not '%s'",
+				      arg);
+			return -1;
+		}
+		cli->client_cert_given = true;
+		break;
+	case OPT_ALLOW_SERIAL:
+		strlist_add(&cli->allow_serial, arg);
+		break;
+	case OPT_RESPOND:
+		if (strcmp(arg, "http") == 0)
+			cli->respond = RESPOND_HTTP;
+		else if (strcmp(arg, "echo") == 0)
+			cli->respond = RESPOND_ECHO;
+		else if (strcmp(arg, "none") == 0)
+			cli->respond = RESPOND_NONE;
+		else {
+			tls_error_set(err, "--respond takes http, echo or none, not '%s'", arg);
+			return -1;
+		}
+		break;
+	case OPT_COUNT:
+		return parse_count("--count", arg, 1, 1000000000, &cli->count, err);
+	case OPT_MAX_CONNS:
+		return parse_count("--max-conns", arg, 1, 65536, &cli->max_conns, err);
+	case OPT_HISTORY:
+		return parse_count("--history", arg, 1, 10000000, &cli->history, err);
+	case OPT_HANDSHAKE_TIMEOUT:
+		if (parse_timeout(arg, &cli->handshake_timeout_s) < 0) {
+			tls_error_set(err,
+				      "--handshake-timeout takes seconds between 0 and 3600, not "
+				      "'%s'",
+				      arg);
+			return -1;
+		}
+		break;
 	case OPT_VERSION:
 		cli->command = CMD_VERSION;
 		break;
@@ -228,6 +319,57 @@ static int parse_option(struct cli *cli, int opt, const char *arg, const char *t
 	return 0;
 }
 
+static int check_listen(struct cli *cli, const char **positional, int npos, struct tls_error *err)
+{
+	if (npos != 1) {
+		tls_error_set(err, "%s",
+			      npos ? "listen takes one [ADDR:]PORT"
+				   : "listen needs a port: tlsscope listen [ADDR:]PORT "
+				     "--cert FILE --key FILE");
+		return -1;
+	}
+	int port = target_parse_port(positional[0]);
+	if (port > 0) {
+		cli->listen_port = (unsigned)port;
+	} else if (strchr(positional[0], ':')) {
+		if (target_parse(positional[0], 0, &cli->target, err) < 0)
+			return -1;
+		if (!cli->target.is_ip) {
+			tls_error_set(err,
+				      "listen: '%s': give an IP address to listen on, not a name",
+				      positional[0]);
+			return -1;
+		}
+		snprintf(cli->listen_host, sizeof(cli->listen_host), "%s", cli->target.host);
+		cli->listen_addr = cli->listen_host;
+		cli->listen_port = cli->target.port;
+	} else {
+		tls_error_set(err, "listen: '%s': port must be a number from 1 to 65535",
+			      positional[0]);
+		return -1;
+	}
+	if (!cli->cert || !cli->key) {
+		tls_error_set(err,
+			      "listen needs the server's certificate and key: --cert FILE --key "
+			      "FILE");
+		return -1;
+	}
+	if (!cli->client_cert_given)
+		cli->client_cert = cli->client_ca.n ? CLIENT_CERT_REQUEST : CLIENT_CERT_NONE;
+	if (cli->client_cert != CLIENT_CERT_NONE && !cli->client_ca.n) {
+		tls_error_set(err,
+			      "--client-cert %s needs --client-ca FILE to check certificates "
+			      "against",
+			      cli->client_cert == CLIENT_CERT_REQUIRE ? "require" : "request");
+		return -1;
+	}
+	if (cli->json && cli->batch) {
+		tls_error_set(err, "--json and --batch exclude each other");
+		return -1;
+	}
+	return 0;
+}
+
 int args_parse(int argc, char **argv, struct cli *cli, struct tls_error *err)
 {
 	const char *positional[4];
@@ -236,6 +378,10 @@ int args_parse(int argc, char **argv, struct cli *cli, struct tls_error *err)
 
 	memset(cli, 0, sizeof(*cli));
 	cli->timeout_s = 10.0;
+	cli->handshake_timeout_s = 10.0;
+	cli->max_conns = 256;
+	cli->history = 1000;
+	cli->respond = RESPOND_HTTP;
 	cli->http = HTTP_AUTO;
 	cli->command = CMD_HOME;
 	if (argc > 1 && argv[1][0] != '-') {
@@ -277,6 +423,8 @@ int args_parse(int argc, char **argv, struct cli *cli, struct tls_error *err)
 		}
 		return 0;
 	}
+	if (cli->command == CMD_LISTEN)
+		return check_listen(cli, positional, npos, err);
 	if (cli->command == CMD_CONNECT) {
 		if (npos == 0) {
 			tls_error_set(err, "connect needs a target: tlsscope connect HOST[:PORT]");
@@ -307,4 +455,6 @@ void args_free(struct cli *cli)
 	strlist_free(&cli->ca_files);
 	strlist_free(&cli->intermediates);
 	strlist_free(&cli->crls);
+	strlist_free(&cli->client_ca);
+	strlist_free(&cli->allow_serial);
 }

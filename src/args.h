@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 #include "tlsscope/engine.h"
+#include "tlsscope/server.h"
 #include "tlsscope/target.h"
 #include "tlsscope/util.h"
 
@@ -41,6 +42,17 @@ struct cli {
 	bool force_client_cert;
 	bool no_probe;
 	bool json, batch;
+	/* listen */
+	const char *listen_addr; /* NULL: every address */
+	unsigned listen_port;
+	struct strlist client_ca;
+	enum tls_client_cert_mode client_cert;
+	bool client_cert_given;
+	struct strlist allow_serial;
+	enum tls_respond respond;
+	unsigned count, max_conns, history;
+	double handshake_timeout_s;
+	char listen_host[256];
 };
 
 /* Parses argv into cli (which it initialises). Returns 0, or -1 with one line in err. */

@@ -1,4 +1,6 @@
 /* tlsscope: parses the command line, loads credentials, runs the engine, renders the report. */
+#include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +11,7 @@
 #include "sinks.h"
 #include "tlsscope/creds.h"
 #include "tlsscope/engine.h"
+#include "tlsscope/server.h"
 
 enum { EXIT_OK = 0, EXIT_FINDINGS = 1, EXIT_USAGE = 2 };
 
@@ -102,6 +105,137 @@ static int run_connect(const struct cli *cli)
 	return rc;
 }
 
+/* ---- listen ---- */
+
+static int signal_pipe[2] = {-1, -1};
+
+static void on_signal(int sig)
+{
+	unsigned char b = (unsigned char)sig;
+	(void)!write(signal_pipe[1], &b, 1);
+}
+
+struct listen_run {
+	const struct cli *cli;
+	struct loop *loop;
+	bool color;
+	unsigned reported, failed;
+};
+
+static void on_listen_report(void *arg, const struct tls_report *r)
+{
+	struct listen_run *lr = arg;
+
+	lr->reported++;
+	if (!r->verdict_ok)
+		lr->failed++;
+	if (lr->cli->json) {
+		char *s = report_json_dump(r, true);
+		puts(s);
+		free(s);
+	} else {
+		report_text_line(stdout, r, lr->color);
+	}
+	fflush(stdout);
+	if (lr->cli->count && lr->reported >= lr->cli->count)
+		loop_stop(lr->loop);
+}
+
+static void on_signal_pipe(void *arg, int fd, short revents)
+{
+	unsigned char b;
+	(void)revents;
+	(void)!read(fd, &b, 1);
+	loop_stop(arg);
+}
+
+static struct tls_creds *load_listen_creds(const struct cli *cli, struct tls_error *err)
+{
+	struct tls_creds *c = creds_new();
+
+	if (!c) {
+		tls_error_set(err, "cannot allocate TLS credentials");
+		return NULL;
+	}
+	for (size_t i = 0; i < cli->client_ca.n; i++)
+		if (creds_add_ca_file(c, cli->client_ca.v[i], err) < 0)
+			goto fail;
+	for (size_t i = 0; i < cli->crls.n; i++)
+		if (creds_add_crl_file(c, cli->crls.v[i], err) < 0)
+			goto fail;
+	if (creds_set_identity(c, cli->cert, cli->key, err) < 0)
+		goto fail;
+	return c;
+fail:
+	creds_free(c);
+	return NULL;
+}
+
+static int run_listen(const struct cli *cli)
+{
+	struct tls_error err = {{0}};
+	struct tls_serial_rule *rules = xcalloc(cli->allow_serial.n + 1, sizeof(*rules));
+	struct tls_creds *creds = NULL;
+	struct tls_server *srv = NULL;
+	struct loop *loop = NULL;
+	int rc = EXIT_USAGE;
+
+	for (size_t i = 0; i < cli->allow_serial.n; i++)
+		if (serial_rule_parse(cli->allow_serial.v[i], &rules[i], &err) < 0)
+			goto out;
+	creds = load_listen_creds(cli, &err);
+	if (!creds)
+		goto out;
+	struct tls_server_config cfg = {
+		.addr = cli->listen_addr,
+		.port = cli->listen_port,
+		.creds = creds,
+		.client_cert = cli->client_cert,
+		.serials = rules,
+		.n_serials = cli->allow_serial.n,
+		.respond = cli->respond,
+		.priority = cli->priority,
+		.alpn = cli->alpn,
+		.handshake_timeout_s = cli->handshake_timeout_s,
+		.max_conns = cli->max_conns,
+		.history = cli->history,
+		.strict = cli->strict,
+	};
+	loop = loop_new();
+	struct listen_run lr = {.cli = cli, .loop = loop, .color = want_color()};
+	srv = server_start(loop, &cfg, NULL, on_listen_report, &lr, &err);
+	if (!srv)
+		goto out;
+	if (pipe2(signal_pipe, O_CLOEXEC | O_NONBLOCK) == 0) {
+		struct sigaction sa = {.sa_handler = on_signal};
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGINT, &sa, NULL);
+		sigaction(SIGTERM, &sa, NULL);
+		loop_watch(loop, signal_pipe[0], POLLIN, on_signal_pipe, loop);
+	}
+	static const char *const modes[] = {"none", "request", "require"};
+	fprintf(stderr, "tlsscope: listening on %s%s%s port %u (client certificates: %s)\n",
+		cli->listen_addr && strchr(cli->listen_addr, ':') ? "[" : "",
+		cli->listen_addr ? cli->listen_addr : "every address",
+		cli->listen_addr && strchr(cli->listen_addr, ':') ? "]" : "", server_port(srv),
+		modes[cli->client_cert]);
+	loop_run(loop);
+	fprintf(cli->json ? stderr : stdout, "tlsscope: %u connection%s, %u ok, %u failed\n",
+		lr.reported, lr.reported == 1 ? "" : "s", lr.reported - lr.failed, lr.failed);
+	fflush(stdout);
+	rc = lr.failed ? EXIT_FINDINGS : EXIT_OK;
+out:
+	if (rc == EXIT_USAGE)
+		usage_error(err.msg);
+	server_free(srv);
+	loop_free(loop);
+	creds_free(creds);
+	for (size_t i = 0; i < cli->allow_serial.n; i++)
+		serial_rule_free(&rules[i]);
+	free(rules);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	struct cli cli;
@@ -125,6 +259,9 @@ int main(int argc, char **argv)
 		break;
 	case CMD_CONNECT:
 		rc = run_connect(&cli);
+		break;
+	case CMD_LISTEN:
+		rc = run_listen(&cli);
 		break;
 	case CMD_HOME:
 		args_usage(stderr);

@@ -206,6 +206,16 @@ json_t *report_json_build(const struct tls_report *r)
 				      "port", (int)r->target.port, "address",
 				      jstr(r->target.address), "sni", jstr(r->target.sni),
 				      "verify_name", jstr(r->target.verify_name)));
+	if (r->mode == TLS_MODE_LISTEN) {
+		json_object_set_new(o, "peer",
+				    json_pack("{s:o}", "address", jstr(r->listen.peer_address)));
+		if (r->listen.n_serial_rules)
+			json_object_set_new(o, "serial_check",
+					    json_pack("{s:b, s:o, s:o}", "allowed",
+						      r->listen.serial_matched != NULL, "matched",
+						      jstr(r->listen.serial_matched), "form",
+						      jstr(r->listen.serial_form)));
+	}
 	json_object_set_new(o, "timing",
 			    json_pack("{s:o, s:o, s:o, s:o}", "resolve_ms",
 				      jms(r->timing.resolve_ms, 10), "connect_ms",

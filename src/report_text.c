@@ -1,4 +1,5 @@
 #include <stdlib.h>
+#include <time.h>
 #include <string.h>
 
 #include "sinks.h"
@@ -304,4 +305,39 @@ void report_text_print(FILE *f, const struct tls_report *r, bool color)
 	print_findings(&o, r);
 	fprintf(f, "\n%sVerdict: %s%s\n", r->verdict_ok ? o.c->good : o.c->bad,
 		r->verdict_ok ? "OK" : "FAIL", o.c->off);
+}
+
+void report_text_line(FILE *f, const struct tls_report *r, bool color)
+{
+	struct out o = {.f = f, .c = color ? &colors : &plain};
+	char when[32];
+	time_t now = time(NULL);
+	struct tm tm;
+
+	strftime(when, sizeof(when), "%H:%M:%S", localtime_r(&now, &tm));
+	fprintf(f, "%s  ", when);
+	put_safe(&o, r->listen.peer_address);
+	fprintf(f, "  %s",
+		r->negotiated.version ? r->negotiated.version
+				      : names_hs_status(r->handshake.status));
+	if (r->negotiated.cipher_suite)
+		fprintf(f, " %s", r->negotiated.cipher_suite);
+	if (r->n_chain) {
+		fputs("  client ", f);
+		put_safe(&o, r->chain[0].subject);
+		fprintf(f, " serial %s (decimal %s)", r->chain[0].serial_hex,
+			r->chain[0].serial_dec);
+		if (r->listen.serial_matched)
+			fprintf(f, " allowed as %s", r->listen.serial_form);
+	} else {
+		fputs("  no client certificate", f);
+	}
+	fprintf(f, "  %s%s%s\n", r->verdict_ok ? o.c->good : o.c->bad,
+		r->verdict_ok ? "OK" : "FAIL", o.c->off);
+	for (size_t i = 0; i < r->n_findings; i++) {
+		const struct tls_finding *fi = &r->findings[i];
+		fprintf(f, "    %s %s: ", names_severity(fi->severity), fi->id);
+		put_safe(&o, fi->detail);
+		fputc('\n', f);
+	}
 }

@@ -19,4 +19,8 @@ char *report_json_dump(const struct tls_report *r, bool one_line);
  * from the network or a certificate is escaped; color uses ANSI SGR when asked. */
 void report_text_print(FILE *out, const struct tls_report *r, bool color);
 
+/* Listen mode, --batch: one line per connection (time, peer, version, client certificate,
+ * verdict), then one indented line per finding. */
+void report_text_line(FILE *out, const struct tls_report *r, bool color);
+
 #endif

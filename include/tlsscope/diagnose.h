@@ -19,6 +19,10 @@ const struct diag_entry *diagnose_lookup(const char *id);
  * Findings already in the report are replaced. */
 void diagnose_connect(struct tls_report *r);
 
+/* The same for one client connection of the listener (mode listen): the client's chain, its
+ * certificate against the --client-cert mode, and the serial allowlist. */
+void diagnose_listen(struct tls_report *r);
+
 /* What-if: verifies the chain captured in r again, without reconnecting, against the anchors,
  * intermediates and CRLs of trust and under r->policy (hostname check, SHA-1, key sizes), then
  * diagnoses again. Returns 0, or -1 when r holds no chain. */

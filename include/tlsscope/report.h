@@ -11,6 +11,8 @@
 
 enum tls_mode { TLS_MODE_CONNECT, TLS_MODE_LISTEN };
 
+enum tls_client_cert_mode { CLIENT_CERT_NONE, CLIENT_CERT_REQUEST, CLIENT_CERT_REQUIRE };
+
 enum tls_dir { TLS_DIR_SENT, TLS_DIR_RECEIVED };
 
 /* One handshake message (or alert, or probe) in the order it happened. */
@@ -198,6 +200,15 @@ struct tls_report {
 	size_t n_chain;
 	bool intermediate_found; /* the top's issuer is among the --intermediates */
 	struct tls_policy policy;
+	/* Listen mode only. */
+	struct {
+		char *peer_address; /* "127.0.0.1:54321", "[::1]:54321" */
+		enum tls_client_cert_mode client_cert;
+		size_t n_serial_rules;	 /* 0: no --allow-serial */
+		char *serial_matched;	 /* the rule that matched, as given, or NULL */
+		const char *serial_form; /* static: "hex" or "decimal" */
+		bool rejected;		 /* the server refused the client */
+	} listen;
 	struct tls_verification verification;
 	struct tls_client_auth client_auth;
 	struct tls_http http;

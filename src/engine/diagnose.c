@@ -316,13 +316,17 @@ static void diagnose_handshake(struct tls_report *r, bool claimed)
 
 /* ---- client certificates ---- */
 
-static bool has_sent_certificate(const struct tls_report *r)
+static bool has_step_type(const struct tls_report *r, enum tls_dir dir, enum tls_step_type type)
 {
 	for (size_t i = 0; i < r->handshake.n_steps; i++)
-		if (r->handshake.steps[i].dir == TLS_DIR_SENT &&
-		    r->handshake.steps[i].type == STEP_CERTIFICATE)
+		if (r->handshake.steps[i].dir == dir && r->handshake.steps[i].type == type)
 			return true;
 	return false;
+}
+
+static bool has_sent_certificate(const struct tls_report *r)
+{
+	return has_step_type(r, TLS_DIR_SENT, STEP_CERTIFICATE);
 }
 
 /* Alerts a server sends when it does not like the client certificate it got (RFC 8446 §6.2). */
@@ -435,6 +439,17 @@ static void diagnose_trust(struct tls_report *r, enum tls_subject subj, bool *an
 	size_t top = chain_top(r);
 	const struct tls_cert_info *t = &r->chain[top];
 
+	if (subj == SUBJ_CLIENT_CHAIN) {
+		if (v->done && !v->trusted && (v->gnutls_status & GNUTLS_CERT_SIGNER_NOT_FOUND)) {
+			add(r, "client-cert-untrusted", subj, (int)top, NULL,
+			    "The client's certificate (%s) is issued by \"%s\", which is not among "
+			    "the --client-ca anchors%s.",
+			    r->chain[0].subject, t->self_signed ? t->subject : t->issuer,
+			    t->self_signed && top == 0 ? " (it signs itself)" : "");
+			*any = true;
+		}
+		return;
+	}
 	if (v->done && r->intermediate_found && !t->self_signed) {
 		/* Trusted or not, a client without the --intermediates would fail. */
 		add(r, "missing-intermediate", subj, (int)top, NULL,
@@ -696,6 +711,8 @@ static void diagnose_version(struct tls_report *r)
 		    v);
 }
 
+static void sort_and_judge(struct tls_report *r);
+
 void diagnose_connect(struct tls_report *r)
 {
 	report_clear_findings(r);
@@ -706,7 +723,13 @@ void diagnose_connect(struct tls_report *r)
 		diagnose_chain(r, SUBJ_SERVER_CHAIN);
 		diagnose_hostname(r, SUBJ_SERVER_CHAIN);
 	}
-	/* Errors first, then warnings, then notes; the order of detection within each. */
+	sort_and_judge(r);
+}
+
+/* Errors first, then warnings, then notes; the order of detection within each. The verdict is
+ * ok when the handshake completed, no fatal alert came, and no finding is an error. */
+static void sort_and_judge(struct tls_report *r)
+{
 	for (size_t i = 1; i < r->n_findings; i++) {
 		struct tls_finding f = r->findings[i];
 		size_t j = i;
@@ -749,4 +772,131 @@ int diagnose_recheck(struct tls_report *r, const struct tls_creds *trust)
 	chain_free(crts, (unsigned)r->n_chain);
 	diagnose_connect(r);
 	return 0;
+}
+
+/* ---- listen mode ---- */
+
+static void diagnose_listen_handshake(struct tls_report *r, bool claimed)
+{
+	const struct tls_alert *a = &r->handshake.alert_received;
+	int err = r->handshake.gnutls_error;
+	enum tls_dir dir = TLS_DIR_SENT;
+	const char *last = last_step_name(r, &dir);
+	const char *after = dir == TLS_DIR_SENT ? "we sent" : "we received";
+
+	if (r->handshake.status == HS_TIMEOUT) {
+		add(r, "handshake-timeout", SUBJ_CONNECTION, -1,
+		    "The client connected and stalled: check that it speaks TLS to this port and "
+		    "does not wait for something (a STARTTLS greeting, a proxy header).",
+		    "The client made no progress for %.1f s after %s %s.",
+		    r->timing.handshake_ms / 1000.0,
+		    last ? after : "connecting:", last ? last : "it sent nothing");
+		return;
+	}
+	if (r->handshake.status != HS_FAILED || claimed)
+		return;
+	if (!looks_like_tls(r->handshake.first_bytes, r->handshake.n_first_bytes)) {
+		char *bytes = textsafe_bytes(r->handshake.first_bytes, r->handshake.n_first_bytes);
+		add(r, "not-tls", SUBJ_CONNECTION, -1,
+		    "Point the client at https:// (or its TLS option) for this port.",
+		    "The client's first bytes were \"%s\", which is not a TLS ClientHello%s.",
+		    bytes,
+		    strncmp((const char *)r->handshake.first_bytes, "GET ", 4) == 0 ||
+				    strncmp((const char *)r->handshake.first_bytes, "POST ", 5) == 0
+			    ? ": it speaks plain HTTP (http:// instead of https://)"
+			    : "");
+		free(bytes);
+		return;
+	}
+	if (err == GNUTLS_E_UNSUPPORTED_VERSION_PACKET || (a->present && a->code == 70)) {
+		add(r, "protocol-version-mismatch", SUBJ_CONNECTION, -1, NULL,
+		    "The client offered no TLS version this listener allows (%s).",
+		    r->handshake.error);
+		return;
+	}
+	if (err == GNUTLS_E_NO_CIPHER_SUITES || err == GNUTLS_E_UNKNOWN_CIPHER_SUITE ||
+	    err == GNUTLS_E_NO_COMMON_KEY_SHARE || err == GNUTLS_E_INSUFFICIENT_SECURITY ||
+	    (a->present && a->code == 71)) {
+		add(r, "no-shared-cipher", SUBJ_CONNECTION, -1, NULL,
+		    "The client offered no cipher suite, group or signature algorithm this "
+		    "listener "
+		    "allows (%s).",
+		    r->handshake.error);
+		return;
+	}
+	if (a->present && a->level == GNUTLS_AL_FATAL) {
+		bool distrust = a->code == 42 || a->code == 45 || a->code == 46 || a->code == 48;
+		add(r, "alert-received", SUBJ_CONNECTION, -1,
+		    distrust ? "Give the client the CA that issued this listener's certificate "
+			       "(Python: load_verify_locations('ca.crt'); curl: --cacert ca.crt)."
+			     : NULL,
+		    "The client sent a fatal %s alert (%d) after %s %s%s.", alert_name(a->code),
+		    a->code, after, last ? last : "nothing",
+		    distrust ? ": it does not trust this listener's certificate" : "");
+		return;
+	}
+	if (r->handshake.peer_closed)
+		add(r, "connection-closed", SUBJ_CONNECTION, -1, NULL,
+		    "The client closed the connection without an alert after %s %s.", after,
+		    last ? last : "nothing");
+}
+
+static bool diagnose_listen_client_cert(struct tls_report *r)
+{
+	const struct tls_client_auth *ca = &r->client_auth;
+	enum tls_client_cert_mode mode = r->listen.client_cert;
+
+	if (mode == CLIENT_CERT_NONE || ca->sent || r->n_chain)
+		return false;
+	if (r->handshake.status == HS_TIMEOUT ||
+	    (r->handshake.status == HS_FAILED &&
+	     !has_step_type(r, TLS_DIR_RECEIVED, STEP_CERTIFICATE)))
+		return false; /* it never got that far */
+	if (mode == CLIENT_CERT_REQUIRE) {
+		const struct tls_alert *s = &r->handshake.alert_sent;
+		report_add_finding(
+			r, "client-sent-no-cert", SEV_ERROR, SUBJ_CLIENT_CHAIN, -1,
+			diagnose_lookup("client-sent-no-cert")->title,
+			s->present ? "The client sent no certificate, which this listener "
+				     "requires; it was refused with an alert."
+				   : "The client sent no certificate, which this listener "
+				     "requires.",
+			"Configure the client with its certificate and key (curl: --cert "
+			"client.crt --key client.key; Python: "
+			"ctx.load_cert_chain('client.crt', 'client.key'); openssl s_client: "
+			"-cert -key).");
+		return true;
+	}
+	report_add_finding(
+		r, "client-sent-no-cert", SEV_INFO, SUBJ_CLIENT_CHAIN, -1,
+		diagnose_lookup("client-sent-no-cert")->title,
+		"The listener asked for a client certificate (--client-cert request) and "
+		"the client sent none; it was served anyway.",
+		"Nothing to do unless the client should authenticate.");
+	return false;
+}
+
+static void diagnose_serial(struct tls_report *r)
+{
+	if (!r->listen.n_serial_rules || !r->n_chain || r->listen.serial_matched)
+		return;
+	const struct tls_cert_info *leaf = &r->chain[0];
+	add(r, "client-serial-not-allowed", SUBJ_CLIENT_CHAIN, 0, NULL,
+	    "The client certificate's serial number is %s in hex, %s in decimal; it matches none "
+	    "of "
+	    "the %zu --allow-serial value%s (each compared both as hex and, when it has only "
+	    "digits, as decimal).",
+	    leaf->serial_hex, leaf->serial_dec, r->listen.n_serial_rules,
+	    r->listen.n_serial_rules == 1 ? "" : "s");
+}
+
+void diagnose_listen(struct tls_report *r)
+{
+	report_clear_findings(r);
+	bool claimed = diagnose_listen_client_cert(r);
+	diagnose_listen_handshake(r, claimed);
+	diagnose_version(r);
+	diagnose_chain(r, SUBJ_CLIENT_CHAIN);
+	diagnose_serial(r);
+	sort_and_judge(r);
 }

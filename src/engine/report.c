@@ -51,6 +51,8 @@ void report_free(struct tls_report *r)
 	free(r->negotiated.signature);
 	free(r->negotiated.alpn);
 	strlist_free(&r->offered_versions);
+	free(r->listen.peer_address);
+	free(r->listen.serial_matched);
 	for (size_t i = 0; i < r->n_probes; i++) {
 		free(r->probes[i].offered);
 		free(r->probes[i].version);

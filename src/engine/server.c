@@ -1,0 +1,840 @@
+#include "tlsscope/server.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <gnutls/abstract.h>
+#include <gnutls/gnutls.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "tlsscope/chain.h"
+#include "tlsscope/diagnose.h"
+#include "tlsscope/names.h"
+#include "tlsscope/verify.h"
+#include "trace.h"
+
+#define MAX_LISTENERS 2
+#define MAX_ALPN      16
+#define REQUEST_MAX   (16 * 1024)
+
+/* ---- --allow-serial ---- */
+
+static char *strip_zeros(const char *s)
+{
+	while (s[0] == '0' && s[1])
+		s++;
+	return xstrdup(s);
+}
+
+int serial_rule_parse(const char *text, struct tls_serial_rule *rule, struct tls_error *err)
+{
+	char buf[256];
+	size_t n = 0;
+	bool hex_only = false, digits_only = true;
+	const char *p = text;
+
+	memset(rule, 0, sizeof(*rule));
+	if (strncmp(p, "0x", 2) == 0 || strncmp(p, "0X", 2) == 0) {
+		hex_only = true;
+		p += 2;
+	}
+	for (; *p; p++) {
+		if (*p == ':') {
+			hex_only = true;
+			continue;
+		}
+		if (!isxdigit((unsigned char)*p) || n + 1 >= sizeof(buf)) {
+			tls_error_set(err,
+				      "--allow-serial '%s': not a serial number (hex, with or "
+				      "without 0x and colons, or decimal)",
+				      text);
+			return -1;
+		}
+		if (!isdigit((unsigned char)*p))
+			digits_only = false;
+		buf[n++] = (char)tolower((unsigned char)*p);
+	}
+	buf[n] = 0;
+	if (n == 0) {
+		tls_error_set(err, "--allow-serial '%s': empty serial number", text);
+		return -1;
+	}
+	rule->text = xstrdup(text);
+	rule->hex = strip_zeros(buf);
+	if (digits_only && !hex_only)
+		rule->dec = strip_zeros(buf);
+	return 0;
+}
+
+void serial_rule_free(struct tls_serial_rule *rule)
+{
+	free(rule->text);
+	free(rule->hex);
+	free(rule->dec);
+	memset(rule, 0, sizeof(*rule));
+}
+
+int serial_rules_match(const struct tls_serial_rule *rules, size_t n, const char *serial_hex,
+		       const char *serial_dec, const char **form)
+{
+	char *hex = strip_zeros(serial_hex);
+	int found = -1;
+
+	for (size_t i = 0; i < n && found < 0; i++) {
+		if (rules[i].hex && strcmp(rules[i].hex, hex) == 0) {
+			found = (int)i;
+			*form = "hex";
+		} else if (rules[i].dec && strcmp(rules[i].dec, serial_dec) == 0) {
+			found = (int)i;
+			*form = "decimal";
+		}
+	}
+	free(hex);
+	return found;
+}
+
+/* ---- connections ---- */
+
+enum conn_phase { C_HANDSHAKE, C_RESPOND, C_DONE };
+
+struct conn {
+	struct tls_server *srv;
+	struct tls_trace tr;
+	struct tls_report *rep;
+	enum conn_phase phase;
+	double deadline;
+	int timer;
+	char *in;
+	size_t in_len;
+	char *out;
+	size_t out_len, out_sent;
+	bool saw_eof;
+	bool answered; /* the HTTP reply is queued: close once it is out */
+	struct conn *next;
+};
+
+struct tls_server {
+	struct loop *loop;
+	struct tls_server_config cfg;
+	struct tls_sink sink;
+	tls_report_fn on_report;
+	void *arg;
+	int lfd[MAX_LISTENERS];
+	size_t n_lfd;
+	bool accepting;
+	unsigned port;
+	gnutls_priority_t prio;
+	gnutls_datum_t alpn[MAX_ALPN];
+	unsigned n_alpn;
+	char *alpn_buf;
+	struct verify_request vreq;
+	struct conn *conns;
+	size_t n_conns;
+	struct tls_report **ring;
+	size_t ring_cap, ring_start, ring_len;
+};
+
+static void start_accepting(struct tls_server *s);
+static void stop_accepting(struct tls_server *s);
+
+static void conn_free(struct conn *c)
+{
+	struct tls_server *s = c->srv;
+
+	loop_timer_cancel(s->loop, c->timer);
+	if (c->tr.fd >= 0) {
+		loop_unwatch(s->loop, c->tr.fd);
+		close(c->tr.fd);
+	}
+	if (c->tr.s)
+		gnutls_deinit(c->tr.s);
+	for (struct conn **pp = &s->conns; *pp; pp = &(*pp)->next) {
+		if (*pp == c) {
+			*pp = c->next;
+			s->n_conns--;
+			break;
+		}
+	}
+	free(c->in);
+	free(c->out);
+	free(c);
+}
+
+static void keep_in_history(struct tls_server *s, struct tls_report *r)
+{
+	if (s->ring_len == s->ring_cap) {
+		struct tls_report *old = s->ring[s->ring_start];
+		report_free(old);
+		free(old);
+		s->ring_start = (s->ring_start + 1) % s->ring_cap;
+		s->ring_len--;
+	}
+	s->ring[(s->ring_start + s->ring_len) % s->ring_cap] = r;
+	s->ring_len++;
+}
+
+/* The connection is over: diagnose, report, keep in the history, and accept again if the
+ * connection limit had stopped us. quiet: a peer that sent nothing at all is not reported. */
+static void conn_end(struct conn *c, bool quiet)
+{
+	struct tls_server *s = c->srv;
+	struct tls_report *r = c->rep;
+	double t0 = c->tr.t0;
+
+	if (c->phase == C_DONE)
+		return;
+	c->phase = C_DONE;
+	if (c->tr.fd >= 0) {
+		loop_unwatch(s->loop, c->tr.fd);
+		if (r->handshake.status == HS_COMPLETE && !c->tr.fatal_alert_seen && !c->saw_eof)
+			gnutls_bye(c->tr.s, GNUTLS_SHUT_WR); /* one try; never waits */
+		close(c->tr.fd);
+		c->tr.fd = -1;
+	}
+	c->rep = NULL;
+	conn_free(c);
+	if (quiet) {
+		report_free(r);
+		free(r);
+	} else {
+		r->timing.total_ms = util_now_ms() - t0;
+		diagnose_listen(r);
+		struct tls_event ev = {.type = EV_DONE, .t_ms = r->timing.total_ms, .report = r};
+		if (s->sink.fn)
+			s->sink.fn(s->sink.ctx, &ev);
+		keep_in_history(s, r);
+		if (s->on_report)
+			s->on_report(s->arg, r);
+	}
+	if (!s->accepting && s->n_conns < s->cfg.max_conns)
+		start_accepting(s);
+}
+
+/* ---- after the handshake: the reply ---- */
+
+static void append(char **buf, size_t *len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void append(char **buf, size_t *len, const char *fmt, ...)
+{
+	va_list ap;
+	char *s = NULL;
+
+	va_start(ap, fmt);
+	int n = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	*buf = xrealloc(*buf, *len + (size_t)n + 1);
+	memcpy(*buf + *len, s, (size_t)n + 1);
+	*len += (size_t)n;
+	free(s);
+}
+
+/* A small HTTP/1.1 answer whose body says what the listener saw, so that curl, a browser or
+ * a Python client shows the verdict. 200 when the client passed every check, 403 otherwise. */
+static void build_http_reply(struct conn *c)
+{
+	struct tls_report *r = c->rep;
+	char *body = NULL;
+	size_t blen = 0;
+
+	diagnose_listen(r);
+	append(&body, &blen, "tlsscope listen: verdict %s\n", r->verdict_ok ? "ok" : "fail");
+	append(&body, &blen, "connection: %s %s\n",
+	       r->negotiated.version ? r->negotiated.version : "?",
+	       r->negotiated.cipher_suite ? r->negotiated.cipher_suite : "?");
+	if (r->n_chain) {
+		const struct tls_cert_info *leaf = &r->chain[0];
+		append(&body, &blen,
+		       "client certificate: %s\nissuer: %s\nserial: %s (decimal %s)\n",
+		       leaf->subject, leaf->issuer, leaf->serial_hex, leaf->serial_dec);
+	} else {
+		append(&body, &blen, "client certificate: none\n");
+	}
+	for (size_t i = 0; i < r->n_findings; i++)
+		append(&body, &blen, "%s %s: %s\n", names_severity(r->findings[i].severity),
+		       r->findings[i].id, r->findings[i].detail);
+	append(&c->out, &c->out_len,
+	       "HTTP/1.1 %s\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: %zu\r\n"
+	       "Connection: close\r\nServer: tlsscope/%s\r\n\r\n%s",
+	       r->verdict_ok ? "200 OK" : "403 Forbidden", blen, TLSSCOPE_VERSION, body);
+	free(body);
+}
+
+static void do_respond(struct conn *c);
+
+static void on_respond_io(void *arg, int fd, short revents)
+{
+	(void)fd;
+	(void)revents;
+	do_respond(arg);
+}
+
+static void conn_watch(struct conn *c, short events, loop_fd_fn fn)
+{
+	loop_unwatch(c->srv->loop, c->tr.fd);
+	loop_watch(c->srv->loop, c->tr.fd, events, fn, c);
+}
+
+/* Writes what is queued. Returns 1 when all is out, 0 to wait, -1 on error. */
+static int flush_out(struct conn *c)
+{
+	while (c->out_sent < c->out_len) {
+		ssize_t n =
+			gnutls_record_send(c->tr.s, c->out + c->out_sent, c->out_len - c->out_sent);
+		if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED) {
+			conn_watch(c, gnutls_record_get_direction(c->tr.s) ? POLLOUT : POLLIN,
+				   on_respond_io);
+			return 0;
+		}
+		if (n < 0)
+			return -1;
+		c->out_sent += (size_t)n;
+	}
+	c->out_len = c->out_sent = 0;
+	return 1;
+}
+
+static void do_respond(struct conn *c)
+{
+	char buf[4096];
+	enum tls_respond mode = c->srv->cfg.respond;
+
+	for (;;) {
+		int f = flush_out(c);
+		if (f < 0 || (f == 1 && (mode == RESPOND_NONE || c->saw_eof || c->answered))) {
+			conn_end(c, false);
+			return;
+		}
+		if (f == 0)
+			return;
+		ssize_t n = gnutls_record_recv(c->tr.s, buf, sizeof(buf));
+		if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED) {
+			if (gnutls_record_check_pending(c->tr.s) > 0)
+				continue;
+			conn_watch(c, POLLIN, on_respond_io);
+			return;
+		}
+		if (n == GNUTLS_E_FATAL_ALERT_RECEIVED || n == GNUTLS_E_WARNING_ALERT_RECEIVED) {
+			trace_received_alert(&c->tr, (int)n, true);
+			if (n == GNUTLS_E_WARNING_ALERT_RECEIVED)
+				continue;
+			c->saw_eof = true;
+			continue;
+		}
+		if (n <= 0) {
+			/* EOF, with or without close_notify: the client is done. */
+			c->saw_eof = true;
+			continue;
+		}
+		if (mode == RESPOND_ECHO) {
+			c->out = xrealloc(c->out, (size_t)n);
+			memcpy(c->out, buf, (size_t)n);
+			c->out_len = (size_t)n;
+			c->out_sent = 0;
+			continue;
+		}
+		/* HTTP: answer once the request's header block is in (or too much came). */
+		size_t take =
+			(size_t)n < REQUEST_MAX - c->in_len ? (size_t)n : REQUEST_MAX - c->in_len;
+		c->in = xrealloc(c->in, c->in_len + take + 1);
+		memcpy(c->in + c->in_len, buf, take);
+		c->in_len += take;
+		c->in[c->in_len] = 0;
+		if (memmem(c->in, c->in_len, "\r\n\r\n", 4) ||
+		    memmem(c->in, c->in_len, "\n\n", 2) || c->in_len >= REQUEST_MAX) {
+			build_http_reply(c);
+			c->answered = true;
+		}
+	}
+}
+
+static void on_conn_timer(void *arg)
+{
+	struct conn *c = arg;
+
+	c->timer = 0;
+	if (c->phase == C_HANDSHAKE) {
+		struct tls_report *r = c->rep;
+		r->handshake.status = HS_TIMEOUT;
+		r->timing.handshake_ms = util_now_ms() - c->tr.t0;
+		if (r->handshake.n_steps)
+			r->handshake.steps[r->handshake.n_steps - 1].failure_point = true;
+		trace_set_error(r, "the client made no progress within %.1f s",
+				c->srv->cfg.handshake_timeout_s);
+		/* A connection that never sent a byte and just sat there is still reported:
+		 * unlike a port check, it held a connection slot for the whole deadline. */
+	}
+	conn_end(c, false);
+}
+
+/* ---- the handshake ---- */
+
+static char *dup_or_null(const char *s)
+{
+	return s ? xstrdup(s) : NULL;
+}
+
+static void check_serial(struct conn *c)
+{
+	const struct tls_server_config *cfg = &c->srv->cfg;
+	struct tls_report *r = c->rep;
+	const char *form = NULL;
+
+	r->listen.n_serial_rules = cfg->n_serials;
+	if (!cfg->n_serials || !r->n_chain)
+		return;
+	int i = serial_rules_match(cfg->serials, cfg->n_serials, r->chain[0].serial_hex,
+				   r->chain[0].serial_dec, &form);
+	if (i >= 0) {
+		r->listen.serial_matched = xstrdup(cfg->serials[i].text);
+		r->listen.serial_form = form;
+	}
+}
+
+/* The client's chain, verified against --client-ca for TLS client use; no name to check. */
+static void collect_client_chain(struct conn *c)
+{
+	unsigned n = 0;
+	const gnutls_datum_t *der = gnutls_certificate_get_peers(c->tr.s, &n);
+	gnutls_x509_crt_t *crts;
+
+	if (!der || n == 0 || c->rep->n_chain || chain_import(der, n, &crts) < 0)
+		return;
+	verify_report(&c->srv->vreq, crts, n, c->rep);
+	chain_free(crts, n);
+	c->rep->client_auth.sent = true;
+	check_serial(c);
+	trace_emit(&c->tr, EV_VERIFIED, NULL);
+}
+
+static void collect_negotiated(struct conn *c)
+{
+	struct tls_negotiated *n = &c->rep->negotiated;
+	gnutls_session_t s = c->tr.s;
+	gnutls_datum_t alpn = {0};
+	char sni[256];
+	size_t sni_len = sizeof(sni);
+	unsigned type;
+
+	n->present = true;
+	n->version = dup_or_null(gnutls_protocol_get_name(gnutls_protocol_get_version(s)));
+	n->cipher_suite = dup_or_null(gnutls_ciphersuite_get(s));
+	n->group = dup_or_null(gnutls_group_get_name(gnutls_group_get(s)));
+	int sign = gnutls_sign_algorithm_get(s);
+	n->signature =
+		sign > 0 ? dup_or_null(gnutls_sign_get_name((gnutls_sign_algorithm_t)sign)) : NULL;
+	if (gnutls_alpn_get_selected_protocol(s, &alpn) == 0)
+		n->alpn = xstrndup((const char *)alpn.data, alpn.size);
+	n->resumed = gnutls_session_is_resumed(s) != 0;
+	n->extended_master_secret = gnutls_session_ext_master_secret_status(s) != 0 ||
+				    gnutls_protocol_get_version(s) == GNUTLS_TLS1_3;
+	if (gnutls_server_name_get(s, sni, &sni_len, &type, 0) == 0 && type == GNUTLS_NAME_DNS)
+		c->rep->target.sni = xstrndup(sni, sni_len);
+}
+
+static void do_handshake(struct conn *c);
+
+static void on_handshake_io(void *arg, int fd, short revents)
+{
+	(void)fd;
+	(void)revents;
+	do_handshake(arg);
+}
+
+static void handshake_failed(struct conn *c, int rc)
+{
+	struct tls_report *r = c->rep;
+
+	/* A connection that closes before sending a byte (a port check, a load balancer's probe)
+	 * is neither reported nor counted. */
+	if (r->handshake.n_first_bytes == 0 && trace_is_transport_error(rc)) {
+		conn_end(c, true);
+		return;
+	}
+	r->handshake.status = HS_FAILED;
+	r->handshake.gnutls_error = rc;
+	r->timing.handshake_ms = util_now_ms() - c->tr.t0;
+	trace_handshake_failed(&c->tr, rc);
+	r->listen.rejected = r->handshake.alert_sent.present;
+	trace_emit(&c->tr, EV_HANDSHAKE, NULL);
+	collect_client_chain(c);
+	conn_end(c, false);
+}
+
+static void do_handshake(struct conn *c)
+{
+	for (;;) {
+		int rc = gnutls_handshake(c->tr.s);
+		if (rc == 0)
+			break;
+		if (rc == GNUTLS_E_AGAIN || rc == GNUTLS_E_INTERRUPTED) {
+			conn_watch(c, gnutls_record_get_direction(c->tr.s) ? POLLOUT : POLLIN,
+				   on_handshake_io);
+			return;
+		}
+		if (rc == GNUTLS_E_WARNING_ALERT_RECEIVED) {
+			trace_received_alert(&c->tr, rc, false);
+			continue;
+		}
+		if (!gnutls_error_is_fatal(rc))
+			continue;
+		handshake_failed(c, rc);
+		return;
+	}
+	struct tls_report *r = c->rep;
+	r->handshake.status = HS_COMPLETE;
+	r->timing.handshake_ms = util_now_ms() - c->tr.t0;
+	collect_negotiated(c);
+	trace_emit(&c->tr, EV_HANDSHAKE, NULL);
+	collect_client_chain(c);
+	c->phase = C_RESPOND;
+	/* The reply phase gets a deadline of its own: a client that goes quiet is let go. */
+	loop_timer_cancel(c->srv->loop, c->timer);
+	c->timer = loop_timer_add(c->srv->loop,
+				  util_now_ms() + c->srv->cfg.handshake_timeout_s * 1000.0,
+				  on_conn_timer, c);
+	do_respond(c);
+}
+
+static int on_hook(gnutls_session_t s, unsigned htype, unsigned when, unsigned incoming,
+		   const gnutls_datum_t *msg)
+{
+	struct conn *c = gnutls_session_get_ptr(s);
+	char detail[64];
+
+	if (htype == GNUTLS_HANDSHAKE_CHANGE_CIPHER_SPEC || !trace_hook_takes(when, incoming))
+		return 0;
+	enum tls_step_type type = names_step_from_gnutls(htype);
+	if (!incoming && type == STEP_CERTIFICATE_REQUEST)
+		c->rep->client_auth.requested = true;
+	snprintf(detail, sizeof(detail), "%u bytes", msg ? msg->size : 0);
+	trace_step(&c->tr, incoming ? TLS_DIR_RECEIVED : TLS_DIR_SENT, type, detail);
+	return 0;
+}
+
+/* The server's identity, whatever form it was loaded from. */
+static int on_retrieve(gnutls_session_t s, const struct gnutls_cert_retr_st *info,
+		       gnutls_pcert_st **certs, unsigned *ncerts, gnutls_ocsp_data_st **ocsp,
+		       unsigned *nocsp, gnutls_privkey_t *key, unsigned *flags)
+{
+	struct conn *c = gnutls_session_get_ptr(s);
+	const struct tls_creds *cr = c->srv->cfg.creds;
+
+	(void)info;
+	*certs = cr->pcerts;
+	*ncerts = cr->n_id;
+	*ocsp = NULL;
+	*nocsp = 0;
+	*key = cr->key;
+	*flags = 0;
+	return 0;
+}
+
+/* --strict: refuse, in the handshake, a client whose certificate fails verification or the
+ * serial allowlist. */
+static int on_verify(gnutls_session_t s)
+{
+	struct conn *c = gnutls_session_get_ptr(s);
+	const struct tls_server_config *cfg = &c->srv->cfg;
+	unsigned n = 0;
+	const gnutls_datum_t *der = gnutls_certificate_get_peers(s, &n);
+	gnutls_x509_crt_t *crts;
+	int result = 0;
+
+	if (!der || n == 0)
+		return cfg->client_cert == CLIENT_CERT_REQUIRE ? -1 : 0;
+	if (chain_import(der, n, &crts) < 0)
+		return -1;
+	if (verify_status(&c->srv->vreq, crts, n))
+		result = -1;
+	if (!result && cfg->n_serials) {
+		struct tls_cert_info leaf = {0};
+		const char *form;
+		chain_describe(crts[0], 0, &leaf);
+		if (serial_rules_match(cfg->serials, cfg->n_serials, leaf.serial_hex,
+				       leaf.serial_dec, &form) < 0)
+			result = -1;
+		cert_info_free(&leaf);
+	}
+	chain_free(crts, n);
+	return result;
+}
+
+static void peer_name(const struct sockaddr_storage *ss, char *buf, size_t len)
+{
+	char host[INET6_ADDRSTRLEN] = "?";
+	unsigned port = 0;
+
+	if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)ss;
+		inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof(host));
+		port = ntohs(a->sin6_port);
+		snprintf(buf, len, "[%s]:%u", host, port);
+	} else {
+		const struct sockaddr_in *a = (const struct sockaddr_in *)ss;
+		inet_ntop(AF_INET, &a->sin_addr, host, sizeof(host));
+		port = ntohs(a->sin_port);
+		snprintf(buf, len, "%s:%u", host, port);
+	}
+}
+
+static void start_conn(struct tls_server *s, int fd, const struct sockaddr_storage *ss)
+{
+	struct conn *c = xcalloc(1, sizeof(*c));
+	struct tls_report *r = xcalloc(1, sizeof(*r));
+	const struct tls_server_config *cfg = &s->cfg;
+	char peer[INET6_ADDRSTRLEN + 16];
+	int rc;
+
+	report_init(r, TLS_MODE_LISTEN);
+	c->srv = s;
+	c->rep = r;
+	c->tr = (struct tls_trace){.rep = r, .sink = s->sink, .t0 = util_now_ms(), .fd = fd};
+	c->next = s->conns;
+	s->conns = c;
+	s->n_conns++;
+	peer_name(ss, peer, sizeof(peer));
+	r->listen.peer_address = xstrdup(peer);
+	r->listen.client_cert = cfg->client_cert;
+	r->target.host = xstrdup(cfg->addr ? cfg->addr : "*");
+	r->target.port = s->port;
+	r->timing.connect_ms = 0;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){1}, sizeof(int));
+
+	rc = gnutls_init(&c->tr.s, GNUTLS_SERVER | GNUTLS_NONBLOCK | GNUTLS_NO_SIGNAL);
+	if (rc == 0)
+		rc = gnutls_priority_set(c->tr.s, s->prio);
+	if (rc == 0)
+		rc = gnutls_credentials_set(c->tr.s, GNUTLS_CRD_CERTIFICATE, cfg->creds->cred);
+	if (rc == 0 && s->n_alpn)
+		rc = gnutls_alpn_set_protocols(c->tr.s, s->alpn, s->n_alpn,
+					       GNUTLS_ALPN_SERVER_PRECEDENCE);
+	if (rc < 0) {
+		trace_set_error(r, "cannot set up the TLS session: %s", gnutls_strerror(rc));
+		conn_end(c, false);
+		return;
+	}
+	if (cfg->client_cert != CLIENT_CERT_NONE)
+		gnutls_certificate_server_set_request(
+			c->tr.s, cfg->client_cert == CLIENT_CERT_REQUIRE ? GNUTLS_CERT_REQUIRE
+									 : GNUTLS_CERT_REQUEST);
+	gnutls_session_set_ptr(c->tr.s, c);
+	trace_set_transport(&c->tr);
+	gnutls_handshake_set_timeout(c->tr.s, 0);
+	gnutls_handshake_set_hook_function(c->tr.s, GNUTLS_HANDSHAKE_ANY, GNUTLS_HOOK_BOTH,
+					   on_hook);
+	if (cfg->strict)
+		gnutls_session_set_verify_function(c->tr.s, on_verify);
+	c->deadline = c->tr.t0 + cfg->handshake_timeout_s * 1000.0;
+	c->timer = loop_timer_add(s->loop, c->deadline, on_conn_timer, c);
+	trace_emit(&c->tr, EV_CONNECTED, NULL);
+	do_handshake(c);
+}
+
+static void on_accept(void *arg, int lfd, short revents)
+{
+	struct tls_server *s = arg;
+
+	(void)revents;
+	while (s->n_conns < s->cfg.max_conns) {
+		struct sockaddr_storage ss;
+		socklen_t len = sizeof(ss);
+		int fd = accept4(lfd, (struct sockaddr *)&ss, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0)
+			break; /* EAGAIN, or a connection reset before we took it */
+		start_conn(s, fd, &ss);
+	}
+	if (s->n_conns >= s->cfg.max_conns)
+		stop_accepting(s);
+}
+
+static void start_accepting(struct tls_server *s)
+{
+	for (size_t i = 0; i < s->n_lfd; i++)
+		loop_watch(s->loop, s->lfd[i], POLLIN, on_accept, s);
+	s->accepting = true;
+}
+
+static void stop_accepting(struct tls_server *s)
+{
+	for (size_t i = 0; i < s->n_lfd; i++)
+		loop_unwatch(s->loop, s->lfd[i]);
+	s->accepting = false;
+}
+
+/* ---- setup ---- */
+
+static int listen_on(struct tls_server *s, int family, const char *addr, unsigned port,
+		     struct tls_error *err)
+{
+	struct sockaddr_storage ss = {0};
+	socklen_t len;
+	int fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+	if (fd < 0) {
+		tls_error_set(err, "cannot create a socket: %s", strerror(errno));
+		return -1;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &(int){1}, sizeof(int));
+	if (family == AF_INET6) {
+		struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+		/* IPv4 has a socket of its own, as gnutls-serv and openssl s_server do it. */
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &(int){1}, sizeof(int));
+		a->sin6_family = AF_INET6;
+		a->sin6_port = htons((uint16_t)port);
+		a->sin6_addr = in6addr_any;
+		if (addr)
+			inet_pton(AF_INET6, addr, &a->sin6_addr);
+		len = sizeof(*a);
+	} else {
+		struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+		a->sin_family = AF_INET;
+		a->sin_port = htons((uint16_t)port);
+		a->sin_addr.s_addr = htonl(INADDR_ANY);
+		if (addr)
+			inet_pton(AF_INET, addr, &a->sin_addr);
+		len = sizeof(*a);
+	}
+	if (bind(fd, (struct sockaddr *)&ss, len) < 0 || listen(fd, 128) < 0) {
+		tls_error_set(err, "cannot listen on %s%s%s port %u: %s",
+			      family == AF_INET6 && addr ? "[" : "", addr ? addr : "all addresses",
+			      family == AF_INET6 && addr ? "]" : "", port, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	len = sizeof(ss);
+	getsockname(fd, (struct sockaddr *)&ss, &len);
+	s->port = ntohs(family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+					   : ((struct sockaddr_in *)&ss)->sin_port);
+	s->lfd[s->n_lfd++] = fd;
+	return 0;
+}
+
+static int build_alpn(struct tls_server *s, struct tls_error *err)
+{
+	if (!s->cfg.alpn || !*s->cfg.alpn)
+		return 0;
+	s->alpn_buf = xstrdup(s->cfg.alpn);
+	for (char *save = NULL, *tok = strtok_r(s->alpn_buf, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		size_t len = strlen(tok);
+		if (len == 0 || len > 255 || s->n_alpn == MAX_ALPN) {
+			tls_error_set(err, "invalid ALPN list '%s'", s->cfg.alpn);
+			return -1;
+		}
+		s->alpn[s->n_alpn++] = (gnutls_datum_t){(unsigned char *)tok, (unsigned)len};
+	}
+	return 0;
+}
+
+struct tls_server *server_start(struct loop *l, const struct tls_server_config *cfg,
+				const struct tls_sink *sink, tls_report_fn on_report, void *arg,
+				struct tls_error *err)
+{
+	struct tls_server *s = xcalloc(1, sizeof(*s));
+	const char *where = NULL;
+	struct tls_policy policy = {
+		.check_hostname = false, .min_rsa_bits = 2048, .min_ec_bits = 224};
+
+	s->loop = l;
+	s->cfg = *cfg;
+	if (!s->cfg.handshake_timeout_s)
+		s->cfg.handshake_timeout_s = 10;
+	if (!s->cfg.max_conns)
+		s->cfg.max_conns = 256;
+	if (!s->cfg.history)
+		s->cfg.history = 1000;
+	if (sink)
+		s->sink = *sink;
+	s->on_report = on_report;
+	s->arg = arg;
+	if (!cfg->creds || !cfg->creds->n_id) {
+		tls_error_set(err, "listen needs a server identity: --cert FILE --key FILE");
+		goto fail;
+	}
+	const char *prio = cfg->priority && *cfg->priority ? cfg->priority : "NORMAL";
+	int rc = gnutls_priority_init2(&s->prio, prio, &where, GNUTLS_PRIORITY_INIT_DEF_APPEND);
+	if (rc < 0) {
+		s->prio = NULL;
+		tls_error_set(err, "invalid priority string '%s'%s%s", prio, where ? " at " : "",
+			      where ? where : "");
+		goto fail;
+	}
+	if (build_alpn(s, err) < 0)
+		goto fail;
+	if (cfg->addr) {
+		bool v6 = strchr(cfg->addr, ':') != NULL;
+		if (listen_on(s, v6 ? AF_INET6 : AF_INET, cfg->addr, cfg->port, err) < 0)
+			goto fail;
+	} else {
+		if (listen_on(s, AF_INET, NULL, cfg->port, err) < 0)
+			goto fail;
+		struct tls_error ignored;
+		/* IPv6 where the machine has it; IPv4 alone is fine. */
+		listen_on(s, AF_INET6, NULL, s->port, &ignored);
+	}
+	gnutls_certificate_set_retrieve_function3(cfg->creds->cred, on_retrieve);
+	verify_request_init(&s->vreq, cfg->creds, NULL, GNUTLS_KP_TLS_WWW_CLIENT, &policy);
+	s->ring_cap = s->cfg.history;
+	s->ring = xcalloc(s->ring_cap, sizeof(*s->ring));
+	start_accepting(s);
+	return s;
+fail:
+	server_free(s);
+	return NULL;
+}
+
+unsigned server_port(const struct tls_server *s)
+{
+	return s->port;
+}
+
+size_t server_active(const struct tls_server *s)
+{
+	return s->n_conns;
+}
+
+size_t server_history_count(const struct tls_server *s)
+{
+	return s->ring_len;
+}
+
+const struct tls_report *server_history_get(const struct tls_server *s, size_t i)
+{
+	return i < s->ring_len ? s->ring[(s->ring_start + i) % s->ring_cap] : NULL;
+}
+
+void server_free(struct tls_server *s)
+{
+	if (!s)
+		return;
+	while (s->conns) {
+		struct conn *c = s->conns;
+		report_free(c->rep);
+		free(c->rep);
+		conn_free(c);
+	}
+	stop_accepting(s);
+	for (size_t i = 0; i < s->n_lfd; i++)
+		close(s->lfd[i]);
+	for (size_t i = 0; i < s->ring_len; i++) {
+		struct tls_report *r = s->ring[(s->ring_start + i) % s->ring_cap];
+		report_free(r);
+		free(r);
+	}
+	free(s->ring);
+	if (s->prio)
+		gnutls_priority_deinit(s->prio);
+	free(s->alpn_buf);
+	free(s);
+}
