@@ -29,6 +29,11 @@ enum {
 	OPT_HELP,
 	OPT_VERSION,
 	OPT_CLIENT_CA,
+	OPT_P12,
+	OPT_PASSWORD_FILE,
+	OPT_PASSWORD_ENV,
+	OPT_KEYLOG,
+	OPT_RESUME,
 	OPT_CLIENT_CERT,
 	OPT_ALLOW_SERIAL,
 	OPT_RESPOND,
@@ -62,6 +67,11 @@ static const struct option long_options[] = {
 	{"help", no_argument, NULL, OPT_HELP},
 	{"version", no_argument, NULL, OPT_VERSION},
 	{"client-ca", required_argument, NULL, OPT_CLIENT_CA},
+	{"p12", required_argument, NULL, OPT_P12},
+	{"password-file", required_argument, NULL, OPT_PASSWORD_FILE},
+	{"password-env", required_argument, NULL, OPT_PASSWORD_ENV},
+	{"keylog", required_argument, NULL, OPT_KEYLOG},
+	{"resume", no_argument, NULL, OPT_RESUME},
 	{"client-cert", required_argument, NULL, OPT_CLIENT_CERT},
 	{"allow-serial", required_argument, NULL, OPT_ALLOW_SERIAL},
 	{"respond", required_argument, NULL, OPT_RESPOND},
@@ -105,6 +115,10 @@ void args_usage(FILE *out)
 	      "  --intermediates FILE   untrusted intermediates that may complete the chain\n"
 	      "  --crl FILE             revocation list to check against; repeatable\n"
 	      "  --cert FILE --key FILE client certificate (PEM chain or DER) and its key\n"
+	      "  --p12 FILE             client identity from a PKCS#12 file\n"
+	      "  --password-file FILE   password for PKCS#12 / encrypted keys / PKCS#11 PIN\n"
+	      "  --password-env VAR     the same, from an environment variable\n"
+	      "                         (a certificate or key may also be a pkcs11: URI)\n"
 	      "  --force-client-cert    send it even if the server lists other CAs\n"
 	      "What to offer:\n"
 	      "  --sni NAME | --no-sni  server name indication (default: the host name)\n"
@@ -118,6 +132,8 @@ void args_usage(FILE *out)
 	      "                         (automatic when the server asks for a client certificate)\n"
 	      "  --no-http              never send the HTTP request\n"
 	      "  --no-probe             no follow-up probes after a failed handshake\n"
+	      "  --resume               connect again, resuming the session; shows both\n"
+	      "  --keylog FILE          append the NSS key log (for Wireshark)\n"
 	      "Listen (a bare PORT listens on every address, IPv4 and IPv6):\n"
 	      "  --client-ca FILE       anchors for client certificates, sent as acceptable CAs\n"
 	      "  --client-cert MODE     none, request or require (default: request with\n"
@@ -262,6 +278,21 @@ static int parse_option(struct cli *cli, int opt, const char *arg, const char *t
 	case OPT_CLIENT_CA:
 		strlist_add(&cli->client_ca, arg);
 		break;
+	case OPT_P12:
+		cli->p12 = arg;
+		break;
+	case OPT_PASSWORD_FILE:
+		cli->password_file = arg;
+		break;
+	case OPT_PASSWORD_ENV:
+		cli->password_env = arg;
+		break;
+	case OPT_KEYLOG:
+		cli->keylog = arg;
+		break;
+	case OPT_RESUME:
+		cli->resume = true;
+		break;
 	case OPT_CLIENT_CERT:
 		if (strcmp(arg, "none") == 0)
 			cli->client_cert = CLIENT_CERT_NONE;
@@ -319,6 +350,24 @@ static int parse_option(struct cli *cli, int opt, const char *arg, const char *t
 	return 0;
 }
 
+static int check_identity(struct cli *cli, struct tls_error *err)
+{
+	if (cli->key && !cli->cert) {
+		tls_error_set(err, "--key needs --cert with the certificate");
+		return -1;
+	}
+	if (cli->p12 && cli->cert) {
+		tls_error_set(err,
+			      "--p12 holds the certificate and key: give it without --cert/--key");
+		return -1;
+	}
+	if (cli->password_file && cli->password_env) {
+		tls_error_set(err, "--password-file and --password-env exclude each other");
+		return -1;
+	}
+	return 0;
+}
+
 static int check_listen(struct cli *cli, const char **positional, int npos, struct tls_error *err)
 {
 	if (npos != 1) {
@@ -348,12 +397,13 @@ static int check_listen(struct cli *cli, const char **positional, int npos, stru
 			      positional[0]);
 		return -1;
 	}
-	if (!cli->cert || !cli->key) {
-		tls_error_set(err,
-			      "listen needs the server's certificate and key: --cert FILE --key "
-			      "FILE");
+	if (!cli->cert && !cli->p12) {
+		tls_error_set(err, "listen needs the server's identity: --cert FILE --key FILE, or "
+				   "--p12 FILE");
 		return -1;
 	}
+	if (check_identity(cli, err) < 0)
+		return -1;
 	if (!cli->client_cert_given)
 		cli->client_cert = cli->client_ca.n ? CLIENT_CERT_REQUEST : CLIENT_CERT_NONE;
 	if (cli->client_cert != CLIENT_CERT_NONE && !cli->client_ca.n) {
@@ -436,12 +486,8 @@ int args_parse(int argc, char **argv, struct cli *cli, struct tls_error *err)
 		}
 		if (target_parse(positional[0], TLS_DEFAULT_PORT, &cli->target, err) < 0)
 			return -1;
-		if (!!cli->cert != !!cli->key) {
-			tls_error_set(err, "%s",
-				      cli->cert ? "--cert needs --key with the private key"
-						: "--key needs --cert with the certificate");
+		if (check_identity(cli, err) < 0)
 			return -1;
-		}
 		if (cli->json && cli->batch) {
 			tls_error_set(err, "--json and --batch exclude each other");
 			return -1;

@@ -28,7 +28,10 @@ struct cli {
 	struct strlist intermediates;
 	struct strlist crls;
 	bool no_system_trust;
-	const char *cert, *key;
+	const char *cert, *key, *p12;
+	const char *password_file, *password_env;
+	const char *keylog;
+	bool resume;
 	const char *sni;
 	bool no_sni;
 	const char *verify_name;

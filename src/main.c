@@ -33,6 +33,53 @@ static bool want_color(void)
 	return isatty(STDOUT_FILENO);
 }
 
+/* The password for PKCS#12 files, encrypted keys and PKCS#11 PINs: from a file (its first
+ * line) or an environment variable, never from the command line. NULL when none was given. */
+static int read_password(const struct cli *cli, char **out, struct tls_error *err)
+{
+	*out = NULL;
+	if (cli->password_env) {
+		const char *v = getenv(cli->password_env);
+		if (!v) {
+			tls_error_set(err,
+				      "--password-env %s: that environment variable is not set",
+				      cli->password_env);
+			return -1;
+		}
+		*out = xstrdup(v);
+	} else if (cli->password_file) {
+		unsigned char *data;
+		size_t len;
+		if (util_read_file(cli->password_file, TLS_MAX_INPUT_FILE, &data, &len, err) < 0)
+			return -1;
+		data[strcspn((char *)data, "\r\n")] = 0;
+		*out = (char *)data;
+	}
+	return 0;
+}
+
+static void free_password(char *p)
+{
+	if (p) {
+		gnutls_memset(p, 0, strlen(p));
+		free(p);
+	}
+}
+
+static int load_identity(const struct cli *cli, struct tls_creds *c, struct tls_error *err)
+{
+	char *password;
+
+	if (!cli->cert && !cli->p12)
+		return 0;
+	if (read_password(cli, &password, err) < 0)
+		return -1;
+	int rc = creds_set_identity(c, cli->p12 ? cli->p12 : cli->cert, cli->p12 ? NULL : cli->key,
+				    password, err);
+	free_password(password);
+	return rc;
+}
+
 static struct tls_creds *load_creds(const struct cli *cli, struct tls_error *err)
 {
 	struct tls_creds *c = creds_new();
@@ -52,7 +99,7 @@ static struct tls_creds *load_creds(const struct cli *cli, struct tls_error *err
 	for (size_t i = 0; i < cli->crls.n; i++)
 		if (creds_add_crl_file(c, cli->crls.v[i], err) < 0)
 			goto fail;
-	if (cli->cert && creds_set_identity(c, cli->cert, cli->key, err) < 0)
+	if (load_identity(cli, c, err) < 0)
 		goto fail;
 	return c;
 fail:
@@ -83,6 +130,8 @@ static int run_connect(const struct cli *cli)
 		.strict = cli->strict,
 		.force_client_cert = cli->force_client_cert,
 		.no_probe = cli->no_probe,
+		.resume = cli->resume,
+		.keylog_path = cli->keylog,
 		.creds = creds,
 	};
 	report_init(&report, TLS_MODE_CONNECT);
@@ -163,7 +212,7 @@ static struct tls_creds *load_listen_creds(const struct cli *cli, struct tls_err
 	for (size_t i = 0; i < cli->crls.n; i++)
 		if (creds_add_crl_file(c, cli->crls.v[i], err) < 0)
 			goto fail;
-	if (creds_set_identity(c, cli->cert, cli->key, err) < 0)
+	if (load_identity(cli, c, err) < 0)
 		goto fail;
 	return c;
 fail:
@@ -200,6 +249,7 @@ static int run_listen(const struct cli *cli)
 		.max_conns = cli->max_conns,
 		.history = cli->history,
 		.strict = cli->strict,
+		.keylog_path = cli->keylog,
 	};
 	loop = loop_new();
 	struct listen_run lr = {.cli = cli, .loop = loop, .color = want_color()};

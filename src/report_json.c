@@ -230,6 +230,22 @@ json_t *report_json_build(const struct tls_report *r)
 	json_object_set_new(o, "verification", jverification(&r->verification));
 	json_object_set_new(o, "client_auth", jclient_auth(&r->client_auth));
 	json_object_set_new(o, "http", jhttp(&r->http));
+	if (r->keylog_path)
+		json_object_set_new(o, "keylog", json_pack("{s:o}", "path", jstr(r->keylog_path)));
+	if (r->resumption) {
+		const struct tls_report *s = r->resumption;
+		json_t *res = json_object();
+		json_object_set_new(res, "status",
+				    json_string(names_hs_status(s->handshake.status)));
+		json_object_set_new(res, "resumed",
+				    json_boolean(s->negotiated.present && s->negotiated.resumed));
+		json_object_set_new(res, "version", jstr(s->negotiated.version));
+		json_object_set_new(res, "cipher_suite", jstr(s->negotiated.cipher_suite));
+		json_object_set_new(res, "handshake_ms", jms(s->timing.handshake_ms, 10));
+		json_object_set_new(res, "error", jstr(s->handshake.error));
+		json_object_set_new(res, "steps", jsteps(s));
+		json_object_set_new(o, "resumption", res);
+	}
 	json_object_set_new(o, "findings", jfindings(r));
 	json_object_set_new(o, "verdict", json_string(r->verdict_ok ? "ok" : "fail"));
 	return o;

@@ -264,6 +264,37 @@ static void print_http(struct out *o, const struct tls_report *r)
 		field(o, "problem", h->error);
 }
 
+static void print_resumption(struct out *o, const struct tls_report *r)
+{
+	const struct tls_report *s = r->resumption;
+
+	if (r->keylog_path) {
+		section(o, "Key log");
+		field(o, "appended to", r->keylog_path);
+	}
+	if (!s)
+		return;
+	section(o, "Resumption (second connection)");
+	for (size_t i = 0; i < s->handshake.n_steps; i++) {
+		const struct tls_step *st = &s->handshake.steps[i];
+		char t[32];
+		snprintf(t, sizeof(t), "+%.1f", st->t_ms);
+		fprintf(o->f, "  %s%9s ms%s  %s  %-20s ", o->c->dim, t, o->c->off,
+			st->dir == TLS_DIR_SENT ? "->" : "<-", names_step(st->type));
+		put_safe(o, st->detail ? st->detail : "");
+		fputc('\n', o->f);
+	}
+	bool resumed = s->negotiated.present && s->negotiated.resumed;
+	fprintf(o->f, "  %-16s%s%s%s", "resumed", resumed ? o->c->good : o->c->bad,
+		resumed ? "yes" : "NO", o->c->off);
+	if (s->handshake.error) {
+		fputs(" (", o->f);
+		put_safe(o, s->handshake.error);
+		fputc(')', o->f);
+	}
+	fputc('\n', o->f);
+}
+
 static void print_findings(struct out *o, const struct tls_report *r)
 {
 	static const char *const labels[] = {
@@ -302,6 +333,7 @@ void report_text_print(FILE *f, const struct tls_report *r, bool color)
 	print_verification(&o, r);
 	print_client_auth(&o, r);
 	print_http(&o, r);
+	print_resumption(&o, r);
 	print_findings(&o, r);
 	fprintf(f, "\n%sVerdict: %s%s\n", r->verdict_ok ? o.c->good : o.c->bad,
 		r->verdict_ok ? "OK" : "FAIL", o.c->off);

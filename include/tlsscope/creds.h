@@ -47,9 +47,12 @@ int creds_add_crl_file(struct tls_creds *c, const char *path, struct tls_error *
 int creds_add_ca_certs(struct tls_creds *c, gnutls_x509_crt_t *crts, unsigned n,
 		       struct tls_error *err);
 
-/* Loads an identity: certificate (PEM chain or DER) and private key (PEM or DER; PKCS#1,
- * PKCS#8, SEC1), and checks that the key belongs to the certificate. */
-int creds_set_identity(struct tls_creds *c, const char *cert_path, const char *key_path,
+/* Loads an identity. cert is a certificate file (PEM chain or DER), a PKCS#12 file (then key
+ * is NULL: the key is inside), or a pkcs11: URI; key is a key file (PKCS#1, PKCS#8 plain or
+ * encrypted, SEC1; PEM or DER) or a pkcs11: URI. password opens PKCS#12 files and encrypted
+ * keys and is the PKCS#11 PIN; NULL means none given (the empty password is tried). The key
+ * must belong to the certificate. Returns 0 or -1 with one line in err naming the file. */
+int creds_set_identity(struct tls_creds *c, const char *cert, const char *key, const char *password,
 		       struct tls_error *err);
 
 /* Loads certificates from memory, PEM or DER (detected from the content). *out is an array

@@ -200,6 +200,8 @@ struct tls_report {
 	size_t n_chain;
 	bool intermediate_found; /* the top's issuer is among the --intermediates */
 	struct tls_policy policy;
+	char *keylog_path;	       /* the key log written, or NULL */
+	struct tls_report *resumption; /* --resume: the second connection, or NULL */
 	/* Listen mode only. */
 	struct {
 		char *peer_address; /* "127.0.0.1:54321", "[::1]:54321" */

@@ -44,6 +44,7 @@ struct tls_server_config {
 	unsigned max_conns;	    /* concurrent connections (default 256) */
 	unsigned history;	    /* reports kept (default 1000) */
 	bool strict;		    /* reject a client whose certificate fails, in the handshake */
+	const char *keylog_path;    /* NSS key log to append to, or NULL */
 };
 
 struct tls_server;

@@ -58,6 +58,12 @@ struct tls_client {
 	struct verify_request vreq;
 	bool ticket_seen;
 
+	/* --resume: the session to come back with; the second connection is a client of its
+	 * own (in probe, below) that sets it before its handshake. */
+	bool is_resume;
+	gnutls_datum_t session_data;
+	bool session_data_lent;
+
 	/* Follow-up probes (DESIGN.md §5): a probe is a client of its own that stops at the
 	 * server's first answer. */
 	bool is_probe;
@@ -88,23 +94,14 @@ static void watch(struct tls_client *c, short events, loop_fd_fn fn)
 
 /* ---- the end ---- */
 
-static void finish(struct tls_client *c)
+static void start_resume(struct tls_client *c);
+static void after_resume(void *arg);
+
+/* The report is final: diagnose it and hand it over. */
+static void conclude(struct tls_client *c)
 {
-	if (c->phase == P_DONE)
-		return;
-	c->phase = P_DONE;
-	loop_timer_cancel(c->loop, c->timer);
-	c->timer = 0;
-	if (c->tr.fd >= 0) {
-		loop_unwatch(c->loop, c->tr.fd);
-		if (c->tr.s && c->rep->handshake.status == HS_COMPLETE && !c->tr.fatal_alert_seen &&
-		    !c->rep->handshake.peer_closed)
-			gnutls_bye(c->tr.s, GNUTLS_SHUT_WR); /* one try; never waits */
-		close(c->tr.fd);
-		c->tr.fd = -1;
-	}
 	c->rep->timing.total_ms = trace_elapsed(&c->tr);
-	if (c->is_probe) {
+	if (c->is_probe || c->is_resume) {
 		if (c->done)
 			c->done(c->done_arg);
 		return;
@@ -117,6 +114,33 @@ static void finish(struct tls_client *c)
 	trace_emit(&c->tr, EV_DONE, NULL);
 	if (c->done)
 		c->done(c->done_arg);
+}
+
+static void finish(struct tls_client *c)
+{
+	if (c->phase == P_DONE)
+		return;
+	c->phase = P_DONE;
+	loop_timer_cancel(c->loop, c->timer);
+	c->timer = 0;
+	bool resume = c->cfg.resume && !c->is_resume && !c->is_probe &&
+		      c->rep->handshake.status == HS_COMPLETE && !c->tr.fatal_alert_seen;
+	/* --resume: what the server gave us to come back with (a TLS 1.2 session ID or ticket, a
+	 * TLS 1.3 ticket, which the post-handshake read waited for). */
+	if (resume && gnutls_session_get_data2(c->tr.s, &c->session_data) < 0)
+		resume = false;
+	if (c->tr.fd >= 0) {
+		loop_unwatch(c->loop, c->tr.fd);
+		if (c->tr.s && c->rep->handshake.status == HS_COMPLETE && !c->tr.fatal_alert_seen &&
+		    !c->rep->handshake.peer_closed)
+			gnutls_bye(c->tr.s, GNUTLS_SHUT_WR); /* one try; never waits */
+		close(c->tr.fd);
+		c->tr.fd = -1;
+	}
+	if (resume)
+		start_resume(c);
+	else
+		conclude(c);
 }
 
 /* ---- facts after the handshake (or after it failed) ---- */
@@ -397,6 +421,51 @@ static void do_post_read(struct tls_client *c)
 	after_post_read(c);
 }
 
+/* ---- --resume ---- */
+
+static void on_resume_done(void *arg)
+{
+	struct tls_client *c = arg;
+	struct tls_report *second = c->rep->resumption;
+
+	c->rep->negotiated.resumed = second->negotiated.present && second->negotiated.resumed;
+	/* The second client is still on the stack: free it from the loop, not from here. */
+	c->probe_timer = loop_timer_add(c->loop, util_now_ms(), after_resume, c);
+}
+
+static void after_resume(void *arg)
+{
+	struct tls_client *c = arg;
+
+	c->probe_timer = 0;
+	client_free(c->probe);
+	c->probe = NULL;
+	conclude(c);
+}
+
+static void start_resume(struct tls_client *c)
+{
+	struct tls_client_config rc = c->cfg;
+	struct tls_error err;
+
+	rc.resume = false;
+	rc.http = HTTP_OFF;
+	rc.no_probe = true;
+	rc.timeout_s = (c->deadline - util_now_ms()) / 1000.0;
+	c->rep->resumption = xcalloc(1, sizeof(*c->rep->resumption));
+	report_init(c->rep->resumption, TLS_MODE_CONNECT);
+	if (rc.timeout_s <= 0.05 ||
+	    !(c->probe = client_start(c->loop, &rc, NULL, c->rep->resumption, on_resume_done, c,
+				      &err))) {
+		trace_set_error(c->rep->resumption, "no time left to resume");
+		conclude(c);
+		return;
+	}
+	c->probe->is_resume = true;
+	c->probe->session_data = c->session_data; /* lent: ours is freed with us */
+	c->probe->session_data_lent = true;
+}
+
 /* ---- follow-up probes ---- */
 
 /* Servers answer a version mismatch and a cipher mismatch alike, often with a bare
@@ -505,6 +574,8 @@ static void next_probe(void *arg)
 		pc.priority = c->probe_priority;
 		pc.tls_max = 0;
 		pc.http = HTTP_OFF;
+		pc.resume = false;
+		pc.keylog_path = NULL;
 		pc.strict = false;
 		pc.timeout_s = (c->deadline - util_now_ms()) / 1000.0;
 		report_init(&c->probe_report, TLS_MODE_CONNECT);
@@ -648,7 +719,7 @@ static char *server_hello_suite(const gnutls_datum_t *msg)
 static int on_hook(gnutls_session_t s, unsigned htype, unsigned when, unsigned incoming,
 		   const gnutls_datum_t *msg)
 {
-	struct tls_client *c = gnutls_session_get_ptr(s);
+	struct tls_client *c = trace_owner(s);
 	char detail[64];
 
 	if (htype == GNUTLS_HANDSHAKE_CHANGE_CIPHER_SPEC)
@@ -683,7 +754,7 @@ static int on_retrieve(gnutls_session_t s, const struct gnutls_cert_retr_st *inf
 		       gnutls_pcert_st **certs, unsigned *ncerts, gnutls_ocsp_data_st **ocsp,
 		       unsigned *nocsp, gnutls_privkey_t *key, unsigned *flags)
 {
-	struct tls_client *c = gnutls_session_get_ptr(s);
+	struct tls_client *c = trace_owner(s);
 	struct tls_client_auth *ca = &c->rep->client_auth;
 	const struct tls_creds *cr = c->cfg.creds;
 	bool acceptable = info->nreqs == 0;
@@ -726,7 +797,7 @@ static int on_retrieve(gnutls_session_t s, const struct gnutls_cert_retr_st *inf
 /* --strict: verify during the handshake and abort on failure, as a real client does. */
 static int on_verify(gnutls_session_t s)
 {
-	struct tls_client *c = gnutls_session_get_ptr(s);
+	struct tls_client *c = trace_owner(s);
 	unsigned n = 0;
 	const gnutls_datum_t *der = gnutls_certificate_get_peers(s, &n);
 	gnutls_x509_crt_t *crts = NULL;
@@ -758,7 +829,8 @@ static void start_handshake(struct tls_client *c)
 		finish(c);
 		return;
 	}
-	gnutls_session_set_ptr(c->tr.s, c);
+	if (c->session_data.data)
+		gnutls_session_set_data(c->tr.s, c->session_data.data, c->session_data.size);
 	trace_set_transport(&c->tr);
 	gnutls_handshake_set_timeout(c->tr.s, 0); /* our own deadline rules */
 	gnutls_handshake_set_hook_function(c->tr.s, GNUTLS_HANDSHAKE_ANY, GNUTLS_HOOK_BOTH,
@@ -1032,14 +1104,18 @@ struct tls_client *client_start(struct loop *l, const struct tls_client_config *
 		c->tr.sink = *sink;
 	c->rep = report;
 	c->tr.rep = report;
+	c->tr.owner = c;
 	c->done = done;
 	c->done_arg = done_arg;
 	c->tr.fd = -1;
 	c->phase = P_START;
-	if (build_priority(c, err) < 0 || build_alpn(c, err) < 0) {
+	if (build_priority(c, err) < 0 || build_alpn(c, err) < 0 ||
+	    (cfg->keylog_path && !(c->tr.keylog = trace_keylog_open(cfg->keylog_path, err)))) {
 		client_free(c);
 		return NULL;
 	}
+	if (cfg->keylog_path && !r->keylog_path)
+		r->keylog_path = xstrdup(cfg->keylog_path);
 	const unsigned *versions = NULL;
 	int nv = r->offered_versions.n ? 0 : gnutls_priority_protocol_list(c->prio, &versions);
 	for (int i = 0; i < nv; i++) {
@@ -1113,6 +1189,10 @@ void client_free(struct tls_client *c)
 		free(c->probe_priority);
 	}
 	free(c->alpn_buf);
+	if (!c->session_data_lent)
+		gnutls_free(c->session_data.data);
+	if (c->tr.keylog)
+		fclose(c->tr.keylog);
 	free(c->req);
 	free(c->resp);
 	free(c);

@@ -1,5 +1,6 @@
 #include "tlsscope/creds.h"
 
+#include <gnutls/pkcs11.h>
 #include <gnutls/pkcs12.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -253,96 +254,313 @@ int creds_add_crl_file(struct tls_creds *c, const char *path, struct tls_error *
 	return 0;
 }
 
-static int load_key(const char *path, gnutls_x509_privkey_t *out, struct tls_error *err)
+/* ---- identities ---- */
+
+static bool is_url(const char *s)
+{
+	return strncmp(s, "pkcs11:", 7) == 0;
+}
+
+/* The PIN for a PKCS#11 token comes from the same password option as everything else
+ * (a URI's pin-value wins, inside p11-kit). */
+static char *pin_value;
+
+static int on_pin(void *userdata, int attempt, const char *token_url, const char *token_label,
+		  unsigned flags, char *pin, size_t pin_max)
+{
+	(void)userdata;
+	(void)token_url;
+	(void)token_label;
+	if (!pin_value || attempt > 0 || (flags & GNUTLS_PIN_WRONG) || strlen(pin_value) >= pin_max)
+		return -1;
+	strcpy(pin, pin_value);
+	return 0;
+}
+
+static void set_pin(const char *password)
+{
+	if (pin_value) {
+		gnutls_memset(pin_value, 0, strlen(pin_value));
+		free(pin_value);
+	}
+	pin_value = password ? xstrdup(password) : NULL;
+	gnutls_pkcs11_set_pin_function(on_pin, NULL);
+}
+
+static void wipe_free(unsigned char *data, size_t len)
+{
+	gnutls_memset(data, 0, len);
+	free(data);
+}
+
+static int key_from_x509(gnutls_x509_privkey_t x, gnutls_privkey_t *out)
+{
+	gnutls_privkey_t k;
+	int rc = gnutls_privkey_init(&k);
+
+	if (rc == 0)
+		rc = gnutls_privkey_import_x509(k, x, GNUTLS_PRIVKEY_IMPORT_AUTO_RELEASE);
+	if (rc < 0) {
+		gnutls_privkey_deinit(k);
+		gnutls_x509_privkey_deinit(x);
+		return rc;
+	}
+	*out = k;
+	return 0;
+}
+
+/* A private key file: PKCS#1, PKCS#8 (encrypted or not), SEC1, PEM or DER. */
+static int load_key_file(const char *path, const char *password, gnutls_privkey_t *out,
+			 struct tls_error *err)
 {
 	unsigned char *data;
 	size_t len;
 	gnutls_x509_privkey_t key;
-	int rc;
 
 	if (util_read_file(path, TLS_MAX_INPUT_FILE, &data, &len, err) < 0)
 		return -1;
 	gnutls_datum_t d = {data, (unsigned)len};
+	const char *what = sniff(data, len);
 	gnutls_x509_privkey_init(&key);
-	rc = gnutls_x509_privkey_import2(
-		key, &d, is_pem(data, len) ? GNUTLS_X509_FMT_PEM : GNUTLS_X509_FMT_DER, NULL, 0);
+	int rc = gnutls_x509_privkey_import2(
+		key, &d, is_pem(data, len) ? GNUTLS_X509_FMT_PEM : GNUTLS_X509_FMT_DER,
+		password ? password : "", 0);
+	if (rc < 0 && !password)
+		rc = gnutls_x509_privkey_import2(
+			key, &d, is_pem(data, len) ? GNUTLS_X509_FMT_PEM : GNUTLS_X509_FMT_DER,
+			NULL, 0);
+	bool encrypted = (what && strcmp(what, "an encrypted private key") == 0) ||
+			 memmem(data, len, "ENCRYPTED", 9) != NULL;
+	wipe_free(data, len);
 	if (rc < 0) {
-		const char *what = sniff(data, len);
-		if (what && strcmp(what, "an encrypted private key") == 0)
-			tls_error_set(err, "%s: the key is encrypted and needs a password", path);
+		gnutls_x509_privkey_deinit(key);
+		if (encrypted && password)
+			tls_error_set(err, "%s: wrong password for this encrypted key", path);
+		else if (encrypted)
+			tls_error_set(err,
+				      "%s: the key is encrypted; give its password with "
+				      "--password-file FILE or --password-env VAR",
+				      path);
+		else if (what && strcmp(what, "a PKCS#12 bundle") == 0)
+			tls_error_set(err,
+				      "%s: holds a PKCS#12 bundle (certificate and key together): "
+				      "give it with --p12 instead",
+				      path);
 		else if (what && strcmp(what, "a private key") != 0)
 			tls_error_set(err, "%s: holds %s, not a private key", path, what);
 		else
 			tls_error_set(err, "%s: not a readable private key (%s)", path,
 				      gnutls_strerror(rc));
-		gnutls_x509_privkey_deinit(key);
-		gnutls_memset(data, 0, len);
-		free(data);
 		return -1;
 	}
-	gnutls_memset(data, 0, len);
-	free(data);
-	*out = key;
+	if (key_from_x509(key, out) < 0) {
+		tls_error_set(err, "%s: cannot use this key", path);
+		return -1;
+	}
 	return 0;
 }
 
-static bool key_matches(gnutls_x509_crt_t crt, gnutls_x509_privkey_t key)
+static int load_key_url(const char *url, gnutls_privkey_t *out, struct tls_error *err)
 {
-	unsigned char a[64], b[64];
-	size_t la = sizeof(a), lb = sizeof(b);
+	gnutls_privkey_t k;
+	int rc = gnutls_privkey_init(&k);
 
-	if (gnutls_x509_crt_get_key_id(crt, GNUTLS_KEYID_USE_SHA256, a, &la) < 0 ||
-	    gnutls_x509_privkey_get_key_id(key, GNUTLS_KEYID_USE_SHA256, b, &lb) < 0)
-		return false;
-	return la == lb && memcmp(a, b, la) == 0;
+	if (rc == 0)
+		rc = gnutls_privkey_import_url(k, url, 0);
+	if (rc < 0) {
+		gnutls_privkey_deinit(k);
+		tls_error_set(
+			err, "%s: cannot use this PKCS#11 key: %s%s", url, gnutls_strerror(rc),
+			rc == GNUTLS_E_PKCS11_PIN_ERROR ? " (give the PIN with --password-file, "
+							  "--password-env or pin-value=)"
+							: "");
+		return -1;
+	}
+	*out = k;
+	return 0;
 }
 
-int creds_set_identity(struct tls_creds *c, const char *cert_path, const char *key_path,
-		       struct tls_error *err)
+static int load_cert_url(const char *url, gnutls_x509_crt_t **out, struct tls_error *err)
+{
+	gnutls_x509_crt_t *crts = xcalloc(1, sizeof(*crts));
+	int rc = gnutls_x509_crt_init(&crts[0]);
+
+	if (rc == 0)
+		rc = gnutls_x509_crt_import_url(crts[0], url, 0);
+	if (rc < 0) {
+		chain_free(crts, 1);
+		tls_error_set(err, "%s: cannot read a certificate from this PKCS#11 URI: %s", url,
+			      gnutls_strerror(rc));
+		return -1;
+	}
+	*out = crts;
+	return 1;
+}
+
+/* PKCS#12: the certificate that matches the key, the rest as its chain. Legacy files (RC2-40,
+ * 3DES, as older tools export them) are read too. */
+static int load_p12(const char *path, const char *password, gnutls_x509_crt_t **crts_out,
+		    gnutls_privkey_t *key_out, struct tls_error *err)
 {
 	unsigned char *data;
 	size_t len;
+	gnutls_pkcs12_t p12;
+	gnutls_x509_privkey_t key = NULL;
+	gnutls_x509_crt_t *chain = NULL, *extra = NULL;
+	unsigned n_chain = 0, n_extra = 0;
+	int rc;
+
+	if (util_read_file(path, TLS_MAX_INPUT_FILE, &data, &len, err) < 0)
+		return -1;
+	gnutls_datum_t d = {data, (unsigned)len};
+	gnutls_pkcs12_init(&p12);
+	rc = gnutls_pkcs12_import(p12, &d,
+				  is_pem(data, len) ? GNUTLS_X509_FMT_PEM : GNUTLS_X509_FMT_DER, 0);
+	wipe_free(data, len);
+	if (rc < 0) {
+		gnutls_pkcs12_deinit(p12);
+		tls_error_set(err, "%s: not a readable PKCS#12 file (%s)", path,
+			      gnutls_strerror(rc));
+		return -1;
+	}
+	/* No password given means the empty one: GnuTLS wants "" for those, not NULL. */
+	const char *pass = password ? password : "";
+	rc = gnutls_pkcs12_verify_mac(p12, pass);
+	if (rc == GNUTLS_E_MAC_VERIFY_FAILED) {
+		gnutls_pkcs12_deinit(p12);
+		if (password && *password)
+			tls_error_set(err, "%s: wrong password for this PKCS#12 file", path);
+		else
+			tls_error_set(err,
+				      "%s: this PKCS#12 file has a password; give it with "
+				      "--password-file FILE or --password-env VAR",
+				      path);
+		return -1;
+	}
+	rc = gnutls_pkcs12_simple_parse(p12, pass, &key, &chain, &n_chain, &extra, &n_extra, NULL,
+					GNUTLS_PKCS12_SP_INCLUDE_SELF_SIGNED);
+	gnutls_pkcs12_deinit(p12);
+	for (unsigned i = 0; i < n_extra; i++)
+		gnutls_x509_crt_deinit(extra[i]);
+	gnutls_free(extra);
+	if (rc < 0 || !key || n_chain == 0) {
+		if (key)
+			gnutls_x509_privkey_deinit(key);
+		for (unsigned i = 0; i < n_chain; i++)
+			gnutls_x509_crt_deinit(chain[i]);
+		gnutls_free(chain);
+		if (rc == GNUTLS_E_DECRYPTION_FAILED)
+			tls_error_set(err, "%s: wrong password for this PKCS#12 file", path);
+		else if (rc < 0 && rc != GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
+			tls_error_set(err, "%s: cannot read this PKCS#12 file: %s", path,
+				      gnutls_strerror(rc));
+		else
+			tls_error_set(err,
+				      "%s: this PKCS#12 file holds no private key with its "
+				      "certificate",
+				      path);
+		return -1;
+	}
+	gnutls_x509_crt_t *copy = xcalloc(n_chain, sizeof(*copy));
+	memcpy(copy, chain, n_chain * sizeof(*chain));
+	gnutls_free(chain);
+	if (key_from_x509(key, key_out) < 0) {
+		chain_free(copy, n_chain);
+		tls_error_set(err, "%s: cannot use the key in this PKCS#12 file", path);
+		return -1;
+	}
+	*crts_out = copy;
+	return (int)n_chain;
+}
+
+static bool key_matches(gnutls_x509_crt_t crt, gnutls_privkey_t key)
+{
+	unsigned char a[64], b[64];
+	size_t la = sizeof(a), lb = sizeof(b);
+	gnutls_pubkey_t pub;
+	bool same = false;
+
+	if (gnutls_pubkey_init(&pub) < 0)
+		return false;
+	if (gnutls_pubkey_import_privkey(pub, key, 0, 0) == 0 &&
+	    gnutls_x509_crt_get_key_id(crt, GNUTLS_KEYID_USE_SHA256, a, &la) == 0 &&
+	    gnutls_pubkey_get_key_id(pub, GNUTLS_KEYID_USE_SHA256, b, &lb) == 0)
+		same = la == lb && memcmp(a, b, la) == 0;
+	gnutls_pubkey_deinit(pub);
+	return same;
+}
+
+static bool file_is_p12(const char *path)
+{
+	unsigned char *data;
+	size_t len;
+	struct tls_error ignored;
+
+	if (is_url(path) || util_read_file(path, TLS_MAX_INPUT_FILE, &data, &len, &ignored) < 0)
+		return false;
+	const char *what = sniff(data, len);
+	wipe_free(data, len);
+	return what && strcmp(what, "a PKCS#12 bundle") == 0;
+}
+
+int creds_set_identity(struct tls_creds *c, const char *cert, const char *key, const char *password,
+		       struct tls_error *err)
+{
 	gnutls_x509_crt_t *crts = NULL;
-	gnutls_x509_privkey_t x509key = NULL;
+	gnutls_privkey_t pkey = NULL;
 	int n;
 
-	if (util_read_file(cert_path, TLS_MAX_INPUT_FILE, &data, &len, err) < 0)
-		return -1;
-	n = creds_parse_certs(data, len, cert_path, &crts, err);
-	free(data);
-	if (n < 0)
-		return -1;
-	if (load_key(key_path, &x509key, err) < 0)
-		goto fail;
-	if (!key_matches(crts[0], x509key)) {
+	if (is_url(cert) || (key && is_url(key)))
+		set_pin(password);
+	if (!key && file_is_p12(cert)) {
+		n = load_p12(cert, password, &crts, &pkey, err);
+		if (n < 0)
+			return -1;
+	} else {
+		if (is_url(cert)) {
+			n = load_cert_url(cert, &crts, err);
+		} else {
+			unsigned char *data;
+			size_t len;
+			if (util_read_file(cert, TLS_MAX_INPUT_FILE, &data, &len, err) < 0)
+				return -1;
+			n = creds_parse_certs(data, len, cert, &crts, err);
+			free(data);
+		}
+		if (n < 0)
+			return -1;
+		if (!key) {
+			tls_error_set(err,
+				      "%s: a certificate alone is not an identity: give its key "
+				      "with --key",
+				      cert);
+			goto fail;
+		}
+		if ((is_url(key) ? load_key_url(key, &pkey, err)
+				 : load_key_file(key, password, &pkey, err)) < 0)
+			goto fail;
+	}
+	if (!key_matches(crts[0], pkey)) {
 		tls_error_set(err, "%s: this key does not belong to the certificate in %s",
-			      key_path, cert_path);
+			      key ? key : cert, cert);
 		goto fail;
 	}
 	c->pcerts = xcalloc((size_t)n, sizeof(*c->pcerts));
 	unsigned np = (unsigned)n;
 	int rc = gnutls_pcert_import_x509_list(c->pcerts, crts, &np, 0);
-	if (rc == 0)
-		rc = gnutls_privkey_init(&c->key);
-	if (rc == 0)
-		rc = gnutls_privkey_import_x509(c->key, x509key,
-						GNUTLS_PRIVKEY_IMPORT_AUTO_RELEASE);
 	if (rc < 0) {
-		tls_error_set(err, "%s: cannot use this identity: %s", cert_path,
-			      gnutls_strerror(rc));
+		tls_error_set(err, "%s: cannot use this identity: %s", cert, gnutls_strerror(rc));
 		free(c->pcerts);
 		c->pcerts = NULL;
-		if (c->key)
-			gnutls_privkey_deinit(c->key);
-		c->key = NULL;
 		goto fail;
 	}
 	c->id_crts = crts;
 	c->n_id = (unsigned)n;
+	c->key = pkey;
 	return 0;
 fail:
-	if (x509key)
-		gnutls_x509_privkey_deinit(x509key);
+	if (pkey)
+		gnutls_privkey_deinit(pkey);
 	chain_free(crts, (unsigned)n);
 	return -1;
 }

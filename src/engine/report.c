@@ -52,6 +52,11 @@ void report_free(struct tls_report *r)
 	free(r->negotiated.alpn);
 	strlist_free(&r->offered_versions);
 	free(r->listen.peer_address);
+	free(r->keylog_path);
+	if (r->resumption) {
+		report_free(r->resumption);
+		free(r->resumption);
+	}
 	free(r->listen.serial_matched);
 	for (size_t i = 0; i < r->n_probes; i++) {
 		free(r->probes[i].offered);

@@ -137,6 +137,7 @@ struct tls_server {
 	unsigned n_alpn;
 	char *alpn_buf;
 	struct verify_request vreq;
+	FILE *keylog;
 	struct conn *conns;
 	size_t n_conns;
 	struct tls_report **ring;
@@ -509,7 +510,7 @@ static void do_handshake(struct conn *c)
 static int on_hook(gnutls_session_t s, unsigned htype, unsigned when, unsigned incoming,
 		   const gnutls_datum_t *msg)
 {
-	struct conn *c = gnutls_session_get_ptr(s);
+	struct conn *c = trace_owner(s);
 	char detail[64];
 
 	if (htype == GNUTLS_HANDSHAKE_CHANGE_CIPHER_SPEC || !trace_hook_takes(when, incoming))
@@ -527,7 +528,7 @@ static int on_retrieve(gnutls_session_t s, const struct gnutls_cert_retr_st *inf
 		       gnutls_pcert_st **certs, unsigned *ncerts, gnutls_ocsp_data_st **ocsp,
 		       unsigned *nocsp, gnutls_privkey_t *key, unsigned *flags)
 {
-	struct conn *c = gnutls_session_get_ptr(s);
+	struct conn *c = trace_owner(s);
 	const struct tls_creds *cr = c->srv->cfg.creds;
 
 	(void)info;
@@ -544,7 +545,7 @@ static int on_retrieve(gnutls_session_t s, const struct gnutls_cert_retr_st *inf
  * serial allowlist. */
 static int on_verify(gnutls_session_t s)
 {
-	struct conn *c = gnutls_session_get_ptr(s);
+	struct conn *c = trace_owner(s);
 	const struct tls_server_config *cfg = &c->srv->cfg;
 	unsigned n = 0;
 	const gnutls_datum_t *der = gnutls_certificate_get_peers(s, &n);
@@ -599,13 +600,19 @@ static void start_conn(struct tls_server *s, int fd, const struct sockaddr_stora
 	report_init(r, TLS_MODE_LISTEN);
 	c->srv = s;
 	c->rep = r;
-	c->tr = (struct tls_trace){.rep = r, .sink = s->sink, .t0 = util_now_ms(), .fd = fd};
+	c->tr = (struct tls_trace){.rep = r,
+				   .sink = s->sink,
+				   .t0 = util_now_ms(),
+				   .fd = fd,
+				   .owner = c,
+				   .keylog = s->keylog};
 	c->next = s->conns;
 	s->conns = c;
 	s->n_conns++;
 	peer_name(ss, peer, sizeof(peer));
 	r->listen.peer_address = xstrdup(peer);
 	r->listen.client_cert = cfg->client_cert;
+	r->keylog_path = cfg->keylog_path ? xstrdup(cfg->keylog_path) : NULL;
 	r->target.host = xstrdup(cfg->addr ? cfg->addr : "*");
 	r->target.port = s->port;
 	r->timing.connect_ms = 0;
@@ -628,7 +635,6 @@ static void start_conn(struct tls_server *s, int fd, const struct sockaddr_stora
 		gnutls_certificate_server_set_request(
 			c->tr.s, cfg->client_cert == CLIENT_CERT_REQUIRE ? GNUTLS_CERT_REQUIRE
 									 : GNUTLS_CERT_REQUEST);
-	gnutls_session_set_ptr(c->tr.s, c);
 	trace_set_transport(&c->tr);
 	gnutls_handshake_set_timeout(c->tr.s, 0);
 	gnutls_handshake_set_hook_function(c->tr.s, GNUTLS_HANDSHAKE_ANY, GNUTLS_HOOK_BOTH,
@@ -772,6 +778,8 @@ struct tls_server *server_start(struct loop *l, const struct tls_server_config *
 	}
 	if (build_alpn(s, err) < 0)
 		goto fail;
+	if (cfg->keylog_path && !(s->keylog = trace_keylog_open(cfg->keylog_path, err)))
+		goto fail;
 	if (cfg->addr) {
 		bool v6 = strchr(cfg->addr, ':') != NULL;
 		if (listen_on(s, v6 ? AF_INET6 : AF_INET, cfg->addr, cfg->port, err) < 0)
@@ -836,5 +844,7 @@ void server_free(struct tls_server *s)
 	if (s->prio)
 		gnutls_priority_deinit(s->prio);
 	free(s->alpn_buf);
+	if (s->keylog)
+		fclose(s->keylog);
 	free(s);
 }

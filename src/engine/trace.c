@@ -1,6 +1,8 @@
 #include "trace.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -196,8 +198,51 @@ static int on_pull_timeout(gnutls_transport_ptr_t p, unsigned ms)
 	return poll(&pfd, 1, 0);
 }
 
+void *trace_owner(gnutls_session_t s)
+{
+	struct tls_trace *t = gnutls_session_get_ptr(s);
+	return t->owner;
+}
+
+FILE *trace_keylog_open(const char *path, struct tls_error *err)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	FILE *f = fd >= 0 ? fdopen(fd, "a") : NULL;
+
+	if (!f) {
+		tls_error_set(err, "--keylog %s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
+	setvbuf(f, NULL, _IOLBF, 0);
+	return f;
+}
+
+/* NSS key log format: LABEL CLIENT_RANDOM SECRET, in hex, a line each (what Wireshark reads). */
+static int on_keylog(gnutls_session_t s, const char *label, const gnutls_datum_t *secret)
+{
+	struct tls_trace *t = gnutls_session_get_ptr(s);
+	gnutls_datum_t client_random, server_random;
+
+	if (!t->keylog)
+		return 0;
+	gnutls_session_get_random(s, &client_random, &server_random);
+	fprintf(t->keylog, "%s ", label);
+	for (unsigned i = 0; i < client_random.size; i++)
+		fprintf(t->keylog, "%02x", client_random.data[i]);
+	fputc(' ', t->keylog);
+	for (unsigned i = 0; i < secret->size; i++)
+		fprintf(t->keylog, "%02x", secret->data[i]);
+	fputc('\n', t->keylog);
+	return 0;
+}
+
 void trace_set_transport(struct tls_trace *t)
 {
+	gnutls_session_set_ptr(t->s, t);
+	if (t->keylog)
+		gnutls_session_set_keylog_function(t->s, on_keylog);
 	gnutls_transport_set_ptr(t->s, t);
 	gnutls_transport_set_pull_function(t->s, on_pull);
 	gnutls_transport_set_push_function(t->s, on_push);

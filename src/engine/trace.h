@@ -6,6 +6,7 @@
 
 #include <gnutls/gnutls.h>
 #include <stdbool.h>
+#include <stdio.h>
 
 #include "tlsscope/event.h"
 #include "tlsscope/report.h"
@@ -17,7 +18,15 @@ struct tls_trace {
 	int fd;	   /* the socket, -1 when closed */
 	gnutls_session_t s;
 	bool fatal_alert_seen;
+	void *owner;  /* the client or server connection; the session's pointer is the trace */
+	FILE *keylog; /* NSS key log to append to, or NULL */
 };
+
+/* The owner of the session s (set up with trace_set_transport). */
+void *trace_owner(gnutls_session_t s);
+
+/* Opens path for appending an NSS key log (mode 0600). NULL with err set on failure. */
+FILE *trace_keylog_open(const char *path, struct tls_error *err);
 
 void trace_emit(struct tls_trace *t, enum tls_event_type type, const struct tls_step *step);
 double trace_elapsed(const struct tls_trace *t);
@@ -49,7 +58,8 @@ bool trace_is_transport_error(int rc);
  * GnuTLS processes them, so one that fails processing is still listed), sent ones once built. */
 bool trace_hook_takes(unsigned when, unsigned incoming);
 
-/* Sets t as the session's transport: recv/send on t->fd, keeping the first bytes received. */
+/* Sets t as the session's transport (recv/send on t->fd, keeping the first bytes received) and
+ * its pointer, and writes the key log when t->keylog is set. */
 void trace_set_transport(struct tls_trace *t);
 
 void trace_set_error(struct tls_report *r, const char *fmt, ...)
