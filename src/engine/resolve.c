@@ -1,24 +1,13 @@
 #include "tlsscope/resolve.h"
 
-#include <poll.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include "tlsscope/util.h"
+#include "tlsscope/worker.h"
 
-/* Shared by the loop side and the worker; the last one to let go frees it. The worker signals
- * completion with one byte on a socketpair watched by the loop: send(MSG_NOSIGNAL) fails
- * harmlessly when the loop side has already closed its end. */
 struct resolve_job {
-	pthread_mutex_t lock;
-	int refs;
-	int fds[2]; /* [0] loop side, [1] worker side */
-	struct loop *loop;
+	struct worker_job *job;
 	resolve_fn fn;
 	void *arg;
 	char *host;
@@ -27,100 +16,56 @@ struct resolve_job {
 	struct addrinfo *res;
 };
 
-static void job_unref(struct resolve_job *j)
+static void work(void *p)
 {
-	pthread_mutex_lock(&j->lock);
-	int left = --j->refs;
-	pthread_mutex_unlock(&j->lock);
-	if (left)
-		return;
-	if (j->res)
-		freeaddrinfo(j->res);
-	close(j->fds[1]);
-	pthread_mutex_destroy(&j->lock);
-	free(j->host);
-	free(j);
+	struct resolve_job *r = p;
+	struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+				 .ai_flags = AI_ADDRCONFIG};
+
+	r->gai_error = getaddrinfo(r->host, r->port, &hints, &r->res);
+	if (r->gai_error)
+		r->res = NULL;
 }
 
-static void *worker(void *p)
+static void release(void *p)
 {
-	struct resolve_job *j = p;
-	struct addrinfo hints = {
-		.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_ADDRCONFIG};
-	struct addrinfo *res = NULL;
-	int rc = getaddrinfo(j->host, j->port, &hints, &res);
+	struct resolve_job *r = p;
 
-	pthread_mutex_lock(&j->lock);
-	j->gai_error = rc;
-	j->res = rc == 0 ? res : NULL;
-	pthread_mutex_unlock(&j->lock);
-	(void)!send(j->fds[1], "x", 1, MSG_NOSIGNAL | MSG_DONTWAIT);
-	job_unref(j);
-	return NULL;
+	if (r->res)
+		freeaddrinfo(r->res);
+	free(r->host);
+	free(r);
 }
 
-static void on_ready(void *arg, int fd, short revents)
+static void done(void *p)
 {
-	struct resolve_job *j = arg;
-	(void)revents;
+	struct resolve_job *r = p;
+	struct addrinfo *res = r->res;
 
-	loop_unwatch(j->loop, fd);
-	close(fd);
-	pthread_mutex_lock(&j->lock);
-	struct addrinfo *res = j->res;
-	int gai_error = j->gai_error;
-	j->res = NULL;
-	pthread_mutex_unlock(&j->lock);
-	resolve_fn fn = j->fn;
-	void *cb_arg = j->arg;
-	job_unref(j);
-	fn(cb_arg, gai_error, res);
+	r->res = NULL;
+	r->fn(r->arg, r->gai_error, res);
+	release(r);
 }
 
 struct resolve_job *resolve_start(struct loop *l, const char *host, unsigned port, resolve_fn fn,
 				  void *arg)
 {
-	struct resolve_job *j = xcalloc(1, sizeof(*j));
-	pthread_t th;
-	pthread_attr_t attr;
-	sigset_t all, old;
+	struct resolve_job *r = xcalloc(1, sizeof(*r));
 
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, j->fds) < 0) {
-		free(j);
+	r->fn = fn;
+	r->arg = arg;
+	r->host = xstrdup(host);
+	snprintf(r->port, sizeof(r->port), "%u", port);
+	r->job = worker_start(l, work, done, release, r);
+	if (!r->job) {
+		release(r);
 		return NULL;
 	}
-	pthread_mutex_init(&j->lock, NULL);
-	j->refs = 2;
-	j->loop = l;
-	j->fn = fn;
-	j->arg = arg;
-	j->host = xstrdup(host);
-	snprintf(j->port, sizeof(j->port), "%u", port);
-	loop_watch(l, j->fds[0], POLLIN, on_ready, j);
-
-	/* The worker blocks every signal, so SIGINT and SIGWINCH reach the loop thread. */
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	int rc = pthread_create(&th, &attr, worker, j);
-	pthread_attr_destroy(&attr);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (rc != 0) {
-		loop_unwatch(l, j->fds[0]);
-		close(j->fds[0]);
-		j->refs = 1;
-		job_unref(j);
-		return NULL;
-	}
-	return j;
+	return r;
 }
 
-void resolve_cancel(struct resolve_job *j)
+void resolve_cancel(struct resolve_job *r)
 {
-	if (!j)
-		return;
-	loop_unwatch(j->loop, j->fds[0]);
-	close(j->fds[0]);
-	job_unref(j);
+	if (r)
+		worker_cancel(r->job);
 }
