@@ -29,6 +29,12 @@ enum {
 	OPT_HELP,
 	OPT_VERSION,
 	OPT_CLIENT_CA,
+	OPT_LEGACY,
+	OPT_FORCE,
+	OPT_SERVER_NAME,
+	OPT_CLIENT_NAME,
+	OPT_PURPOSE,
+	OPT_SCENARIO,
 	OPT_P12,
 	OPT_PASSWORD_FILE,
 	OPT_PASSWORD_ENV,
@@ -68,6 +74,12 @@ static const struct option long_options[] = {
 	{"version", no_argument, NULL, OPT_VERSION},
 	{"client-ca", required_argument, NULL, OPT_CLIENT_CA},
 	{"p12", required_argument, NULL, OPT_P12},
+	{"legacy", no_argument, NULL, OPT_LEGACY},
+	{"force", no_argument, NULL, OPT_FORCE},
+	{"server-name", required_argument, NULL, OPT_SERVER_NAME},
+	{"client-name", required_argument, NULL, OPT_CLIENT_NAME},
+	{"purpose", required_argument, NULL, OPT_PURPOSE},
+	{"scenario", required_argument, NULL, OPT_SCENARIO},
 	{"password-file", required_argument, NULL, OPT_PASSWORD_FILE},
 	{"password-env", required_argument, NULL, OPT_PASSWORD_ENV},
 	{"keylog", required_argument, NULL, OPT_KEYLOG},
@@ -105,6 +117,10 @@ void args_usage(FILE *out)
 	      "  tlsscope HOST[:PORT] [options]           the same\n"
 	      "  tlsscope listen [ADDR:]PORT --cert F --key F [options]\n"
 	      "                                           a TLS server that traces each client\n"
+	      "  tlsscope inspect FILE... [options]       what certificate, key, PKCS#12, CSR and\n"
+	      "                                           CRL files hold; chains and key matches\n"
+	      "  tlsscope pki DIR [options]               make a CA, a server and a client\n"
+	      "  tlsscope demo [--scenario NAME]          two-way TLS over loopback, both sides\n"
 	      "  tlsscope --help | --version\n"
 	      "\n"
 	      "HOST is a name, an IPv4 address or [IPv6]; PORT defaults to 443.\n"
@@ -145,6 +161,20 @@ void args_usage(FILE *out)
 	      "  --max-conns N          concurrent connections (default 256)\n"
 	      "  --handshake-timeout S  per connection (default 10)\n"
 	      "  --history N            reports kept (default 1000)\n"
+	      "Inspect:\n"
+	      "  --purpose server|client  check the certificates for that use (wrong-purpose)\n"
+	      "  (--ca and --verify-name check trust and a name; passwords as above)\n"
+	      "PKI:\n"
+	      "  --server-name NAME     DNS name or IP for the server certificate; repeatable\n"
+	      "                         (default localhost, 127.0.0.1, ::1)\n"
+	      "  --client-name NAME     the client's CN (first) and names; repeatable\n"
+	      "  --legacy               the tutorial's recipe: RSA-1024, SHA-1, X.509 v1, the\n"
+	      "                         name in the CN, no subjectAltName (to see why it fails)\n"
+	      "  --force                overwrite existing files\n"
+	      "  (client.p12 takes its password from --password-file/--password-env)\n"
+	      "Demo:\n"
+	      "  --scenario NAME        ok, no-client-cert, wrong-ca, expired, hostname-mismatch,\n"
+	      "                         legacy-tutorial, serial-not-allowed, tls-version-mismatch\n"
 	      "Output and limits:\n"
 	      "  --timeout SECONDS      bounds the whole run (default 10)\n"
 	      "  --json                 JSON report (schema: docs/report.schema.json)\n"
@@ -280,6 +310,28 @@ static int parse_option(struct cli *cli, int opt, const char *arg, const char *t
 		break;
 	case OPT_P12:
 		cli->p12 = arg;
+		break;
+	case OPT_LEGACY:
+		cli->legacy = true;
+		break;
+	case OPT_FORCE:
+		cli->force = true;
+		break;
+	case OPT_SERVER_NAME:
+		strlist_add(&cli->server_names, arg);
+		break;
+	case OPT_CLIENT_NAME:
+		strlist_add(&cli->client_names, arg);
+		break;
+	case OPT_PURPOSE:
+		if (strcmp(arg, "server") != 0 && strcmp(arg, "client") != 0) {
+			tls_error_set(err, "--purpose takes server or client, not '%s'", arg);
+			return -1;
+		}
+		cli->purpose = arg;
+		break;
+	case OPT_SCENARIO:
+		cli->scenario = arg;
 		break;
 	case OPT_PASSWORD_FILE:
 		cli->password_file = arg;
@@ -422,7 +474,7 @@ static int check_listen(struct cli *cli, const char **positional, int npos, stru
 
 int args_parse(int argc, char **argv, struct cli *cli, struct tls_error *err)
 {
-	const char *positional[4];
+	const char *positional[64];
 	int npos = 0;
 	int first = 1;
 
@@ -475,6 +527,35 @@ int args_parse(int argc, char **argv, struct cli *cli, struct tls_error *err)
 	}
 	if (cli->command == CMD_LISTEN)
 		return check_listen(cli, positional, npos, err);
+	if (cli->json && cli->batch) {
+		tls_error_set(err, "--json and --batch exclude each other");
+		return -1;
+	}
+	if (cli->command == CMD_PKI) {
+		if (npos != 1) {
+			tls_error_set(err, "pki takes one directory: tlsscope pki DIR");
+			return -1;
+		}
+		cli->dir = positional[0];
+		return check_identity(cli, err);
+	}
+	if (cli->command == CMD_INSPECT) {
+		if (npos == 0) {
+			tls_error_set(err, "inspect needs files: tlsscope inspect FILE...");
+			return -1;
+		}
+		for (int i = 0; i < npos; i++)
+			strlist_add(&cli->files, positional[i]);
+		return check_identity(cli, err);
+	}
+	if (cli->command == CMD_DEMO) {
+		if (npos) {
+			tls_error_set(err, "demo takes no arguments, got '%s' (see --scenario)",
+				      positional[0]);
+			return -1;
+		}
+		return 0;
+	}
 	if (cli->command == CMD_CONNECT) {
 		if (npos == 0) {
 			tls_error_set(err, "connect needs a target: tlsscope connect HOST[:PORT]");
@@ -502,5 +583,8 @@ void args_free(struct cli *cli)
 	strlist_free(&cli->intermediates);
 	strlist_free(&cli->crls);
 	strlist_free(&cli->client_ca);
+	strlist_free(&cli->server_names);
+	strlist_free(&cli->client_names);
+	strlist_free(&cli->files);
 	strlist_free(&cli->allow_serial);
 }

@@ -56,6 +56,13 @@ struct cli {
 	unsigned count, max_conns, history;
 	double handshake_timeout_s;
 	char listen_host[256];
+	/* pki, inspect, demo */
+	const char *dir;
+	bool legacy, force;
+	struct strlist server_names, client_names;
+	struct strlist files;
+	const char *purpose; /* NULL, "server", "client" */
+	const char *scenario;
 };
 
 /* Parses argv into cli (which it initialises). Returns 0, or -1 with one line in err. */

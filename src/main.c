@@ -8,63 +8,11 @@
 #include <unistd.h>
 
 #include "args.h"
+#include "commands.h"
 #include "sinks.h"
 #include "tlsscope/creds.h"
 #include "tlsscope/engine.h"
 #include "tlsscope/server.h"
-
-enum { EXIT_OK = 0, EXIT_FINDINGS = 1, EXIT_USAGE = 2 };
-
-static int usage_error(const char *msg)
-{
-	fprintf(stderr, "tlsscope: %s\n", msg);
-	return EXIT_USAGE;
-}
-
-static bool want_color(void)
-{
-	const char *nc = getenv("NO_COLOR");
-	const char *term = getenv("TERM");
-
-	if (nc && *nc)
-		return false;
-	if (term && strcmp(term, "dumb") == 0)
-		return false;
-	return isatty(STDOUT_FILENO);
-}
-
-/* The password for PKCS#12 files, encrypted keys and PKCS#11 PINs: from a file (its first
- * line) or an environment variable, never from the command line. NULL when none was given. */
-static int read_password(const struct cli *cli, char **out, struct tls_error *err)
-{
-	*out = NULL;
-	if (cli->password_env) {
-		const char *v = getenv(cli->password_env);
-		if (!v) {
-			tls_error_set(err,
-				      "--password-env %s: that environment variable is not set",
-				      cli->password_env);
-			return -1;
-		}
-		*out = xstrdup(v);
-	} else if (cli->password_file) {
-		unsigned char *data;
-		size_t len;
-		if (util_read_file(cli->password_file, TLS_MAX_INPUT_FILE, &data, &len, err) < 0)
-			return -1;
-		data[strcspn((char *)data, "\r\n")] = 0;
-		*out = (char *)data;
-	}
-	return 0;
-}
-
-static void free_password(char *p)
-{
-	if (p) {
-		gnutls_memset(p, 0, strlen(p));
-		free(p);
-	}
-}
 
 static int load_identity(const struct cli *cli, struct tls_creds *c, struct tls_error *err)
 {
@@ -72,11 +20,11 @@ static int load_identity(const struct cli *cli, struct tls_creds *c, struct tls_
 
 	if (!cli->cert && !cli->p12)
 		return 0;
-	if (read_password(cli, &password, err) < 0)
+	if (cli_read_password(cli, &password, err) < 0)
 		return -1;
 	int rc = creds_set_identity(c, cli->p12 ? cli->p12 : cli->cert, cli->p12 ? NULL : cli->key,
 				    password, err);
-	free_password(password);
+	cli_free_password(password);
 	return rc;
 }
 
@@ -114,7 +62,7 @@ static int run_connect(const struct cli *cli)
 	struct tls_creds *creds = load_creds(cli, &err);
 
 	if (!creds)
-		return usage_error(err.msg);
+		return cli_usage_error(err.msg);
 	struct tls_client_config cfg = {
 		.host = cli->target.host,
 		.port = cli->target.port,
@@ -138,14 +86,14 @@ static int run_connect(const struct cli *cli)
 	if (client_run(&cfg, NULL, &report, &err) < 0) {
 		report_free(&report);
 		creds_free(creds);
-		return usage_error(err.msg);
+		return cli_usage_error(err.msg);
 	}
 	if (cli->json) {
 		char *s = report_json_dump(&report, false);
 		puts(s);
 		free(s);
 	} else {
-		report_text_print(stdout, &report, want_color());
+		report_text_print(stdout, &report, cli_want_color());
 	}
 	fflush(stdout);
 	int rc = report.verdict_ok ? EXIT_OK : EXIT_FINDINGS;
@@ -252,7 +200,7 @@ static int run_listen(const struct cli *cli)
 		.keylog_path = cli->keylog,
 	};
 	loop = loop_new();
-	struct listen_run lr = {.cli = cli, .loop = loop, .color = want_color()};
+	struct listen_run lr = {.cli = cli, .loop = loop, .color = cli_want_color()};
 	srv = server_start(loop, &cfg, NULL, on_listen_report, &lr, &err);
 	if (!srv)
 		goto out;
@@ -276,7 +224,7 @@ static int run_listen(const struct cli *cli)
 	rc = lr.failed ? EXIT_FINDINGS : EXIT_OK;
 out:
 	if (rc == EXIT_USAGE)
-		usage_error(err.msg);
+		cli_usage_error(err.msg);
 	server_free(srv);
 	loop_free(loop);
 	creds_free(creds);
@@ -296,7 +244,7 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	if (args_parse(argc, argv, &cli, &err) < 0) {
 		args_free(&cli);
-		return usage_error(err.msg);
+		return cli_usage_error(err.msg);
 	}
 	switch (cli.command) {
 	case CMD_HELP:
@@ -313,6 +261,15 @@ int main(int argc, char **argv)
 	case CMD_LISTEN:
 		rc = run_listen(&cli);
 		break;
+	case CMD_PKI:
+		rc = run_pki(&cli);
+		break;
+	case CMD_INSPECT:
+		rc = run_inspect(&cli);
+		break;
+	case CMD_DEMO:
+		rc = run_demo(&cli);
+		break;
 	case CMD_HOME:
 		args_usage(stderr);
 		rc = EXIT_USAGE;
@@ -321,7 +278,7 @@ int main(int argc, char **argv)
 		char msg[128];
 		snprintf(msg, sizeof(msg), "'%s' is not available in this version yet",
 			 args_command_name(cli.command));
-		rc = usage_error(msg);
+		rc = cli_usage_error(msg);
 		break;
 	}
 	}

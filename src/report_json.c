@@ -263,3 +263,44 @@ char *report_json_dump(const struct tls_report *r, bool one_line)
 		s = xstrdup("{}");
 	return s;
 }
+
+char *inspect_json_dump(const struct inspect_result *r, const char *mode, const char *dir,
+			bool legacy)
+{
+	json_t *o = json_object();
+	json_t *files = json_array(), *certs = json_array(), *keys = json_array();
+
+	json_object_set_new(o, "tlsscope", json_string(TLSSCOPE_VERSION));
+	json_object_set_new(o, "mode", json_string(mode));
+	if (dir) {
+		json_object_set_new(o, "dir", jstr(dir));
+		json_object_set_new(o, "legacy", json_boolean(legacy));
+	}
+	for (size_t i = 0; i < r->n_files; i++)
+		json_array_append_new(
+			files, json_pack("{s:o, s:s, s:o}", "path", jstr(r->files[i].path), "type",
+					 r->files[i].type, "detail", jstr(r->files[i].detail)));
+	json_object_set_new(o, "files", files);
+	for (size_t i = 0; i < r->report.n_chain; i++)
+		json_array_append_new(certs, jcert(&r->report.chain[i]));
+	json_object_set_new(o, "certificates", certs);
+	for (size_t i = 0; i < r->n_keys; i++) {
+		const struct inspect_key *k = &r->keys[i];
+		json_array_append_new(
+			keys, json_pack("{s:o, s:s, s:i, s:o}", "path", jstr(k->path), "algorithm",
+					k->algorithm, "bits", (int)k->bits, "matches_certificate",
+					k->matches_certificate < 0
+						? json_null()
+						: json_integer(k->matches_certificate)));
+	}
+	json_object_set_new(o, "keys", keys);
+	json_object_set_new(o, "chain_complete", json_boolean(r->chain_complete));
+	if (r->report.verification.done)
+		json_object_set_new(o, "verification", jverification(&r->report.verification));
+	json_object_set_new(o, "findings", jfindings(&r->report));
+	json_object_set_new(o, "verdict", json_string(r->report.verdict_ok ? "ok" : "fail"));
+	char *s = json_dumps(o, JSON_ENSURE_ASCII | JSON_PRESERVE_ORDER | JSON_INDENT(2) |
+					JSON_REAL_PRECISION(12));
+	json_decref(o);
+	return s ? s : xstrdup("{}");
+}

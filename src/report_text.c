@@ -373,3 +373,47 @@ void report_text_line(FILE *f, const struct tls_report *r, bool color)
 		fputc('\n', f);
 	}
 }
+
+void inspect_text_print(FILE *f, const struct inspect_result *r, bool color)
+{
+	struct out o = {.f = f, .c = color ? &colors : &plain};
+	char label[24];
+
+	section(&o, "Files");
+	for (size_t i = 0; i < r->n_files; i++) {
+		fprintf(f, "  %-12s", r->files[i].type);
+		put_safe(&o, r->files[i].path);
+		fputs(": ", f);
+		put_safe(&o, r->files[i].detail);
+		fputc('\n', f);
+	}
+	if (r->report.n_chain) {
+		section(&o, "Certificates (issuer order)");
+		for (size_t i = 0; i < r->report.n_chain; i++) {
+			snprintf(label, sizeof(label), "%zu", i);
+			print_cert(&o, &r->report.chain[i], label);
+		}
+		fprintf(f, "  %-16s%s\n", "chain",
+			r->chain_complete ? "complete: leaf to a self-signed root"
+					  : "not complete (no self-signed root at the top, or "
+					    "certificates that do not link)");
+	}
+	if (r->n_keys) {
+		section(&o, "Keys");
+		for (size_t i = 0; i < r->n_keys; i++) {
+			const struct inspect_key *k = &r->keys[i];
+			fprintf(f, "  %s %u-bit  ", k->algorithm, k->bits);
+			put_safe(&o, k->path);
+			if (k->matches_certificate >= 0)
+				fprintf(f, "  %smatches certificate %d%s\n", o.c->good,
+					k->matches_certificate, o.c->off);
+			else
+				fprintf(f, "  %smatches none of the certificates%s\n",
+					r->report.n_chain ? o.c->bad : "", o.c->off);
+		}
+	}
+	print_verification(&o, &r->report);
+	print_findings(&o, &r->report);
+	fprintf(f, "\n%sVerdict: %s%s\n", r->report.verdict_ok ? o.c->good : o.c->bad,
+		r->report.verdict_ok ? "OK" : "FAIL", o.c->off);
+}

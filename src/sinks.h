@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "tlsscope/inspect.h"
 #include "tlsscope/report.h"
 
 /* The JSON object of DESIGN.md §4. Caller owns the reference (json_decref). */
@@ -22,5 +23,11 @@ void report_text_print(FILE *out, const struct tls_report *r, bool color);
 /* Listen mode, --batch: one line per connection (time, peer, version, client certificate,
  * verdict), then one indented line per finding. */
 void report_text_line(FILE *out, const struct tls_report *r, bool color);
+
+/* inspect (and pki, which inspects what it wrote): files, certificates, keys, the chain,
+ * findings. mode is "inspect" or "pki"; dir is pki's directory or NULL. */
+char *inspect_json_dump(const struct inspect_result *r, const char *mode, const char *dir,
+			bool legacy);
+void inspect_text_print(FILE *out, const struct inspect_result *r, bool color);
 
 #endif

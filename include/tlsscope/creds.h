@@ -55,6 +55,19 @@ int creds_add_ca_certs(struct tls_creds *c, gnutls_x509_crt_t *crts, unsigned n,
 int creds_set_identity(struct tls_creds *c, const char *cert, const char *key, const char *password,
 		       struct tls_error *err);
 
+/* What a file holds, judged from its content: "certificate", "key", "encrypted-key",
+ * "pkcs12", "csr", "crl" or "unknown". */
+const char *creds_kind(const unsigned char *data, size_t len);
+
+/* Loads a PKCS#12 file: the certificate that matches the key first, then its chain. Returns
+ * the number of certificates (array for chain_free) and the key, or -1 with err set. */
+int creds_load_p12(const char *path, const char *password, gnutls_x509_crt_t **crts,
+		   gnutls_privkey_t *key, struct tls_error *err);
+
+/* Loads a private key file (password for encrypted ones; NULL: none given). */
+int creds_load_key(const char *path, const char *password, gnutls_privkey_t *key,
+		   struct tls_error *err);
+
 /* Loads certificates from memory, PEM or DER (detected from the content). *out is an array
  * the caller frees with chain_free. Returns the count (>= 1), or -1 with err set. */
 int creds_parse_certs(const unsigned char *data, size_t len, const char *path,

@@ -23,6 +23,10 @@ void diagnose_connect(struct tls_report *r);
  * certificate against the --client-cert mode, and the serial allowlist. */
 void diagnose_listen(struct tls_report *r);
 
+/* The findings that files alone can show (inspect): per certificate, trust when r's verification
+ * was done, the name when checked. subj says which side the certificates are for. */
+void diagnose_inspect(struct tls_report *r, enum tls_subject subj);
+
 /* What-if: verifies the chain captured in r again, without reconnecting, against the anchors,
  * intermediates and CRLs of trust and under r->policy (hostname check, SHA-1, key sizes), then
  * diagnoses again. Returns 0, or -1 when r holds no chain. */

@@ -95,6 +95,7 @@ struct tls_policy {
 	bool allow_sha1;       /* accept SHA-1 signatures on certificates */
 	unsigned min_rsa_bits; /* RSA/DSA keys below this give weak-key (default 2048) */
 	unsigned min_ec_bits;  /* EC keys below this give weak-key (default 224) */
+	bool check_purpose;    /* wrong-purpose applies (inspect: only with --purpose) */
 };
 
 /* A follow-up probe after a handshake that failed before ServerHello (DESIGN.md §5). */
@@ -206,10 +207,11 @@ struct tls_report {
 	struct {
 		char *peer_address; /* "127.0.0.1:54321", "[::1]:54321" */
 		enum tls_client_cert_mode client_cert;
-		size_t n_serial_rules;	 /* 0: no --allow-serial */
-		char *serial_matched;	 /* the rule that matched, as given, or NULL */
-		const char *serial_form; /* static: "hex" or "decimal" */
-		bool rejected;		 /* the server refused the client */
+		size_t n_serial_rules;		/* 0: no --allow-serial */
+		char *serial_matched;		/* the rule that matched, as given, or NULL */
+		const char *serial_form;	/* static: "hex" or "decimal" */
+		bool rejected;			/* the server refused the client */
+		const char *client_max_version; /* static: the highest version the client offered */
 	} listen;
 	struct tls_verification verification;
 	struct tls_client_auth client_auth;

@@ -96,6 +96,53 @@ static const char *sniff(const unsigned char *data, size_t len)
 	return NULL;
 }
 
+const char *creds_kind(const unsigned char *data, size_t len)
+{
+	static const struct {
+		const char *phrase, *kind;
+	} kinds[] = {
+		{"a certificate request (CSR)", "csr"},
+		{"a certificate revocation list (CRL)", "crl"},
+		{"an encrypted private key", "encrypted-key"},
+		{"a private key", "key"},
+		{"a certificate", "certificate"},
+		{"a PKCS#12 bundle", "pkcs12"},
+	};
+	const char *what = sniff(data, len);
+
+	if (!what) {
+		/* DER: a certificate, a key, a request or a list, by trying each. */
+		gnutls_datum_t d = {(unsigned char *)data, (unsigned)len};
+		gnutls_x509_crt_t crt;
+		gnutls_x509_privkey_t key;
+		gnutls_x509_crq_t crq;
+		gnutls_x509_crl_t crl;
+		const char *kind = "unknown";
+		gnutls_x509_crt_init(&crt);
+		gnutls_x509_privkey_init(&key);
+		gnutls_x509_crq_init(&crq);
+		gnutls_x509_crl_init(&crl);
+		if (gnutls_x509_crt_import(crt, &d, GNUTLS_X509_FMT_DER) == 0)
+			kind = "certificate";
+		else if (gnutls_x509_crq_import(crq, &d, GNUTLS_X509_FMT_DER) == 0)
+			kind = "csr";
+		else if (gnutls_x509_crl_import(crl, &d, GNUTLS_X509_FMT_DER) == 0)
+			kind = "crl";
+		else if (gnutls_x509_privkey_import2(key, &d, GNUTLS_X509_FMT_DER, NULL,
+						     GNUTLS_PKCS_PLAIN) == 0)
+			kind = "key";
+		gnutls_x509_crt_deinit(crt);
+		gnutls_x509_privkey_deinit(key);
+		gnutls_x509_crq_deinit(crq);
+		gnutls_x509_crl_deinit(crl);
+		return kind;
+	}
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		if (strcmp(kinds[i].phrase, what) == 0)
+			return kinds[i].kind;
+	return "unknown";
+}
+
 int creds_parse_certs(const unsigned char *data, size_t len, const char *path,
 		      gnutls_x509_crt_t **out, struct tls_error *err)
 {
@@ -310,8 +357,8 @@ static int key_from_x509(gnutls_x509_privkey_t x, gnutls_privkey_t *out)
 }
 
 /* A private key file: PKCS#1, PKCS#8 (encrypted or not), SEC1, PEM or DER. */
-static int load_key_file(const char *path, const char *password, gnutls_privkey_t *out,
-			 struct tls_error *err)
+int creds_load_key(const char *path, const char *password, gnutls_privkey_t *out,
+		   struct tls_error *err)
 {
 	unsigned char *data;
 	size_t len;
@@ -399,8 +446,8 @@ static int load_cert_url(const char *url, gnutls_x509_crt_t **out, struct tls_er
 
 /* PKCS#12: the certificate that matches the key, the rest as its chain. Legacy files (RC2-40,
  * 3DES, as older tools export them) are read too. */
-static int load_p12(const char *path, const char *password, gnutls_x509_crt_t **crts_out,
-		    gnutls_privkey_t *key_out, struct tls_error *err)
+int creds_load_p12(const char *path, const char *password, gnutls_x509_crt_t **crts_out,
+		   gnutls_privkey_t *key_out, struct tls_error *err)
 {
 	unsigned char *data;
 	size_t len;
@@ -513,7 +560,7 @@ int creds_set_identity(struct tls_creds *c, const char *cert, const char *key, c
 	if (is_url(cert) || (key && is_url(key)))
 		set_pin(password);
 	if (!key && file_is_p12(cert)) {
-		n = load_p12(cert, password, &crts, &pkey, err);
+		n = creds_load_p12(cert, password, &crts, &pkey, err);
 		if (n < 0)
 			return -1;
 	} else {
@@ -537,7 +584,7 @@ int creds_set_identity(struct tls_creds *c, const char *cert, const char *key, c
 			goto fail;
 		}
 		if ((is_url(key) ? load_key_url(key, &pkey, err)
-				 : load_key_file(key, password, &pkey, err)) < 0)
+				 : creds_load_key(key, password, &pkey, err)) < 0)
 			goto fail;
 	}
 	if (!key_matches(crts[0], pkey)) {

@@ -568,7 +568,8 @@ static void diagnose_cert(struct tls_report *r, enum tls_subject subj, size_t i,
 		*any = true;
 	}
 	bool server = subj == SUBJ_SERVER_CHAIN;
-	if ((i == 0 || !ci->self_signed) && !has_serverauth_or_any(ci, server)) {
+	if (pol->check_purpose && (i == 0 || !ci->self_signed) &&
+	    !has_serverauth_or_any(ci, server)) {
 		char eku[256];
 		join(&ci->eku, eku, sizeof(eku), "none");
 		add(r, "wrong-purpose", subj, (int)i,
@@ -808,10 +809,18 @@ static void diagnose_listen_handshake(struct tls_report *r, bool claimed)
 		free(bytes);
 		return;
 	}
-	if (err == GNUTLS_E_UNSUPPORTED_VERSION_PACKET || (a->present && a->code == 70)) {
+	const char *cmax = r->listen.client_max_version;
+	bool version_gap = cmax && r->offered_versions.n &&
+			   !strlist_contains(&r->offered_versions, cmax) &&
+			   strcmp(cmax, r->offered_versions.v[r->offered_versions.n - 1]) < 0;
+	if (err == GNUTLS_E_UNSUPPORTED_VERSION_PACKET || (a->present && a->code == 70) ||
+	    (version_gap &&
+	     (err == GNUTLS_E_NO_CIPHER_SUITES || err == GNUTLS_E_INSUFFICIENT_SECURITY))) {
+		char allowed[128];
+		join(&r->offered_versions, allowed, sizeof(allowed), "?");
 		add(r, "protocol-version-mismatch", SUBJ_CONNECTION, -1, NULL,
-		    "The client offered no TLS version this listener allows (%s).",
-		    r->handshake.error);
+		    "The client offered at most %s; this listener allows %s.", cmax ? cmax : "?",
+		    allowed);
 		return;
 	}
 	if (err == GNUTLS_E_NO_CIPHER_SUITES || err == GNUTLS_E_UNKNOWN_CIPHER_SUITE ||
@@ -899,4 +908,39 @@ void diagnose_listen(struct tls_report *r)
 	diagnose_chain(r, SUBJ_CLIENT_CHAIN);
 	diagnose_serial(r);
 	sort_and_judge(r);
+}
+
+/* ---- inspect ---- */
+
+void diagnose_inspect(struct tls_report *r, enum tls_subject subj)
+{
+	long long now = (long long)time(NULL);
+	bool any = false;
+
+	report_clear_findings(r);
+	diagnose_trust(r, subj, &any);
+	for (size_t i = 0; i < r->n_chain; i++) {
+		diagnose_cert(r, subj, i, now, &any);
+		/* A leaf without a name a client can match: only the CN, which clients ignore. */
+		const struct tls_cert_info *ci = &r->chain[i];
+		bool maybe_server = !ci->has_eku || has_serverauth_or_any(ci, true);
+		if (!ci->is_ca && !ci->self_signed && !has_name_san(ci) && maybe_server &&
+		    subj == SUBJ_SERVER_CHAIN) {
+			char cnbuf[256];
+			const char *cn = common_name(ci->subject, cnbuf, sizeof(cnbuf));
+			add(r, "cn-only-no-san", subj, (int)i, NULL,
+			    "Certificate %zu (%s) has no subjectAltName%s%s%s. Python, Go, Chrome "
+			    "and "
+			    "curl ignore the CN and look only at subjectAltName.",
+			    i, ci->subject, cn ? "; its name \"" : "", cn ? cn : "",
+			    cn ? "\" is only in the CN" : "");
+		}
+	}
+	if (r->verification.hostname.checked)
+		diagnose_hostname(r, subj);
+	sort_and_judge(r);
+	r->verdict_ok = true;
+	for (size_t i = 0; i < r->n_findings; i++)
+		if (r->findings[i].severity == SEV_ERROR)
+			r->verdict_ok = false;
 }

@@ -10,8 +10,10 @@ void report_init(struct tls_report *r, enum tls_mode mode)
 	r->timing.resolve_ms = r->timing.connect_ms = -1;
 	r->timing.handshake_ms = r->timing.total_ms = -1;
 	r->client_auth.accepted = -1;
-	r->policy = (struct tls_policy){
-		.check_hostname = true, .min_rsa_bits = 2048, .min_ec_bits = 224};
+	r->policy = (struct tls_policy){.check_hostname = true,
+					.min_rsa_bits = 2048,
+					.check_purpose = true,
+					.min_ec_bits = 224};
 }
 
 void cert_info_free(struct tls_cert_info *ci)

@@ -19,8 +19,8 @@ struct resolve_job {
 static void work(void *p)
 {
 	struct resolve_job *r = p;
-	struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
-				 .ai_flags = AI_ADDRCONFIG};
+	struct addrinfo hints = {
+		.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_ADDRCONFIG};
 
 	r->gai_error = getaddrinfo(r->host, r->port, &hints, &r->res);
 	if (r->gai_error)

@@ -138,6 +138,9 @@ struct tls_server {
 	char *alpn_buf;
 	struct verify_request vreq;
 	FILE *keylog;
+	gnutls_datum_t ticket_key;
+	const char *versions[8]; /* what the priority string allows */
+	int n_versions;
 	struct conn *conns;
 	size_t n_conns;
 	struct tls_report **ring;
@@ -507,6 +510,45 @@ static void do_handshake(struct conn *c)
 	do_respond(c);
 }
 
+/* The highest version a ClientHello offers: its supported_versions extension (RFC 8446
+ * §4.2.1) when present, else legacy_version. NULL when the message cannot be read. */
+static const char *client_hello_max_version(const gnutls_datum_t *msg)
+{
+	static const char *const names[] = {"SSL3.0", "TLS1.0", "TLS1.1", "TLS1.2", "TLS1.3"};
+	const unsigned char *p = msg->data, *end = msg->data + msg->size;
+	unsigned best;
+
+	if (msg->size < 38)
+		return NULL;
+	best = p[0] == 3 ? p[1] : 0;
+	p += 34;
+	p += 1 + p[0]; /* session id */
+	if (p + 2 > end)
+		goto done;
+	p += 2 + ((p[0] << 8) | p[1]); /* cipher suites */
+	if (p + 1 > end)
+		goto done;
+	p += 1 + p[0]; /* compression methods */
+	if (p + 2 > end)
+		goto done;
+	p += 2;
+	while (p + 4 <= end) {
+		unsigned type = (p[0] << 8) | p[1], len = (p[2] << 8) | p[3];
+		p += 4;
+		if (p + len > end)
+			break;
+		if (type == 43 && len >= 1) {
+			best = 0;
+			for (unsigned i = 1; i + 1 < len + 0u && i + 1 <= p[0]; i += 2)
+				if (p[i] == 3 && p[i + 1] > best && p[i + 1] <= 4)
+					best = p[i + 1];
+		}
+		p += len;
+	}
+done:
+	return best <= 4 ? names[best] : NULL;
+}
+
 static int on_hook(gnutls_session_t s, unsigned htype, unsigned when, unsigned incoming,
 		   const gnutls_datum_t *msg)
 {
@@ -516,6 +558,8 @@ static int on_hook(gnutls_session_t s, unsigned htype, unsigned when, unsigned i
 	if (htype == GNUTLS_HANDSHAKE_CHANGE_CIPHER_SPEC || !trace_hook_takes(when, incoming))
 		return 0;
 	enum tls_step_type type = names_step_from_gnutls(htype);
+	if (incoming && type == STEP_CLIENT_HELLO && msg)
+		c->rep->listen.client_max_version = client_hello_max_version(msg);
 	if (!incoming && type == STEP_CERTIFICATE_REQUEST)
 		c->rep->client_auth.requested = true;
 	snprintf(detail, sizeof(detail), "%u bytes", msg ? msg->size : 0);
@@ -641,6 +685,11 @@ static void start_conn(struct tls_server *s, int fd, const struct sockaddr_stora
 					   on_hook);
 	if (cfg->strict)
 		gnutls_session_set_verify_function(c->tr.s, on_verify);
+	/* Tickets: clients read the first one right after a TLS 1.3 handshake, and --resume
+	 * comes back with it. */
+	gnutls_session_ticket_enable_server(c->tr.s, &s->ticket_key);
+	for (int i = 0; i < s->n_versions; i++)
+		strlist_add(&r->offered_versions, s->versions[i]);
 	c->deadline = c->tr.t0 + cfg->handshake_timeout_s * 1000.0;
 	c->timer = loop_timer_add(s->loop, c->deadline, on_conn_timer, c);
 	trace_emit(&c->tr, EV_CONNECTED, NULL);
@@ -778,6 +827,17 @@ struct tls_server *server_start(struct loop *l, const struct tls_server_config *
 	}
 	if (build_alpn(s, err) < 0)
 		goto fail;
+	const unsigned *vlist = NULL;
+	int nv = gnutls_priority_protocol_list(s->prio, &vlist);
+	for (int i = 0; i < nv && s->n_versions < 8; i++) {
+		const char *name = gnutls_protocol_get_name((gnutls_protocol_t)vlist[i]);
+		if (name && strncmp(name, "TLS", 3) == 0)
+			s->versions[s->n_versions++] = name;
+	}
+	if (gnutls_session_ticket_key_generate(&s->ticket_key) < 0) {
+		tls_error_set(err, "cannot make a session ticket key");
+		goto fail;
+	}
 	if (cfg->keylog_path && !(s->keylog = trace_keylog_open(cfg->keylog_path, err)))
 		goto fail;
 	if (cfg->addr) {
@@ -846,5 +906,9 @@ void server_free(struct tls_server *s)
 	free(s->alpn_buf);
 	if (s->keylog)
 		fclose(s->keylog);
+	if (s->ticket_key.data) {
+		gnutls_memset(s->ticket_key.data, 0, s->ticket_key.size);
+		gnutls_free(s->ticket_key.data);
+	}
 	free(s);
 }

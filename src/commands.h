@@ -1,0 +1,27 @@
+/* The commands of the tlsscope binary, and what they share. */
+#ifndef TLSSCOPE_COMMANDS_H
+#define TLSSCOPE_COMMANDS_H
+
+#include <stdbool.h>
+
+#include "args.h"
+
+enum { EXIT_OK = 0, EXIT_FINDINGS = 1, EXIT_USAGE = 2 };
+
+/* Prints "tlsscope: msg" on stderr; returns EXIT_USAGE. */
+int cli_usage_error(const char *msg);
+
+/* Color only on a terminal, and never with NO_COLOR or TERM=dumb. */
+bool cli_want_color(void);
+
+/* The password for PKCS#12 files, encrypted keys and PKCS#11 PINs: from a file (its first
+ * line) or an environment variable, never from the command line. *out is NULL when none was
+ * given; free it with cli_free_password, which wipes it. */
+int cli_read_password(const struct cli *cli, char **out, struct tls_error *err);
+void cli_free_password(char *p);
+
+int run_pki(const struct cli *cli);
+int run_inspect(const struct cli *cli);
+int run_demo(const struct cli *cli);
+
+#endif
