@@ -496,7 +496,11 @@ int args_parse(int argc, char **argv, struct cli *cli, struct tls_error *err)
 		}
 	}
 	opterr = 0;
-	optind = first;
+	/* Parse what follows the command word; optind = 0 makes GNU getopt start afresh, so that
+	 * parsing twice in one process (tests, fuzzers) works. */
+	argc -= first - 1;
+	argv += first - 1;
+	optind = 0;
 	for (;;) {
 		int opt = getopt_long(argc, argv, ":", long_options, NULL);
 		if (opt == -1)

@@ -137,6 +137,7 @@ int run_demo(const struct cli *cli)
 	struct tls_report report;
 	struct tls_serial_rule rule = {0};
 	struct demo d = {0};
+	bool made_dir = false;
 	int rc = EXIT_USAGE;
 
 	report_init(&report, TLS_MODE_CONNECT);
@@ -153,6 +154,7 @@ int run_demo(const struct cli *cli)
 		goto out;
 	}
 	char *dir = mkdtemp(dir_template); /* 0700: the keys stay ours */
+	made_dir = dir != NULL;
 	if (!dir) {
 		tls_error_set(&err, "cannot make a temporary directory in %s", tmp ? tmp : "/tmp");
 		goto out;
@@ -251,7 +253,7 @@ out:
 	creds_free(server_creds);
 	serial_rule_free(&rule);
 	report_free(&report);
-	if (sc && dir_template[strlen(dir_template) - 1] != 'X')
+	if (made_dir)
 		nftw(dir_template, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 	for (size_t i = 0; i < 8; i++)
 		free(f[i]);

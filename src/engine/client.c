@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "tlsscope/chain.h"
+#include "tlsscope/http.h"
 #include "tlsscope/diagnose.h"
 #include "tlsscope/names.h"
 #include "tlsscope/resolve.h"
@@ -207,30 +208,7 @@ static void collect_negotiated(struct tls_client *c)
 
 static void http_parse(struct tls_client *c)
 {
-	struct tls_http *h = &c->rep->http;
-	char *p = c->resp, *end = c->resp + c->resp_len;
-
-	if (!p || c->resp_len == 0) {
-		if (!h->error)
-			h->error = xstrdup("the server sent no HTTP response");
-		return;
-	}
-	char *eol = memmem(p, c->resp_len, "\r\n", 2);
-	char *line_end = eol ? eol : end;
-	h->status_line = xstrndup(p, (size_t)(line_end - p));
-	if (strncmp(h->status_line, "HTTP/", 5) == 0) {
-		const char *sp = strchr(h->status_line, ' ');
-		if (sp)
-			h->status_code = atoi(sp + 1);
-	}
-	p = eol ? eol + 2 : end;
-	while (p < end) {
-		eol = memmem(p, (size_t)(end - p), "\r\n", 2);
-		if (!eol || eol == p)
-			break;
-		strlist_take(&h->headers, xstrndup(p, (size_t)(eol - p)));
-		p = eol + 2;
-	}
+	http_parse_response(c->resp, c->resp_len, &c->rep->http);
 }
 
 static bool http_headers_complete(const struct tls_client *c)
