@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 PACKAGES="gcc libc6-dev pkg-config meson ninja-build
 libgnutls28-dev libncurses-dev libjansson-dev libcmocka-dev
 gnutls-bin openssl nginx-light curl tmux ca-certificates softhsm2 util-linux
-python3 python3-flask python3-jsonschema groff-base"
+python3 python3-flask python3-jsonschema python3-ecdsa groff-base"
 
 missing=""
 for p in $PACKAGES; do

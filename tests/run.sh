@@ -2,6 +2,7 @@
 # Runs the whole test suite: unit, engine and scenario tests against real peers on 127.0.0.1.
 #   sh tests/run.sh                  the normal build, in build/
 #   sh tests/run.sh DIR --sanitize   an ASan+UBSan build in DIR
+#   sh tests/run.sh DIR --fuzz       the libFuzzer smoke (clang, 10 s a target) in DIR
 # Ends with "N passed, N failed[, N skipped]"; exits non-zero on any failure.
 set -u
 cd "$(dirname "$0")/.."
@@ -9,6 +10,9 @@ dir=${1:-build}
 if [ ! -d "$dir" ]; then
 	if [ "${2:-}" = "--sanitize" ]; then
 		meson setup "$dir" -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug >/dev/null || exit 1
+	elif [ "${2:-}" = "--fuzz" ]; then
+		CC=clang meson setup "$dir" -Dfuzzing=true -Db_sanitize=address,undefined \
+			-Db_lundef=false -Dbuildtype=debug >/dev/null || exit 1
 	else
 		meson setup "$dir" >/dev/null || exit 1
 	fi
@@ -18,7 +22,10 @@ meson compile -C "$dir" >/dev/null || { echo "build failed"; echo "0 passed, 1 f
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:strict_string_checks=1"
 export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
 log=$(mktemp)
-meson test -C "$dir" --print-errorlogs --no-rebuild >"$log" 2>&1
+suite=""
+[ "${2:-}" = "--fuzz" ] && suite="--suite fuzz"
+# shellcheck disable=SC2086
+meson test -C "$dir" --print-errorlogs --no-rebuild $suite >"$log" 2>&1
 rc=$?
 grep -vE '^\s*$' "$log" | grep -E '^ *[0-9]+/[0-9]+ |FAIL|^stderr|^>>>' | sed 's/^/  /'
 ok=$(awk '/^Ok:/ {print $2}' "$log")

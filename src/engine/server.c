@@ -335,8 +335,18 @@ static void do_respond(struct conn *c)
 			c->saw_eof = true;
 			continue;
 		}
-		if (n <= 0) {
+		if (n == 0 || n == GNUTLS_E_PREMATURE_TERMINATION || n == GNUTLS_E_PULL_ERROR ||
+		    n == GNUTLS_E_PUSH_ERROR) {
 			/* EOF, with or without close_notify: the client is done. */
+			c->saw_eof = true;
+			continue;
+		}
+		if (n < 0) {
+			/* A broken record (bad MAC, bad padding, an unexpected message): tell the
+			 * client why, as RFC 8446 §6.2 asks, and stop. */
+			trace_set_error(c->rep, "after the handshake: %s", gnutls_strerror((int)n));
+			trace_send_alert(&c->tr, (int)n);
+			c->tr.fatal_alert_seen = true; /* no close_notify after a fatal alert */
 			c->saw_eof = true;
 			continue;
 		}

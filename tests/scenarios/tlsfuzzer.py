@@ -1,0 +1,92 @@
+"""tlsfuzzer (with tlslite-ng) against tlsscope listen: malformed, truncated, oversized and
+fuzzed handshakes. The listener must answer each with an alert, never crash, never stop
+serving. Needs ../shared/tools (TLSFUZZER_TOOLS); skipped (exit 77) when it is not there.
+
+Usage: tlsfuzzer.py SCENARIO | --list"""
+import os
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from peers import *  # noqa: E402,F401,F403
+
+TOOLS = os.environ.get("TLSFUZZER_TOOLS", "")
+
+# Checks that compare the server's configuration with the script's defaults rather than
+# test robustness: GnuTLS offers its own list of signature algorithms in CertificateRequest,
+# and sends certificate_authorities (RFC 8446 §4.2.4) because --client-ca is given.
+CONFIG_CHECKS = ["check sigalgs in cert request", "verify extensions in CertificateRequest"]
+
+SUITES = {
+    "handshake-robustness": ["test_invalid_client_hello", "test_large_hello",
+                             "test_truncating_of_client_hello",
+                             "test_invalid_client_hello_w_record_overflow",
+                             "test_record_layer_fragmentation", "test_empty_extensions"],
+    "tls13": ["test_tls13_finished", "test_tls13_invalid_ciphers", "test_tls13_conversation"],
+    "client-certificates": ["test_certificate_request", "test_certificate_verify",
+                            "test_tls13_certificate_request"],
+    "fuzzed-records": ["test_fuzzed_finished", "test_fuzzed_MAC"],
+}
+
+
+def run_suite(name):
+    if not os.path.isdir(os.path.join(TOOLS, "tlsfuzzer")):
+        print("no ../shared/tools here: skipped", file=sys.stderr)
+        sys.exit(77)
+    root = ca()
+    srv = server(root, kind="rsa", bits=2048)  # tlsfuzzer's default suites use RSA
+    cl = client(root, kind="rsa")
+    port = free_port()
+    # Only the client-certificate scripts expect a CertificateRequest.
+    auth = ["--client-ca", root[0], "--client-cert", "request"] \
+        if name == "client-certificates" else []
+    lst = subprocess.Popen([os.environ["TLSSCOPE"], "listen", "127.0.0.1:%d" % port, "--cert",
+                            srv[0], "--key", srv[1], "--json", "--history", "50"] + auth,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    check(wait_port(port, proc=lst), "listener up")
+    env = dict(os.environ, PYTHONPATH="%s/tlsfuzzer:%s/tlslite-ng" % (TOOLS, TOOLS))
+    totals = []
+    try:
+        for script in SUITES[name]:
+            args = [PY, "-m", "tlsfuzzer._apps." + script, "-h", "127.0.0.1", "-p", str(port)]
+            if "certificate" in script:
+                args += ["-k", cl[1], "-c", cl[0]]
+                for c in CONFIG_CHECKS:
+                    args += ["-e", c]
+            r = subprocess.run(args, capture_output=True, text=True, timeout=600, env=env)
+            counts = dict(l.split(": ") for l in r.stdout.splitlines()
+                          if l.startswith(("PASS: ", "FAIL: ")))
+            totals.append((script, counts.get("PASS"), counts.get("FAIL")))
+            check(lst.poll() is None, "%s: the listener is still running" % script)
+            check(counts.get("FAIL") == "0" and r.returncode == 0,
+                  "%s: %s\n%s" % (script, counts, r.stdout[-1500:]))
+        # And still serving.
+        out = subprocess.run(["openssl", "s_client", "-connect", "127.0.0.1:%d" % port,
+                              "-CAfile", root[0]], stdin=subprocess.DEVNULL,
+                             capture_output=True, text=True, timeout=30).stdout
+        check("Verify return code: 0" in out, "a normal client is served afterwards")
+    finally:
+        lst.kill()
+        lst.wait()
+    for script, p, f in totals:
+        print("%-48s PASS %s FAIL %s" % (script, p, f))
+
+
+def main():
+    if sys.argv[1:] == ["--list"]:
+        print("\n".join(SUITES))
+        return 0
+    name = sys.argv[1] if len(sys.argv) > 1 else ""
+    if name not in SUITES:
+        return 2
+    try:
+        run_suite(name)
+    except Failure as e:
+        print("FAIL %s: %s" % (name, e), file=sys.stderr)
+        return 1
+    print("ok %s" % name)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
