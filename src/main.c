@@ -28,7 +28,10 @@ static int load_identity(const struct cli *cli, struct tls_creds *c, struct tls_
 	return rc;
 }
 
-static struct tls_creds *load_creds(const struct cli *cli, struct tls_error *err)
+/* The credentials of a command: the system store (connect, unless --no-system-trust), the
+ * anchors (--ca for connect, --client-ca for listen), intermediates, CRLs and the identity. */
+static struct tls_creds *load_creds(const struct cli *cli, bool system_trust,
+				    const struct strlist *anchors, struct tls_error *err)
 {
 	struct tls_creds *c = creds_new();
 
@@ -36,10 +39,10 @@ static struct tls_creds *load_creds(const struct cli *cli, struct tls_error *err
 		tls_error_set(err, "cannot allocate TLS credentials");
 		return NULL;
 	}
-	if (!cli->no_system_trust && creds_add_system_trust(c, err) < 0)
+	if (system_trust && creds_add_system_trust(c, err) < 0)
 		goto fail;
-	for (size_t i = 0; i < cli->ca_files.n; i++)
-		if (creds_add_ca_file(c, cli->ca_files.v[i], err) < 0)
+	for (size_t i = 0; i < anchors->n; i++)
+		if (creds_add_ca_file(c, anchors->v[i], err) < 0)
 			goto fail;
 	for (size_t i = 0; i < cli->intermediates.n; i++)
 		if (creds_add_intermediates(c, cli->intermediates.v[i], err) < 0)
@@ -59,7 +62,7 @@ static int run_connect(const struct cli *cli)
 {
 	struct tls_error err = {{0}};
 	struct tls_report report;
-	struct tls_creds *creds = load_creds(cli, &err);
+	struct tls_creds *creds = load_creds(cli, !cli->no_system_trust, &cli->ca_files, &err);
 
 	if (!creds)
 		return cli_usage_error(err.msg);
@@ -146,28 +149,6 @@ static void on_signal_pipe(void *arg, int fd, short revents)
 	loop_stop(arg);
 }
 
-static struct tls_creds *load_listen_creds(const struct cli *cli, struct tls_error *err)
-{
-	struct tls_creds *c = creds_new();
-
-	if (!c) {
-		tls_error_set(err, "cannot allocate TLS credentials");
-		return NULL;
-	}
-	for (size_t i = 0; i < cli->client_ca.n; i++)
-		if (creds_add_ca_file(c, cli->client_ca.v[i], err) < 0)
-			goto fail;
-	for (size_t i = 0; i < cli->crls.n; i++)
-		if (creds_add_crl_file(c, cli->crls.v[i], err) < 0)
-			goto fail;
-	if (load_identity(cli, c, err) < 0)
-		goto fail;
-	return c;
-fail:
-	creds_free(c);
-	return NULL;
-}
-
 static int run_listen(const struct cli *cli)
 {
 	struct tls_error err = {{0}};
@@ -180,7 +161,7 @@ static int run_listen(const struct cli *cli)
 	for (size_t i = 0; i < cli->allow_serial.n; i++)
 		if (serial_rule_parse(cli->allow_serial.v[i], &rules[i], &err) < 0)
 			goto out;
-	creds = load_listen_creds(cli, &err);
+	creds = load_creds(cli, false, &cli->client_ca, &err);
 	if (!creds)
 		goto out;
 	struct tls_server_config cfg = {

@@ -11,6 +11,9 @@
  * Returns 0, or a negative GnuTLS code when the certificate cannot be read. */
 int chain_describe(gnutls_x509_crt_t crt, unsigned index, struct tls_cert_info *ci);
 
+/* "RSA", "ECDSA", "Ed25519", ... for a gnutls_pk_algorithm_t; "unknown" otherwise. */
+const char *chain_pk_name(int pk);
+
 /* Marks in ci[i].issues_previous whether crts[i] is the issuer of crts[i - 1]. */
 void chain_link(gnutls_x509_crt_t *crts, unsigned n, struct tls_cert_info *ci);
 

@@ -68,6 +68,13 @@ int creds_load_p12(const char *path, const char *password, gnutls_x509_crt_t **c
 int creds_load_key(const char *path, const char *password, gnutls_privkey_t *key,
 		   struct tls_error *err);
 
+/* Reads a certificate file (PEM, several, or DER): the count and an array for chain_free, or
+ * -1 with err naming the file. */
+int creds_read_certs(const char *path, gnutls_x509_crt_t **out, struct tls_error *err);
+
+/* True when key is the private half of crt's public key. */
+bool creds_key_matches(gnutls_x509_crt_t crt, gnutls_privkey_t key);
+
 /* Loads certificates from memory, PEM or DER (detected from the content). *out is an array
  * the caller frees with chain_free. Returns the count (>= 1), or -1 with err set. */
 int creds_parse_certs(const unsigned char *data, size_t len, const char *path,

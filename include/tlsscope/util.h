@@ -23,6 +23,8 @@ void *xcalloc(size_t n, size_t size);
 void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
+/* Exactly n bytes of p (which need not be NUL-terminated), plus a NUL. */
+char *xmemdup0(const void *p, size_t n);
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void xalloc_set_fatal_hook(void (*hook)(void));
 

@@ -102,7 +102,7 @@ static const struct {
 	{GNUTLS_PK_GOST_12_512, "GOST-2012-512"},
 };
 
-static const char *pk_name(int pk)
+const char *chain_pk_name(int pk)
 {
 	for (size_t i = 0; i < sizeof(pk_names) / sizeof(pk_names[0]); i++)
 		if (pk_names[i].pk == pk)
@@ -144,7 +144,7 @@ static char *dn_string(gnutls_x509_crt_t crt, bool issuer)
 			: gnutls_x509_crt_get_dn3(crt, &d, 0);
 	if (rc < 0)
 		return xstrdup("");
-	char *s = xstrndup((const char *)d.data, d.size);
+	char *s = xmemdup0(d.data, d.size);
 	gnutls_free(d.data);
 	return s;
 }
@@ -202,7 +202,7 @@ static void describe_key(gnutls_x509_crt_t crt, struct tls_cert_info *ci)
 	unsigned bits = 0;
 	int pk = gnutls_x509_crt_get_pk_algorithm(crt, &bits);
 
-	ci->key_algorithm = pk_name(pk);
+	ci->key_algorithm = chain_pk_name(pk);
 	ci->key_bits = bits;
 	if (pk == GNUTLS_PK_ECDSA) {
 		gnutls_ecc_curve_t curve;

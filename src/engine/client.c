@@ -32,7 +32,6 @@
 /* One address that does not answer (an IPv6 route to nowhere) must not use up the whole budget
  * when others remain to be tried. */
 #define CONNECT_ATTEMPT_MS 3000.0
-#define MAX_ALPN	   16
 
 enum phase { P_START, P_RESOLVE, P_CONNECT, P_HANDSHAKE, P_POST, P_HTTP, P_DONE };
 
@@ -53,7 +52,7 @@ struct tls_client {
 	bool is_ip;
 
 	gnutls_priority_t prio;
-	gnutls_datum_t alpn[MAX_ALPN];
+	gnutls_datum_t alpn[TRACE_MAX_ALPN];
 	unsigned n_alpn;
 	char *alpn_buf;
 	struct verify_request vreq;
@@ -135,8 +134,7 @@ static void finish(struct tls_client *c)
 		if (c->tr.s && c->rep->handshake.status == HS_COMPLETE && !c->tr.fatal_alert_seen &&
 		    !c->rep->handshake.peer_closed)
 			gnutls_bye(c->tr.s, GNUTLS_SHUT_WR); /* one try; never waits */
-		close(c->tr.fd);
-		c->tr.fd = -1;
+		trace_close(&c->tr);
 	}
 	if (resume)
 		start_resume(c);
@@ -170,26 +168,7 @@ static char *dup_or_null(const char *s)
 
 static void collect_negotiated(struct tls_client *c)
 {
-	struct tls_negotiated *n = &c->rep->negotiated;
-	gnutls_datum_t alpn = {0};
-
-	n->present = true;
-	n->version = dup_or_null(gnutls_protocol_get_name(gnutls_protocol_get_version(c->tr.s)));
-	n->cipher_suite = dup_or_null(gnutls_ciphersuite_get(c->tr.s));
-	n->group = dup_or_null(gnutls_group_get_name(gnutls_group_get(c->tr.s)));
-	int sign = gnutls_sign_algorithm_get(c->tr.s);
-	n->signature =
-		sign > 0 ? dup_or_null(gnutls_sign_get_name((gnutls_sign_algorithm_t)sign)) : NULL;
-	/* ALPN data is not NUL-terminated. */
-	if (gnutls_alpn_get_selected_protocol(c->tr.s, &alpn) == 0)
-		n->alpn = xstrndup((const char *)alpn.data, alpn.size);
-	n->resumed = gnutls_session_is_resumed(c->tr.s) != 0;
-	/* RFC 7627's extended master secret is a TLS 1.2 extension; TLS 1.3 binds the whole
-	 * transcript into every secret by design (RFC 8446 §7.1), so it always holds there. */
-	n->extended_master_secret = gnutls_session_ext_master_secret_status(c->tr.s) != 0 ||
-				    gnutls_protocol_get_version(c->tr.s) == GNUTLS_TLS1_3;
-	n->ocsp_stapled =
-		gnutls_ocsp_status_request_is_checked(c->tr.s, GNUTLS_OCSP_SR_IS_AVAIL) != 0;
+	trace_negotiated(&c->tr);
 
 	struct tls_client_auth *ca = &c->rep->client_auth;
 	const gnutls_datum_t *ours = gnutls_certificate_get_ours(c->tr.s);
@@ -741,7 +720,7 @@ static int on_retrieve(gnutls_session_t s, const struct gnutls_cert_retr_st *inf
 	for (unsigned i = 0; i < info->nreqs; i++) {
 		gnutls_datum_t str = {0};
 		if (gnutls_x509_rdn_get2(&info->req_ca_rdn[i], &str, 0) == 0) {
-			strlist_take(&ca->acceptable_cas, xstrndup((char *)str.data, str.size));
+			strlist_take(&ca->acceptable_cas, xmemdup0(str.data, str.size));
 			gnutls_free(str.data);
 		}
 		for (unsigned k = 0; k < cr->n_id && !acceptable; k++) {
@@ -1046,27 +1025,7 @@ static int build_priority(struct tls_client *c, struct tls_error *err)
 
 static int build_alpn(struct tls_client *c, struct tls_error *err)
 {
-	if (!c->cfg.alpn || !*c->cfg.alpn)
-		return 0;
-	c->alpn_buf = xstrdup(c->cfg.alpn);
-	for (char *save = NULL, *tok = strtok_r(c->alpn_buf, ",", &save); tok;
-	     tok = strtok_r(NULL, ",", &save)) {
-		size_t len = strlen(tok);
-		if (len == 0 || len > 255 || c->n_alpn == MAX_ALPN) {
-			tls_error_set(err, "invalid ALPN list '%s': %s", c->cfg.alpn,
-				      len > 255 ? "a protocol name is longer than 255 bytes"
-						: "too many protocols");
-			return -1;
-		}
-		c->alpn[c->n_alpn].data = (unsigned char *)tok;
-		c->alpn[c->n_alpn].size = (unsigned)len;
-		c->n_alpn++;
-	}
-	if (c->n_alpn == 0) {
-		tls_error_set(err, "invalid ALPN list '%s': no protocol names", c->cfg.alpn);
-		return -1;
-	}
-	return 0;
+	return trace_alpn_list(c->cfg.alpn, c->alpn, &c->n_alpn, &c->alpn_buf, err);
 }
 
 struct tls_client *client_start(struct loop *l, const struct tls_client_config *cfg,

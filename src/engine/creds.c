@@ -188,32 +188,32 @@ int creds_parse_certs(const unsigned char *data, size_t len, const char *path,
 	return 1;
 }
 
-int creds_add_ca_file(struct tls_creds *c, const char *path, struct tls_error *err)
+int creds_read_certs(const char *path, gnutls_x509_crt_t **out, struct tls_error *err)
 {
 	unsigned char *data;
 	size_t len;
-	gnutls_x509_crt_t *crts;
 
 	if (util_read_file(path, TLS_MAX_INPUT_FILE, &data, &len, err) < 0)
 		return -1;
-	int n = creds_parse_certs(data, len, path, &crts, err);
+	int n = creds_parse_certs(data, len, path, out, err);
 	free(data);
+	return n;
+}
+
+int creds_add_ca_file(struct tls_creds *c, const char *path, struct tls_error *err)
+{
+	gnutls_x509_crt_t *crts;
+	int n = creds_read_certs(path, &crts, err);
+
 	if (n < 0)
 		return -1;
-	int rc = gnutls_certificate_set_x509_trust(c->cred, crts, n);
+	int rc = creds_add_ca_certs(c, crts, (unsigned)n, err);
+	chain_free(crts, (unsigned)n);
 	if (rc < 0) {
-		tls_error_set(err, "%s: cannot use as trust anchors: %s", path,
-			      gnutls_strerror(rc));
-		chain_free(crts, (unsigned)n);
-		return -1;
+		struct tls_error inner = *err;
+		tls_error_set(err, "%s: %s", path, inner.msg);
 	}
-	if (!c->ca_files)
-		gnutls_x509_trust_list_init(&c->ca_files, 0);
-	/* The trust list takes ownership of the certificates themselves. */
-	gnutls_x509_trust_list_add_cas(c->ca_files, crts, (unsigned)n, 0);
-	free(crts);
-	c->n_ca_certs += (unsigned)n;
-	return 0;
+	return rc;
 }
 
 int creds_add_ca_certs(struct tls_creds *c, gnutls_x509_crt_t *crts, unsigned n,
@@ -244,14 +244,9 @@ int creds_add_ca_certs(struct tls_creds *c, gnutls_x509_crt_t *crts, unsigned n,
 
 int creds_add_intermediates(struct tls_creds *c, const char *path, struct tls_error *err)
 {
-	unsigned char *data;
-	size_t len;
 	gnutls_x509_crt_t *crts;
+	int n = creds_read_certs(path, &crts, err);
 
-	if (util_read_file(path, TLS_MAX_INPUT_FILE, &data, &len, err) < 0)
-		return -1;
-	int n = creds_parse_certs(data, len, path, &crts, err);
-	free(data);
 	if (n < 0)
 		return -1;
 	c->intermediates =
@@ -520,7 +515,7 @@ int creds_load_p12(const char *path, const char *password, gnutls_x509_crt_t **c
 	return (int)n_chain;
 }
 
-static bool key_matches(gnutls_x509_crt_t crt, gnutls_privkey_t key)
+bool creds_key_matches(gnutls_x509_crt_t crt, gnutls_privkey_t key)
 {
 	unsigned char a[64], b[64];
 	size_t la = sizeof(a), lb = sizeof(b);
@@ -567,12 +562,7 @@ int creds_set_identity(struct tls_creds *c, const char *cert, const char *key, c
 		if (is_url(cert)) {
 			n = load_cert_url(cert, &crts, err);
 		} else {
-			unsigned char *data;
-			size_t len;
-			if (util_read_file(cert, TLS_MAX_INPUT_FILE, &data, &len, err) < 0)
-				return -1;
-			n = creds_parse_certs(data, len, cert, &crts, err);
-			free(data);
+			n = creds_read_certs(cert, &crts, err);
 		}
 		if (n < 0)
 			return -1;
@@ -587,7 +577,7 @@ int creds_set_identity(struct tls_creds *c, const char *cert, const char *key, c
 				 : creds_load_key(key, password, &pkey, err)) < 0)
 			goto fail;
 	}
-	if (!key_matches(crts[0], pkey)) {
+	if (!creds_key_matches(crts[0], pkey)) {
 		tls_error_set(err, "%s: this key does not belong to the certificate in %s",
 			      key ? key : cert, cert);
 		goto fail;

@@ -436,6 +436,8 @@ static void diagnose_trust(struct tls_report *r, enum tls_subject subj, bool *an
 	const struct tls_verification *v = &r->verification;
 	const char *side = subj == SUBJ_SERVER_CHAIN ? "server" : "client";
 
+	if (!r->n_chain)
+		return;
 	size_t top = chain_top(r);
 	const struct tls_cert_info *t = &r->chain[top];
 

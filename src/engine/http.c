@@ -14,7 +14,7 @@ void http_parse_response(const char *buf, size_t len, struct tls_http *h)
 	}
 	const char *eol = memmem(p, len, "\r\n", 2);
 	const char *line_end = eol ? eol : end;
-	h->status_line = xstrndup(p, (size_t)(line_end - p));
+	h->status_line = xmemdup0(p, (size_t)(line_end - p));
 	/* "HTTP/1.1 400 Bad Request": three digits after the version. */
 	if (strncmp(h->status_line, "HTTP/", 5) == 0) {
 		const char *sp = strchr(h->status_line, ' ');
@@ -28,7 +28,7 @@ void http_parse_response(const char *buf, size_t len, struct tls_http *h)
 		eol = memmem(p, (size_t)(end - p), "\r\n", 2);
 		if (!eol || eol == p)
 			break;
-		strlist_take(&h->headers, xstrndup(p, (size_t)(eol - p)));
+		strlist_take(&h->headers, xmemdup0(p, (size_t)(eol - p)));
 		p = eol + 2;
 	}
 }

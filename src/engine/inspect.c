@@ -49,26 +49,6 @@ static struct inspect_file *add_file(struct inspect_result *r, const char *path,
 	return f;
 }
 
-static const char *pk_name(int pk)
-{
-	switch (pk) {
-	case GNUTLS_PK_RSA:
-		return "RSA";
-	case GNUTLS_PK_RSA_PSS:
-		return "RSA-PSS";
-	case GNUTLS_PK_DSA:
-		return "DSA";
-	case GNUTLS_PK_ECDSA:
-		return "ECDSA";
-	case GNUTLS_PK_EDDSA_ED25519:
-		return "Ed25519";
-	case GNUTLS_PK_EDDSA_ED448:
-		return "Ed448";
-	default:
-		return "unknown";
-	}
-}
-
 static void add_key_entry(struct inspect_result *r, const char *path, gnutls_privkey_t k)
 {
 	unsigned bits = 0;
@@ -76,7 +56,7 @@ static void add_key_entry(struct inspect_result *r, const char *path, gnutls_pri
 
 	r->keys = xrealloc(r->keys, (r->n_keys + 1) * sizeof(*r->keys));
 	r->keys[r->n_keys++] = (struct inspect_key){.path = xstrdup(path),
-						    .algorithm = pk_name(pk),
+						    .algorithm = chain_pk_name(pk),
 						    .bits = bits,
 						    .matches_certificate = -1};
 }
@@ -175,8 +155,9 @@ static int read_one(const char *path, const struct inspect_options *o, struct in
 			int pk = gnutls_x509_crq_get_pk_algorithm(crq, &bits);
 			gnutls_x509_crq_get_dn3(crq, &dn, 0);
 			struct inspect_file *f = add_file(r, path, "csr");
-			f->detail = xasprintf("request for %.*s, %s %u-bit key", (int)dn.size,
-					      dn.data ? (char *)dn.data : "", pk_name(pk), bits);
+			f->detail =
+				xasprintf("request for %.*s, %s %u-bit key", (int)dn.size,
+					  dn.data ? (char *)dn.data : "", chain_pk_name(pk), bits);
 			gnutls_free(dn.data);
 		}
 		gnutls_x509_crq_deinit(crq);
@@ -248,23 +229,6 @@ static void order(struct pool *p)
 	free(used);
 }
 
-static bool key_is_for(gnutls_privkey_t key, gnutls_x509_crt_t crt)
-{
-	unsigned char a[64], b[64];
-	size_t la = sizeof(a), lb = sizeof(b);
-	gnutls_pubkey_t pub;
-	bool same = false;
-
-	if (gnutls_pubkey_init(&pub) < 0)
-		return false;
-	if (gnutls_pubkey_import_privkey(pub, key, 0, 0) == 0 &&
-	    gnutls_pubkey_get_key_id(pub, GNUTLS_KEYID_USE_SHA256, a, &la) == 0 &&
-	    gnutls_x509_crt_get_key_id(crt, GNUTLS_KEYID_USE_SHA256, b, &lb) == 0)
-		same = la == lb && memcmp(a, b, la) == 0;
-	gnutls_pubkey_deinit(pub);
-	return same;
-}
-
 int inspect_run(const char *const *paths, size_t n, const struct inspect_options *o,
 		struct inspect_result *out, struct tls_error *err)
 {
@@ -291,7 +255,7 @@ int inspect_run(const char *const *paths, size_t n, const struct inspect_options
 		for (size_t k = 0; k < out->n_keys; k++)
 			for (size_t c = 0; c < pool.n_crts; c++)
 				if (out->keys[k].matches_certificate < 0 &&
-				    key_is_for(pool.keys[k], pool.crts[c]))
+				    creds_key_matches(pool.crts[c], pool.keys[k]))
 					out->keys[k].matches_certificate = (int)c;
 		if (o->trust || o->verify_name) {
 			struct verify_request req;

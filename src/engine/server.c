@@ -23,7 +23,6 @@
 #include "trace.h"
 
 #define MAX_LISTENERS 2
-#define MAX_ALPN      16
 #define REQUEST_MAX   (16 * 1024)
 
 /* ---- --allow-serial ---- */
@@ -133,7 +132,7 @@ struct tls_server {
 	bool accepting;
 	unsigned port;
 	gnutls_priority_t prio;
-	gnutls_datum_t alpn[MAX_ALPN];
+	gnutls_datum_t alpn[TRACE_MAX_ALPN];
 	unsigned n_alpn;
 	char *alpn_buf;
 	struct verify_request vreq;
@@ -201,8 +200,7 @@ static void conn_end(struct conn *c, bool quiet)
 		loop_unwatch(s->loop, c->tr.fd);
 		if (r->handshake.status == HS_COMPLETE && !c->tr.fatal_alert_seen && !c->saw_eof)
 			gnutls_bye(c->tr.s, GNUTLS_SHUT_WR); /* one try; never waits */
-		close(c->tr.fd);
-		c->tr.fd = -1;
+		trace_close(&c->tr);
 	}
 	c->rep = NULL;
 	conn_free(c);
@@ -393,11 +391,6 @@ static void on_conn_timer(void *arg)
 
 /* ---- the handshake ---- */
 
-static char *dup_or_null(const char *s)
-{
-	return s ? xstrdup(s) : NULL;
-}
-
 static void check_serial(struct conn *c)
 {
 	const struct tls_server_config *cfg = &c->srv->cfg;
@@ -433,26 +426,13 @@ static void collect_client_chain(struct conn *c)
 
 static void collect_negotiated(struct conn *c)
 {
-	struct tls_negotiated *n = &c->rep->negotiated;
-	gnutls_session_t s = c->tr.s;
-	gnutls_datum_t alpn = {0};
 	char sni[256];
 	size_t sni_len = sizeof(sni);
 	unsigned type;
 
-	n->present = true;
-	n->version = dup_or_null(gnutls_protocol_get_name(gnutls_protocol_get_version(s)));
-	n->cipher_suite = dup_or_null(gnutls_ciphersuite_get(s));
-	n->group = dup_or_null(gnutls_group_get_name(gnutls_group_get(s)));
-	int sign = gnutls_sign_algorithm_get(s);
-	n->signature =
-		sign > 0 ? dup_or_null(gnutls_sign_get_name((gnutls_sign_algorithm_t)sign)) : NULL;
-	if (gnutls_alpn_get_selected_protocol(s, &alpn) == 0)
-		n->alpn = xstrndup((const char *)alpn.data, alpn.size);
-	n->resumed = gnutls_session_is_resumed(s) != 0;
-	n->extended_master_secret = gnutls_session_ext_master_secret_status(s) != 0 ||
-				    gnutls_protocol_get_version(s) == GNUTLS_TLS1_3;
-	if (gnutls_server_name_get(s, sni, &sni_len, &type, 0) == 0 && type == GNUTLS_NAME_DNS)
+	trace_negotiated(&c->tr);
+	if (gnutls_server_name_get(c->tr.s, sni, &sni_len, &type, 0) == 0 &&
+	    type == GNUTLS_NAME_DNS)
 		c->rep->target.sni = xstrndup(sni, sni_len);
 }
 
@@ -785,23 +765,6 @@ static int listen_on(struct tls_server *s, int family, const char *addr, unsigne
 	return 0;
 }
 
-static int build_alpn(struct tls_server *s, struct tls_error *err)
-{
-	if (!s->cfg.alpn || !*s->cfg.alpn)
-		return 0;
-	s->alpn_buf = xstrdup(s->cfg.alpn);
-	for (char *save = NULL, *tok = strtok_r(s->alpn_buf, ",", &save); tok;
-	     tok = strtok_r(NULL, ",", &save)) {
-		size_t len = strlen(tok);
-		if (len == 0 || len > 255 || s->n_alpn == MAX_ALPN) {
-			tls_error_set(err, "invalid ALPN list '%s'", s->cfg.alpn);
-			return -1;
-		}
-		s->alpn[s->n_alpn++] = (gnutls_datum_t){(unsigned char *)tok, (unsigned)len};
-	}
-	return 0;
-}
-
 struct tls_server *server_start(struct loop *l, const struct tls_server_config *cfg,
 				const struct tls_sink *sink, tls_report_fn on_report, void *arg,
 				struct tls_error *err)
@@ -835,7 +798,7 @@ struct tls_server *server_start(struct loop *l, const struct tls_server_config *
 			      where ? where : "");
 		goto fail;
 	}
-	if (build_alpn(s, err) < 0)
+	if (trace_alpn_list(cfg->alpn, s->alpn, &s->n_alpn, &s->alpn_buf, err) < 0)
 		goto fail;
 	const unsigned *vlist = NULL;
 	int nv = gnutls_priority_protocol_list(s->prio, &vlist);

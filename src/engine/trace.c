@@ -74,6 +74,19 @@ void trace_received_alert(struct tls_trace *t, int rc, bool post)
 		    post);
 }
 
+void trace_close(struct tls_trace *t)
+{
+	char buf[4096];
+
+	if (t->fd < 0)
+		return;
+	shutdown(t->fd, SHUT_WR);
+	for (int i = 0; i < 64 && recv(t->fd, buf, sizeof(buf), MSG_DONTWAIT) > 0; i++)
+		;
+	close(t->fd);
+	t->fd = -1;
+}
+
 bool trace_is_transport_error(int rc)
 {
 	return rc == GNUTLS_E_PUSH_ERROR || rc == GNUTLS_E_PULL_ERROR ||
@@ -247,4 +260,60 @@ void trace_set_transport(struct tls_trace *t)
 	gnutls_transport_set_pull_function(t->s, on_pull);
 	gnutls_transport_set_push_function(t->s, on_push);
 	gnutls_transport_set_pull_timeout_function(t->s, on_pull_timeout);
+}
+
+static char *dup_or_null(const char *s)
+{
+	return s ? xstrdup(s) : NULL;
+}
+
+void trace_negotiated(struct tls_trace *t)
+{
+	struct tls_negotiated *n = &t->rep->negotiated;
+	gnutls_session_t s = t->s;
+	gnutls_datum_t alpn = {0};
+
+	n->present = true;
+	n->version = dup_or_null(gnutls_protocol_get_name(gnutls_protocol_get_version(s)));
+	n->cipher_suite = dup_or_null(gnutls_ciphersuite_get(s));
+	n->group = dup_or_null(gnutls_group_get_name(gnutls_group_get(s)));
+	int sign = gnutls_sign_algorithm_get(s);
+	n->signature =
+		sign > 0 ? dup_or_null(gnutls_sign_get_name((gnutls_sign_algorithm_t)sign)) : NULL;
+	/* ALPN data is not NUL-terminated. */
+	if (gnutls_alpn_get_selected_protocol(s, &alpn) == 0)
+		n->alpn = xmemdup0(alpn.data, alpn.size);
+	n->resumed = gnutls_session_is_resumed(s) != 0;
+	/* RFC 7627's extended master secret is a TLS 1.2 extension; TLS 1.3 binds the whole
+	 * transcript into every secret by design (RFC 8446 §7.1), so it always holds there. */
+	n->extended_master_secret = gnutls_session_ext_master_secret_status(s) != 0 ||
+				    gnutls_protocol_get_version(s) == GNUTLS_TLS1_3;
+	n->ocsp_stapled = gnutls_ocsp_status_request_is_checked(s, GNUTLS_OCSP_SR_IS_AVAIL) != 0;
+}
+
+int trace_alpn_list(const char *list, gnutls_datum_t out[TRACE_MAX_ALPN], unsigned *n, char **buf,
+		    struct tls_error *err)
+{
+	*n = 0;
+	*buf = NULL;
+	if (!list || !*list)
+		return 0;
+	*buf = xstrdup(list);
+	for (char *save = NULL, *tok = strtok_r(*buf, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		size_t len = strlen(tok);
+		if (len == 0 || len > 255 || *n == TRACE_MAX_ALPN) {
+			tls_error_set(err, "invalid ALPN list '%s': %s", list,
+				      len > 255 ? "a protocol name is longer than 255 bytes"
+						: "too many protocols");
+			return -1;
+		}
+		out[*n].data = (unsigned char *)tok;
+		out[(*n)++].size = (unsigned)len;
+	}
+	if (*n == 0) {
+		tls_error_set(err, "invalid ALPN list '%s': no protocol names", list);
+		return -1;
+	}
+	return 0;
 }

@@ -54,6 +54,11 @@ void trace_handshake_failed(struct tls_trace *t, int rc);
 
 bool trace_is_transport_error(int rc);
 
+/* Closes t->fd after what was sent (an alert, close_notify): unread bytes from the peer still
+ * queued would make the kernel answer with a reset that can overtake our last words, so they
+ * are read and dropped first. */
+void trace_close(struct tls_trace *t);
+
 /* The handshake hook's once-per-message rule: received messages when they arrive (before
  * GnuTLS processes them, so one that fails processing is still listed), sent ones once built. */
 bool trace_hook_takes(unsigned when, unsigned incoming);
@@ -61,6 +66,15 @@ bool trace_hook_takes(unsigned when, unsigned incoming);
 /* Sets t as the session's transport (recv/send on t->fd, keeping the first bytes received) and
  * its pointer, and writes the key log when t->keylog is set. */
 void trace_set_transport(struct tls_trace *t);
+
+/* The negotiated parameters of a completed handshake, into t->rep->negotiated. */
+void trace_negotiated(struct tls_trace *t);
+
+/* An ALPN list as people type it ("h2,http/1.1") into GnuTLS datums pointing into *buf (which
+ * the caller frees). Returns 0 (an empty or NULL list gives none), or -1 with err set. */
+#define TRACE_MAX_ALPN 16
+int trace_alpn_list(const char *list, gnutls_datum_t out[TRACE_MAX_ALPN], unsigned *n, char **buf,
+		    struct tls_error *err);
 
 void trace_set_error(struct tls_report *r, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

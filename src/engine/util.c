@@ -52,6 +52,15 @@ char *xstrndup(const char *s, size_t n)
 	return check(strndup(s, n));
 }
 
+char *xmemdup0(const void *p, size_t n)
+{
+	char *s = xmalloc(n + 1);
+
+	memcpy(s, p, n);
+	s[n] = 0;
+	return s;
+}
+
 char *xasprintf(const char *fmt, ...)
 {
 	va_list ap;

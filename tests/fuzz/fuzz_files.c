@@ -24,8 +24,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fclose(f);
 
 	const char *paths[2] = {path, path};
-	struct inspect_options o = {.password = "fuzz", .purpose = PURPOSE_SERVER,
-				    .verify_name = "localhost"};
+	struct inspect_options o = {
+		.password = "fuzz", .purpose = PURPOSE_SERVER, .verify_name = "localhost"};
 	struct inspect_result r;
 	inspect_run(paths, 2, &o, &r, &err);
 	inspect_result_free(&r);

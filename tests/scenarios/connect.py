@@ -11,12 +11,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from peers import *  # noqa: E402,F401,F403
 
-SCENARIOS = {}
-
-
-def scenario(fn):
-    SCENARIOS[fn.__name__.replace("_", "-")] = fn
-    return fn
+SCENARIOS, scenario = registry()
 
 
 def trust(root):
@@ -369,23 +364,6 @@ def flask_one_way():
     check(r.report["http"]["status_line"].endswith("200 OK"), r.report["http"])
 
 
-def main():
-    if sys.argv[1:] == ["--list"]:
-        print("\n".join(SCENARIOS))
-        return 0
-    name = sys.argv[1] if len(sys.argv) > 1 else ""
-    if name not in SCENARIOS:
-        print("unknown scenario %r; known: %s" % (name, ", ".join(sorted(SCENARIOS))),
-              file=sys.stderr)
-        return 2
-    try:
-        SCENARIOS[name]()
-    except Failure as e:
-        print("FAIL %s: %s" % (name, e), file=sys.stderr)
-        return 1
-    print("ok %s" % name)
-    return 0
-
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(SCENARIOS))

@@ -16,12 +16,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from peers import *  # noqa: E402,F401,F403
 
-SCENARIOS = {}
-
-
-def scenario(fn):
-    SCENARIOS[fn.__name__.replace("_", "-")] = fn
-    return fn
+SCENARIOS, scenario = registry()
 
 
 def write(name, data, mode="w"):
@@ -389,21 +384,6 @@ def secrets_never_printed():
         check(der.hex()[16:80] not in everything, "no hex of %s" % k)
 
 
-def main():
-    if sys.argv[1:] == ["--list"]:
-        print("\n".join(SCENARIOS))
-        return 0
-    name = sys.argv[1] if len(sys.argv) > 1 else ""
-    if name not in SCENARIOS:
-        return 2
-    try:
-        SCENARIOS[name]()
-    except Failure as e:
-        print("FAIL %s: %s" % (name, e), file=sys.stderr)
-        return 1
-    print("ok %s" % name)
-    return 0
-
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(SCENARIOS))

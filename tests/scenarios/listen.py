@@ -16,12 +16,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from peers import *  # noqa: E402,F401,F403
 
-SCENARIOS = {}
-
-
-def scenario(fn):
-    SCENARIOS[fn.__name__.replace("_", "-")] = fn
-    return fn
+SCENARIOS, scenario = registry()
 
 
 class Listener:
@@ -430,27 +425,12 @@ def listen_usage_errors():
     busy.close()
 
 
-def main():
-    if sys.argv[1:] == ["--list"]:
-        print("\n".join(SCENARIOS))
-        return 0
-    name = sys.argv[1] if len(sys.argv) > 1 else ""
-    if name not in SCENARIOS:
-        print("unknown scenario %r" % name, file=sys.stderr)
-        return 2
-    try:
-        SCENARIOS[name]()
-    except Failure as e:
-        print("FAIL %s: %s" % (name, e), file=sys.stderr)
-        return 1
-    finally:
-        for p in globals().get("_listeners", []):
-            if p.poll() is None:
-                p.kill()
-                p.wait()
-    print("ok %s" % name)
-    return 0
+def stop_listeners():
+    for p in globals().get("_listeners", []):
+        if p.poll() is None:
+            p.kill()
+            p.wait()
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(SCENARIOS, cleanup=stop_listeners))

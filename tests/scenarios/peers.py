@@ -8,6 +8,7 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import textwrap
 import time
@@ -436,3 +437,38 @@ def crl(signer, *revoked):
     sh("certtool", "--generate-crl", "--load-ca-privkey", signer[1], "--load-ca-certificate",
        signer[0], "--load-certificate", certs, "--template", tmpl, "--outfile", out)
     return out
+
+
+# ---------------- the scenario scripts' common frame ----------------
+
+def registry():
+    """A dict of scenarios and a decorator that adds a function under its dashed name."""
+    table = {}
+
+    def scenario(fn):
+        table[fn.__name__.replace("_", "-")] = fn
+        return fn
+    return table, scenario
+
+
+def main(table, run=None, cleanup=None):
+    """SCRIPT --list prints the scenario names (meson makes a test of each); SCRIPT NAME runs
+    one: exit 0, 1 with the failed check on stderr, 2 for an unknown name, or 77 to skip."""
+    if sys.argv[1:] == ["--list"]:
+        print("\n".join(table))
+        return 0
+    name = sys.argv[1] if len(sys.argv) > 1 else ""
+    if name not in table:
+        print("unknown scenario %r; known: %s" % (name, ", ".join(sorted(table))),
+              file=sys.stderr)
+        return 2
+    try:
+        (run or (lambda n: table[n]()))(name)
+    except Failure as e:
+        print("FAIL %s: %s" % (name, e), file=sys.stderr)
+        return 1
+    finally:
+        if cleanup:
+            cleanup()
+    print("ok %s" % name)
+    return 0

@@ -13,12 +13,7 @@ import textwrap
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from peers import *  # noqa: E402,F401,F403
 
-SCENARIOS = {}
-
-
-def scenario(fn):
-    SCENARIOS[fn.__name__.replace("_", "-")] = fn
-    return fn
+SCENARIOS, scenario = registry()
 
 
 FILES = ["ca/ca.key", "ca/ca.crt", "server/server.key", "server/server.crt", "client/client.key",
@@ -264,22 +259,6 @@ def demo_every_scenario():
     check(bad.rc == 2 and "no-client-cert" in bad.err, bad.err)
 
 
-def main():
-    if sys.argv[1:] == ["--list"]:
-        print("\n".join(SCENARIOS))
-        return 0
-    name = sys.argv[1] if len(sys.argv) > 1 else ""
-    if name not in SCENARIOS:
-        print("unknown scenario %r" % name, file=sys.stderr)
-        return 2
-    try:
-        SCENARIOS[name]()
-    except Failure as e:
-        print("FAIL %s: %s" % (name, e), file=sys.stderr)
-        return 1
-    print("ok %s" % name)
-    return 0
-
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(SCENARIOS))

@@ -58,8 +58,10 @@ def run_suite(name):
                           if l.startswith(("PASS: ", "FAIL: ")))
             totals.append((script, counts.get("PASS"), counts.get("FAIL")))
             check(lst.poll() is None, "%s: the listener is still running" % script)
-            check(counts.get("FAIL") == "0" and r.returncode == 0,
-                  "%s: %s\n%s" % (script, counts, r.stdout[-1500:]))
+            if counts.get("FAIL") != "0" or r.returncode != 0:
+                failed = r.stdout[r.stdout.find("FAILED:"):]
+                why = [b for b in r.stdout.split("\n\n") if "Error" in b or "Assertion" in b]
+                check(False, "%s: %s\n%s\n%s" % (script, counts, failed, "\n".join(why)[-3000:]))
         # And still serving.
         out = subprocess.run(["openssl", "s_client", "-connect", "127.0.0.1:%d" % port,
                               "-CAfile", root[0]], stdin=subprocess.DEVNULL,
@@ -72,21 +74,6 @@ def run_suite(name):
         print("%-48s PASS %s FAIL %s" % (script, p, f))
 
 
-def main():
-    if sys.argv[1:] == ["--list"]:
-        print("\n".join(SUITES))
-        return 0
-    name = sys.argv[1] if len(sys.argv) > 1 else ""
-    if name not in SUITES:
-        return 2
-    try:
-        run_suite(name)
-    except Failure as e:
-        print("FAIL %s: %s" % (name, e), file=sys.stderr)
-        return 1
-    print("ok %s" % name)
-    return 0
-
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(SUITES, run=run_suite))
