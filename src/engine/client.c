@@ -22,6 +22,7 @@
 #include "tlsscope/resolve.h"
 #include "tlsscope/target.h"
 #include "tlsscope/verify.h"
+#include "client_private.h"
 #include "trace.h"
 
 /* After a TLS 1.3 handshake the client reads until the first record (a NewSessionTicket, an
@@ -32,53 +33,6 @@
 /* One address that does not answer (an IPv6 route to nowhere) must not use up the whole budget
  * when others remain to be tried. */
 #define CONNECT_ATTEMPT_MS 3000.0
-
-enum phase { P_START, P_RESOLVE, P_CONNECT, P_HANDSHAKE, P_POST, P_HTTP, P_DONE };
-
-struct tls_client {
-	struct loop *loop;
-	struct tls_client_config cfg;
-	struct tls_trace tr; /* report, sink, t0, socket, session */
-	struct tls_report *rep;
-	void (*done)(void *arg);
-	void *done_arg;
-
-	enum phase phase;
-	double deadline;
-	int timer;
-	struct resolve_job *rj;
-	struct addrinfo *ai_list, *ai_next;
-	int last_errno;
-	bool is_ip;
-
-	gnutls_priority_t prio;
-	gnutls_datum_t alpn[TRACE_MAX_ALPN];
-	unsigned n_alpn;
-	char *alpn_buf;
-	struct verify_request vreq;
-	bool ticket_seen;
-
-	/* --resume: the session to come back with; the second connection is a client of its
-	 * own (in probe, below) that sets it before its handshake. */
-	bool is_resume;
-	gnutls_datum_t session_data;
-	bool session_data_lent;
-
-	/* Follow-up probes (DESIGN.md §5): a probe is a client of its own that stops at the
-	 * server's first answer. */
-	bool is_probe;
-	int probe_stage;
-	struct tls_client *probe;
-	int probe_timer;
-	struct tls_report probe_report;
-	char *probe_priority;
-
-	char *req;
-	size_t req_len;
-	bool req_sent;
-	char *resp;
-	size_t resp_len;
-};
 
 static void set_timer(struct tls_client *c, double at, loop_timer_fn fn)
 {
@@ -94,11 +48,8 @@ static void watch(struct tls_client *c, short events, loop_fd_fn fn)
 
 /* ---- the end ---- */
 
-static void start_resume(struct tls_client *c);
-static void after_resume(void *arg);
-
 /* The report is final: diagnose it and hand it over. */
-static void conclude(struct tls_client *c)
+void client_conclude(struct tls_client *c)
 {
 	c->rep->timing.total_ms = trace_elapsed(&c->tr);
 	if (c->is_probe || c->is_resume) {
@@ -116,7 +67,7 @@ static void conclude(struct tls_client *c)
 		c->done(c->done_arg);
 }
 
-static void finish(struct tls_client *c)
+void client_finish(struct tls_client *c)
 {
 	if (c->phase == P_DONE)
 		return;
@@ -137,9 +88,9 @@ static void finish(struct tls_client *c)
 		trace_close(&c->tr);
 	}
 	if (resume)
-		start_resume(c);
+		client_start_resume(c);
 	else
-		conclude(c);
+		client_conclude(c);
 }
 
 /* ---- facts after the handshake (or after it failed) ---- */
@@ -199,7 +150,7 @@ static void http_end(struct tls_client *c)
 {
 	http_parse(c);
 	trace_emit(&c->tr, EV_HTTP, NULL);
-	finish(c);
+	client_finish(c);
 }
 
 static void do_http(struct tls_client *c);
@@ -311,7 +262,7 @@ static void after_post_read(struct tls_client *c)
 	if (want && !c->tr.fatal_alert_seen && !c->rep->handshake.peer_closed)
 		start_http(c);
 	else
-		finish(c);
+		client_finish(c);
 }
 
 /* ---- TLS 1.3 post-handshake read ---- */
@@ -378,196 +329,7 @@ static void do_post_read(struct tls_client *c)
 	after_post_read(c);
 }
 
-/* ---- --resume ---- */
-
-static void on_resume_done(void *arg)
-{
-	struct tls_client *c = arg;
-	struct tls_report *second = c->rep->resumption;
-
-	c->rep->negotiated.resumed = second->negotiated.present && second->negotiated.resumed;
-	/* The second client is still on the stack: free it from the loop, not from here. */
-	c->probe_timer = loop_timer_add(c->loop, util_now_ms(), after_resume, c);
-}
-
-static void after_resume(void *arg)
-{
-	struct tls_client *c = arg;
-
-	c->probe_timer = 0;
-	client_free(c->probe);
-	c->probe = NULL;
-	conclude(c);
-}
-
-static void start_resume(struct tls_client *c)
-{
-	struct tls_client_config rc = c->cfg;
-	struct tls_error err;
-
-	rc.resume = false;
-	rc.http = HTTP_OFF;
-	rc.no_probe = true;
-	rc.timeout_s = (c->deadline - util_now_ms()) / 1000.0;
-	c->rep->resumption = xcalloc(1, sizeof(*c->rep->resumption));
-	report_init(c->rep->resumption, TLS_MODE_CONNECT);
-	if (rc.timeout_s <= 0.05 ||
-	    !(c->probe = client_start(c->loop, &rc, NULL, c->rep->resumption, on_resume_done, c,
-				      &err))) {
-		trace_set_error(c->rep->resumption, "no time left to resume");
-		conclude(c);
-		return;
-	}
-	c->probe->is_resume = true;
-	c->probe->session_data = c->session_data; /* lent: ours is freed with us */
-	c->probe->session_data_lent = true;
-}
-
-/* ---- follow-up probes ---- */
-
-/* Servers answer a version mismatch and a cipher mismatch alike, often with a bare
- * handshake_failure before any ServerHello (DESIGN.md §5). Offering every version, then every
- * cipher suite, group and signature algorithm, then both, tells the two apart. */
-static const struct {
-	bool versions, ciphers;
-	const char *words;
-} probe_stages[] = {
-	{true, false, "every TLS version (1.0 to 1.3)"},
-	{false, true, "every cipher suite, group and signature algorithm"},
-	{true, true, "every version, cipher suite, group and signature algorithm"},
-};
-
-#define PROBE_VERSIONS ":+VERS-TLS1.3:+VERS-TLS1.2:+VERS-TLS1.1:+VERS-TLS1.0"
-#define PROBE_CIPHERS                                                                              \
-	":+CIPHER-ALL:+MAC-ALL:+KX-ALL:+GROUP-ALL:+SIGN-ALL:+3DES-CBC:+ARCFOUR-128:+SHA1:+MD5:"    \
-	"+RSA:+DHE-RSA:+DHE-DSS"
-
-static bool has_server_answer(const struct tls_report *r)
-{
-	for (size_t i = 0; i < r->handshake.n_steps; i++)
-		if (r->handshake.steps[i].dir == TLS_DIR_RECEIVED &&
-		    (r->handshake.steps[i].type == STEP_SERVER_HELLO ||
-		     r->handshake.steps[i].type == STEP_HELLO_RETRY_REQUEST))
-			return true;
-	return false;
-}
-
-static bool should_probe(const struct tls_client *c)
-{
-	const struct tls_report *r = c->rep;
-	const struct tls_alert *a = &r->handshake.alert_received;
-	bool refused = (a->present && (a->code == 40 || a->code == 47 || a->code == 70 ||
-				       a->code == 71 || a->code == 80)) ||
-		       (r->handshake.peer_closed && r->handshake.n_first_bytes == 0);
-
-	return !c->is_probe && !c->cfg.no_probe && refused && !has_server_answer(r) &&
-	       c->deadline - util_now_ms() > 50;
-}
-
-static void next_probe(void *arg);
-
-static void on_probe_done(void *arg)
-{
-	struct tls_client *c = arg;
-	struct tls_report *pr = &c->probe_report;
-	struct tls_report *r = c->rep;
-	char detail[256];
-
-	if (c->phase == P_DONE)
-		return; /* cancelled meanwhile */
-	r->probes = xrealloc(r->probes, (r->n_probes + 1) * sizeof(*r->probes));
-	struct tls_probe *p = &r->probes[r->n_probes++];
-	*p = (struct tls_probe){
-		.offered = xstrdup(probe_stages[c->probe_stage].words),
-		.broad_versions = probe_stages[c->probe_stage].versions,
-		.broad_ciphers = probe_stages[c->probe_stage].ciphers,
-		.accepted = pr->negotiated.present,
-		.version = pr->negotiated.version ? xstrdup(pr->negotiated.version) : NULL,
-		.cipher_suite =
-			pr->negotiated.cipher_suite ? xstrdup(pr->negotiated.cipher_suite) : NULL,
-		.alert = pr->handshake.alert_received.present ? pr->handshake.alert_received.code
-							      : -1,
-	};
-	if (p->accepted)
-		snprintf(detail, sizeof(detail), "offered %s: the server chose %s %s", p->offered,
-			 p->version ? p->version : "?", p->cipher_suite ? p->cipher_suite : "");
-	else if (p->alert >= 0)
-		snprintf(detail, sizeof(detail), "offered %s: refused with %s (%d)", p->offered,
-			 names_alert(p->alert) ? names_alert(p->alert) : "an alert", p->alert);
-	else
-		snprintf(detail, sizeof(detail), "offered %s: no answer (%s)", p->offered,
-			 pr->handshake.error ? pr->handshake.error : "closed");
-	struct tls_step *s =
-		report_add_step(r, trace_elapsed(&c->tr), TLS_DIR_SENT, STEP_PROBE, detail);
-	s->probe = true;
-	trace_emit(&c->tr, EV_STEP, s);
-	c->probe_stage = p->accepted ? (int)(sizeof(probe_stages) / sizeof(probe_stages[0]))
-				     : c->probe_stage + 1;
-	/* The probe is still on the stack: free it from the loop, not from here. */
-	c->probe_timer = loop_timer_add(c->loop, util_now_ms(), next_probe, c);
-}
-
-static void next_probe(void *arg)
-{
-	struct tls_client *c = arg;
-	const struct tls_client_config *cfg = &c->cfg;
-	const char *base = cfg->priority && *cfg->priority ? cfg->priority : "NORMAL";
-	struct tls_error err;
-
-	c->probe_timer = 0;
-	client_free(c->probe);
-	c->probe = NULL;
-	report_free(&c->probe_report);
-	free(c->probe_priority);
-	c->probe_priority = NULL;
-	while (c->probe_stage < (int)(sizeof(probe_stages) / sizeof(probe_stages[0])) &&
-	       c->deadline - util_now_ms() > 50) {
-		bool v = probe_stages[c->probe_stage].versions;
-		c->probe_priority =
-			xasprintf("%s%s%s", base,
-				  v ? PROBE_VERSIONS : (cfg->tls_max == 12 ? ":-VERS-TLS1.3" : ""),
-				  probe_stages[c->probe_stage].ciphers ? PROBE_CIPHERS : "");
-		struct tls_client_config pc = *cfg;
-		pc.priority = c->probe_priority;
-		pc.tls_max = 0;
-		pc.http = HTTP_OFF;
-		pc.resume = false;
-		pc.keylog_path = NULL;
-		pc.strict = false;
-		pc.timeout_s = (c->deadline - util_now_ms()) / 1000.0;
-		report_init(&c->probe_report, TLS_MODE_CONNECT);
-		c->probe =
-			client_start(c->loop, &pc, NULL, &c->probe_report, on_probe_done, c, &err);
-		if (c->probe) {
-			c->probe->is_probe = true;
-			return;
-		}
-		/* This GnuTLS cannot offer that much: try the next stage. */
-		report_free(&c->probe_report);
-		free(c->probe_priority);
-		c->probe_priority = NULL;
-		c->probe_stage++;
-	}
-	finish(c);
-}
-
-static void start_probes(struct tls_client *c)
-{
-	loop_timer_cancel(c->loop, c->timer);
-	c->timer = 0;
-	if (c->tr.fd >= 0) {
-		loop_unwatch(c->loop, c->tr.fd);
-		close(c->tr.fd);
-		c->tr.fd = -1;
-	}
-	c->probe_stage = 0;
-	next_probe(c);
-}
-
 /* ---- the handshake ---- */
-
-static bool should_probe(const struct tls_client *c);
-static void start_probes(struct tls_client *c);
 
 static void fail_handshake(struct tls_client *c, int rc)
 {
@@ -581,7 +343,7 @@ static void fail_handshake(struct tls_client *c, int rc)
 				(struct tls_alert){.present = true,
 						   .level = 2,
 						   .code = (int)gnutls_alert_get(c->tr.s)};
-		finish(c);
+		client_finish(c);
 		return;
 	}
 	r->timing.handshake_ms =
@@ -589,10 +351,10 @@ static void fail_handshake(struct tls_client *c, int rc)
 	trace_handshake_failed(&c->tr, rc);
 	trace_emit(&c->tr, EV_HANDSHAKE, NULL);
 	collect_chain(c);
-	if (should_probe(c))
-		start_probes(c);
+	if (client_should_probe(c))
+		client_start_probes(c);
 	else
-		finish(c);
+		client_finish(c);
 }
 
 static void handshake_complete(struct tls_client *c)
@@ -783,7 +545,7 @@ static void start_handshake(struct tls_client *c)
 	if (rc < 0) {
 		c->rep->handshake.gnutls_error = rc;
 		trace_set_error(c->rep, "cannot set up the TLS session: %s", gnutls_strerror(rc));
-		finish(c);
+		client_finish(c);
 		return;
 	}
 	if (c->session_data.data)
@@ -899,7 +661,7 @@ static void try_next_address(struct tls_client *c)
 	trace_set_error(c->rep, "cannot connect to %s port %u: %s",
 			c->rep->target.address ? c->rep->target.address : c->cfg.host, c->cfg.port,
 			strerror(c->last_errno ? c->last_errno : EHOSTUNREACH));
-	finish(c);
+	client_finish(c);
 }
 
 static void on_resolved(void *arg, int gai_error, struct addrinfo *res)
@@ -912,7 +674,7 @@ static void on_resolved(void *arg, int gai_error, struct addrinfo *res)
 		c->rep->handshake.gai_error = gai_error ? gai_error : EAI_NONAME;
 		trace_set_error(c->rep, "cannot resolve %s: %s", c->cfg.host,
 				gai_strerror(c->rep->handshake.gai_error));
-		finish(c);
+		client_finish(c);
 		return;
 	}
 	c->ai_list = c->ai_next = res;
@@ -974,7 +736,7 @@ static void on_deadline(void *arg)
 	default:
 		break;
 	}
-	finish(c);
+	client_finish(c);
 }
 
 static void on_start(void *arg)
@@ -997,7 +759,7 @@ static void on_start(void *arg)
 	if (!c->rj) {
 		c->rep->handshake.gai_error = EAI_SYSTEM;
 		trace_set_error(c->rep, "cannot start name resolution: out of threads");
-		finish(c);
+		client_finish(c);
 	}
 }
 
@@ -1096,7 +858,7 @@ void client_cancel(struct tls_client *c)
 	if (c->rep->handshake.status == HS_NOT_STARTED && c->phase >= P_HANDSHAKE)
 		c->rep->handshake.status = HS_FAILED;
 	trace_set_error(c->rep, "cancelled");
-	finish(c);
+	client_finish(c);
 }
 
 void client_free(struct tls_client *c)

@@ -1,0 +1,199 @@
+/* The client's follow-up connections: the second connection of --resume, and the probes that
+ * tell a version mismatch from a cipher mismatch. Each is a client of its own on the same
+ * loop, owned by the first. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "client_private.h"
+#include "tlsscope/names.h"
+#include "trace.h"
+
+/* ---- --resume ---- */
+
+static void after_resume(void *arg);
+
+static void on_resume_done(void *arg)
+{
+	struct tls_client *c = arg;
+	struct tls_report *second = c->rep->resumption;
+
+	c->rep->negotiated.resumed = second->negotiated.present && second->negotiated.resumed;
+	/* The second client is still on the stack: free it from the loop, not from here. */
+	c->probe_timer = loop_timer_add(c->loop, util_now_ms(), after_resume, c);
+}
+
+static void after_resume(void *arg)
+{
+	struct tls_client *c = arg;
+
+	c->probe_timer = 0;
+	client_free(c->probe);
+	c->probe = NULL;
+	client_conclude(c);
+}
+
+void client_start_resume(struct tls_client *c)
+{
+	struct tls_client_config rc = c->cfg;
+	struct tls_error err;
+
+	rc.resume = false;
+	rc.http = HTTP_OFF;
+	rc.no_probe = true;
+	rc.timeout_s = (c->deadline - util_now_ms()) / 1000.0;
+	c->rep->resumption = xcalloc(1, sizeof(*c->rep->resumption));
+	report_init(c->rep->resumption, TLS_MODE_CONNECT);
+	if (rc.timeout_s <= 0.05 ||
+	    !(c->probe = client_start(c->loop, &rc, NULL, c->rep->resumption, on_resume_done, c,
+				      &err))) {
+		trace_set_error(c->rep->resumption, "no time left to resume");
+		client_conclude(c);
+		return;
+	}
+	c->probe->is_resume = true;
+	c->probe->session_data = c->session_data; /* lent: ours is freed with us */
+	c->probe->session_data_lent = true;
+}
+
+/* ---- follow-up probes ---- */
+
+/* Servers answer a version mismatch and a cipher mismatch alike, often with a bare
+ * handshake_failure before any ServerHello (DESIGN.md §5). Offering every version, then every
+ * cipher suite, group and signature algorithm, then both, tells the two apart. */
+static const struct {
+	bool versions, ciphers;
+	const char *words;
+} probe_stages[] = {
+	{true, false, "every TLS version (1.0 to 1.3)"},
+	{false, true, "every cipher suite, group and signature algorithm"},
+	{true, true, "every version, cipher suite, group and signature algorithm"},
+};
+
+#define PROBE_VERSIONS ":+VERS-TLS1.3:+VERS-TLS1.2:+VERS-TLS1.1:+VERS-TLS1.0"
+#define PROBE_CIPHERS                                                                              \
+	":+CIPHER-ALL:+MAC-ALL:+KX-ALL:+GROUP-ALL:+SIGN-ALL:+3DES-CBC:+ARCFOUR-128:+SHA1:+MD5:"    \
+	"+RSA:+DHE-RSA:+DHE-DSS"
+
+static bool has_server_answer(const struct tls_report *r)
+{
+	for (size_t i = 0; i < r->handshake.n_steps; i++)
+		if (r->handshake.steps[i].dir == TLS_DIR_RECEIVED &&
+		    (r->handshake.steps[i].type == STEP_SERVER_HELLO ||
+		     r->handshake.steps[i].type == STEP_HELLO_RETRY_REQUEST))
+			return true;
+	return false;
+}
+
+bool client_should_probe(const struct tls_client *c)
+{
+	const struct tls_report *r = c->rep;
+	const struct tls_alert *a = &r->handshake.alert_received;
+	bool refused = (a->present && (a->code == 40 || a->code == 47 || a->code == 70 ||
+				       a->code == 71 || a->code == 80)) ||
+		       (r->handshake.peer_closed && r->handshake.n_first_bytes == 0);
+
+	return !c->is_probe && !c->cfg.no_probe && refused && !has_server_answer(r) &&
+	       c->deadline - util_now_ms() > 50;
+}
+
+static void next_probe(void *arg);
+
+static void on_probe_done(void *arg)
+{
+	struct tls_client *c = arg;
+	struct tls_report *pr = &c->probe_report;
+	struct tls_report *r = c->rep;
+	char detail[256];
+
+	if (c->phase == P_DONE)
+		return; /* cancelled meanwhile */
+	r->probes = xrealloc(r->probes, (r->n_probes + 1) * sizeof(*r->probes));
+	struct tls_probe *p = &r->probes[r->n_probes++];
+	*p = (struct tls_probe){
+		.offered = xstrdup(probe_stages[c->probe_stage].words),
+		.broad_versions = probe_stages[c->probe_stage].versions,
+		.broad_ciphers = probe_stages[c->probe_stage].ciphers,
+		.accepted = pr->negotiated.present,
+		.version = pr->negotiated.version ? xstrdup(pr->negotiated.version) : NULL,
+		.cipher_suite =
+			pr->negotiated.cipher_suite ? xstrdup(pr->negotiated.cipher_suite) : NULL,
+		.alert = pr->handshake.alert_received.present ? pr->handshake.alert_received.code
+							      : -1,
+	};
+	if (p->accepted)
+		snprintf(detail, sizeof(detail), "offered %s: the server chose %s %s", p->offered,
+			 p->version ? p->version : "?", p->cipher_suite ? p->cipher_suite : "");
+	else if (p->alert >= 0)
+		snprintf(detail, sizeof(detail), "offered %s: refused with %s (%d)", p->offered,
+			 names_alert(p->alert) ? names_alert(p->alert) : "an alert", p->alert);
+	else
+		snprintf(detail, sizeof(detail), "offered %s: no answer (%s)", p->offered,
+			 pr->handshake.error ? pr->handshake.error : "closed");
+	struct tls_step *s =
+		report_add_step(r, trace_elapsed(&c->tr), TLS_DIR_SENT, STEP_PROBE, detail);
+	s->probe = true;
+	trace_emit(&c->tr, EV_STEP, s);
+	c->probe_stage = p->accepted ? (int)(sizeof(probe_stages) / sizeof(probe_stages[0]))
+				     : c->probe_stage + 1;
+	/* The probe is still on the stack: free it from the loop, not from here. */
+	c->probe_timer = loop_timer_add(c->loop, util_now_ms(), next_probe, c);
+}
+
+static void next_probe(void *arg)
+{
+	struct tls_client *c = arg;
+	const struct tls_client_config *cfg = &c->cfg;
+	const char *base = cfg->priority && *cfg->priority ? cfg->priority : "NORMAL";
+	struct tls_error err;
+
+	c->probe_timer = 0;
+	client_free(c->probe);
+	c->probe = NULL;
+	report_free(&c->probe_report);
+	free(c->probe_priority);
+	c->probe_priority = NULL;
+	while (c->probe_stage < (int)(sizeof(probe_stages) / sizeof(probe_stages[0])) &&
+	       c->deadline - util_now_ms() > 50) {
+		bool v = probe_stages[c->probe_stage].versions;
+		c->probe_priority =
+			xasprintf("%s%s%s", base,
+				  v ? PROBE_VERSIONS : (cfg->tls_max == 12 ? ":-VERS-TLS1.3" : ""),
+				  probe_stages[c->probe_stage].ciphers ? PROBE_CIPHERS : "");
+		struct tls_client_config pc = *cfg;
+		pc.priority = c->probe_priority;
+		pc.tls_max = 0;
+		pc.http = HTTP_OFF;
+		pc.resume = false;
+		pc.keylog_path = NULL;
+		pc.strict = false;
+		pc.timeout_s = (c->deadline - util_now_ms()) / 1000.0;
+		report_init(&c->probe_report, TLS_MODE_CONNECT);
+		c->probe =
+			client_start(c->loop, &pc, NULL, &c->probe_report, on_probe_done, c, &err);
+		if (c->probe) {
+			c->probe->is_probe = true;
+			return;
+		}
+		/* This GnuTLS cannot offer that much: try the next stage. */
+		report_free(&c->probe_report);
+		free(c->probe_priority);
+		c->probe_priority = NULL;
+		c->probe_stage++;
+	}
+	client_finish(c);
+}
+
+void client_start_probes(struct tls_client *c)
+{
+	loop_timer_cancel(c->loop, c->timer);
+	c->timer = 0;
+	if (c->tr.fd >= 0) {
+		loop_unwatch(c->loop, c->tr.fd);
+		close(c->tr.fd);
+		c->tr.fd = -1;
+	}
+	c->probe_stage = 0;
+	next_probe(c);
+}
