@@ -387,26 +387,15 @@ static void on_handshake_io(void *arg, int fd, short revents)
 
 static void do_handshake(struct tls_client *c)
 {
-	for (;;) {
-		int rc = gnutls_handshake(c->tr.s);
-		if (rc == 0) {
-			handshake_complete(c);
-			return;
-		}
-		if (rc == GNUTLS_E_AGAIN || rc == GNUTLS_E_INTERRUPTED) {
-			watch(c, gnutls_record_get_direction(c->tr.s) ? POLLOUT : POLLIN,
-			      on_handshake_io);
-			return;
-		}
-		if (rc == GNUTLS_E_WARNING_ALERT_RECEIVED) {
-			trace_received_alert(&c->tr, rc, false);
-			continue;
-		}
-		if (!gnutls_error_is_fatal(rc))
-			continue;
+	short events;
+	int rc = trace_handshake(&c->tr, &events);
+
+	if (rc == 0)
+		handshake_complete(c);
+	else if (rc == 1)
+		watch(c, events, on_handshake_io);
+	else
 		fail_handshake(c, rc);
-		return;
-	}
 }
 
 /* The cipher suite a ServerHello names (RFC 8446 §4.1.3: version, random, session id, suite),

@@ -467,21 +467,14 @@ static void handshake_failed(struct conn *c, int rc)
 
 static void do_handshake(struct conn *c)
 {
-	for (;;) {
-		int rc = gnutls_handshake(c->tr.s);
-		if (rc == 0)
-			break;
-		if (rc == GNUTLS_E_AGAIN || rc == GNUTLS_E_INTERRUPTED) {
-			conn_watch(c, gnutls_record_get_direction(c->tr.s) ? POLLOUT : POLLIN,
-				   on_handshake_io);
-			return;
-		}
-		if (rc == GNUTLS_E_WARNING_ALERT_RECEIVED) {
-			trace_received_alert(&c->tr, rc, false);
-			continue;
-		}
-		if (!gnutls_error_is_fatal(rc))
-			continue;
+	short events;
+	int rc = trace_handshake(&c->tr, &events);
+
+	if (rc == 1) {
+		conn_watch(c, events, on_handshake_io);
+		return;
+	}
+	if (rc < 0) {
 		handshake_failed(c, rc);
 		return;
 	}

@@ -131,6 +131,25 @@ static bool has_step(const struct tls_report *r, enum tls_dir dir)
 	return false;
 }
 
+int trace_handshake(struct tls_trace *t, short *events)
+{
+	for (;;) {
+		int rc = gnutls_handshake(t->s);
+		if (rc == 0)
+			return 0;
+		if (rc == GNUTLS_E_AGAIN || rc == GNUTLS_E_INTERRUPTED) {
+			*events = gnutls_record_get_direction(t->s) ? POLLOUT : POLLIN;
+			return 1;
+		}
+		if (rc == GNUTLS_E_WARNING_ALERT_RECEIVED) {
+			trace_received_alert(t, rc, false);
+			continue;
+		}
+		if (gnutls_error_is_fatal(rc))
+			return rc;
+	}
+}
+
 void trace_handshake_failed(struct tls_trace *t, int rc)
 {
 	struct tls_report *r = t->rep;

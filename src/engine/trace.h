@@ -47,6 +47,10 @@ bool trace_salvage_alert(struct tls_trace *t);
  * records it. Returns true when one was sent. */
 bool trace_send_alert(struct tls_trace *t, int rc);
 
+/* Runs gnutls_handshake as far as it goes without blocking: 0 when complete, 1 when it must
+ * wait (*events: POLLIN or POLLOUT), or the fatal GnuTLS error. Warning alerts are recorded. */
+int trace_handshake(struct tls_trace *t, short *events);
+
 /* The handshake failed with rc: records the alert received (or salvages it, or notes that the
  * peer closed), keeps more of a non-TLS answer, sends the fitting alert, marks the failure
  * point and sets handshake.error with where it broke. */

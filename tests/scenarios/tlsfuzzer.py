@@ -71,9 +71,16 @@ def run_suite(name):
                 args += ["-k", cl[1], "-c", cl[0]]
                 for c in CONFIG_CHECKS:
                     args += ["-e", c]
-            r = subprocess.run(args, capture_output=True, text=True, timeout=600, env=env)
-            counts = dict(l.split(": ") for l in r.stdout.splitlines()
-                          if l.startswith(("PASS: ", "FAIL: ")))
+            # One retry: on this shared 2-core machine a case can miss tlsfuzzer's 5 s answer
+            # window now and then (see STRICT above); a second failure counts.
+            for attempt in ((1, 2) if name in STRICT else (1,)):
+                r = subprocess.run(args, capture_output=True, text=True, timeout=600, env=env)
+                counts = dict(l.split(": ") for l in r.stdout.splitlines()
+                              if l.startswith(("PASS: ", "FAIL: ")))
+                if counts.get("FAIL") == "0" and r.returncode == 0:
+                    break
+                if attempt == 1 and name in STRICT:
+                    print("%s: %s on the first run, retrying" % (script, counts))
             totals.append((script, counts.get("PASS"), counts.get("FAIL")))
             check(lst.poll() is None, "%s: the listener is still running" % script)
             if name in STRICT and (counts.get("FAIL") != "0" or r.returncode != 0):
