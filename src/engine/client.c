@@ -428,7 +428,6 @@ static int on_hook(gnutls_session_t s, unsigned htype, unsigned when, unsigned i
 		   const gnutls_datum_t *msg)
 {
 	struct tls_client *c = trace_owner(s);
-	char detail[64];
 
 	if (htype == GNUTLS_HANDSHAKE_CHANGE_CIPHER_SPEC)
 		return 0;
@@ -451,8 +450,7 @@ static int on_hook(gnutls_session_t s, unsigned htype, unsigned when, unsigned i
 		c->rep->client_auth.requested = true;
 	if (incoming && type == STEP_NEW_SESSION_TICKET)
 		c->ticket_seen = true;
-	snprintf(detail, sizeof(detail), "%u bytes", msg ? msg->size : 0);
-	trace_step(&c->tr, incoming ? TLS_DIR_RECEIVED : TLS_DIR_SENT, type, detail);
+	trace_message(&c->tr, incoming, type, msg);
 	return 0;
 }
 

@@ -536,7 +536,6 @@ static int on_hook(gnutls_session_t s, unsigned htype, unsigned when, unsigned i
 		   const gnutls_datum_t *msg)
 {
 	struct conn *c = trace_owner(s);
-	char detail[64];
 
 	if (htype == GNUTLS_HANDSHAKE_CHANGE_CIPHER_SPEC || !trace_hook_takes(when, incoming))
 		return 0;
@@ -545,8 +544,7 @@ static int on_hook(gnutls_session_t s, unsigned htype, unsigned when, unsigned i
 		c->rep->listen.client_max_version = client_hello_max_version(msg);
 	if (!incoming && type == STEP_CERTIFICATE_REQUEST)
 		c->rep->client_auth.requested = true;
-	snprintf(detail, sizeof(detail), "%u bytes", msg ? msg->size : 0);
-	trace_step(&c->tr, incoming ? TLS_DIR_RECEIVED : TLS_DIR_SENT, type, detail);
+	trace_message(&c->tr, incoming, type, msg);
 	return 0;
 }
 

@@ -188,6 +188,15 @@ void trace_handshake_failed(struct tls_trace *t, int rc)
 			last_out ? last_out : "nothing", last_in ? last_in : "nothing");
 }
 
+void trace_message(struct tls_trace *t, bool incoming, enum tls_step_type type,
+		   const gnutls_datum_t *msg)
+{
+	char detail[64];
+
+	snprintf(detail, sizeof(detail), "%u bytes", msg ? msg->size : 0);
+	trace_step(t, incoming ? TLS_DIR_RECEIVED : TLS_DIR_SENT, type, detail);
+}
+
 bool trace_hook_takes(unsigned when, unsigned incoming)
 {
 	return incoming ? when == GNUTLS_HOOK_PRE : when == GNUTLS_HOOK_POST;

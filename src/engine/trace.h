@@ -67,6 +67,10 @@ void trace_close(struct tls_trace *t);
  * GnuTLS processes them, so one that fails processing is still listed), sent ones once built. */
 bool trace_hook_takes(unsigned when, unsigned incoming);
 
+/* Records one handshake message as a step ("N bytes"). */
+void trace_message(struct tls_trace *t, bool incoming, enum tls_step_type type,
+		   const gnutls_datum_t *msg);
+
 /* Sets t as the session's transport (recv/send on t->fd, keeping the first bytes received) and
  * its pointer, and writes the key log when t->keylog is set. */
 void trace_set_transport(struct tls_trace *t);

@@ -215,24 +215,27 @@ def plain_http():
     return port
 
 
-def staller():
-    """Accepts TCP connections and never sends a byte."""
+def raw_peer(name, loop):
+    """A plain TCP peer in a process of its own on an ephemeral loopback port: a listening
+    socket s, then loop (Python source, at the left margin) doing what it does."""
     port = free_port()
-    src = path("staller.py")
+    src = path(name + ".py")
     with open(src, "w") as f:
-        f.write(textwrap.dedent("""
-            import socket, sys
-            s = socket.socket()
-            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            s.bind(('127.0.0.1', int(sys.argv[1])))
-            s.listen(8)
-            held = []
-            while True:
-                held.append(s.accept()[0])
-            """))
+        f.write("import socket, sys\ns = socket.socket()\n"
+                "s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
+                "s.bind(('127.0.0.1', int(sys.argv[1])))\ns.listen(8)\n"
+                + textwrap.dedent(loop))
     start([PY, src, str(port)], port)
     return port
 
+
+def staller():
+    """Accepts TCP connections and never sends a byte."""
+    return raw_peer("staller", """
+        held = []
+        while True:
+            held.append(s.accept()[0])
+        """)
 
 # ---------------- tlsscope ----------------
 
@@ -340,27 +343,16 @@ def blackhole():
 
 def closer():
     """Reads the ClientHello, then closes without a word."""
-    port = free_port()
-    src = path("closer.py")
-    with open(src, "w") as f:
-        f.write(textwrap.dedent("""
-            import socket, sys
-            s = socket.socket()
-            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            s.bind(('127.0.0.1', int(sys.argv[1])))
-            s.listen(8)
-            while True:
-                c = s.accept()[0]
-                c.settimeout(2)
-                try:
-                    if c.recv(4096):
-                        c.close()
-                except OSError:
+    return raw_peer("closer", """
+        while True:
+            c = s.accept()[0]
+            c.settimeout(2)
+            try:
+                if c.recv(4096):
                     c.close()
-            """))
-    start([PY, src, str(port)], port)
-    return port
-
+            except OSError:
+                c.close()
+        """)
 
 def python_tls_server(crt, k, ca_file=None, require=False, seclevel0=False, flask=True):
     """The seeds' servers: a Flask app served by werkzeug with an ssl.SSLContext, optionally
