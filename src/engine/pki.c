@@ -159,16 +159,31 @@ static int make(const struct pki_options *o, const struct spec *sp, const struct
 
 /* ---- writing ---- */
 
+/* mkdir -p: the directory and any parents it lacks. */
 static int ensure_dir(const char *path, struct tls_error *err)
 {
-	if (mkdir(path, 0755) == 0 || errno == EEXIST) {
-		struct stat st;
-		if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
-			return 0;
-		errno = ENOTDIR;
+	char *p = xstrdup(path);
+	struct stat st;
+	int rc = 0;
+
+	for (char *slash = p + 1; rc == 0; slash++) {
+		slash = strchr(slash, '/');
+		if (slash)
+			*slash = 0;
+		if (mkdir(p, 0755) < 0 && errno != EEXIST)
+			rc = -1;
+		else if (stat(p, &st) < 0 || !S_ISDIR(st.st_mode)) {
+			errno = ENOTDIR;
+			rc = -1;
+		}
+		if (rc < 0)
+			tls_error_set(err, "%s: %s", p, strerror(errno));
+		if (!slash)
+			break;
+		*slash = '/';
 	}
-	tls_error_set(err, "%s: %s", path, strerror(errno));
-	return -1;
+	free(p);
+	return rc;
 }
 
 /* Writes data whole: a temporary file in the same directory, then rename, so that a file is

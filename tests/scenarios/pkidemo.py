@@ -87,6 +87,9 @@ def modern_pki_refuses_overwrite_and_protects_p12():
     bad = subprocess.run(["openssl", "pkcs12", "-in", d + "/client/client.p12", "-passin",
                           "pass:", "-nokeys"], capture_output=True, text=True)
     check(bad.returncode != 0, "and not without it")
+    nested = path("not/yet/there")
+    r = tlsscope(["pki", nested])
+    check(r.rc == 0 and os.path.exists(nested + "/ca/ca.crt"), "parents are made: %r" % r.err)
     r = tlsscope(["pki", d + "/x", "--server-name", "bad name"])
     check(r.rc == 2 and "bad name" in r.err, r.err)
 
