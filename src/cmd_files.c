@@ -11,8 +11,7 @@
 #include "tlsscope/inspect.h"
 #include "tlsscope/pki.h"
 
-/* Asks on the terminal, without echo, when a file needs a password and none was given. */
-static char *ask_on_tty(const char *path, void *arg)
+char *cli_ask_password_tty(const char *path, void *arg)
 {
 	FILE *tty = fopen("/dev/tty", "r+");
 	struct termios old, quiet;
@@ -75,7 +74,7 @@ int run_inspect(const struct cli *cli)
 	}
 	struct inspect_options o = {
 		.password = password,
-		.ask_password = !password && isatty(STDIN_FILENO) ? ask_on_tty : NULL,
+		.ask_password = !password && isatty(STDIN_FILENO) ? cli_ask_password_tty : NULL,
 		.purpose = !cli->purpose			 ? PURPOSE_NONE
 			   : strcmp(cli->purpose, "client") == 0 ? PURPOSE_CLIENT
 								 : PURPOSE_SERVER,

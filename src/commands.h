@@ -20,6 +20,10 @@ bool cli_want_color(void);
 int cli_read_password(const struct cli *cli, char **out, struct tls_error *err);
 void cli_free_password(char *p);
 
+/* Asks on the terminal, without echo, for the password of path (inspect's ask_password).
+ * NULL when there is no terminal or nothing was typed; the caller frees. */
+char *cli_ask_password_tty(const char *path, void *arg);
+
 int run_pki(const struct cli *cli);
 int run_inspect(const struct cli *cli);
 int run_demo(const struct cli *cli);

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "demo.h"
 #include "sinks.h"
 #include "tlsscope/engine.h"
 #include "tlsscope/pki.h"
@@ -65,38 +66,82 @@ static int remove_entry(const char *path, const struct stat *st, int flag, struc
 	return remove(path);
 }
 
-struct demo {
+struct demo_run {
 	struct loop *loop;
+	const struct scenario *sc;
+	char *dir, *other;
+	struct tls_creds *server_creds, *client_creds;
+	struct tls_serial_rule rule;
+	struct tls_server *srv;
+	struct tls_client *client;
+	struct tls_report report;
 	const struct tls_report *listener_report; /* the first connection's; the server owns it */
-	bool client_done;
+	bool client_done, finished;
+	int deadline;
+	void (*done)(void *arg);
+	void *done_arg;
 };
 
-static void maybe_stop(struct demo *d)
+#define N_SCENARIOS (sizeof(scenarios) / sizeof(scenarios[0]))
+
+size_t demo_count(void)
 {
-	if (d->client_done && d->listener_report)
-		loop_stop(d->loop);
+	return N_SCENARIOS;
+}
+
+const char *demo_name(size_t i)
+{
+	return i < N_SCENARIOS ? scenarios[i].name : NULL;
+}
+
+const char *demo_story(size_t i)
+{
+	return i < N_SCENARIOS ? scenarios[i].story : NULL;
+}
+
+long demo_find(const char *name)
+{
+	for (size_t i = 0; i < N_SCENARIOS; i++)
+		if (strcmp(scenarios[i].name, name) == 0)
+			return (long)i;
+	return -1;
+}
+
+static void finish(struct demo_run *d)
+{
+	if (d->finished)
+		return;
+	d->finished = true;
+	loop_timer_cancel(d->loop, d->deadline);
+	d->deadline = 0;
+	if (d->done)
+		d->done(d->done_arg);
 }
 
 static void on_client_done(void *arg)
 {
-	struct demo *d = arg;
+	struct demo_run *d = arg;
 
 	d->client_done = true;
-	maybe_stop(d);
+	if (d->listener_report)
+		finish(d);
 }
 
 static void on_listener_report(void *arg, const struct tls_report *r)
 {
-	struct demo *d = arg;
+	struct demo_run *d = arg;
 
 	if (!d->listener_report)
 		d->listener_report = r;
-	maybe_stop(d);
+	if (d->client_done)
+		finish(d);
 }
 
 static void on_deadline(void *arg)
 {
-	loop_stop(arg);
+	struct demo_run *d = arg;
+	d->deadline = 0;
+	finish(d);
 }
 
 static int make_pki(const char *dir, const struct scenario *sc, bool other, struct tls_error *err)
@@ -124,140 +169,186 @@ static char *file_in(const char *dir, const char *rel)
 	return xasprintf("%s/%s", dir, rel);
 }
 
-int run_demo(const struct cli *cli)
+/* The listener requires a client certificate from the demo CA; the client trusts only the
+ * demo CA and holds the scenario's identity. */
+static int start_sides(struct demo_run *d, const struct tls_sink *sink, struct tls_error *err)
 {
-	const struct scenario *sc = NULL;
-	struct tls_error err = {{0}};
-	const char *tmp = getenv("TMPDIR");
-	char *dir_template = xasprintf("%s/tlsscope-demo-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-	char *other = NULL, *f[8] = {0};
-	struct tls_creds *server_creds = NULL, *client_creds = NULL;
-	struct tls_server *srv = NULL;
-	struct tls_client *client = NULL;
-	struct tls_report report;
-	struct tls_serial_rule rule = {0};
-	struct demo d = {0};
-	bool made_dir = false;
-	int rc = EXIT_USAGE;
-
-	report_init(&report, TLS_MODE_CONNECT);
-	const char *want = cli->scenario ? cli->scenario : "ok";
-	for (size_t i = 0; i < sizeof(scenarios) / sizeof(scenarios[0]); i++)
-		if (strcmp(scenarios[i].name, want) == 0)
-			sc = &scenarios[i];
-	if (!sc) {
-		char names[512] = "";
-		for (size_t i = 0; i < sizeof(scenarios) / sizeof(scenarios[0]); i++)
-			snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s",
-				 i ? ", " : "", scenarios[i].name);
-		tls_error_set(&err, "no demo scenario '%s'; there are: %s", want, names);
-		goto out;
-	}
-	char *dir = mkdtemp(dir_template); /* 0700: the keys stay ours */
-	made_dir = dir != NULL;
-	if (!dir) {
-		tls_error_set(&err, "cannot make a temporary directory in %s", tmp ? tmp : "/tmp");
-		goto out;
-	}
-	if (make_pki(dir, sc, false, &err) < 0)
-		goto out;
+	const struct scenario *sc = d->sc;
+	char *f[7] = {0};
 	static const char *const rel[] = {"ca/ca.crt", "server/server.crt", "server/server.key",
 					  "client/client.crt", "client/client.key"};
-	for (size_t i = 0; i < 5; i++)
-		f[i] = file_in(dir, rel[i]);
-	if (sc->identity == ID_OTHER_CA) {
-		other = file_in(dir, "other");
-		if (make_pki(other, sc, true, &err) < 0)
-			goto out;
-		f[5] = file_in(other, "client/client.crt");
-		f[6] = file_in(other, "client/client.key");
-	}
+	int rc = -1;
 
-	/* The listener: requires a client certificate from the demo CA. */
-	server_creds = creds_new();
-	if (creds_add_ca_file(server_creds, f[0], &err) < 0 ||
-	    creds_set_identity(server_creds, f[1], f[2], NULL, &err) < 0)
+	for (size_t i = 0; i < 5; i++)
+		f[i] = file_in(d->dir, rel[i]);
+	if (sc->identity == ID_OTHER_CA) {
+		d->other = file_in(d->dir, "other");
+		if (make_pki(d->other, sc, true, err) < 0)
+			goto out;
+		f[5] = file_in(d->other, "client/client.crt");
+		f[6] = file_in(d->other, "client/client.key");
+	}
+	d->server_creds = creds_new();
+	if (!d->server_creds || creds_add_ca_file(d->server_creds, f[0], err) < 0 ||
+	    creds_set_identity(d->server_creds, f[1], f[2], NULL, err) < 0)
 		goto out;
-	if (sc->allow_serial && serial_rule_parse(sc->allow_serial, &rule, &err) < 0)
+	if (sc->allow_serial && serial_rule_parse(sc->allow_serial, &d->rule, err) < 0)
 		goto out;
 	struct tls_server_config scfg = {
 		.addr = "127.0.0.1",
-		.creds = server_creds,
+		.creds = d->server_creds,
 		.client_cert = CLIENT_CERT_REQUIRE,
-		.serials = sc->allow_serial ? &rule : NULL,
+		.serials = sc->allow_serial ? &d->rule : NULL,
 		.n_serials = sc->allow_serial ? 1 : 0,
 		.respond = RESPOND_HTTP,
 		.priority = sc->server_priority,
 		.handshake_timeout_s = 10,
 		.strict = sc->allow_serial != NULL,
 	};
-	d.loop = loop_new();
-	srv = server_start(d.loop, &scfg, NULL, on_listener_report, &d, &err);
-	if (!srv)
+	d->srv = server_start(d->loop, &scfg, NULL, on_listener_report, d, err);
+	if (!d->srv)
 		goto out;
-
-	/* The client: trusts only the demo CA, and holds the scenario's identity. */
-	client_creds = creds_new();
-	if (creds_add_ca_file(client_creds, f[0], &err) < 0)
+	d->client_creds = creds_new();
+	if (!d->client_creds || creds_add_ca_file(d->client_creds, f[0], err) < 0)
 		goto out;
 	if (sc->identity != ID_NONE &&
-	    creds_set_identity(client_creds, sc->identity == ID_OURS ? f[3] : f[5],
-			       sc->identity == ID_OURS ? f[4] : f[6], NULL, &err) < 0)
+	    creds_set_identity(d->client_creds, sc->identity == ID_OURS ? f[3] : f[5],
+			       sc->identity == ID_OURS ? f[4] : f[6], NULL, err) < 0)
 		goto out;
 	struct tls_client_config ccfg = {
 		.host = "127.0.0.1",
-		.port = server_port(srv),
+		.port = server_port(d->srv),
 		.tls_max = sc->client_tls_max,
 		.timeout_s = 10,
 		.http = HTTP_AUTO,
-		.creds = client_creds,
+		.creds = d->client_creds,
 	};
-	client = client_start(d.loop, &ccfg, NULL, &report, on_client_done, &d, &err);
-	if (!client)
-		goto out;
-	loop_timer_add(d.loop, util_now_ms() + 20000, on_deadline, d.loop);
-	loop_run(d.loop);
+	d->client = client_start(d->loop, &ccfg, sink, &d->report, on_client_done, d, err);
+	rc = d->client ? 0 : -1;
+out:
+	for (size_t i = 0; i < 7; i++)
+		free(f[i]);
+	return rc;
+}
 
+struct demo_run *demo_start(struct loop *l, size_t scenario, const struct tls_sink *sink,
+			    void (*done)(void *arg), void *arg, struct tls_error *err)
+{
+	const char *tmp = getenv("TMPDIR");
+	struct demo_run *d = xcalloc(1, sizeof(*d));
+
+	d->loop = l;
+	d->sc = &scenarios[scenario < N_SCENARIOS ? scenario : 0];
+	d->done = done;
+	d->done_arg = arg;
+	report_init(&d->report, TLS_MODE_CONNECT);
+	d->dir = xasprintf("%s/tlsscope-demo-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	if (!mkdtemp(d->dir)) { /* 0700: the keys stay ours */
+		tls_error_set(err, "cannot make a temporary directory in %s", tmp ? tmp : "/tmp");
+		free(d->dir);
+		d->dir = NULL;
+		goto fail;
+	}
+	if (make_pki(d->dir, d->sc, false, err) < 0 || start_sides(d, sink, err) < 0)
+		goto fail;
+	d->deadline = loop_timer_add(l, util_now_ms() + 20000, on_deadline, d);
+	return d;
+fail:
+	d->done = NULL;
+	demo_free(d);
+	return NULL;
+}
+
+struct tls_report *demo_client_report(struct demo_run *d)
+{
+	return &d->report;
+}
+
+const struct tls_report *demo_listener_report(const struct demo_run *d)
+{
+	return d->listener_report;
+}
+
+const struct tls_creds *demo_client_trust(const struct demo_run *d)
+{
+	return d->client_creds;
+}
+
+bool demo_running(const struct demo_run *d)
+{
+	return !d->finished;
+}
+
+void demo_free(struct demo_run *d)
+{
+	if (!d)
+		return;
+	loop_timer_cancel(d->loop, d->deadline);
+	client_free(d->client);
+	server_free(d->srv);
+	creds_free(d->client_creds);
+	creds_free(d->server_creds);
+	serial_rule_free(&d->rule);
+	report_free(&d->report);
+	if (d->dir)
+		nftw(d->dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+	free(d->dir);
+	free(d->other);
+	free(d);
+}
+
+static void on_batch_done(void *arg)
+{
+	loop_stop(arg);
+}
+
+int run_demo(const struct cli *cli)
+{
+	struct tls_error err = {{0}};
+	const char *want = cli->scenario ? cli->scenario : "ok";
+	long i = demo_find(want);
+
+	if (i < 0) {
+		char names[512] = "";
+		for (size_t k = 0; k < N_SCENARIOS; k++)
+			snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s",
+				 k ? ", " : "", scenarios[k].name);
+		tls_error_set(&err, "no demo scenario '%s'; there are: %s", want, names);
+		return cli_usage_error(err.msg);
+	}
+	struct loop *loop = loop_new();
+	struct demo_run *d = demo_start(loop, (size_t)i, NULL, on_batch_done, loop, &err);
+	if (!d) {
+		loop_free(loop);
+		return cli_usage_error(err.msg);
+	}
+	loop_run(loop);
+
+	const struct tls_report *lr = d->listener_report;
 	if (cli->json) {
-		char *s = report_json_dump(&report, true);
+		char *s = report_json_dump(&d->report, true);
 		puts(s);
 		free(s);
-		if (d.listener_report) {
-			s = report_json_dump(d.listener_report, true);
+		if (lr) {
+			s = report_json_dump(lr, true);
 			puts(s);
 			free(s);
 		}
 	} else {
 		bool color = cli_want_color();
-		printf("tlsscope demo, scenario %s: %s.\n", sc->name, sc->story);
+		printf("tlsscope demo, scenario %s: %s.\n", d->sc->name, d->sc->story);
 		printf("\n==================== the client's view ====================\n");
-		report_text_print(stdout, &report, color);
+		report_text_print(stdout, &d->report, color);
 		printf("\n=================== the listener's view ===================\n");
-		if (d.listener_report)
-			report_text_print(stdout, d.listener_report, color);
+		if (lr)
+			report_text_print(stdout, lr, color);
 		else
 			printf("(the listener saw no connection)\n");
 		printf("\nOther scenarios: tlsscope demo --scenario NAME (see tlsscope --help).\n");
 	}
 	fflush(stdout);
-	rc = report.verdict_ok && d.listener_report && d.listener_report->verdict_ok
-		     ? EXIT_OK
-		     : EXIT_FINDINGS;
-out:
-	if (rc == EXIT_USAGE)
-		cli_usage_error(err.msg);
-	client_free(client);
-	server_free(srv);
-	loop_free(d.loop);
-	creds_free(client_creds);
-	creds_free(server_creds);
-	serial_rule_free(&rule);
-	report_free(&report);
-	if (made_dir)
-		nftw(dir_template, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-	for (size_t i = 0; i < 8; i++)
-		free(f[i]);
-	free(other);
-	free(dir_template);
+	int rc = d->report.verdict_ok && lr && lr->verdict_ok ? EXIT_OK : EXIT_FINDINGS;
+	demo_free(d);
+	loop_free(loop);
 	return rc;
 }

@@ -13,6 +13,7 @@
 #include "tlsscope/creds.h"
 #include "tlsscope/engine.h"
 #include "tlsscope/server.h"
+#include "ui/ui.h"
 
 static int load_identity(const struct cli *cli, struct tls_creds *c, struct tls_error *err)
 {
@@ -226,6 +227,14 @@ int main(int argc, char **argv)
 	if (args_parse(argc, argv, &cli, &err) < 0) {
 		args_free(&cli);
 		return cli_usage_error(err.msg);
+	}
+	bool tui_command = cli.command == CMD_HOME || cli.command == CMD_CONNECT ||
+			   cli.command == CMD_LISTEN || cli.command == CMD_DEMO ||
+			   cli.command == CMD_INSPECT;
+	if (tui_command && ui_wanted(&cli)) {
+		rc = ui_run(&cli);
+		args_free(&cli);
+		return rc;
 	}
 	switch (cli.command) {
 	case CMD_HELP:

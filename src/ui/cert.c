@@ -1,0 +1,183 @@
+/* A certificate's full detail, and writing certificates and reports to files. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <gnutls/gnutls.h>
+
+#include "form.h"
+#include "screens.h"
+#include "sinks.h"
+#include "views.h"
+
+static bool ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+	return n >= m && strcasecmp(s + n - m, suffix) == 0;
+}
+
+/* Writes data to path (a new file, or one the user names again to replace). Returns 0, or -1
+ * with a dialog. */
+static int write_file(struct ui *ui, const char *path, const void *data, size_t len)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	ssize_t n = -1;
+
+	if (fd >= 0) {
+		n = write(fd, data, len);
+		if (close(fd) < 0)
+			n = -1;
+	}
+	if (fd < 0 || n != (ssize_t)len) {
+		ui_message(ui, true, "Cannot write the file", "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- export ---- */
+
+struct export {
+	unsigned char *der;
+	size_t len;
+};
+
+static void export_free(void *arg)
+{
+	struct export *x = arg;
+	free(x->der);
+	free(x);
+}
+
+static int export_apply(struct ui *ui, struct form *fm)
+{
+	struct export *x = fm->arg;
+	const char *path = field_value(&fm->f[0]);
+	gnutls_datum_t der = {x->der, (unsigned)x->len}, pem = {NULL, 0};
+	int rc;
+
+	if (!path) {
+		ui_message(ui, true, "Export", "Give the file to write.");
+		return -1;
+	}
+	if (ends_with(path, ".der") || ends_with(path, ".cer")) {
+		rc = write_file(ui, path, x->der, x->len);
+	} else {
+		if (gnutls_pem_base64_encode2("CERTIFICATE", &der, &pem) < 0) {
+			ui_message(ui, true, "Export", "The certificate cannot be encoded.");
+			return -1;
+		}
+		rc = write_file(ui, path, pem.data, pem.size);
+		gnutls_free(pem.data);
+	}
+	if (rc < 0)
+		return -1;
+	ui_message(ui, false, "Exported", "Wrote %s (%s).", path,
+		   ends_with(path, ".der") || ends_with(path, ".cer") ? "DER" : "PEM");
+	return 0;
+}
+
+void cert_export(struct ui *ui, const struct tls_cert_info *c)
+{
+	struct form *fm = form_new("Export the certificate");
+	struct export *x = xcalloc(1, sizeof(*x));
+	char *cn = view_common_name(c->subject), *name;
+
+	/* A file name from the CN, with anything odd replaced. */
+	for (char *p = cn; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || *p == '.' || *p == '-'))
+			*p = '_';
+	name = xasprintf("%s.pem", *cn ? cn : "certificate");
+	x->der = xmalloc(c->der_len ? c->der_len : 1);
+	memcpy(x->der, c->der, c->der_len);
+	x->len = c->der_len;
+	form_text(fm, F_FILE, "File", "ends in .der or .cer: DER; anything else: PEM", name);
+	fm->apply = export_apply;
+	fm->arg = x;
+	fm->free_arg = export_free;
+	free(cn);
+	free(name);
+	ui_push(ui, &fm->base);
+}
+
+/* ---- save the report ---- */
+
+static int save_apply(struct ui *ui, struct form *fm)
+{
+	const struct tls_report *r = fm->arg;
+	const char *path = field_value(&fm->f[0]);
+	char *text = NULL;
+	size_t len = 0;
+
+	if (!path) {
+		ui_message(ui, true, "Save", "Give the file to write.");
+		return -1;
+	}
+	if (ends_with(path, ".json")) {
+		text = report_json_dump(r, false);
+		len = strlen(text);
+	} else {
+		FILE *f = open_memstream(&text, &len);
+		if (!f) {
+			ui_message(ui, true, "Save", "Out of memory.");
+			return -1;
+		}
+		report_text_print(f, r, false);
+		fclose(f);
+	}
+	int rc = write_file(ui, path, text, len);
+	free(text);
+	if (rc == 0)
+		ui_message(ui, false, "Saved", "Wrote the report to %s.", path);
+	return rc;
+}
+
+void report_save(struct ui *ui, const struct tls_report *r)
+{
+	struct form *fm = form_new("Save the report");
+
+	form_text(fm, F_FILE, "File", "ends in .json: the JSON report; anything else: text",
+		  "tlsscope-report.json");
+	fm->apply = save_apply;
+	fm->arg = (void *)r;
+	ui_push(ui, &fm->base);
+}
+
+/* ---- detail ---- */
+
+static void on_cert_key(struct ui *ui, void *arg, enum ui_action act)
+{
+	if (act == ACT_EXPORT)
+		cert_export(ui, arg);
+}
+
+static void cert_copy_free(void *arg)
+{
+	struct tls_cert_info *c = arg;
+	free(c->subject);
+	free(c->der);
+	free(c);
+}
+
+void cert_open(struct ui *ui, const struct tls_cert_info *c, const char *title)
+{
+	struct ui_lines L = {0};
+	char *t = title ? xstrdup(title)
+			: xasprintf("Certificate %u (e export, Esc back)", c->index);
+	/* The export needs only the DER: keep a copy, the report may change under us. */
+	struct tls_cert_info *copy = xcalloc(1, sizeof(*copy));
+
+	copy->subject = c->subject ? xstrdup(c->subject) : NULL;
+	copy->index = c->index;
+	copy->der = xmalloc(c->der_len ? c->der_len : 1);
+	memcpy(copy->der, c->der, c->der_len);
+	copy->der_len = c->der_len;
+	view_cert_detail(&L, c, ui->cols - 4, ui->g);
+	ui_push(ui, ui_text_new(t, &L, CTX_CERT, on_cert_key, copy, cert_copy_free));
+	free(t);
+}

@@ -1,0 +1,349 @@
+/* The forms of the connection setup (target, trust, identity), what-if, listen and PKI. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "form.h"
+#include "screens.h"
+#include "tlsscope/creds.h"
+#include "tlsscope/pki.h"
+#include "tlsscope/target.h"
+
+/* What runs after a setup form applied its change (the connection view reconnects). */
+struct after {
+	void (*done)(struct ui *ui, void *arg);
+	void *arg;
+};
+
+static void *after_new(void (*done)(struct ui *ui, void *arg), void *arg)
+{
+	struct after *a = xcalloc(1, sizeof(*a));
+	a->done = done;
+	a->arg = arg;
+	return a;
+}
+
+static void after_run(struct ui *ui, struct form *fm)
+{
+	struct after *a = fm->arg;
+	if (a && a->done)
+		a->done(ui, a->arg);
+}
+
+static void join_paths(const struct strlist *l, char *buf, size_t len)
+{
+	buf[0] = '\0';
+	for (size_t i = 0; i < l->n; i++)
+		snprintf(buf + strlen(buf), len - strlen(buf), "%s%s", i ? "; " : "", l->v[i]);
+}
+
+/* ---- target ---- */
+
+static const char *const versions[] = {"highest", "TLS 1.2", "TLS 1.3", NULL};
+static const char *const http_modes[] = {"auto", "always", "never", NULL};
+
+static int target_apply(struct ui *ui, struct form *fm)
+{
+	struct tls_error err = {{0}};
+	struct tls_target t;
+	struct ui_setup *s = &ui->setup;
+
+	if (!field_value(&fm->f[0]) ||
+	    target_parse(fm->f[0].value, TLS_DEFAULT_PORT, &t, &err) < 0) {
+		ui_message(ui, true, "Target", "%s",
+			   field_value(&fm->f[0]) ? err.msg : "Say which host:port to connect to.");
+		return -1;
+	}
+	char *end = NULL;
+	double timeout = strtod(fm->f[5].value, &end);
+	if (!end || *end || timeout <= 0 || timeout > 3600) {
+		ui_message(ui, true, "Timeout", "The timeout is a number of seconds, 1 to 3600.");
+		return -1;
+	}
+	setup_set(&s->host, t.host);
+	s->port = t.port;
+	setup_set(&s->sni, field_value(&fm->f[1]));
+	s->no_sni = fm->f[2].on;
+	setup_set(&s->verify_name, field_value(&fm->f[3]));
+	setup_set(&s->alpn, field_value(&fm->f[4]));
+	s->timeout_s = timeout;
+	s->tls_max = fm->f[6].choice == 1 ? 12 : fm->f[6].choice == 2 ? 13 : 0;
+	s->http = fm->f[7].choice == 1 ? HTTP_ON : fm->f[7].choice == 2 ? HTTP_OFF : HTTP_AUTO;
+	after_run(ui, fm);
+	return 0;
+}
+
+static void target_recent(struct ui *ui, struct form *fm)
+{
+	struct strlist l = {0};
+	(void)ui;
+
+	recent_list("target", &l, 10);
+	if (l.n) {
+		/* Each F3 takes the next one. */
+		size_t i = 0;
+		for (size_t k = 0; k < l.n; k++)
+			if (strcmp(l.v[k], fm->f[0].value) == 0)
+				i = (k + 1) % l.n;
+		field_set(&fm->f[0], l.v[i]);
+	}
+	strlist_free(&l);
+}
+
+void form_target(struct ui *ui, void (*done)(struct ui *ui, void *arg), void *arg)
+{
+	struct form *fm = form_new("Target");
+	const struct ui_setup *s = &ui->setup;
+	char hp[300] = "", timeout[32];
+
+	if (s->host)
+		snprintf(hp, sizeof(hp), strchr(s->host, ':') ? "[%s]:%u" : "%s:%u", s->host,
+			 s->port);
+	snprintf(timeout, sizeof(timeout), "%g", s->timeout_s);
+	form_text(fm, F_TEXT, "Host:port", "host name or IP, and the port (443 when left out); F3: recent",
+		  hp);
+	form_text(fm, F_TEXT, "SNI", "the server name sent in the ClientHello (empty: the host)",
+		  s->sni);
+	form_bool(fm, "No SNI", "send no server name at all (servers may pick another certificate)",
+		  s->no_sni);
+	form_text(fm, F_TEXT, "Verify name",
+		  "the name or IP the certificate must match (empty: the host)", s->verify_name);
+	form_text(fm, F_TEXT, "ALPN", "protocols to offer, comma-separated: h2,http/1.1", s->alpn);
+	form_text(fm, F_TEXT, "Timeout (s)", "bounds the whole run, probes included", timeout);
+	form_choice(fm, "Max version", "the highest TLS version to offer", versions,
+		    s->tls_max == 12 ? 1 : s->tls_max == 13 ? 2 : 0);
+	form_choice(fm, "HTTP request",
+		    "auto: GET / when the server asks for a client certificate (nginx answers 400 "
+		    "there)",
+		    http_modes, s->http == HTTP_ON ? 1 : s->http == HTTP_OFF ? 2 : 0);
+	fm->apply = target_apply;
+	fm->recent = target_recent;
+	fm->arg = after_new(done, arg);
+	fm->free_arg = free;
+	ui_push(ui, &fm->base);
+}
+
+/* ---- trust ---- */
+
+static int trust_apply(struct ui *ui, struct form *fm)
+{
+	struct ui_setup trial = {0};
+	struct tls_error err = {{0}};
+
+	trial.system_trust = fm->f[0].on;
+	field_paths(&fm->f[1], &trial.ca_files);
+	field_paths(&fm->f[2], &trial.intermediates);
+	field_paths(&fm->f[3], &trial.crls);
+	if (!trial.system_trust && !trial.ca_files.n) {
+		setup_free(&trial);
+		ui_message(ui, true, "Trust",
+			   "With the system store off and no CA file, nothing can be trusted: every "
+			   "certificate will fail. Add a CA file (F2 picks one) or turn the system "
+			   "store on.");
+		return -1;
+	}
+	/* The files are loaded once here, so a bad one is named before anything changes. */
+	struct tls_creds *c = setup_creds(&trial, false, false, &err);
+	if (!c) {
+		setup_free(&trial);
+		ui_message(ui, true, "Cannot use this trust", "%s", err.msg);
+		return -1;
+	}
+	creds_free(c);
+	struct ui_setup *s = &ui->setup;
+	s->system_trust = trial.system_trust;
+	strlist_free(&s->ca_files);
+	strlist_free(&s->intermediates);
+	strlist_free(&s->crls);
+	s->ca_files = trial.ca_files;
+	s->intermediates = trial.intermediates;
+	s->crls = trial.crls;
+	trial.ca_files = trial.intermediates = trial.crls = (struct strlist){0};
+	setup_free(&trial);
+	after_run(ui, fm);
+	return 0;
+}
+
+void form_trust(struct ui *ui, void (*done)(struct ui *ui, void *arg), void *arg)
+{
+	struct form *fm = form_new("Trust");
+	const struct ui_setup *s = &ui->setup;
+	char buf[4096];
+
+	form_bool(fm, "System store", "trust the CAs the system trusts (as browsers and curl do)",
+		  s->system_trust);
+	join_paths(&s->ca_files, buf, sizeof(buf));
+	form_text(fm, F_FILES, "CA files",
+		  "your own CA (ca.crt): PEM, DER or a bundle; several separated by ;", buf);
+	join_paths(&s->intermediates, buf, sizeof(buf));
+	form_text(fm, F_FILES, "Intermediates",
+		  "untrusted intermediates that may complete a chain the server sent short", buf);
+	join_paths(&s->crls, buf, sizeof(buf));
+	form_text(fm, F_FILES, "CRLs", "revocation lists to check against", buf);
+	fm->apply = trust_apply;
+	fm->arg = after_new(done, arg);
+	fm->free_arg = free;
+	ui_push(ui, &fm->base);
+}
+
+/* ---- identity ---- */
+
+static int identity_apply(struct ui *ui, struct form *fm)
+{
+	struct tls_error err = {{0}};
+	struct ui_setup *s = &ui->setup;
+	const char *cert = field_value(&fm->f[0]), *key = field_value(&fm->f[1]);
+	const char *password = fm->f[2].value;
+
+	if (cert) {
+		/* Loading it once here shows a wrong password or a key that does not match in a
+		 * dialog, and the form stays open to fix it. */
+		struct tls_creds *c = creds_new();
+		int rc = c ? creds_set_identity(c, cert, key, *password ? password : NULL, &err)
+			   : -1;
+		creds_free(c);
+		if (rc < 0) {
+			ui_message(ui, true, "Cannot load this identity", "%s", err.msg);
+			return -1;
+		}
+	}
+	setup_set(&s->cert, cert);
+	setup_set(&s->key, key);
+	setup_set_password(s, *password ? password : NULL);
+	s->force_client_cert = fm->f[3].on;
+	if (cert)
+		recent_add_identity(cert, key);
+	after_run(ui, fm);
+	return 0;
+}
+
+static void identity_recent(struct ui *ui, struct form *fm)
+{
+	struct strlist l = {0};
+	char cur[4200];
+	(void)ui;
+
+	snprintf(cur, sizeof(cur), "%s\t%s", fm->f[0].value, fm->f[1].value);
+	recent_list("identity", &l, 10);
+	if (l.n) {
+		size_t i = 0;
+		for (size_t k = 0; k < l.n; k++)
+			if (strcmp(l.v[k], cur) == 0)
+				i = (k + 1) % l.n;
+		char *tab = strchr(l.v[i], '\t');
+		if (tab)
+			*tab = '\0';
+		field_set(&fm->f[0], l.v[i]);
+		field_set(&fm->f[1], tab ? tab + 1 : "");
+	}
+	strlist_free(&l);
+}
+
+/* When the picker gives a PKCS#12 file for the certificate, the key field has nothing to do. */
+static void identity_changed(struct ui *ui, struct form *fm)
+{
+	char *preview = NULL;
+	(void)ui;
+
+	free(fm->note);
+	fm->note = NULL;
+	if (!field_value(&fm->f[0]))
+		return;
+	const char *kind = picker_kind(fm->f[0].value, &preview);
+	if (strcmp(kind, "pkcs12") == 0)
+		fm->note = xstrdup("A PKCS#12 file holds the key: leave Key empty, give its password.");
+	else if (strcmp(kind, "key") == 0 || strcmp(kind, "encrypted-key") == 0)
+		fm->note = xstrdup("That is a key: the certificate goes in the first field.");
+	free(preview);
+}
+
+void form_identity(struct ui *ui, void (*done)(struct ui *ui, void *arg), void *arg)
+{
+	struct form *fm = form_new("Client identity");
+	const struct ui_setup *s = &ui->setup;
+
+	form_text(fm, F_FILE, "Certificate",
+		  "client.crt (PEM or DER), a PKCS#12 file (.p12) or a pkcs11: URI; empty: none",
+		  s->cert);
+	form_text(fm, F_FILE, "Key", "client.key, or a pkcs11: URI; empty for PKCS#12", s->key);
+	form_text(fm, F_SECRET, "Password / PIN",
+		  "for PKCS#12, an encrypted key or the token; kept in memory, never saved",
+		  s->password);
+	form_bool(fm, "Always send",
+		  "send it even when its issuer is not among the CAs the server accepts",
+		  s->force_client_cert);
+	fm->apply = identity_apply;
+	fm->recent = identity_recent;
+	fm->changed = identity_changed;
+	fm->arg = after_new(done, arg);
+	fm->free_arg = free;
+	identity_changed(ui, fm);
+	ui_push(ui, &fm->base);
+}
+
+/* ---- what-if ---- */
+
+static const char *const rsa_sizes[] = {"1024", "2048", "3072", "4096", NULL};
+
+struct whatif {
+	struct tls_report *r;
+	bool *system;
+	struct tls_policy saved;
+	bool saved_system;
+	void (*recheck)(struct ui *ui, void *arg);
+	void *arg;
+};
+
+static void whatif_changed(struct ui *ui, struct form *fm)
+{
+	struct whatif *w = fm->arg;
+	size_t i = 0;
+
+	if (w->system)
+		*w->system = fm->f[i++].on;
+	w->r->policy.check_hostname = fm->f[i++].on;
+	w->r->policy.allow_sha1 = fm->f[i++].on;
+	w->r->policy.min_rsa_bits = (unsigned)atoi(rsa_sizes[fm->f[i].choice]);
+	w->recheck(ui, w->arg);
+}
+
+static void whatif_cancelled(struct ui *ui, struct form *fm)
+{
+	struct whatif *w = fm->arg;
+
+	w->r->policy = w->saved;
+	if (w->system)
+		*w->system = w->saved_system;
+	w->recheck(ui, w->arg);
+}
+
+void form_whatif(struct ui *ui, struct tls_report *r, bool *system,
+		 void (*recheck)(struct ui *ui, void *arg), void *arg)
+{
+	struct form *fm = form_new("What if... (re-verifies the captured chain at once)");
+	struct whatif *w = xcalloc(1, sizeof(*w));
+	int rsa = 1;
+
+	*w = (struct whatif){.r = r, .system = system, .saved = r->policy, .recheck = recheck,
+			     .arg = arg};
+	if (system) {
+		w->saved_system = *system;
+		form_bool(fm, "System store", "also trust the system's CAs", *system);
+	}
+	form_bool(fm, "Check hostname", "off: would the chain pass if the name did not matter?",
+		  r->policy.check_hostname);
+	form_bool(fm, "Allow SHA-1", "accept SHA-1 signatures, as 2015's clients did",
+		  r->policy.allow_sha1);
+	for (int i = 0; rsa_sizes[i]; i++)
+		if ((unsigned)atoi(rsa_sizes[i]) == r->policy.min_rsa_bits)
+			rsa = i;
+	form_choice(fm, "Min RSA bits", "RSA keys below this are weak (today's clients: 2048)",
+		    rsa_sizes, rsa);
+	fm->note = xstrdup("The findings below change as you toggle; Enter keeps, Esc restores.");
+	fm->at_top = true;
+	fm->changed = whatif_changed;
+	fm->cancelled = whatif_cancelled;
+	fm->arg = w;
+	fm->free_arg = free;
+	ui_push(ui, &fm->base);
+}

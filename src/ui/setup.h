@@ -1,0 +1,51 @@
+/* What a connection from the TUI uses: target, trust and identity, as the forms edit them. The
+ * password stays in memory only (wiped on free) and is never saved. */
+#ifndef TLSSCOPE_UI_SETUP_H
+#define TLSSCOPE_UI_SETUP_H
+
+#include <stdbool.h>
+
+#include "tlsscope/creds.h"
+#include "tlsscope/engine.h"
+#include "tlsscope/util.h"
+
+struct cli;
+
+struct ui_setup {
+	char *host;
+	unsigned port;
+	char *sni;
+	bool no_sni;
+	char *verify_name;
+	char *alpn;
+	int tls_max;
+	double timeout_s;
+	char *priority;
+	enum tls_http_mode http;
+	char *http_path;
+	bool strict, force_client_cert, no_probe, resume;
+	char *keylog;
+	bool system_trust;
+	struct strlist ca_files, intermediates, crls;
+	char *cert;	/* a certificate file, a PKCS#12 file or a pkcs11: URI; NULL: none */
+	char *key;	/* NULL with PKCS#12 */
+	char *password; /* NULL: none given */
+};
+
+/* Copies what connect needs from the command line; password (may be NULL) is taken over. */
+void setup_from_cli(struct ui_setup *s, const struct cli *cli, char *password);
+void setup_free(struct ui_setup *s);
+/* Replaces *dst with a copy of src (NULL or "" give NULL). */
+void setup_set(char **dst, const char *src);
+void setup_set_password(struct ui_setup *s, const char *password);
+
+/* Credentials for a connection: the system store when system is true, the CA files,
+ * intermediates, CRLs and, when with_identity, the identity. NULL with err set on failure. */
+struct tls_creds *setup_creds(const struct ui_setup *s, bool system, bool with_identity,
+			      struct tls_error *err);
+void setup_client_config(const struct ui_setup *s, struct tls_creds *creds,
+			 struct tls_client_config *cfg);
+/* "trust: system + 1 CA file   identity: client.crt   SNI: x" for the header. Caller frees. */
+char *setup_describe(const struct ui_setup *s);
+
+#endif

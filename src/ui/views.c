@@ -1,0 +1,375 @@
+/* Views of a report as lines: header, timeline, summary, chain, findings, certificate detail,
+ * listen rows. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "tlsscope/diagnose.h"
+#include "tlsscope/names.h"
+#include "views.h"
+
+static enum ui_style severity_style(enum tls_severity s)
+{
+	static const enum ui_style styles[] = {
+		[SEV_ERROR] = ST_ERROR, [SEV_WARNING] = ST_WARN, [SEV_INFO] = ST_INFO};
+	return styles[s];
+}
+
+static const char *severity_mark(enum tls_severity s, const struct ui_glyphs *g)
+{
+	return s == SEV_ERROR ? g->bad : s == SEV_WARNING ? g->warn : g->info;
+}
+
+char *view_common_name(const char *dn)
+{
+	if (!dn)
+		return xstrdup("-");
+	/* GnuTLS writes RFC 4514 order: "CN=leaf,O=org"; a comma inside a value is escaped. */
+	for (const char *p = dn; *p; p++) {
+		if ((p == dn || p[-1] == ',') && strncmp(p, "CN=", 3) == 0) {
+			const char *v = p + 3, *e = v;
+			while (*e && !(*e == ',' && e[-1] != '\\'))
+				e++;
+			return xstrndup(v, (size_t)(e - v));
+		}
+	}
+	return xstrdup(dn);
+}
+
+static void verdict_segment(struct ui_line *ln, const struct tls_report *r,
+			    const struct ui_glyphs *g)
+{
+	size_t n[3] = {0};
+
+	for (size_t i = 0; i < r->n_findings; i++)
+		n[r->findings[i].severity]++;
+	if (r->verdict_ok) {
+		line_addf(ln, ST_OK, "%s OK", g->ok);
+		if (n[SEV_WARNING])
+			line_addf(ln, ST_WARN, "  %zu warning%s", n[SEV_WARNING],
+				  n[SEV_WARNING] == 1 ? "" : "s");
+		return;
+	}
+	if (n[SEV_ERROR])
+		line_addf(ln, ST_ERROR, "%s FAIL: %zu error%s", g->bad, n[SEV_ERROR],
+			  n[SEV_ERROR] == 1 ? "" : "s");
+	else
+		line_addf(ln, ST_ERROR, "%s FAIL", g->bad);
+	if (n[SEV_WARNING])
+		line_addf(ln, ST_WARN, ", %zu warning%s", n[SEV_WARNING],
+			  n[SEV_WARNING] == 1 ? "" : "s");
+}
+
+void view_header(struct ui_lines *L, const struct tls_report *r, const struct view_run *run,
+		 const struct ui_glyphs *g)
+{
+	struct ui_line *ln = lines_add(L, -1);
+
+	line_addf(ln, ST_TITLE, "tlsscope %s  ", run->mode);
+	if (run->title) {
+		line_addf(ln, ST_TITLE, "%s", run->title);
+	} else {
+		line_add_safe(ln, ST_TITLE, r->target.host);
+		line_addf(ln, ST_TITLE, ":%u", r->target.port);
+		if (r->target.address && r->target.host &&
+		    strcmp(r->target.address, r->target.host) != 0) {
+			line_addf(ln, ST_DIM, " (");
+			line_add_safe(ln, ST_DIM, r->target.address);
+			line_addf(ln, ST_DIM, ")");
+		}
+	}
+	line_addf(ln, ST_NORMAL, "   ");
+	if (run->running) {
+		const char *phase = r->handshake.n_steps ? "handshake"
+				    : r->target.address	 ? "connecting"
+							 : "resolving";
+		line_addf(ln, ST_INFO, "%s %s %.0f ms", g->spinner[run->tick % g->n_spinner],
+			  phase, run->elapsed_ms);
+	} else {
+		if (r->negotiated.version)
+			line_addf(ln, ST_NORMAL, "%s  ", r->negotiated.version);
+		if (r->timing.total_ms >= 0)
+			line_addf(ln, ST_DIM, "%.1f ms  ", r->timing.total_ms);
+		verdict_segment(ln, r, g);
+	}
+	ln = lines_add(L, -1);
+	line_addf(ln, ST_DIM, "%s", run->setup ? run->setup : "");
+}
+
+void view_timeline(struct ui_lines *L, const struct tls_report *r, const struct ui_glyphs *g)
+{
+	for (size_t i = 0; i < r->handshake.n_steps; i++) {
+		const struct tls_step *s = &r->handshake.steps[i];
+		struct ui_line *ln = lines_add(L, (int)i);
+		bool alert = s->type == STEP_ALERT;
+		enum ui_style st = alert ? ST_ERROR : s->probe ? ST_DIM : ST_NORMAL;
+
+		line_addf(ln, ST_DIM, "%+9.1f ms ", s->t_ms);
+		line_addf(ln, st, " %-2s %s", s->dir == TLS_DIR_SENT ? g->sent : g->received,
+			  names_step(s->type));
+		if (s->detail) {
+			line_addf(ln, st, "  ");
+			line_add_safe(ln, alert ? ST_ERROR : ST_DIM, s->detail);
+		}
+		if (s->failure_point)
+			line_addf(ln, ST_ERROR, "  %s", g->failed_here);
+	}
+	if (r->handshake.status == HS_NOT_STARTED)
+		return;
+	struct ui_line *ln = lines_add(L, -1);
+	bool ok = r->handshake.status == HS_COMPLETE;
+	line_addf(ln, ok ? ST_OK : ST_ERROR, "%s handshake %s", ok ? g->ok : g->bad,
+		  names_hs_status(r->handshake.status));
+	if (r->handshake.error) {
+		line_addf(ln, ST_NORMAL, ": ");
+		line_add_safe(ln, ST_NORMAL, r->handshake.error);
+	}
+}
+
+static void summary_row(struct ui_lines *L, const char *label, const char *value,
+			enum ui_style st)
+{
+	struct ui_line *ln = lines_add(L, -1);
+	line_addf(ln, ST_DIM, "%-10s ", label);
+	line_add_safe(ln, st, value);
+}
+
+void view_summary(struct ui_lines *L, const struct tls_report *r)
+{
+	const struct tls_negotiated *n = &r->negotiated;
+	const struct tls_client_auth *ca = &r->client_auth;
+
+	if (n->present) {
+		summary_row(L, "version", n->version, ST_TITLE);
+		summary_row(L, "cipher", n->cipher_suite, ST_NORMAL);
+		summary_row(L, "group", n->group, ST_NORMAL);
+		summary_row(L, "signature", n->signature, ST_NORMAL);
+		if (n->alpn)
+			summary_row(L, "ALPN", n->alpn, ST_NORMAL);
+		if (n->resumed)
+			summary_row(L, "resumed", "yes", ST_OK);
+	}
+	if (r->mode == TLS_MODE_CONNECT) {
+		if (ca->requested || ca->loaded)
+			summary_row(L, "client crt",
+				    !ca->requested ? "loaded, not asked for"
+				    : ca->sent	   ? "asked for, sent"
+						   : "asked for, none sent",
+				    ca->requested && !ca->sent ? ST_ERROR : ST_NORMAL);
+		if (r->resumption)
+			summary_row(L, "resumed",
+				    r->resumption->negotiated.resumed ? "yes (second connection)"
+								      : "NO",
+				    r->resumption->negotiated.resumed ? ST_OK : ST_ERROR);
+	} else {
+		summary_row(L, "peer", r->listen.peer_address, ST_NORMAL);
+		if (r->listen.serial_matched)
+			summary_row(L, "serial", r->listen.serial_form, ST_OK);
+	}
+	if (r->http.present) {
+		if (r->http.status_line)
+			summary_row(L, "HTTP", r->http.status_line,
+				    r->http.status_code >= 400 ? ST_ERROR : ST_NORMAL);
+		else if (r->http.error)
+			summary_row(L, "HTTP", r->http.error, ST_WARN);
+	}
+	if (r->verification.hostname.checked) {
+		summary_row(L, "name", r->verification.hostname.name,
+			    r->verification.hostname.match ? ST_OK : ST_ERROR);
+	}
+}
+
+/* The checks the chain region marks, and the finding ids that fail each (DESIGN.md §5). */
+static const struct chain_check {
+	const char *label;
+	const char *ids[6];
+	bool leaf_only;
+} chain_checks[] = {
+	{.label = "trust",
+	 .ids = {"untrusted-issuer", "self-signed", "missing-intermediate", "not-a-ca", "revoked",
+		 "client-cert-untrusted"}},
+	{.label = "name", .ids = {"hostname-mismatch", "cn-only-no-san", "ip-not-in-san"},
+	 .leaf_only = true},
+	{.label = "dates", .ids = {"expired", "not-yet-valid", "expires-soon"}},
+	{.label = "sig", .ids = {"insecure-signature", "v1-certificate"}},
+	{.label = "key", .ids = {"weak-key"}},
+	{.label = "use", .ids = {"wrong-purpose"}},
+};
+
+/* The worst severity among the check's ids on certificate c: 0..2, or 3 when none failed. */
+static int check_result(const struct chain_check *k, const struct tls_cert_info *c)
+{
+	int worst = 3;
+
+	for (size_t i = 0; i < sizeof(k->ids) / sizeof(k->ids[0]) && k->ids[i]; i++) {
+		if (!strlist_contains(&c->status, k->ids[i]))
+			continue;
+		const struct diag_entry *e = diagnose_lookup(k->ids[i]);
+		int sev = e ? (int)e->severity : SEV_ERROR;
+		if (sev < worst)
+			worst = sev;
+	}
+	return worst;
+}
+
+void view_chain(struct ui_lines *L, const struct tls_report *r, const struct ui_glyphs *g)
+{
+	for (size_t i = 0; i < r->n_chain; i++) {
+		const struct tls_cert_info *c = &r->chain[i];
+		struct ui_line *ln = lines_add(L, (int)i);
+		char *cn = view_common_name(c->subject), *issuer = view_common_name(c->issuer);
+		char until[32];
+
+		util_iso_time(c->not_after, until, sizeof(until));
+		until[10] = '\0';
+		line_addf(ln, ST_DIM, "%zu ", i);
+		line_add_safe(ln, ST_TITLE, cn);
+		line_addf(ln, ST_DIM, "  by ");
+		line_add_safe(ln, ST_NORMAL, issuer);
+		line_addf(ln, ST_DIM, "  until %s ", until);
+		for (size_t k = 0; k < sizeof(chain_checks) / sizeof(chain_checks[0]); k++) {
+			const struct chain_check *ck = &chain_checks[k];
+			if (ck->leaf_only && (i != 0 || !r->verification.hostname.checked))
+				continue;
+			int res = check_result(ck, c);
+			if (!r->verification.done && res == 3)
+				line_addf(ln, ST_DIM, " %s%s", g->ellipsis, ck->label);
+			else if (res == 3)
+				line_addf(ln, ST_OK, " %s%s", g->ok, ck->label);
+			else
+				line_addf(ln, severity_style((enum tls_severity)res), " %s%s",
+					  severity_mark((enum tls_severity)res, g), ck->label);
+		}
+		free(cn);
+		free(issuer);
+	}
+}
+
+void view_findings(struct ui_lines *L, const struct tls_report *r, const struct ui_glyphs *g)
+{
+	static const char *const words[] = {
+		[SEV_ERROR] = "error", [SEV_WARNING] = "warning", [SEV_INFO] = "info"};
+
+	for (size_t i = 0; i < r->n_findings; i++) {
+		const struct tls_finding *f = &r->findings[i];
+		struct ui_line *ln = lines_add(L, (int)i);
+		enum ui_style st = severity_style(f->severity);
+
+		line_addf(ln, st, "%s %-7s %-26s ", severity_mark(f->severity, g),
+			  words[f->severity], f->id);
+		line_add_safe(ln, ST_NORMAL, f->title);
+	}
+}
+
+void view_finding_detail(struct ui_lines *L, const struct tls_finding *f, int width)
+{
+	lines_wrap(L, ST_NORMAL, -1, "", f->detail, true, width);
+	lines_wrap(L, ST_OK, -1, "Fix: ", f->fix, true, width);
+}
+
+static void detail_row(struct ui_lines *L, const char *label, const char *value, bool untrusted,
+		       enum ui_style st, int width)
+{
+	char prefix[32];
+	snprintf(prefix, sizeof(prefix), "%-13s", label);
+	lines_wrap(L, st, -1, prefix, value ? value : "-", untrusted, width);
+}
+
+static void detail_list(struct ui_lines *L, const char *label, const struct strlist *l,
+			int width)
+{
+	if (!l->n) {
+		detail_row(L, label, "(none)", false, ST_DIM, width);
+		return;
+	}
+	for (size_t i = 0; i < l->n; i++)
+		detail_row(L, i ? "" : label, l->v[i], true, ST_NORMAL, width);
+}
+
+void view_cert_detail(struct ui_lines *L, const struct tls_cert_info *c, int width,
+		      const struct ui_glyphs *g)
+{
+	char buf[160], from[32], to[32];
+
+	detail_row(L, "subject", c->subject, true, ST_TITLE, width);
+	detail_row(L, "issuer", c->issuer, true, ST_NORMAL, width);
+	detail_list(L, "SAN", &c->san, width);
+	detail_row(L, "serial hex", c->serial_hex, true, ST_NORMAL, width);
+	detail_row(L, "serial dec", c->serial_dec, true, ST_NORMAL, width);
+	util_iso_time(c->not_before, from, sizeof(from));
+	util_iso_time(c->not_after, to, sizeof(to));
+	detail_row(L, "not before", from, false, ST_NORMAL, width);
+	detail_row(L, "not after", to, false, ST_NORMAL, width);
+	snprintf(buf, sizeof(buf), "%s %u bits%s%s", c->key_algorithm ? c->key_algorithm : "?",
+		 c->key_bits, c->key_curve ? ", " : "", c->key_curve ? c->key_curve : "");
+	detail_row(L, "key", buf, true, ST_NORMAL, width);
+	detail_row(L, "signature", c->signature_algorithm, true,
+		   c->sign_secure ? ST_NORMAL : ST_ERROR, width);
+	snprintf(buf, sizeof(buf), "X.509 v%d%s%s", c->version, c->self_signed ? ", self-signed" : "",
+		 c->has_aia_ca_issuers ? ", names its issuer's URL (AIA)" : "");
+	detail_row(L, "version", buf, false, ST_NORMAL, width);
+	if (c->has_basic_constraints) {
+		if (c->is_ca && c->path_len >= 0)
+			snprintf(buf, sizeof(buf), "CA:TRUE, path length %d", c->path_len);
+		else
+			snprintf(buf, sizeof(buf), "CA:%s", c->is_ca ? "TRUE" : "FALSE");
+	} else {
+		snprintf(buf, sizeof(buf), "(absent)");
+	}
+	detail_row(L, "basic constr", buf, false, ST_NORMAL, width);
+	if (c->has_key_usage)
+		detail_list(L, "key usage", &c->key_usage, width);
+	else
+		detail_row(L, "key usage", "(absent: any)", false, ST_DIM, width);
+	if (c->has_eku)
+		detail_list(L, "ext key use", &c->eku, width);
+	else
+		detail_row(L, "ext key use", "(absent: any)", false, ST_DIM, width);
+	detail_row(L, "SHA-256", c->sha256, false, ST_NORMAL, width);
+	lines_blank(L);
+	if (!c->status.n) {
+		lines_text_line(L, ST_OK, -1, "%s no problem found on this certificate", g->ok);
+		return;
+	}
+	for (size_t i = 0; i < c->status.n; i++) {
+		const struct diag_entry *e = diagnose_lookup(c->status.v[i]);
+		struct ui_line *ln = lines_add(L, -1);
+		enum tls_severity sev = e ? e->severity : SEV_ERROR;
+		line_addf(ln, severity_style(sev), "%s %s", severity_mark(sev, g), c->status.v[i]);
+		if (e)
+			line_addf(ln, ST_NORMAL, "  %s", e->title);
+	}
+}
+
+void view_listen_row(struct ui_lines *L, const struct tls_report *r, long long when, int tag,
+		     const struct ui_glyphs *g)
+{
+	struct ui_line *ln = lines_add(L, tag);
+	time_t t = (time_t)when;
+	struct tm tm;
+	char hms[16];
+
+	strftime(hms, sizeof(hms), "%H:%M:%S", localtime_r(&t, &tm));
+	line_addf(ln, ST_DIM, "%s  ", hms);
+	line_add_safe(ln, ST_NORMAL, r->listen.peer_address);
+	line_addf(ln, ST_NORMAL, "  %-7s ",
+		  r->negotiated.version ? r->negotiated.version
+					: names_hs_status(r->handshake.status));
+	if (r->n_chain) {
+		char *cn = view_common_name(r->chain[0].subject);
+		line_add_safe(ln, ST_TITLE, cn);
+		free(cn);
+	} else {
+		line_addf(ln, ST_DIM, "no client certificate");
+	}
+	line_addf(ln, ST_NORMAL, "  ");
+	verdict_segment(ln, r, g);
+	if (!r->verdict_ok) {
+		for (size_t i = 0; i < r->n_findings; i++)
+			if (r->findings[i].severity == SEV_ERROR) {
+				line_addf(ln, ST_ERROR, " %s", r->findings[i].id);
+				break;
+			}
+	}
+}
