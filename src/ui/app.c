@@ -195,7 +195,7 @@ static void on_input(void *arg, int fd, short revents)
 
 	while (!ui->quitting && (key = term_read_key()) >= 0) {
 		if (key == KEYF(KEY_RESIZE))
-			term_resize(ui);
+			getmaxyx(stdscr, ui->rows, ui->cols); /* resizeterm queued it: sizes are set */
 		else
 			dispatch(ui, key);
 	}

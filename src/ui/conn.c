@@ -192,6 +192,8 @@ static void conn_draw(struct ui_screen *s, struct ui *ui)
 
 	int need = (int)(tl.n > sum.n ? tl.n : sum.n);
 	layout(ui->rows, ui->cols, need, (int)ch.n, (int)fi.n, &lo);
+	if (!sum.n)
+		lo.tl_w = ui->cols; /* nothing was negotiated (inspect): the files take the width */
 	char rule[64];
 	snprintf(rule, sizeof(rule), c->kind == CONN_INSPECT ? "Files" : "Handshake");
 	term_rule(2, 0, ui->cols, rule, c->focus == R_TIMELINE);
@@ -309,6 +311,7 @@ void conn_start(struct ui *ui, struct ui_screen *s)
 	}
 	setup_client_config(&ui->setup, c->creds, &cfg);
 	c->running = true;
+	ui->exit_code = 1; /* until the connection ends well */
 	c->t0 = util_now_ms();
 	c->client = client_start(ui->loop, &cfg, &sink, &c->report, on_client_done, c, &err);
 	if (!c->client) {

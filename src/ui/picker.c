@@ -161,7 +161,7 @@ static void load_dir(struct picker *p)
 
 static bool visible(const struct picker *p, const struct entry *e)
 {
-	return !p->filter[0] || strcmp(e->name, "..") == 0 || strcasestr(e->name, p->filter);
+	return !p->filter[0] || (strcmp(e->name, "..") != 0 && strcasestr(e->name, p->filter));
 }
 
 /* The entries shown, as indexes into p->e. */

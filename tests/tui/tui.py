@@ -1,0 +1,376 @@
+"""The TUI end to end, through tmux: tlsscope runs in a detached pane of 100x30 against real
+peers on 127.0.0.1, keys go in with send-keys, and the screen is read with capture-pane, polled
+with a deadline. One scenario per meson test.
+
+Usage: tui.py SCENARIO | --list"""
+import os
+import re
+import shlex
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "scenarios"))
+from peers import *  # noqa: E402,F401,F403
+
+SCENARIOS, scenario = registry()
+_servers = []
+
+
+class Pane:
+    """tlsscope in a tmux pane. After tlsscope exits, the shell prints EXITED and the
+    terminal's modes, so a test can see that the terminal was given back intact."""
+
+    def __init__(self, args, x=100, y=30, env=None):
+        self.sock = path("tmux-%d.sock" % len(_servers))
+        _servers.append(self.sock)
+        e = {"TERM": "xterm-256color", "LANG": "C.UTF-8", "XDG_STATE_HOME": path("state"),
+             "HOME": WORK}
+        e.update(env or {})
+        envs = " ".join("%s=%s" % (k, shlex.quote(v)) for k, v in e.items())
+        cmd = " ".join(shlex.quote(a) for a in [os.environ["TLSSCOPE"]] + list(args))
+        shell = ("cd %s; env %s %s; echo EXITED $?; stty -a | grep -o -- '-*icanon' | "
+                 "sed 's/^/MODE /'; tput cnorm >/dev/null; sleep 120" % (shlex.quote(WORK), envs, cmd))
+        self.tmux("new-session", "-d", "-s", "t", "-x", str(x), "-y", str(y), "sh", "-c", shell)
+
+    def tmux(self, *a):
+        return subprocess.run(["tmux", "-S", self.sock] + list(a), capture_output=True,
+                              text=True)
+
+    def text(self):
+        return self.tmux("capture-pane", "-p", "-t", "t").stdout
+
+    def keys(self, *k):
+        self.tmux("send-keys", "-t", "t", *k)
+
+    def typed(self, s):
+        self.tmux("send-keys", "-t", "t", "-l", s)
+
+    def wait(self, *words, gone=(), deadline=10.0):
+        """Polls until every word is on the screen (and none of gone); fails with the
+        screen otherwise."""
+        end = time.monotonic() + deadline
+        s = ""
+        while time.monotonic() < end:
+            s = self.text()
+            if all(w in s for w in words) and not any(g in s for g in gone):
+                return s
+            time.sleep(0.05)  # polling interval, bounded by the deadline
+        raise Failure("waited for %r (and not %r); the screen:\n%s" % (words, gone, s))
+
+    def row(self, prefix):
+        """The first screen line that starts with prefix."""
+        for line in self.text().splitlines():
+            if line.startswith(prefix):
+                return line
+        raise Failure("no line starts with %r:\n%s" % (prefix, self.text()))
+
+    def tlsscope_pid(self):
+        shell = self.tmux("display", "-p", "-t", "t", "#{pane_pid}").stdout.strip()
+        out = subprocess.run(["pgrep", "-P", shell], capture_output=True, text=True).stdout
+        for pid in out.split():
+            try:
+                if "tlsscope" in os.readlink("/proc/%s/exe" % pid):
+                    return int(pid)
+            except OSError:
+                pass
+        raise Failure("tlsscope is not running in the pane")
+
+    def alternate_screen(self):
+        return self.tmux("display", "-p", "-t", "t", "#{alternate_on}").stdout.strip() == "1"
+
+    def expect_restored(self, how):
+        s = self.wait("EXITED", "MODE ")
+        check("MODE icanon" in s, "%s: the terminal is back in canonical mode" % how)
+        check(not self.alternate_screen(), "%s: the alternate screen is left" % how)
+        return s
+
+
+def _kill_tmux():
+    for sock in _servers:
+        subprocess.run(["tmux", "-S", sock, "kill-server"], capture_output=True)
+
+
+def pki():
+    root = ca("TUI Root CA")
+    good = server(root, cn="tui.example.test", dns=("localhost", "tui.example.test"))
+    cli = client(root, cn="tui client")
+    return root, good, cli
+
+
+@scenario
+def connect_tls13_shows_version_chain_and_verdict():
+    root, good, _ = pki()
+    port = gnutls_serv(*good, priority="NORMAL:-VERS-ALL:+VERS-TLS1.3")
+    p = Pane(["connect", "127.0.0.1:%d" % port, "--ca", root[0], "--no-system-trust",
+              "--verify-name", "localhost"])
+    s = p.wait("TLS1.3", "ClientHello", "ServerHello", "Finished", "tui.example.test",
+               "\u2714 OK")
+    check("\u2714trust \u2714name \u2714dates" in p.row("0 tui.example.test"),
+          "every check of the leaf is marked ok")
+    check("by TUI Root CA" in s, "the issuer is shown")
+    p.keys("q")
+    p.expect_restored("q")
+
+
+@scenario
+def hostname_mismatch_and_untrusted_ca_marked_on_the_right_certificate():
+    root, good, _ = pki()
+    chain = bundle("chain.pem", good[0], root[0])
+    port = gnutls_serv_chain(chain, good[1])
+    p = Pane(["connect", "127.0.0.1:%d" % port, "--no-system-trust", "--verify-name",
+              "other.example"])
+    p.wait("hostname-mismatch", "untrusted-issuer", "FAIL")
+    leaf, top = p.row("0 tui.example.test"), p.row("1 TUI Root CA")
+    check("\u2718name" in leaf, "the name mark is on the leaf: %r" % leaf)
+    check("\u2718trust" in top and "name" not in top, "the trust mark is on the root: %r" % top)
+    # The selected finding shows its detail and fix.
+    p.wait("Fix:")
+    p.keys("q")
+    p.expect_restored("q")
+
+
+def pick(p, name):
+    """In the file picker: filter by name, then pick the first match."""
+    p.wait("Pick a file")
+    p.keys("/")
+    p.typed(name)
+    p.keys("Enter")
+    p.wait(name)
+    p.keys("Enter")
+
+
+@scenario
+def client_identity_through_the_file_picker():
+    root, good, cli = pki()
+    port = gnutls_serv(*good, ca_file=root[0], client_cert="require")
+    p = Pane(["connect", "127.0.0.1:%d" % port, "--ca", root[0], "--no-system-trust",
+              "--verify-name", "localhost"])
+    p.wait("client-cert-required")
+    p.keys("i")
+    p.wait("Client identity", "Certificate")
+    p.keys("F2")
+    s = p.wait("Pick a file", "client.crt")
+    check(re.search(r"certificate\s+client\.crt\s+tui client", s),
+          "the picker tells a certificate and previews its subject")
+    check(re.search(r"key\s+client\.key", s), "the picker tells a key")
+    pick(p, "client.crt")
+    p.wait("Client identity", "client.crt")
+    p.keys("Tab", "C-o")
+    pick(p, "client.key")
+    p.wait("Client identity", "client.key")
+    p.keys("Enter")
+    s = p.wait("\u2714 OK", "asked for, sent", gone=("Client identity",))
+    check("client-cert-required" not in s, "the finding went away")
+    check("identity: client.crt + client.key" in s, "the header names the identity")
+    recent = open(path("state/tlsscope/recent")).read()
+    check("identity\t" in recent and "client.crt" in recent, "the identity is remembered")
+    p.keys("q")
+    p.expect_restored("q")
+
+
+@scenario
+def wrong_pkcs12_password_shows_a_dialog_and_the_ui_stays():
+    root, good, cli = pki()
+    p12 = path("client.p12")
+    sh("certtool", "--to-p12", "--load-certificate", cli[0], "--load-privkey", cli[1],
+       "--p12-name", "tui", "--password", "right-password", "--outder", "--outfile", p12)
+    port = gnutls_serv(*good, ca_file=root[0], client_cert="require")
+    p = Pane(["connect", "127.0.0.1:%d" % port, "--ca", root[0], "--no-system-trust"])
+    p.wait("client-cert-required")
+    p.keys("i")
+    p.wait("Client identity")
+    p.typed(p12)
+    p.wait("PKCS#12 file holds the key")
+    p.keys("Tab", "Tab")
+    p.typed("wrong-password")
+    s = p.wait("*" * len("wrong-password"))
+    check("wrong-password" not in s, "the password is masked")
+    p.keys("Enter")
+    s = p.wait("Cannot load this identity")
+    check("password" in s.lower(), "the dialog says the password is wrong")
+    check("wrong-password" not in s, "the password is not shown")
+    p.keys("Enter")
+    p.wait("Client identity", gone=("Cannot load",))
+    # Fix it in place: the form kept the path.
+    p.keys("C-u")
+    p.typed("right-password")
+    p.keys("Enter")
+    p.wait("asked for, sent", "\u2714 OK", gone=("Client identity",))
+    p.keys("q")
+    p.expect_restored("q")
+
+
+@scenario
+def resize_to_80x24_and_smaller_and_back():
+    root, good, _ = pki()
+    port = gnutls_serv(*good)
+    p = Pane(["connect", "127.0.0.1:%d" % port, "--ca", root[0], "--no-system-trust",
+              "--verify-name", "localhost"])
+    p.wait("tui.example.test", "OK")
+    p.tmux("resize-window", "-t", "t", "-x", "80", "-y", "24")
+    s = p.wait("tui.example.test", "Findings", "q quit")
+    check(max(len(l) for l in s.splitlines()) <= 80, "nothing drawn past 80 columns")
+    p.tmux("resize-window", "-t", "t", "-x", "60", "-y", "20")
+    p.wait("needs 80x24")
+    p.tmux("resize-window", "-t", "t", "-x", "100", "-y", "30")
+    p.wait("tui.example.test", "Handshake", gone=("needs 80x24",))
+    check("EXITED" not in p.text(), "still running")
+    p.keys("q")
+    p.expect_restored("q")
+
+
+@scenario
+def keys_answer_while_the_peer_stalls_and_esc_cancels():
+    port = staller()
+    p = Pane(["connect", "127.0.0.1:%d" % port, "--timeout", "60", "--no-probe"])
+    p.wait("ClientHello", "handshake")
+    # The spinner turns and the elapsed time grows while the peer says nothing.
+    first = p.row("tlsscope connect")
+    time.sleep(0.3)  # let the clock move: the assertion is that the header changed
+    p.wait("handshake", gone=(first,), deadline=2)
+    p.keys("?")
+    t0 = time.monotonic()
+    p.wait("Keys here", deadline=2)
+    answered = time.monotonic() - t0
+    p.keys("Escape")
+    p.wait("Handshake", gone=("Keys here",), deadline=2)
+    p.keys("Escape")  # cancels the connection
+    s = p.wait("cancelled", deadline=3)
+    check("FAIL" in s, "a cancelled run is not OK")
+    p.keys("q")
+    p.expect_restored("q")
+    print("help answered in %.0f ms while the peer stalled" % (answered * 1000))
+
+
+@scenario
+def quit_sigint_and_sigterm_restore_the_terminal():
+    port = staller()
+    for how in ("q", "SIGINT", "SIGTERM"):
+        p = Pane(["connect", "127.0.0.1:%d" % port, "--timeout", "60"])
+        p.wait("ClientHello")
+        check(p.alternate_screen(), "the TUI uses the alternate screen")
+        if how == "q":
+            p.keys("q")  # a connection runs: it asks first
+            p.wait("Quit anyway?")
+            p.keys("y")
+        else:
+            os.kill(p.tlsscope_pid(), getattr(signal, how))
+        s = p.expect_restored(how)
+        code = re.search(r"EXITED (\d+)", s).group(1)
+        check(code == {"q": "1", "SIGINT": "130", "SIGTERM": "143"}[how],
+              "%s: exit code %s" % (how, code))
+        p.tmux("kill-server")
+
+
+@scenario
+def listen_view_shows_each_client_live():
+    root, good, cli = pki()
+    port = free_port()
+    p = Pane(["listen", "127.0.0.1:%d" % port, "--cert", good[0], "--key", good[1],
+              "--client-ca", root[0]])
+    p.wait("tlsscope listen", "port %d" % port, "waiting for clients")
+    base = ["gnutls-cli", "-p", str(port), "127.0.0.1", "--x509cafile", root[0],
+            "--verify-hostname", "localhost"]
+    subprocess.run(base + ["--x509certfile", cli[0], "--x509keyfile", cli[1]],
+                   input="", capture_output=True, timeout=20)
+    p.wait("tui client", "1 connection")
+    subprocess.run(base, input="", capture_output=True, timeout=20)
+    s = p.wait("2 connections", "no client certificate")
+    check(re.search(r"127\.0\.0\.1:\d+\s+TLS1\.3\s+tui client", s), "a row names the client")
+    p.keys("Up", "Enter")
+    s = p.wait("connection #1", "Client certificate chain (1)", "0 tui client")
+    p.keys("Escape")
+    p.wait("2 connections", gone=("connection #1",))
+    p.keys("q")
+    p.expect_restored("q")
+
+
+@scenario
+def home_screen_opens_the_demo_and_both_sides():
+    p = Pane([])
+    p.wait("Connect to a server", "Listen for clients", "Run the demo", "Recent targets")
+    p.keys("End")
+    for _ in range(5):
+        p.keys("Up")
+    p.keys("Down", "Down", "Down", "Down")  # Run the demo
+    p.keys("Enter")
+    p.wait("demo ok: the client's view", "OK", "asked for, sent")
+    p.keys("v")
+    p.wait("demo ok: the listener's view", "0 demo client")
+    p.keys("n")
+    p.wait("demo no-client-cert", "client-cert-required")
+    p.keys("Escape")
+    p.wait("Connect to a server")
+    p.keys("q")
+    p.expect_restored("q")
+
+
+@scenario
+def whatif_toggles_reverify_at_once():
+    root, good, _ = pki()
+    port = gnutls_serv(*good)
+    p = Pane(["connect", "127.0.0.1:%d" % port, "--ca", root[0], "--no-system-trust",
+              "--verify-name", "wrong.example"])
+    p.wait("hostname-mismatch")
+    p.keys("w")
+    p.wait("What if", "Check hostname")
+    p.keys("Tab", "Space")  # the hostname check off
+    s = p.wait("\u2714 OK", gone=("hostname-mismatch",))
+    p.keys("Escape")  # restores the policy
+    p.wait("hostname-mismatch", "FAIL", gone=("What if",))
+    p.keys("q")
+    p.expect_restored("q")
+
+
+@scenario
+def inspect_opens_files_and_certificate_detail():
+    root, good, _ = pki()
+    p = Pane(["inspect", good[0], good[1], root[0], "--ca", root[0]])
+    p.wait("Files", "certificate", "matches certificate 0", "tui.example.test")
+    p.keys("Enter")  # the first certificate's detail: findings are empty, the chain has focus
+    s = p.wait("serial hex", "serial dec", "SHA-256", "DNS:tui.example.test")
+    p.keys("e")
+    p.wait("Export the certificate")
+    p.keys("C-u")
+    p.typed(path("exported.der"))
+    p.keys("Enter")
+    p.wait("Exported", "DER")
+    der = open(path("exported.der"), "rb").read()
+    check(der[:1] == b"\x30", "the export is DER")
+    p.keys("Enter", "Escape", "q")
+    p.expect_restored("q")
+
+
+@scenario
+def ascii_and_monochrome_fallbacks():
+    root, good, _ = pki()
+    port = gnutls_serv(*good)
+    p = Pane(["connect", "127.0.0.1:%d" % port, "--ca", root[0], "--no-system-trust",
+              "--verify-name", "localhost"], env={"LANG": "C", "NO_COLOR": "1"})
+    s = p.wait("-> ClientHello", "+ OK")
+    check("+trust +name" in p.row("0 tui.example.test"), "ASCII marks")
+    check(all(ord(c) < 128 for c in s), "nothing but ASCII on the screen")
+    colored = p.tmux("capture-pane", "-p", "-e", "-t", "t").stdout
+    check(not re.search(r"\x1b\[[0-9;]*3[1-7](;|m)", colored), "no color with NO_COLOR")
+    p.keys("q")
+    p.expect_restored("q")
+
+
+@scenario
+def hostile_certificate_text_is_shown_escaped():
+    root = ca("Hostile Root")
+    evil = server(root, cn="evil\x1b]2;owned\x07\x1b[2J", name="evil")
+    port = gnutls_serv(*evil)
+    p = Pane(["connect", "127.0.0.1:%d" % port, "--ca", root[0], "--no-system-trust",
+              "--verify-name", "localhost"])
+    s = p.wait("evil\\x1b]2")
+    title = p.tmux("display", "-p", "-t", "t", "#{pane_title}").stdout
+    check("owned" not in title, "the certificate did not set the terminal title")
+    p.keys("q")
+    p.expect_restored("q")
+
+
+if __name__ == "__main__":
+    import signal  # noqa: F401 (used by quit_sigint_and_sigterm_restore_the_terminal)
+    sys.exit(main(SCENARIOS, cleanup=_kill_tmux))
