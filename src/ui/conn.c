@@ -192,8 +192,21 @@ static void conn_draw(struct ui_screen *s, struct ui *ui)
 
 	int need = (int)(tl.n > sum.n ? tl.n : sum.n);
 	layout(ui->rows, ui->cols, need, (int)ch.n, (int)fi.n, &lo);
-	if (!sum.n)
+	if (!sum.n) {
 		lo.tl_w = ui->cols; /* nothing was negotiated (inspect): the files take the width */
+	} else if (lo.tl_w < ui->cols) {
+		/* The summary column as wide as its longest line, within a third of the screen. */
+		int sw = 24;
+		for (size_t i = 0; i < sum.n; i++) {
+			char *t = lines_text(&sum, i);
+			if (text_width(t) + 3 > sw)
+				sw = text_width(t) + 3;
+			free(t);
+		}
+		if (sw > ui->cols / 3 + 4)
+			sw = ui->cols / 3 + 4;
+		lo.tl_w = ui->cols - sw;
+	}
 	char rule[64];
 	snprintf(rule, sizeof(rule), c->kind == CONN_INSPECT ? "Files" : "Handshake");
 	term_rule(2, 0, ui->cols, rule, c->focus == R_TIMELINE);

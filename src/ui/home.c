@@ -420,8 +420,9 @@ static struct ui_screen *first_listen(struct ui *ui, const struct cli *cli, stru
 		.strict = cli->strict,
 		.keylog_path = cli->keylog,
 	};
+	const char *id = cli->p12 ? cli->p12 : cli->cert;
 	char *desc = xasprintf("identity: %s   client CAs: %zu file%s%s",
-			       cli->p12 ? cli->p12 : cli->cert, cli->client_ca.n,
+			       strrchr(id, '/') ? strrchr(id, '/') + 1 : id, cli->client_ca.n,
 			       cli->client_ca.n == 1 ? "" : "s",
 			       cli->allow_serial.n ? "   serial allowlist on" : "");
 	struct ui_screen *s = listen_new(ui, &cfg, creds, rules, n, desc, err);

@@ -57,7 +57,7 @@ static void listen_draw(struct ui_screen *s, struct ui *ui)
 	line_addf(ln, ST_TITLE, "tlsscope listen  port %u", server_port(v->srv));
 	line_addf(ln, ST_DIM, " on ");
 	line_add_safe(ln, ST_DIM, v->addr ? v->addr : "every address");
-	line_addf(ln, ST_NORMAL, "   client certificates: %s   ", modes[v->mode]);
+	line_addf(ln, ST_NORMAL, "  client certs: %s  ", modes[v->mode]);
 	line_addf(ln, ST_NORMAL, "%lu connection%s", v->total, v->total == 1 ? "" : "s");
 	if (v->failed)
 		line_addf(ln, ST_ERROR, ", %lu failed", v->failed);

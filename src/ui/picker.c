@@ -196,7 +196,15 @@ static void picker_draw(struct ui_screen *s, struct ui *ui)
 	struct ui_lines head = {0};
 	struct ui_line *hl = lines_add(&head, -1);
 	line_addf(hl, ST_DIM, "in ");
-	line_add_safe(hl, ST_TITLE, p->dir);
+	const char *home = getenv("HOME");
+	size_t hl_len = home ? strlen(home) : 0;
+	if (hl_len > 1 && strncmp(p->dir, home, hl_len) == 0 &&
+	    (p->dir[hl_len] == '/' || !p->dir[hl_len])) {
+		line_addf(hl, ST_TITLE, "~");
+		line_add_safe(hl, ST_TITLE, p->dir + hl_len);
+	} else {
+		line_add_safe(hl, ST_TITLE, p->dir);
+	}
 	if (p->filter[0] || p->filtering) {
 		line_addf(hl, ST_DIM, "   filter: ");
 		line_add_safe(hl, ST_KEY, p->filter);

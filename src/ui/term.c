@@ -42,6 +42,10 @@ static const struct style_attr {
 
 static bool use_color;
 
+/* The selected row: an explicit background in color (reverse video on top of colored text is
+ * hard to read), reverse video in monochrome. */
+#define PAIR_SELECTED (ST_COUNT + 1)
+
 static attr_t style_attr(enum ui_style st)
 {
 	if (!use_color)
@@ -81,6 +85,7 @@ int term_init(struct ui *ui)
 		for (int i = 0; i < ST_COUNT; i++)
 			if (styles[i].fg >= 0)
 				init_pair((short)(i + 1), styles[i].fg, -1);
+		init_pair(PAIR_SELECTED, COLOR_WHITE, COLOR_BLUE);
 	}
 	ui->color = use_color;
 	getmaxyx(stdscr, ui->rows, ui->cols);
@@ -175,16 +180,18 @@ void term_line(int y, int x, int w, const struct ui_line *ln, bool selected)
 {
 	int used = 0;
 
+	attr_t sel = use_color ? COLOR_PAIR(PAIR_SELECTED) : A_REVERSE;
+
 	for (size_t i = 0; ln && i < ln->n && used < w; i++) {
 		attr_t a = style_attr(ln->seg[i].style);
 		if (selected)
-			a = (a & ~A_DIM) | A_REVERSE;
+			a = sel | (a & A_BOLD);
 		used += put_text(y, x + used, w - used, ln->seg[i].text, a);
 	}
 	if (selected && used < w) {
-		attron(A_REVERSE);
+		attron(sel);
 		mvhline(y, x + used, ' ', w - used);
-		attroff(A_REVERSE);
+		attroff(sel);
 	}
 }
 

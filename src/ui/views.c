@@ -353,7 +353,8 @@ void view_listen_row(struct ui_lines *L, const struct tls_report *r, long long w
 	strftime(hms, sizeof(hms), "%H:%M:%S", localtime_r(&t, &tm));
 	line_addf(ln, ST_DIM, "%s  ", hms);
 	line_add_safe(ln, ST_NORMAL, r->listen.peer_address);
-	line_addf(ln, ST_NORMAL, "  %-7s ",
+	int pad = 24 - text_width(ln->seg[ln->n - 1].text);
+	line_addf(ln, ST_NORMAL, "%*s%-9s ", pad > 0 ? pad : 1, "",
 		  r->negotiated.version ? r->negotiated.version
 					: names_hs_status(r->handshake.status));
 	if (r->n_chain) {
@@ -361,9 +362,10 @@ void view_listen_row(struct ui_lines *L, const struct tls_report *r, long long w
 		line_add_safe(ln, ST_TITLE, cn);
 		free(cn);
 	} else {
-		line_addf(ln, ST_DIM, "no client certificate");
+		line_addf(ln, ST_DIM, "(no client certificate)");
 	}
-	line_addf(ln, ST_NORMAL, "  ");
+	pad = 26 - text_width(ln->seg[ln->n - 1].text);
+	line_addf(ln, ST_NORMAL, "%*s", pad > 0 ? pad : 2, "");
 	verdict_segment(ln, r, g);
 	if (!r->verdict_ok) {
 		for (size_t i = 0; i < r->n_findings; i++)

@@ -21,7 +21,7 @@ class Pane:
     """tlsscope in a tmux pane. After tlsscope exits, the shell prints EXITED and the
     terminal's modes, so a test can see that the terminal was given back intact."""
 
-    def __init__(self, args, x=100, y=30, env=None):
+    def __init__(self, args, x=100, y=30, env=None, cwd=WORK):
         self.sock = path("tmux-%d.sock" % len(_servers))
         _servers.append(self.sock)
         e = {"TERM": "xterm-256color", "LANG": "C.UTF-8", "XDG_STATE_HOME": path("state"),
@@ -30,7 +30,7 @@ class Pane:
         envs = " ".join("%s=%s" % (k, shlex.quote(v)) for k, v in e.items())
         cmd = " ".join(shlex.quote(a) for a in [os.environ["TLSSCOPE"]] + list(args))
         shell = ("cd %s; env %s %s; echo EXITED $?; stty -a | grep -o -- '-*icanon' | "
-                 "sed 's/^/MODE /'; tput cnorm >/dev/null; sleep 120" % (shlex.quote(WORK), envs, cmd))
+                 "sed 's/^/MODE /'; tput cnorm >/dev/null; sleep 120" % (shlex.quote(cwd), envs, cmd))
         self.tmux("new-session", "-d", "-s", "t", "-x", str(x), "-y", str(y), "sh", "-c", shell)
 
     def tmux(self, *a):
