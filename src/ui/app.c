@@ -85,8 +85,8 @@ void ui_redraw(struct ui *ui)
 	term_clear();
 	if (ui->rows < 24 || ui->cols < 80) {
 		char msg[96];
-		snprintf(msg, sizeof(msg), "tlsscope needs 80x24; this terminal is %dx%d.", ui->cols,
-			 ui->rows);
+		snprintf(msg, sizeof(msg), "tlsscope needs 80x24; this terminal is %dx%d.",
+			 ui->cols, ui->rows);
 		term_text(0, 0, ui->cols, ST_WARN, msg);
 		term_text(1, 0, ui->cols, ST_DIM, "Make it larger, or press q to quit.");
 		term_flush();
@@ -117,7 +117,8 @@ static void on_redraw_timer(void *arg)
 void ui_dirty(struct ui *ui)
 {
 	if (!ui->redraw_timer && !ui->quitting)
-		ui->redraw_timer = loop_timer_add(ui->loop, util_now_ms() + 15, on_redraw_timer, ui);
+		ui->redraw_timer =
+			loop_timer_add(ui->loop, util_now_ms() + 15, on_redraw_timer, ui);
 }
 
 static bool any_busy(struct ui *ui)
@@ -195,7 +196,8 @@ static void on_input(void *arg, int fd, short revents)
 
 	while (!ui->quitting && (key = term_read_key()) >= 0) {
 		if (key == KEYF(KEY_RESIZE))
-			getmaxyx(stdscr, ui->rows, ui->cols); /* resizeterm queued it: sizes are set */
+			getmaxyx(stdscr, ui->rows,
+				 ui->cols); /* resizeterm queued it: sizes are set */
 		else
 			dispatch(ui, key);
 	}

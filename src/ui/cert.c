@@ -41,7 +41,8 @@ static int write_file(struct ui *ui, const char *path, const void *data, size_t 
 
 /* ---- export ---- */
 
-struct export {
+struct export
+{
 	unsigned char *der;
 	size_t len;
 };
@@ -167,8 +168,8 @@ static void cert_copy_free(void *arg)
 void cert_open(struct ui *ui, const struct tls_cert_info *c, const char *title)
 {
 	struct ui_lines L = {0};
-	char *t = title ? xstrdup(title)
-			: xasprintf("Certificate %u (e export, Esc back)", c->index);
+	char *t =
+		title ? xstrdup(title) : xasprintf("Certificate %u (e export, Esc back)", c->index);
 	/* The export needs only the DER: keep a copy, the report may change under us. */
 	struct tls_cert_info *copy = xcalloc(1, sizeof(*copy));
 

@@ -47,12 +47,15 @@ struct conn {
 static const struct tls_report *conn_report(struct conn *c)
 {
 	switch (c->kind) {
-	case CONN_CLIENT: return &c->report;
-	case CONN_VIEW: return c->get(c->get_arg);
+	case CONN_CLIENT:
+		return &c->report;
+	case CONN_VIEW:
+		return c->get(c->get_arg);
 	case CONN_DEMO:
 		return c->listener_side ? demo_listener_report(c->demo)
 					: demo_client_report(c->demo);
-	case CONN_INSPECT: return &c->ins->report;
+	case CONN_INSPECT:
+		return &c->ins->report;
 	}
 	return NULL;
 }
@@ -81,9 +84,12 @@ static size_t region_count(struct conn *c, const struct tls_report *r, int regio
 	if (!r)
 		return 0;
 	switch (region) {
-	case R_TIMELINE: return c->kind == CONN_INSPECT ? c->ins->n_files : r->handshake.n_steps;
-	case R_CHAIN: return r->n_chain;
-	default: return r->n_findings;
+	case R_TIMELINE:
+		return c->kind == CONN_INSPECT ? c->ins->n_files : r->handshake.n_steps;
+	case R_CHAIN:
+		return r->n_chain;
+	default:
+		return r->n_findings;
 	}
 }
 
@@ -163,8 +169,9 @@ static void conn_draw(struct ui_screen *s, struct ui *ui)
 	if (!r) {
 		term_text(0, 0, ui->cols, ST_TITLE, c->title ? c->title : "");
 		term_text(2, 2, ui->cols - 4, ST_WARN,
-			  c->kind == CONN_DEMO ? "The listener has not seen the connection yet."
-					       : "This connection has left the history (--history).");
+			  c->kind == CONN_DEMO
+				  ? "The listener has not seen the connection yet."
+				  : "This connection has left the history (--history).");
 		return;
 	}
 	char *title = conn_title(c);
@@ -227,7 +234,7 @@ static void conn_draw(struct ui_screen *s, struct ui *ui)
 		  c->focus == R_TIMELINE, &c->scroll[R_TIMELINE]);
 
 	snprintf(rule, sizeof(rule), "%s (%zu)",
-		 c->kind == CONN_INSPECT	    ? "Certificates"
+		 c->kind == CONN_INSPECT      ? "Certificates"
 		 : r->mode == TLS_MODE_LISTEN ? "Client certificate chain"
 					      : "Certificate chain",
 		 r->n_chain);
@@ -242,15 +249,16 @@ static void conn_draw(struct ui_screen *s, struct ui *ui)
 	term_rule(lo.fi_y - 1, 0, ui->cols, rule, c->focus == R_FINDINGS);
 	if (!fi.n) {
 		if (conn_running(c))
-			lines_text_line(&fi, ST_DIM, -1, "(the diagnosis comes when the connection ends)");
+			lines_text_line(&fi, ST_DIM, -1,
+					"(the diagnosis comes when the connection ends)");
 		else
 			lines_text_line(&fi, ST_OK, -1, "%s no problem found", ui->g->ok);
 	}
 	term_list(lo.fi_y, 0, lo.fi_h, ui->cols, &fi, c->sel[R_FINDINGS], c->focus == R_FINDINGS,
 		  &c->scroll[R_FINDINGS]);
 	if (r->n_findings) {
-		const struct tls_finding *f = &r->findings[clamp(c->sel[R_FINDINGS], 0,
-								 (int)r->n_findings - 1)];
+		const struct tls_finding *f =
+			&r->findings[clamp(c->sel[R_FINDINGS], 0, (int)r->n_findings - 1)];
 		view_finding_detail(&de, f, ui->cols - 4);
 		int zero = 0;
 		term_list(lo.de_y, 2, lo.de_h, ui->cols - 4, &de, -1, false, &zero);
@@ -314,7 +322,8 @@ void conn_start(struct ui *ui, struct ui_screen *s)
 	c->running = false;
 	c->whatif_system = ui->setup.system_trust;
 	if (!ui->setup.host) {
-		ui_message(ui, false, "No target", "Press c to say which host and port to connect to.");
+		ui_message(ui, false, "No target",
+			   "Press c to say which host and port to connect to.");
 		return;
 	}
 	c->creds = setup_creds(&ui->setup, ui->setup.system_trust, true, &err);
@@ -399,8 +408,8 @@ static void whatif_recheck(struct ui *ui, void *arg)
 
 static void open_step(struct ui *ui, const struct tls_step *st)
 {
-	ui_message(ui, st->type == STEP_ALERT, names_step(st->type), "%+.1f ms, %s%s%s%s",
-		   st->t_ms, st->dir == TLS_DIR_SENT ? "sent" : "received",
+	ui_message(ui, st->type == STEP_ALERT, names_step(st->type), "%+.1f ms, %s%s%s%s", st->t_ms,
+		   st->dir == TLS_DIR_SENT ? "sent" : "received",
 		   st->probe ? " (a follow-up probe)" : "", st->detail ? ": " : "",
 		   st->detail ? st->detail : "");
 }
@@ -410,8 +419,10 @@ static void open_finding(struct ui *ui, const struct tls_report *r, const struct
 	struct ui_lines L = {0};
 	struct ui_line *ln = lines_add(&L, -1);
 
-	line_addf(ln, f->severity == SEV_ERROR ? ST_ERROR : f->severity == SEV_WARNING ? ST_WARN
-											: ST_INFO,
+	line_addf(ln,
+		  f->severity == SEV_ERROR     ? ST_ERROR
+		  : f->severity == SEV_WARNING ? ST_WARN
+					       : ST_INFO,
 		  "%s %s", names_severity(f->severity), f->id);
 	lines_blank(&L);
 	lines_wrap(&L, ST_TITLE, -1, "", f->title, true, ui->cols - 4);
@@ -460,12 +471,24 @@ static void conn_key(struct ui_screen *s, struct ui *ui, int key, enum ui_action
 			c->sel[R_TIMELINE] = (int)region_count(c, r, R_TIMELINE) - 1;
 		c->moved = c->focus == R_TIMELINE ? true : c->moved;
 		break;
-	case ACT_UP: move_sel(c, c->focus, -1, count); break;
-	case ACT_DOWN: move_sel(c, c->focus, 1, count); break;
-	case ACT_PGUP: move_sel(c, c->focus, -page, count); break;
-	case ACT_PGDN: move_sel(c, c->focus, page, count); break;
-	case ACT_TOP: move_sel(c, c->focus, -(int)count, count); break;
-	case ACT_BOTTOM: move_sel(c, c->focus, (int)count, count); break;
+	case ACT_UP:
+		move_sel(c, c->focus, -1, count);
+		break;
+	case ACT_DOWN:
+		move_sel(c, c->focus, 1, count);
+		break;
+	case ACT_PGUP:
+		move_sel(c, c->focus, -page, count);
+		break;
+	case ACT_PGDN:
+		move_sel(c, c->focus, page, count);
+		break;
+	case ACT_TOP:
+		move_sel(c, c->focus, -(int)count, count);
+		break;
+	case ACT_BOTTOM:
+		move_sel(c, c->focus, (int)count, count);
+		break;
 	case ACT_OPEN:
 		if (!count)
 			break;
@@ -506,11 +529,12 @@ static void conn_key(struct ui_screen *s, struct ui *ui, int key, enum ui_action
 	case ACT_WHATIF: {
 		struct tls_report *m = conn_report_mut(c);
 		if (!m || !m->n_chain || conn_running(c))
-			ui_message(ui, false, "What-if",
-				   "What-if re-verifies the certificate chain the %s sent; there is "
-				   "none to check%s.",
-				   c->kind == CONN_DEMO ? "listener" : "server",
-				   conn_running(c) ? " until the connection ends" : "");
+			ui_message(
+				ui, false, "What-if",
+				"What-if re-verifies the certificate chain the %s sent; there is "
+				"none to check%s.",
+				c->kind == CONN_DEMO ? "listener" : "server",
+				conn_running(c) ? " until the connection ends" : "");
 		else
 			form_whatif(ui, m, c->kind == CONN_DEMO ? NULL : &c->whatif_system,
 				    whatif_recheck, c);
@@ -541,7 +565,8 @@ static void conn_key(struct ui_screen *s, struct ui *ui, int key, enum ui_action
 				ui_message(ui, true, "The demo cannot start", "%s", err.msg);
 		}
 		break;
-	default: break;
+	default:
+		break;
 	}
 }
 

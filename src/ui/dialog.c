@@ -121,13 +121,27 @@ static void text_key(struct ui_screen *s, struct ui *ui, int key, enum ui_action
 	(void)key;
 
 	switch (act) {
-	case ACT_UP: t->scroll--; break;
-	case ACT_DOWN: t->scroll++; break;
-	case ACT_PGUP: t->scroll -= page; break;
-	case ACT_PGDN: t->scroll += page; break;
-	case ACT_TOP: t->scroll = 0; break;
-	case ACT_BOTTOM: t->scroll = (int)t->lines.n; break;
-	case ACT_BACK: ui_pop(ui); return;
+	case ACT_UP:
+		t->scroll--;
+		break;
+	case ACT_DOWN:
+		t->scroll++;
+		break;
+	case ACT_PGUP:
+		t->scroll -= page;
+		break;
+	case ACT_PGDN:
+		t->scroll += page;
+		break;
+	case ACT_TOP:
+		t->scroll = 0;
+		break;
+	case ACT_BOTTOM:
+		t->scroll = (int)t->lines.n;
+		break;
+	case ACT_BACK:
+		ui_pop(ui);
+		return;
 	default:
 		if (t->on_key && act != ACT_NONE)
 			t->on_key(ui, t->arg, act);

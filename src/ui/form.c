@@ -44,8 +44,8 @@ static size_t add_field(struct form *fm)
 	return fm->n++;
 }
 
-struct field *form_text(struct form *fm, enum field_type type, const char *label,
-			const char *hint, const char *value)
+struct field *form_text(struct form *fm, enum field_type type, const char *label, const char *hint,
+			const char *value)
 {
 	struct field *f = &fm->f[add_field(fm)];
 	*f = (struct field){.type = type, .label = label, .hint = hint};
@@ -64,8 +64,11 @@ struct field *form_choice(struct form *fm, const char *label, const char *hint,
 			  const char *const *choices, int choice)
 {
 	struct field *f = &fm->f[add_field(fm)];
-	*f = (struct field){
-		.type = F_CHOICE, .label = label, .hint = hint, .choices = choices, .choice = choice};
+	*f = (struct field){.type = F_CHOICE,
+			    .label = label,
+			    .hint = hint,
+			    .choices = choices,
+			    .choice = choice};
 	return f;
 }
 
@@ -99,7 +102,9 @@ static void form_draw(struct ui_screen *s, struct ui *ui)
 		term_text(fy, x + 2, 1, ST_KEY, cur ? ">" : " ");
 		term_text(fy, x + 3, label_w, cur ? ST_TITLE : ST_NORMAL, f->label);
 		switch (f->type) {
-		case F_BOOL: line_addf(ln, cur ? ST_TITLE : ST_NORMAL, "[%s]", f->on ? "x" : " "); break;
+		case F_BOOL:
+			line_addf(ln, cur ? ST_TITLE : ST_NORMAL, "[%s]", f->on ? "x" : " ");
+			break;
 		case F_CHOICE:
 			for (int k = 0; f->choices[k]; k++)
 				line_addf(ln, k == f->choice ? ST_SELECTED : ST_DIM, " %s ",
@@ -235,8 +240,12 @@ static void form_key(struct ui_screen *s, struct ui *ui, int key, enum ui_action
 		act = ACT_NONE;
 	}
 	switch (act) {
-	case ACT_NEXT: fm->cur = (fm->cur + 1) % fm->n; break;
-	case ACT_PREV: fm->cur = (fm->cur + fm->n - 1) % fm->n; break;
+	case ACT_NEXT:
+		fm->cur = (fm->cur + 1) % fm->n;
+		break;
+	case ACT_PREV:
+		fm->cur = (fm->cur + fm->n - 1) % fm->n;
+		break;
 	case ACT_TOGGLE:
 	case ACT_RIGHT:
 	case ACT_LEFT:
@@ -288,7 +297,8 @@ static void form_key(struct ui_screen *s, struct ui *ui, int key, enum ui_action
 			fm->cancelled(ui, fm);
 		ui_remove(ui, s);
 		return;
-	default: break;
+	default:
+		break;
 	}
 	if (changed && fm->changed)
 		fm->changed(ui, fm);

@@ -27,9 +27,9 @@ struct form {
 	char *note; /* a line above the hint, or NULL */
 	/* Returns 0 to close the form, -1 to keep it open (it showed why in a dialog). */
 	int (*apply)(struct ui *ui, struct form *fm);
-	void (*changed)(struct ui *ui, struct form *fm); /* after any change; may be NULL */
+	void (*changed)(struct ui *ui, struct form *fm);   /* after any change; may be NULL */
 	void (*cancelled)(struct ui *ui, struct form *fm); /* Esc; may be NULL */
-	void (*recent)(struct ui *ui, struct form *fm);	  /* F3; may be NULL */
+	void (*recent)(struct ui *ui, struct form *fm);	   /* F3; may be NULL */
 	void *arg;
 	void (*free_arg)(void *arg);
 	size_t browse_field;
@@ -37,8 +37,8 @@ struct form {
 };
 
 struct form *form_new(const char *title);
-struct field *form_text(struct form *fm, enum field_type type, const char *label,
-			const char *hint, const char *value);
+struct field *form_text(struct form *fm, enum field_type type, const char *label, const char *hint,
+			const char *value);
 struct field *form_bool(struct form *fm, const char *label, const char *hint, bool on);
 struct field *form_choice(struct form *fm, const char *label, const char *hint,
 			  const char *const *choices, int choice);

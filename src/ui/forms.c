@@ -100,8 +100,8 @@ void form_target(struct ui *ui, void (*done)(struct ui *ui, void *arg), void *ar
 		snprintf(hp, sizeof(hp), strchr(s->host, ':') ? "[%s]:%u" : "%s:%u", s->host,
 			 s->port);
 	snprintf(timeout, sizeof(timeout), "%g", s->timeout_s);
-	form_text(fm, F_TEXT, "Host:port", "host name or IP, and the port (443 when left out); F3: recent",
-		  hp);
+	form_text(fm, F_TEXT, "Host:port",
+		  "host name or IP, and the port (443 when left out); F3: recent", hp);
 	form_text(fm, F_TEXT, "SNI", "the server name sent in the ClientHello (empty: the host)",
 		  s->sni);
 	form_bool(fm, "No SNI", "send no server name at all (servers may pick another certificate)",
@@ -111,11 +111,16 @@ void form_target(struct ui *ui, void (*done)(struct ui *ui, void *arg), void *ar
 	form_text(fm, F_TEXT, "ALPN", "protocols to offer, comma-separated: h2,http/1.1", s->alpn);
 	form_text(fm, F_TEXT, "Timeout (s)", "bounds the whole run, probes included", timeout);
 	form_choice(fm, "Max version", "the highest TLS version to offer", versions,
-		    s->tls_max == 12 ? 1 : s->tls_max == 13 ? 2 : 0);
+		    s->tls_max == 12   ? 1
+		    : s->tls_max == 13 ? 2
+				       : 0);
 	form_choice(fm, "HTTP request",
 		    "auto: GET / when the server asks for a client certificate (nginx answers 400 "
 		    "there)",
-		    http_modes, s->http == HTTP_ON ? 1 : s->http == HTTP_OFF ? 2 : 0);
+		    http_modes,
+		    s->http == HTTP_ON	  ? 1
+		    : s->http == HTTP_OFF ? 2
+					  : 0);
 	fm->apply = target_apply;
 	fm->recent = target_recent;
 	fm->arg = after_new(done, arg);
@@ -136,10 +141,11 @@ static int trust_apply(struct ui *ui, struct form *fm)
 	field_paths(&fm->f[3], &trial.crls);
 	if (!trial.system_trust && !trial.ca_files.n) {
 		setup_free(&trial);
-		ui_message(ui, true, "Trust",
-			   "With the system store off and no CA file, nothing can be trusted: every "
-			   "certificate will fail. Add a CA file (F2 picks one) or turn the system "
-			   "store on.");
+		ui_message(
+			ui, true, "Trust",
+			"With the system store off and no CA file, nothing can be trusted: every "
+			"certificate will fail. Add a CA file (F2 picks one) or turn the system "
+			"store on.");
 		return -1;
 	}
 	/* The files are loaded once here, so a bad one is named before anything changes. */
@@ -251,7 +257,8 @@ static void identity_changed(struct ui *ui, struct form *fm)
 		return;
 	const char *kind = picker_kind(fm->f[0].value, &preview);
 	if (strcmp(kind, "pkcs12") == 0)
-		fm->note = xstrdup("A PKCS#12 file holds the key: leave Key empty, give its password.");
+		fm->note = xstrdup(
+			"A PKCS#12 file holds the key: leave Key empty, give its password.");
 	else if (strcmp(kind, "key") == 0 || strcmp(kind, "encrypted-key") == 0)
 		fm->note = xstrdup("That is a key: the certificate goes in the first field.");
 	free(preview);
@@ -324,8 +331,8 @@ void form_whatif(struct ui *ui, struct tls_report *r, bool *system,
 	struct whatif *w = xcalloc(1, sizeof(*w));
 	int rsa = 1;
 
-	*w = (struct whatif){.r = r, .system = system, .saved = r->policy, .recheck = recheck,
-			     .arg = arg};
+	*w = (struct whatif){
+		.r = r, .system = system, .saved = r->policy, .recheck = recheck, .arg = arg};
 	if (system) {
 		w->saved_system = *system;
 		form_bool(fm, "System store", "also trust the system's CAs", *system);

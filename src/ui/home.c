@@ -38,7 +38,8 @@ static int listen_apply(struct ui *ui, struct form *fm)
 	struct tls_creds *creds = NULL;
 
 	if (port < 0 && strcmp(fm->f[0].value, "0") != 0) {
-		ui_message(ui, true, "Listen", "The port is a number from 1 to 65535 (0: any free one).");
+		ui_message(ui, true, "Listen",
+			   "The port is a number from 1 to 65535 (0: any free one).");
 		return -1;
 	}
 	if (!field_value(&fm->f[2])) {
@@ -102,17 +103,18 @@ void form_listen(struct ui *ui)
 	struct form *fm = form_new("Listen for clients");
 
 	form_text(fm, F_TEXT, "Port", "the TCP port (0: any free one)", "4433");
-	form_text(fm, F_TEXT, "Address", "empty: every address, IPv4 and IPv6; 127.0.0.1: this machine only",
-		  "");
-	form_text(fm, F_FILE, "Certificate", "the server's certificate, a PKCS#12 file or a pkcs11: URI",
-		  "");
+	form_text(fm, F_TEXT, "Address",
+		  "empty: every address, IPv4 and IPv6; 127.0.0.1: this machine only", "");
+	form_text(fm, F_FILE, "Certificate",
+		  "the server's certificate, a PKCS#12 file or a pkcs11: URI", "");
 	form_text(fm, F_FILE, "Key", "the server's key (empty for PKCS#12)", "");
 	form_text(fm, F_SECRET, "Password / PIN", "for PKCS#12 or an encrypted key", "");
-	form_text(fm, F_FILES, "Client CA", "the CA that signs client certificates (sent as acceptable)",
-		  "");
-	form_choice(fm, "Client certs", "ask clients for a certificate, or require one", cert_modes, 0);
-	form_text(fm, F_TEXT, "Allow serials", "only these client serials (hex or decimal), comma-separated",
-		  "");
+	form_text(fm, F_FILES, "Client CA",
+		  "the CA that signs client certificates (sent as acceptable)", "");
+	form_choice(fm, "Client certs", "ask clients for a certificate, or require one", cert_modes,
+		    0);
+	form_text(fm, F_TEXT, "Allow serials",
+		  "only these client serials (hex or decimal), comma-separated", "");
 	form_choice(fm, "Respond", "after the handshake: an HTTP page, echo, or nothing",
 		    respond_modes, 0);
 	fm->apply = listen_apply;
@@ -191,14 +193,16 @@ static void on_pki_done(void *arg, int rc, const struct tls_error *err)
 	if (rc < 0)
 		ui_message(j->ui, true, "Cannot make the PKI", "%s", err->msg);
 	else
-		ui_message(j->ui, false, "PKI written",
-			   "In %s: ca/ca.crt and ca/ca.key (the CA), server/server.crt and .key, "
-			   "client/client.crt, .key and .p12, certDER/ (DER copies). Keys are 0600.%s "
-			   "Next: listen with the server's files and client CA ca/ca.crt, then "
-			   "connect with the client's.",
-			   j->dir, j->o.legacy ? " These are the tutorial's legacy certificates: "
-						  "connect to see every finding they give."
-					       : "");
+		ui_message(
+			j->ui, false, "PKI written",
+			"In %s: ca/ca.crt and ca/ca.key (the CA), server/server.crt and .key, "
+			"client/client.crt, .key and .p12, certDER/ (DER copies). Keys are 0600.%s "
+			"Next: listen with the server's files and client CA ca/ca.crt, then "
+			"connect with the client's.",
+			j->dir,
+			j->o.legacy ? " These are the tutorial's legacy certificates: "
+				      "connect to see every finding they give."
+				    : "");
 	ui_redraw(j->ui);
 	pki_job_free(j);
 }
@@ -249,7 +253,8 @@ void form_pki(struct ui *ui)
 
 	form_text(fm, F_TEXT, "Directory", "where ca/ server/ client/ certDER/ go", "tlsscope-pki");
 	form_bool(fm, "Legacy recipe",
-		  "the old tutorial's RSA-1024, SHA-1, v1 certificates: to see why they fail", false);
+		  "the old tutorial's RSA-1024, SHA-1, v1 certificates: to see why they fail",
+		  false);
 	form_text(fm, F_TEXT, "Server names", "DNS names and IPs for the server, comma-separated",
 		  "localhost, 127.0.0.1, ::1");
 	form_text(fm, F_TEXT, "Client name", "the client certificate's CN", "tlsscope client");
@@ -341,12 +346,24 @@ static void home_key(struct ui_screen *s, struct ui *ui, int key, enum ui_action
 	(void)key;
 
 	switch (act) {
-	case ACT_UP: h->sel = h->sel > 0 ? h->sel - 1 : 0; break;
-	case ACT_DOWN: h->sel = h->sel + 1 < n ? h->sel + 1 : n - 1; break;
-	case ACT_TOP: h->sel = 0; break;
-	case ACT_BOTTOM: h->sel = n - 1; break;
-	case ACT_TARGET: open_connect(ui); break;
-	case ACT_LISTEN: form_listen(ui); break;
+	case ACT_UP:
+		h->sel = h->sel > 0 ? h->sel - 1 : 0;
+		break;
+	case ACT_DOWN:
+		h->sel = h->sel + 1 < n ? h->sel + 1 : n - 1;
+		break;
+	case ACT_TOP:
+		h->sel = 0;
+		break;
+	case ACT_BOTTOM:
+		h->sel = n - 1;
+		break;
+	case ACT_TARGET:
+		open_connect(ui);
+		break;
+	case ACT_LISTEN:
+		form_listen(ui);
+		break;
 	case ACT_OPEN:
 		if (h->sel < (int)N_ITEMS) {
 			items[h->sel].open(ui);
@@ -360,7 +377,8 @@ static void home_key(struct ui_screen *s, struct ui *ui, int key, enum ui_action
 			}
 		}
 		break;
-	default: break;
+	default:
+		break;
 	}
 }
 
@@ -477,9 +495,13 @@ struct ui_screen *screens_first(struct ui *ui, const struct cli *cli, struct tls
 	case CMD_CONNECT:
 		ui->connect_on_start = conn_new_client(ui);
 		return ui->connect_on_start;
-	case CMD_LISTEN: return first_listen(ui, cli, err);
-	case CMD_DEMO: return conn_new_demo(ui, cli->scenario, err);
-	case CMD_INSPECT: return first_inspect(ui, cli, err);
-	default: return home_new(ui);
+	case CMD_LISTEN:
+		return first_listen(ui, cli, err);
+	case CMD_DEMO:
+		return conn_new_demo(ui, cli->scenario, err);
+	case CMD_INSPECT:
+		return first_inspect(ui, cli, err);
+	default:
+		return home_new(ui);
 	}
 }

@@ -10,7 +10,7 @@ static const struct binding {
 	unsigned ctx;
 	const char *name; /* as the key bar and help show it; NULL: an alias, not listed */
 	const char *help;
-	const char *bar;  /* its word in the key bar, or NULL: only in help */
+	const char *bar; /* its word in the key bar, or NULL: only in help */
 } bindings[] = {
 	{'q', ACT_QUIT, CTX_LISTS, "q", "quit (asks while a connection runs)", "quit"},
 	{'?', ACT_HELP, CTX_LISTS, "?", "this help", "help"},
@@ -36,8 +36,10 @@ static const struct binding {
 	{'G', ACT_BOTTOM, CTX_LISTS, NULL, NULL, NULL},
 	{'\n', ACT_OPEN, CTX_CONN | CTX_LISTEN | CTX_HOME | CTX_PICKER | CTX_FILTER, "Enter",
 	 "open: certificate detail, finding, connection, menu entry, file", "open"},
-	{'\r', ACT_OPEN, CTX_CONN | CTX_LISTEN | CTX_HOME | CTX_PICKER | CTX_FILTER, NULL, NULL, NULL},
-	{KEYF(KEY_ENTER), ACT_OPEN, CTX_CONN | CTX_LISTEN | CTX_HOME | CTX_PICKER | CTX_FILTER, NULL, NULL, NULL},
+	{'\r', ACT_OPEN, CTX_CONN | CTX_LISTEN | CTX_HOME | CTX_PICKER | CTX_FILTER, NULL, NULL,
+	 NULL},
+	{KEYF(KEY_ENTER), ACT_OPEN, CTX_CONN | CTX_LISTEN | CTX_HOME | CTX_PICKER | CTX_FILTER,
+	 NULL, NULL, NULL},
 	{'\n', ACT_OPEN, CTX_FORM | CTX_DIALOG, "Enter", "submit the form, close the dialog", NULL},
 	{'\r', ACT_OPEN, CTX_FORM | CTX_DIALOG, NULL, NULL, NULL},
 	{KEYF(KEY_ENTER), ACT_OPEN, CTX_FORM | CTX_DIALOG, NULL, NULL, NULL},
@@ -50,17 +52,20 @@ static const struct binding {
 	{KEYF(KEY_BACKSPACE), ACT_LEFT, CTX_PICKER, NULL, NULL, NULL},
 	{127, ACT_LEFT, CTX_PICKER, NULL, NULL, NULL},
 	{'/', ACT_FILTER, CTX_PICKER, "/", "filter the list by name (Esc clears)", "filter"},
-	{'r', ACT_RECONNECT, CTX_CLIENT | CTX_DEMO, "r", "reconnect with the same setup", "reconnect"},
-	{'c', ACT_TARGET, CTX_CLIENT | CTX_HOME, "c", "target: host:port, SNI, verify name, ALPN, version",
-	 "target"},
+	{'r', ACT_RECONNECT, CTX_CLIENT | CTX_DEMO, "r", "reconnect with the same setup",
+	 "reconnect"},
+	{'c', ACT_TARGET, CTX_CLIENT | CTX_HOME, "c",
+	 "target: host:port, SNI, verify name, ALPN, version", "target"},
 	{'t', ACT_TRUST, CTX_CLIENT, "t", "trust: system store, CA files", "trust"},
 	{'i', ACT_IDENTITY, CTX_CLIENT, "i", "identity: certificate + key, PKCS#12, pkcs11: URI",
 	 "identity"},
 	{'w', ACT_WHATIF, CTX_CLIENT | CTX_DEMO, "w",
 	 "what-if: trust, hostname check, SHA-1, key size; re-verifies at once", "what-if"},
 	{'l', ACT_LISTEN, CTX_HOME, "l", "listen for clients", "listen"},
-	{'e', ACT_EXPORT, CTX_CONN | CTX_CERT, "e", "export the selected certificate (PEM or DER)", NULL},
-	{'s', ACT_SAVE, CTX_CONN | CTX_LISTEN, "s", "save the report (.json gives JSON, else text)", NULL},
+	{'e', ACT_EXPORT, CTX_CONN | CTX_CERT, "e", "export the selected certificate (PEM or DER)",
+	 NULL},
+	{'s', ACT_SAVE, CTX_CONN | CTX_LISTEN, "s", "save the report (.json gives JSON, else text)",
+	 NULL},
 	{'.', ACT_HIDDEN, CTX_PICKER, ".", "show or hide hidden files", "hidden"},
 	{'~', ACT_HOME, CTX_PICKER, "~", "home directory", NULL},
 	{' ', ACT_TOGGLE, CTX_FORM, "Space", "toggle a switch, next choice", NULL},

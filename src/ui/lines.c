@@ -168,8 +168,8 @@ size_t text_fit(const char *s, int width)
 	return (size_t)(p - s);
 }
 
-void lines_wrap(struct ui_lines *L, enum ui_style st, int tag, const char *prefix,
-		const char *text, bool untrusted, int width)
+void lines_wrap(struct ui_lines *L, enum ui_style st, int tag, const char *prefix, const char *text,
+		bool untrusted, int width)
 {
 	char *own = untrusted ? textsafe_escape(text ? text : "-", strlen(text ? text : "-"))
 			      : xstrdup(text ? text : "");

@@ -62,8 +62,8 @@ void lines_text_line(struct ui_lines *L, enum ui_style st, int tag, const char *
 	__attribute__((format(printf, 4, 5)));
 /* Word-wraps text (escaped when untrusted) to width columns; lines after the first are indented
  * by the display width of prefix. */
-void lines_wrap(struct ui_lines *L, enum ui_style st, int tag, const char *prefix,
-		const char *text, bool untrusted, int width);
+void lines_wrap(struct ui_lines *L, enum ui_style st, int tag, const char *prefix, const char *text,
+		bool untrusted, int width);
 /* The text of line i, segments joined (for tests and searches). Caller frees. */
 char *lines_text(const struct ui_lines *L, size_t i);
 /* The first line whose tag is tag, or -1. */

@@ -20,7 +20,7 @@ struct listen_view {
 	unsigned history;
 	unsigned long total, failed; /* reports seen */
 	long long *when;	     /* report times, a ring of `history` slots by sequence */
-	long sel;		     /* the selected report's sequence number, -1: follow the newest */
+	long sel; /* the selected report's sequence number, -1: follow the newest */
 	int scroll;
 };
 
@@ -108,12 +108,24 @@ static void listen_key(struct ui_screen *s, struct ui *ui, int key, enum ui_acti
 	if (!count && act != ACT_BACK)
 		return;
 	switch (act) {
-	case ACT_UP: sel--; break;
-	case ACT_DOWN: sel++; break;
-	case ACT_PGUP: sel -= ui->rows - 5; break;
-	case ACT_PGDN: sel += ui->rows - 5; break;
-	case ACT_TOP: sel = first; break;
-	case ACT_BOTTOM: sel = last; break;
+	case ACT_UP:
+		sel--;
+		break;
+	case ACT_DOWN:
+		sel++;
+		break;
+	case ACT_PGUP:
+		sel -= ui->rows - 5;
+		break;
+	case ACT_PGDN:
+		sel += ui->rows - 5;
+		break;
+	case ACT_TOP:
+		sel = first;
+		break;
+	case ACT_BOTTOM:
+		sel = last;
+		break;
 	case ACT_OPEN: {
 		struct pick *p = xcalloc(1, sizeof(*p));
 		char title[64];
@@ -133,7 +145,8 @@ static void listen_key(struct ui_screen *s, struct ui *ui, int key, enum ui_acti
 		if (s->below)
 			ui_pop(ui);
 		return;
-	default: return;
+	default:
+		return;
 	}
 	if (sel < first)
 		sel = first;
@@ -167,8 +180,8 @@ static const struct ui_screen_ops listen_ops = {
 };
 
 struct ui_screen *listen_new(struct ui *ui, const struct tls_server_config *cfg,
-			     struct tls_creds *creds, struct tls_serial_rule *rules,
-			     size_t n_rules, const char *describe, struct tls_error *err)
+			     struct tls_creds *creds, struct tls_serial_rule *rules, size_t n_rules,
+			     const char *describe, struct tls_error *err)
 {
 	struct listen_view *v = xcalloc(1, sizeof(*v));
 	struct tls_server_config c = *cfg;

@@ -250,7 +250,8 @@ static void picker_draw(struct ui_screen *s, struct ui *ui)
 		struct ui_lines pv = {0};
 		struct ui_line *ln = lines_add(&pv, -1);
 		if (e->dir)
-			line_addf(ln, ST_DIM, "Enter opens the directory; Left or Backspace goes up.");
+			line_addf(ln, ST_DIM,
+				  "Enter opens the directory; Left or Backspace goes up.");
 		else {
 			line_addf(ln, ST_INFO, "%s: ", e->kind ? e->kind : "file");
 			line_add_safe(ln, ST_NORMAL, e->preview);
@@ -294,17 +295,31 @@ static void picker_key(struct ui_screen *s, struct ui *ui, int key, enum ui_acti
 		return;
 	}
 	switch (act) {
-	case ACT_UP: p->sel--; break;
-	case ACT_DOWN: p->sel++; break;
-	case ACT_PGUP: p->sel -= page; break;
-	case ACT_PGDN: p->sel += page; break;
-	case ACT_TOP: p->sel = 0; break;
-	case ACT_BOTTOM: p->sel = (int)k - 1; break;
+	case ACT_UP:
+		p->sel--;
+		break;
+	case ACT_DOWN:
+		p->sel++;
+		break;
+	case ACT_PGUP:
+		p->sel -= page;
+		break;
+	case ACT_PGDN:
+		p->sel += page;
+		break;
+	case ACT_TOP:
+		p->sel = 0;
+		break;
+	case ACT_BOTTOM:
+		p->sel = (int)k - 1;
+		break;
 	case ACT_ERASE:
 		if (p->filter[0])
 			p->filter[strlen(p->filter) - 1] = '\0';
 		break;
-	case ACT_FILTER: p->filtering = true; break;
+	case ACT_FILTER:
+		p->filtering = true;
+		break;
 	case ACT_HIDDEN:
 		p->hidden = !p->hidden;
 		load_dir(p);
@@ -348,7 +363,8 @@ static void picker_key(struct ui_screen *s, struct ui *ui, int key, enum ui_acti
 		}
 		free(full);
 		break;
-	default: break;
+	default:
+		break;
 	}
 	if (p->sel < 0)
 		p->sel = 0;

@@ -13,9 +13,9 @@
 /* ---- keys (keymap.c) ---- */
 
 /* A key: a character (a Unicode code point) or KEYF(curses key code). */
-#define KEYF(k) (0x1000000 + (k))
+#define KEYF(k)	    (0x1000000 + (k))
 #define KEY_CTRL(c) ((c)&0x1f)
-#define KEY_ESC 27
+#define KEY_ESC	    27
 
 enum ui_action {
 	ACT_NONE,
@@ -58,13 +58,13 @@ enum {
 	CTX_CONN = 1 << 0,   /* connection view (connect, demo, inspect, a listen connection) */
 	CTX_LISTEN = 1 << 1, /* listen view */
 	CTX_HOME = 1 << 2,
-	CTX_TEXT = 1 << 3,   /* certificate detail, help, finding detail */
+	CTX_TEXT = 1 << 3, /* certificate detail, help, finding detail */
 	CTX_PICKER = 1 << 4,
 	CTX_FORM = 1 << 5,
 	CTX_DIALOG = 1 << 6,
-	CTX_DEMO = 1 << 7,   /* added to CTX_CONN in the demo */
-	CTX_CLIENT = 1 << 8, /* added to CTX_CONN when we are the client (reconnect, forms) */
-	CTX_CERT = 1 << 9,   /* added to CTX_TEXT on a certificate */
+	CTX_DEMO = 1 << 7,    /* added to CTX_CONN in the demo */
+	CTX_CLIENT = 1 << 8,  /* added to CTX_CONN when we are the client (reconnect, forms) */
+	CTX_CERT = 1 << 9,    /* added to CTX_TEXT on a certificate */
 	CTX_FILTER = 1 << 10, /* typing a filter: letters are text */
 	CTX_LISTS = CTX_CONN | CTX_LISTEN | CTX_HOME | CTX_TEXT | CTX_PICKER,
 };
@@ -81,8 +81,8 @@ struct ui;
 struct ui_screen;
 
 struct ui_screen_ops {
-	unsigned ctx;	/* CTX_* bits for the key table */
-	bool overlay;	/* drawn over the screen below (dialogs and forms) */
+	unsigned ctx; /* CTX_* bits for the key table */
+	bool overlay; /* drawn over the screen below (dialogs and forms) */
 	unsigned (*context)(struct ui_screen *s); /* NULL: ctx */
 	void (*draw)(struct ui_screen *s, struct ui *ui);
 	/* act is the key's action in this context (ACT_NONE when unbound). */
@@ -106,7 +106,7 @@ struct ui {
 	int exit_code;
 	bool quitting;
 	int redraw_timer, tick_timer;
-	struct ui_setup setup; /* what connect uses: target, trust, identity */
+	struct ui_setup setup;		    /* what connect uses: target, trust, identity */
 	struct ui_screen *connect_on_start; /* the first screen connects once curses runs */
 };
 
@@ -117,8 +117,8 @@ void ui_remove(struct ui *ui, struct ui_screen *s);
 /* Pops screens down to (not including) s. */
 void ui_pop_to(struct ui *ui, struct ui_screen *s);
 void ui_redraw(struct ui *ui);
-void ui_dirty(struct ui *ui);	     /* redraw soon, coalescing bursts of events */
-void ui_want_ticks(struct ui *ui);  /* spinner ticks while something runs */
+void ui_dirty(struct ui *ui);	   /* redraw soon, coalescing bursts of events */
+void ui_want_ticks(struct ui *ui); /* spinner ticks while something runs */
 void ui_quit(struct ui *ui, int exit_code);
 /* Leaves, asking first when a screen on the stack is busy. */
 void ui_ask_quit(struct ui *ui, int exit_code);
@@ -143,7 +143,7 @@ void ui_help(struct ui *ui, unsigned ctx);
 int term_init(struct ui *ui); /* -1 when curses cannot start */
 void term_done(void);	      /* restores the terminal; safe to call twice and from a fatal hook */
 void term_resize(struct ui *ui);
-int term_read_key(void);      /* a key, or -1 when none is waiting */
+int term_read_key(void); /* a key, or -1 when none is waiting */
 void term_clear(void);
 void term_flush(void);
 /* Paints a line at (y, x), clipped to w columns; selected paints the whole row highlighted. */

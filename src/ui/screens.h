@@ -14,7 +14,7 @@ struct cli;
 struct ui_screen *screens_first(struct ui *ui, const struct cli *cli, struct tls_error *err);
 
 /* The connection view (conn.c). */
-struct ui_screen *conn_new_client(struct ui *ui);  /* connects with ui->setup */
+struct ui_screen *conn_new_client(struct ui *ui);    /* connects with ui->setup */
 void conn_start(struct ui *ui, struct ui_screen *s); /* (re)connects */
 /* A report someone else owns: get returns it, or NULL once it is gone. The screen frees arg
  * with free_arg (may be NULL). */
@@ -34,8 +34,8 @@ void report_save(struct ui *ui, const struct tls_report *r);
 /* The listen view (listen.c): starts the server of cfg (its strings are copied; creds and
  * rules, n_rules of them, are taken over, also on failure). NULL with err set. */
 struct ui_screen *listen_new(struct ui *ui, const struct tls_server_config *cfg,
-			     struct tls_creds *creds, struct tls_serial_rule *rules,
-			     size_t n_rules, const char *describe, struct tls_error *err);
+			     struct tls_creds *creds, struct tls_serial_rule *rules, size_t n_rules,
+			     const char *describe, struct tls_error *err);
 
 /* The home screen (home.c). */
 struct ui_screen *home_new(struct ui *ui);

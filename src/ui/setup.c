@@ -92,7 +92,8 @@ struct tls_creds *setup_creds(const struct ui_setup *s, bool system, bool with_i
 	for (size_t i = 0; i < s->crls.n; i++)
 		if (creds_add_crl_file(c, s->crls.v[i], err) < 0)
 			goto fail;
-	if (with_identity && s->cert && creds_set_identity(c, s->cert, s->key, s->password, err) < 0)
+	if (with_identity && s->cert &&
+	    creds_set_identity(c, s->cert, s->key, s->password, err) < 0)
 		goto fail;
 	return c;
 fail:
@@ -147,7 +148,9 @@ char *setup_describe(const struct ui_setup *s)
 		snprintf(id, sizeof(id), "none");
 	return xasprintf("trust: %s   identity: %s%s%s%s%s", trust, id,
 			 s->sni || s->no_sni ? "   SNI: " : "",
-			 s->no_sni ? "off" : s->sni ? s->sni : "",
+			 s->no_sni ? "off"
+			 : s->sni  ? s->sni
+				   : "",
 			 s->verify_name ? "   verify name: " : "",
 			 s->verify_name ? s->verify_name : "");
 }

@@ -84,8 +84,8 @@ void view_header(struct ui_lines *L, const struct tls_report *r, const struct vi
 		const char *phase = r->handshake.n_steps ? "handshake"
 				    : r->target.address	 ? "connecting"
 							 : "resolving";
-		line_addf(ln, ST_INFO, "%s %s %.0f ms", g->spinner[run->tick % g->n_spinner],
-			  phase, run->elapsed_ms);
+		line_addf(ln, ST_INFO, "%s %s %.0f ms", g->spinner[run->tick % g->n_spinner], phase,
+			  run->elapsed_ms);
 	} else {
 		if (r->negotiated.version)
 			line_addf(ln, ST_NORMAL, "%s  ", r->negotiated.version);
@@ -127,8 +127,7 @@ void view_timeline(struct ui_lines *L, const struct tls_report *r, const struct 
 	}
 }
 
-static void summary_row(struct ui_lines *L, const char *label, const char *value,
-			enum ui_style st)
+static void summary_row(struct ui_lines *L, const char *label, const char *value, enum ui_style st)
 {
 	struct ui_line *ln = lines_add(L, -1);
 	line_addf(ln, ST_DIM, "%-10s ", label);
@@ -189,7 +188,8 @@ static const struct chain_check {
 	{.label = "trust",
 	 .ids = {"untrusted-issuer", "self-signed", "missing-intermediate", "not-a-ca", "revoked",
 		 "client-cert-untrusted"}},
-	{.label = "name", .ids = {"hostname-mismatch", "cn-only-no-san", "ip-not-in-san"},
+	{.label = "name",
+	 .ids = {"hostname-mismatch", "cn-only-no-san", "ip-not-in-san"},
 	 .leaf_only = true},
 	{.label = "dates", .ids = {"expired", "not-yet-valid", "expires-soon"}},
 	{.label = "sig", .ids = {"insecure-signature", "v1-certificate"}},
@@ -276,8 +276,7 @@ static void detail_row(struct ui_lines *L, const char *label, const char *value,
 	lines_wrap(L, st, -1, prefix, value ? value : "-", untrusted, width);
 }
 
-static void detail_list(struct ui_lines *L, const char *label, const struct strlist *l,
-			int width)
+static void detail_list(struct ui_lines *L, const char *label, const struct strlist *l, int width)
 {
 	if (!l->n) {
 		detail_row(L, label, "(none)", false, ST_DIM, width);
@@ -306,7 +305,8 @@ void view_cert_detail(struct ui_lines *L, const struct tls_cert_info *c, int wid
 	detail_row(L, "key", buf, true, ST_NORMAL, width);
 	detail_row(L, "signature", c->signature_algorithm, true,
 		   c->sign_secure ? ST_NORMAL : ST_ERROR, width);
-	snprintf(buf, sizeof(buf), "X.509 v%d%s%s", c->version, c->self_signed ? ", self-signed" : "",
+	snprintf(buf, sizeof(buf), "X.509 v%d%s%s", c->version,
+		 c->self_signed ? ", self-signed" : "",
 		 c->has_aia_ca_issuers ? ", names its issuer's URL (AIA)" : "");
 	detail_row(L, "version", buf, false, ST_NORMAL, width);
 	if (c->has_basic_constraints) {

@@ -9,12 +9,12 @@
 
 /* What the header says besides the report: the run's state. */
 struct view_run {
-	const char *mode;    /* "connect", "listen", "demo", "inspect" */
-	const char *title;   /* what is looked at, trusted text; NULL: the report's target */
-	bool running;	     /* a spinner and the elapsed time instead of the verdict */
-	double elapsed_ms;   /* since the run started */
-	unsigned tick;	     /* spinner frame */
-	const char *setup;   /* the second header line (trust, identity, SNI), trusted text */
+	const char *mode;  /* "connect", "listen", "demo", "inspect" */
+	const char *title; /* what is looked at, trusted text; NULL: the report's target */
+	bool running;	   /* a spinner and the elapsed time instead of the verdict */
+	double elapsed_ms; /* since the run started */
+	unsigned tick;	   /* spinner frame */
+	const char *setup; /* the second header line (trust, identity, SNI), trusted text */
 };
 
 /* Two lines: mode, target, state and verdict; then the setup. */

@@ -245,8 +245,8 @@ static void test_wrap_breaks_at_spaces_and_indents(void **state)
 	(void)state;
 
 	lines_wrap(&L, ST_NORMAL, 7, "Fix: ",
-		   "Reissue the certificate with subjectAltName = IP:127.0.0.1 and try again", false,
-		   30);
+		   "Reissue the certificate with subjectAltName = IP:127.0.0.1 and try again",
+		   false, 30);
 	assert_true(L.n >= 3);
 	for (size_t i = 0; i < L.n; i++) {
 		char *t = lines_text(&L, i);
@@ -267,8 +267,8 @@ static void test_width_counts_wide_and_combining_text(void **state)
 	(void)state;
 	assert_int_equal(text_width("abc"), 3);
 	assert_int_equal(text_width("\u2714 ok"), 4);
-	assert_int_equal(text_width("\u6f22\u5b57"), 4); /* two wide CJK characters */
-	assert_int_equal(text_fit("\u6f22\u5b57", 3), 3);  /* the second does not fit */
+	assert_int_equal(text_width("\u6f22\u5b57"), 4);  /* two wide CJK characters */
+	assert_int_equal(text_fit("\u6f22\u5b57", 3), 3); /* the second does not fit */
 }
 
 static void test_key_table_binds_by_context(void **state)
