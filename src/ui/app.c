@@ -21,7 +21,10 @@ bool ui_wanted(const struct cli *cli)
 		return false;
 	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))
 		return false;
-	return term && *term && strcmp(term, "dumb") != 0;
+	if (!term || !*term || strcmp(term, "dumb") == 0)
+		return false;
+	/* A terminal type without a terminfo entry gets the text report, not an error. */
+	return term_known();
 }
 
 void ui_push(struct ui *ui, struct ui_screen *s)

@@ -108,44 +108,56 @@ void cert_export(struct ui *ui, const struct tls_cert_info *c)
 
 /* ---- save the report ---- */
 
+/* Both renderings are made when the form opens: a listener's report may leave its history
+ * ring while the user types the file name. */
+struct saved {
+	char *json, *text;
+	size_t text_len;
+};
+
+static void saved_free(void *arg)
+{
+	struct saved *sv = arg;
+	free(sv->json);
+	free(sv->text);
+	free(sv);
+}
+
 static int save_apply(struct ui *ui, struct form *fm)
 {
-	const struct tls_report *r = fm->arg;
+	const struct saved *sv = fm->arg;
 	const char *path = field_value(&fm->f[0]);
-	char *text = NULL;
-	size_t len = 0;
+	bool json = path && ends_with(path, ".json");
 
 	if (!path) {
 		ui_message(ui, true, "Save", "Give the file to write.");
 		return -1;
 	}
-	if (ends_with(path, ".json")) {
-		text = report_json_dump(r, false);
-		len = strlen(text);
-	} else {
-		FILE *f = open_memstream(&text, &len);
-		if (!f) {
-			ui_message(ui, true, "Save", "Out of memory.");
-			return -1;
-		}
-		report_text_print(f, r, false);
-		fclose(f);
-	}
-	int rc = write_file(ui, path, text, len);
-	free(text);
-	if (rc == 0)
-		ui_message(ui, false, "Saved", "Wrote the report to %s.", path);
-	return rc;
+	if (write_file(ui, path, json ? sv->json : sv->text,
+		       json ? strlen(sv->json) : sv->text_len) < 0)
+		return -1;
+	ui_message(ui, false, "Saved", "Wrote the %s report to %s.", json ? "JSON" : "text", path);
+	return 0;
 }
 
 void report_save(struct ui *ui, const struct tls_report *r)
 {
 	struct form *fm = form_new("Save the report");
+	struct saved *sv = xcalloc(1, sizeof(*sv));
+	FILE *f = open_memstream(&sv->text, &sv->text_len);
 
+	sv->json = report_json_dump(r, false);
+	if (f) {
+		report_text_print(f, r, false);
+		fclose(f);
+	}
+	if (!sv->text)
+		sv->text = xstrdup("");
 	form_text(fm, F_FILE, "File", "ends in .json: the JSON report; anything else: text",
 		  "tlsscope-report.json");
 	fm->apply = save_apply;
-	fm->arg = (void *)r;
+	fm->arg = sv;
+	fm->free_arg = saved_free;
 	ui_push(ui, &fm->base);
 }
 

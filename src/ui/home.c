@@ -492,9 +492,15 @@ out:
 struct ui_screen *screens_first(struct ui *ui, const struct cli *cli, struct tls_error *err)
 {
 	switch (cli->command) {
-	case CMD_CONNECT:
+	case CMD_CONNECT: {
+		/* Unreadable files and wrong passwords are usage errors, as in batch mode. */
+		struct tls_creds *c = setup_creds(&ui->setup, ui->setup.system_trust, true, err);
+		if (!c)
+			return NULL;
+		creds_free(c);
 		ui->connect_on_start = conn_new_client(ui);
 		return ui->connect_on_start;
+	}
 	case CMD_LISTEN:
 		return first_listen(ui, cli, err);
 	case CMD_DEMO:

@@ -140,6 +140,7 @@ void ui_help(struct ui *ui, unsigned ctx);
 
 /* ---- the terminal (term.c) ---- */
 
+bool term_known(void);	      /* TERM has a terminfo entry */
 int term_init(struct ui *ui); /* -1 when curses cannot start */
 void term_done(void);	      /* restores the terminal; safe to call twice and from a fatal hook */
 void term_resize(struct ui *ui);

@@ -10,9 +10,18 @@
 #include <wchar.h>
 
 #include "screen.h"
+/* After screen.h: term.h defines macros (lines, columns) that would rename its parameters. */
+#include <term.h>
+
+bool term_known(void)
+{
+	int err = 0;
+	return setupterm(NULL, STDOUT_FILENO, &err) == OK;
+}
 
 static bool active;
 static bool ascii_only;
+static SCREEN *screen;
 
 /* Line drawing: Unicode box characters on a UTF-8 terminal (the alternate character set is
  * not reliable through multiplexers), ASCII otherwise. */
@@ -68,8 +77,11 @@ int term_init(struct ui *ui)
 	frame = ui->utf8 ? &frame_utf8 : &frame_ascii;
 	/* Esc must answer at once: wait 25 ms for the rest of an escape sequence, not 1 s. */
 	set_escdelay(25);
-	if (!initscr())
+	/* newterm, not initscr: an unknown TERM must give an error, not exit the process. */
+	screen = newterm(NULL, stdout, stdin);
+	if (!screen)
 		return -1;
+	set_term(screen);
 	active = true;
 	cbreak(); /* not raw: Ctrl-C stays SIGINT, and the signal pipe quits cleanly */
 	noecho();
@@ -99,6 +111,8 @@ void term_done(void)
 	active = false;
 	curs_set(1);
 	endwin();
+	/* delscreen is left out: a fatal hook may run here, and endwin alone restores the
+	 * terminal. */
 }
 
 void term_resize(struct ui *ui)

@@ -3,6 +3,7 @@ peers on 127.0.0.1, keys go in with send-keys, and the screen is read with captu
 with a deadline. One scenario per meson test.
 
 Usage: tui.py SCENARIO | --list"""
+import json
 import os
 import re
 import shlex
@@ -282,6 +283,16 @@ def listen_view_shows_each_client_live():
     s = p.wait("connection #1", "Client certificate chain (1)", "0 tui client")
     p.keys("Escape")
     p.wait("2 connections", gone=("connection #1",))
+    p.keys("s")
+    p.wait("Save the report")
+    p.keys("C-u")
+    p.typed(path("saved.json"))
+    p.keys("Enter")
+    p.wait("Wrote the JSON report")
+    saved = json.load(open(path("saved.json")))
+    validate(saved)
+    check(saved["mode"] == "listen", "the saved report is the listener's")
+    p.keys("Enter")
     p.keys("q")
     p.expect_restored("q")
 
@@ -368,6 +379,31 @@ def hostile_certificate_text_is_shown_escaped():
     title = p.tmux("display", "-p", "-t", "t", "#{pane_title}").stdout
     check("owned" not in title, "the certificate did not set the terminal title")
     p.keys("q")
+    p.expect_restored("q")
+
+
+@scenario
+def bad_input_on_a_terminal_is_one_line_and_exit_2():
+    p = Pane(["connect", "127.0.0.1:9", "--ca", path("missing.pem")])
+    s = p.wait("EXITED 2")
+    check("tlsscope: " in s and "missing.pem" in s, "one line names the file")
+    check(not p.alternate_screen(), "the screen was never taken")
+
+
+@scenario
+def home_generates_a_pki_through_its_form():
+    p = Pane([])
+    p.wait("Generate a PKI")
+    p.keys("Down", "Down", "Down", "Enter")
+    p.wait("Generate a PKI: a CA", "Directory")
+    p.keys("C-u")
+    p.typed("made/pki")
+    p.keys("Enter")
+    p.wait("PKI written", "made/pki")
+    key = os.stat(path("made/pki/client/client.key"))
+    check(key.st_mode & 0o777 == 0o600, "keys are 0600")
+    check(os.path.exists(path("made/pki/ca/ca.crt")), "the CA is there")
+    p.keys("Enter", "q")
     p.expect_restored("q")
 
 
