@@ -294,7 +294,7 @@ int ui_run(const struct cli *cli)
 	loop_run(ui.loop);
 
 	ui.quitting = true;
-	term_done();
+	term_free();
 	signals_set(&ui, false);
 	loop_unwatch(ui.loop, STDIN_FILENO);
 	while (ui.top) {

@@ -59,7 +59,7 @@ static void line_take(struct ui_line *ln, enum ui_style st, char *text)
 	ln->seg[ln->n++] = (struct ui_seg){.text = text, .style = st};
 }
 
-static char *vformat(const char *fmt, va_list ap)
+__attribute__((format(printf, 1, 0))) static char *vformat(const char *fmt, va_list ap)
 {
 	va_list ap2;
 	va_copy(ap2, ap);

@@ -358,8 +358,11 @@ static void picker_key(struct ui_screen *s, struct ui *ui, int key, enum ui_acti
 		} else {
 			void (*chosen)(struct ui *, void *, const char *) = p->chosen;
 			void *arg = p->arg;
-			ui_pop(ui);
+			ui_pop(ui); /* frees p */
 			chosen(ui, arg, full);
+			free(full);
+			free(idx);
+			return;
 		}
 		free(full);
 		break;

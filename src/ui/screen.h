@@ -143,6 +143,7 @@ void ui_help(struct ui *ui, unsigned ctx);
 bool term_known(void);	      /* TERM has a terminfo entry */
 int term_init(struct ui *ui); /* -1 when curses cannot start */
 void term_done(void);	      /* restores the terminal; safe to call twice and from a fatal hook */
+void term_free(void);	      /* term_done, then frees curses' memory */
 void term_resize(struct ui *ui);
 int term_read_key(void); /* a key, or -1 when none is waiting */
 void term_clear(void);

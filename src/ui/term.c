@@ -16,7 +16,10 @@
 bool term_known(void)
 {
 	int err = 0;
-	return setupterm(NULL, STDOUT_FILENO, &err) == OK;
+	if (setupterm(NULL, STDOUT_FILENO, &err) != OK)
+		return false;
+	del_curterm(cur_term); /* newterm loads its own */
+	return true;
 }
 
 static bool active;
@@ -111,8 +114,16 @@ void term_done(void)
 	active = false;
 	curs_set(1);
 	endwin();
-	/* delscreen is left out: a fatal hook may run here, and endwin alone restores the
-	 * terminal. */
+	/* delscreen is left to term_free: a fatal hook may run here, and endwin alone restores
+	 * the terminal. */
+}
+
+void term_free(void)
+{
+	term_done();
+	if (screen)
+		delscreen(screen);
+	screen = NULL;
 }
 
 void term_resize(struct ui *ui)

@@ -416,7 +416,7 @@ def openssl_v1_cert(signer, cn="localhost"):
     sh("openssl", "req", "-new", "-key", k, "-subj", "/CN=" + cn, "-out", req)
     out = path("v1.crt")
     sh("openssl", "x509", "-req", "-in", req, "-CA", signer[0], "-CAkey", signer[1],
-       "-CAcreateserial", "-days", "30", "-sha256", "-out", out)
+       "-CAcreateserial", "-days", "60", "-sha256", "-out", out)
     return out, k
 
 

@@ -7,6 +7,7 @@ import json
 import os
 import re
 import shlex
+import signal
 import subprocess
 import sys
 import time
@@ -407,6 +408,28 @@ def home_generates_a_pki_through_its_form():
     p.expect_restored("q")
 
 
+@scenario
+def a_storm_of_keys_leaves_the_ui_alive():
+    """Random keys (a fixed seed) through every screen the connection view reaches: forms,
+    dialogs, the picker, help, what-if, export and save; then SIGTERM still restores."""
+    import random
+    root, good, cli = pki()
+    port = gnutls_serv(*good, ca_file=root[0], client_cert="request")
+    p = Pane(["connect", "127.0.0.1:%d" % port, "--ca", root[0], "--no-system-trust"])
+    p.wait("Findings")
+    keys = ["Tab", "BTab", "Enter", "Escape", "Up", "Down", "PgUp", "PgDn", "Home", "End",
+            "Left", "Right", "Space", "BSpace", "C-u", "F2", "F3", "i", "t", "w", "e", "s",
+            "r", "?", "/", ".", "j", "k", "g", "G"]
+    rng = random.Random(7)
+    for _ in range(40):
+        p.keys(*[rng.choice(keys) for _ in range(10)])
+        s = p.text()
+        check("EXITED" not in s and "Sanitizer" not in s, "still running:\n" + s)
+    p.tlsscope_pid()
+    os.kill(p.tlsscope_pid(), signal.SIGTERM)
+    s = p.expect_restored("SIGTERM after the storm")
+    check("EXITED 143" in s, "ended by the signal, not by a crash")
+
+
 if __name__ == "__main__":
-    import signal  # noqa: F401 (used by quit_sigint_and_sigterm_restore_the_terminal)
     sys.exit(main(SCENARIOS, cleanup=_kill_tmux))
