@@ -259,7 +259,7 @@ static void conn_draw(struct ui_screen *s, struct ui *ui)
 	if (r->n_findings) {
 		const struct tls_finding *f =
 			&r->findings[clamp(c->sel[R_FINDINGS], 0, (int)r->n_findings - 1)];
-		view_finding_detail(&de, f, ui->cols - 4);
+		view_finding_detail(&de, f, ui->cols - 4, c->kind == CONN_CLIENT);
 		int zero = 0;
 		term_list(lo.de_y, 2, lo.de_h, ui->cols - 4, &de, -1, false, &zero);
 	}

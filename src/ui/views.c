@@ -262,10 +262,40 @@ void view_findings(struct ui_lines *L, const struct tls_report *r, const struct 
 	}
 }
 
-void view_finding_detail(struct ui_lines *L, const struct tls_finding *f, int width)
+/* What to press in the TUI to act on a finding (the catalog's fixes speak of files and
+ * options). */
+static const struct finding_key {
+	const char *prefix; /* a finding id, or the start of several */
+	const char *hint;
+} finding_keys[] = {
+	{"client-cert-", "i loads a client certificate and key (F2 picks the files)"},
+	{"untrusted-issuer", "t adds the CA file that issued the server's certificate"},
+	{"self-signed", "t adds the certificate itself as a CA file, if you trust it"},
+	{"missing-intermediate", "t adds the intermediate (Intermediates field)"},
+	{"hostname-mismatch", "c sets the verify name; w shows the chain without the name check"},
+	{"cn-only-no-san", "w shows the chain without the name check"},
+	{"ip-not-in-san", "c sets the verify name; w shows the chain without the name check"},
+	{"insecure-signature", "w allows SHA-1 to see what else is wrong"},
+	{"weak-key", "w lowers the minimum key size to see what else is wrong"},
+	{"protocol-version-mismatch", "c changes the highest version offered"},
+	{"expired", "s saves this report for whoever renews the certificate"},
+};
+
+const char *view_finding_key_hint(const char *id)
+{
+	for (size_t i = 0; i < sizeof(finding_keys) / sizeof(finding_keys[0]); i++)
+		if (strncmp(id, finding_keys[i].prefix, strlen(finding_keys[i].prefix)) == 0)
+			return finding_keys[i].hint;
+	return NULL;
+}
+
+void view_finding_detail(struct ui_lines *L, const struct tls_finding *f, int width, bool keys)
 {
 	lines_wrap(L, ST_NORMAL, -1, "", f->detail, true, width);
 	lines_wrap(L, ST_OK, -1, "Fix: ", f->fix, true, width);
+	const char *hint = keys ? view_finding_key_hint(f->id) : NULL;
+	if (hint)
+		lines_wrap(L, ST_KEY, -1, "Here: ", hint, false, width);
 }
 
 static void detail_row(struct ui_lines *L, const char *label, const char *value, bool untrusted,

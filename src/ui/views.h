@@ -35,8 +35,11 @@ void view_chain(struct ui_lines *L, const struct tls_report *r, const struct ui_
 /* One line per finding, tagged with its index: mark, severity, id, title. */
 void view_findings(struct ui_lines *L, const struct tls_report *r, const struct ui_glyphs *g);
 
-/* The finding's detail and fix, wrapped to width. */
-void view_finding_detail(struct ui_lines *L, const struct tls_finding *f, int width);
+/* The key that acts on a finding in the TUI ("i loads a client certificate ..."), or NULL. */
+const char *view_finding_key_hint(const char *id);
+
+/* The finding's detail and fix, wrapped to width; with keys, the key that acts on it. */
+void view_finding_detail(struct ui_lines *L, const struct tls_finding *f, int width, bool keys);
 
 /* Every field of one certificate: names, SAN, serial in hex and decimal, validity, key,
  * signature, extensions, fingerprint, and the checks that failed on it. */

@@ -148,7 +148,7 @@ def client_identity_through_the_file_picker():
     port = gnutls_serv(*good, ca_file=root[0], client_cert="require")
     p = Pane(["connect", "127.0.0.1:%d" % port, "--ca", root[0], "--no-system-trust",
               "--verify-name", "localhost"])
-    p.wait("client-cert-required")
+    p.wait("client-cert-required", "Here: i loads a client certificate")
     p.keys("i")
     p.wait("Client identity", "Certificate")
     p.keys("F2")

@@ -239,6 +239,31 @@ static void test_certificate_detail_has_serial_both_ways_and_fingerprint(void **
 	release(&f);
 }
 
+static void test_finding_detail_names_the_key_that_acts_on_it(void **state)
+{
+	struct fixture f;
+	struct ui_lines L = {0};
+	(void)state;
+
+	capture(&f, "view.test", "view.test", "other.example", true);
+	const struct tls_finding *fi = NULL;
+	for (size_t i = 0; i < f.r.n_findings; i++)
+		if (strcmp(f.r.findings[i].id, "hostname-mismatch") == 0)
+			fi = &f.r.findings[i];
+	assert_non_null(fi);
+	view_finding_detail(&L, fi, 80, true);
+	assert_true(any_line_has(&L, "Fix: "));
+	assert_true(any_line_has(&L, "Here: c sets the verify name"));
+	lines_free(&L);
+	/* Where those keys do nothing (a listener's connection), no hint. */
+	view_finding_detail(&L, fi, 80, false);
+	assert_false(any_line_has(&L, "Here:"));
+	lines_free(&L);
+	assert_non_null(view_finding_key_hint("client-cert-required"));
+	assert_null(view_finding_key_hint("tls-version-old"));
+	release(&f);
+}
+
 static void test_wrap_breaks_at_spaces_and_indents(void **state)
 {
 	struct ui_lines L = {0};
@@ -310,6 +335,7 @@ int main(void)
 		cmocka_unit_test(test_running_header_shows_spinner_and_elapsed_time),
 		cmocka_unit_test(test_hostile_subject_is_escaped_everywhere),
 		cmocka_unit_test(test_certificate_detail_has_serial_both_ways_and_fingerprint),
+		cmocka_unit_test(test_finding_detail_names_the_key_that_acts_on_it),
 		cmocka_unit_test(test_wrap_breaks_at_spaces_and_indents),
 		cmocka_unit_test(test_width_counts_wide_and_combining_text),
 		cmocka_unit_test(test_key_table_binds_by_context),
