@@ -13,7 +13,11 @@ struct tls_creds {
 	gnutls_certificate_credentials_t cred; /* trust for GnuTLS sessions */
 	gnutls_x509_trust_list_t trust;	       /* the same anchors, for verify.c */
 	gnutls_x509_trust_list_t ca_files;     /* the --ca anchors alone (NULL when none) */
+	/* The system store is part of the trust. It is loaded only when a verification needs it
+	 * (creds_need_system_trust): a chain that the --ca anchors alone verify never pays the
+	 * ~15 ms of reading it. */
 	bool system_trust;
+	struct creds_lazy *lazy; /* whether the system store was loaded yet */
 	unsigned n_ca_certs;
 	/* --intermediates: untrusted certificates that may complete a chain the peer sent
 	 * incomplete (NULL/0 when none). */
@@ -31,8 +35,17 @@ struct tls_creds {
 struct tls_creds *creds_new(void);
 void creds_free(struct tls_creds *c); /* accepts NULL */
 
-/* Adds the system trust store. Returns 0 or -1 with err set. */
+/* Adds the system trust store, to be loaded when first needed. Returns 0 (err stays for the
+ * callers that check). */
 int creds_add_system_trust(struct tls_creds *c, struct tls_error *err);
+
+/* Loads the system store into c's trust if it is part of it and not loaded yet (c is const for
+ * the callers that only verify: the load is a cache fill). Returns 0, or -1 when it could not
+ * be read (the anchors from files still work). */
+int creds_need_system_trust(const struct tls_creds *c);
+
+/* True once the system store has been read (for tests and benchmarks). */
+bool creds_system_trust_loaded(const struct tls_creds *c);
 
 /* Adds trust anchors from a PEM file (one or many certificates) or a DER certificate. */
 int creds_add_ca_file(struct tls_creds *c, const char *path, struct tls_error *err);

@@ -12,6 +12,8 @@ struct verify_request {
 	gnutls_x509_trust_list_t trust;	   /* every anchor in use */
 	gnutls_x509_trust_list_t ca_files; /* the --ca anchors alone, or NULL */
 	bool system_trust;		   /* the system store is part of trust */
+	const struct tls_creds *creds;	   /* loads the system store when needed */
+	bool crls;			   /* revocation lists are in trust (not in ca_files) */
 	const char *name;		   /* name or IP to check, or NULL for none */
 	const char *purpose;		   /* key purpose OID (GNUTLS_KP_TLS_WWW_SERVER), or NULL */
 	gnutls_x509_crt_t *intermediates;  /* untrusted extra certificates, or NULL */

@@ -8,6 +8,11 @@
 
 #include "tlsscope/chain.h"
 
+struct creds_lazy {
+	bool system_loaded;
+	int system_rc;
+};
+
 struct tls_creds *creds_new(void)
 {
 	struct tls_creds *c = xcalloc(1, sizeof(*c));
@@ -17,6 +22,7 @@ struct tls_creds *creds_new(void)
 		return NULL;
 	}
 	gnutls_certificate_get_trust_list(c->cred, &c->trust);
+	c->lazy = xcalloc(1, sizeof(*c->lazy));
 	return c;
 }
 
@@ -36,19 +42,32 @@ void creds_free(struct tls_creds *c)
 	if (c->ca_files)
 		gnutls_x509_trust_list_deinit(c->ca_files, 1);
 	gnutls_certificate_free_credentials(c->cred);
+	free(c->lazy);
 	free(c);
 }
 
 int creds_add_system_trust(struct tls_creds *c, struct tls_error *err)
 {
-	int rc = gnutls_certificate_set_x509_system_trust(c->cred);
-
-	if (rc < 0) {
-		tls_error_set(err, "cannot load the system trust store: %s", gnutls_strerror(rc));
-		return -1;
-	}
+	(void)err;
 	c->system_trust = true;
 	return 0;
+}
+
+bool creds_system_trust_loaded(const struct tls_creds *c)
+{
+	return c->lazy->system_loaded;
+}
+
+int creds_need_system_trust(const struct tls_creds *c)
+{
+	if (!c->system_trust || c->lazy->system_loaded)
+		return c->lazy->system_rc;
+	c->lazy->system_loaded = true;
+	/* Into the credentials' own list, which is c->trust: GnuTLS sessions and verify.c see
+	 * the same anchors. */
+	int rc = gnutls_certificate_set_x509_system_trust(c->cred);
+	c->lazy->system_rc = rc < 0 ? -1 : 0;
+	return c->lazy->system_rc;
 }
 
 static bool is_pem(const unsigned char *data, size_t len)

@@ -132,10 +132,26 @@ bool verify_issuer_in_intermediates(const struct verify_request *req, gnutls_x50
 	return false;
 }
 
+/* The --ca anchors alone verify the chain: then the system store need not be read. The CRLs
+ * live in the full list only, so with CRLs the full list is always used. */
+static bool ca_files_suffice(const struct verify_request *req, gnutls_x509_crt_t *crts, unsigned n)
+{
+	return req->ca_files && !req->crls && run(req, req->ca_files, crts, n, NULL, NULL) == 0;
+}
+
+static void need_system(const struct verify_request *req)
+{
+	if (req->creds)
+		creds_need_system_trust(req->creds);
+}
+
 unsigned verify_status(const struct verify_request *req, gnutls_x509_crt_t *crts, unsigned n)
 {
 	if (n == 0)
 		return GNUTLS_CERT_INVALID;
+	if (ca_files_suffice(req, crts, n))
+		return run(req, req->ca_files, crts, n, req->name, NULL);
+	need_system(req);
 	return run(req, req->trust, crts, n, req->name, NULL);
 }
 
@@ -183,21 +199,20 @@ void verify_run(const struct verify_request *req, gnutls_x509_crt_t *crts, unsig
 	for (unsigned i = 0; chain && i < n; i++)
 		chain[i].verify_status = 0;
 	/* The chain alone (trust, dates, algorithms, purpose), then with the name, so that the
-	 * trust verdict and the hostname verdict stay separate. */
-	unsigned chain_status = run(req, req->trust, crts, n, NULL, chain);
+	 * trust verdict and the hostname verdict stay separate. The --ca anchors are tried
+	 * first: when they suffice, the system store is never read. */
+	bool by_ca_files = ca_files_suffice(req, crts, n);
+	if (!by_ca_files)
+		need_system(req);
+	gnutls_x509_trust_list_t tl = by_ca_files ? req->ca_files : req->trust;
+	unsigned chain_status = run(req, tl, crts, n, NULL, chain);
 	out->trusted = chain_status == 0;
-	out->gnutls_status =
-		req->name ? run(req, req->trust, crts, n, req->name, NULL) : chain_status;
+	out->gnutls_status = req->name ? run(req, tl, crts, n, req->name, NULL) : chain_status;
 	for (size_t i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++)
 		if (out->gnutls_status & reasons[i].bit)
 			strlist_add(&out->reasons, reasons[i].reason);
-	if (out->trusted) {
-		if (req->ca_files &&
-		    (!req->system_trust || run(req, req->ca_files, crts, n, NULL, NULL) == 0))
-			out->trust_source = "ca-file";
-		else
-			out->trust_source = "system";
-	}
+	if (out->trusted)
+		out->trust_source = by_ca_files || !req->system_trust ? "ca-file" : "system";
 	if (req->name)
 		verify_hostname(crts[0], req->name, &out->hostname);
 }
@@ -209,6 +224,8 @@ void verify_request_init(struct verify_request *req, const struct tls_creds *c, 
 		.trust = c->trust,
 		.ca_files = c->ca_files,
 		.system_trust = c->system_trust,
+		.creds = c,
+		.crls = c->n_crls > 0,
 		.name = p->check_hostname ? name : NULL,
 		.purpose = purpose,
 		.intermediates = c->intermediates,

@@ -77,6 +77,38 @@ static void test_adding_the_ca_makes_the_chain_trusted(void **state)
 	release(&f);
 }
 
+static void test_system_store_is_read_only_when_the_ca_file_does_not_verify(void **state)
+{
+	struct fixture f;
+	struct tls_error err;
+	struct testcert_spec other_spec = {.cn = "Another Root", .ca = true};
+	gnutls_x509_privkey_t other_key;
+	(void)state;
+
+	capture(&f, 0);
+	gnutls_x509_crt_t other = testcert_make(&other_spec, NULL, NULL, &other_key);
+	struct tls_creds *both = creds_new(), *wrong = creds_new();
+	assert_int_equal(creds_add_ca_certs(both, &f.ca, 1, &err), 0);
+	assert_int_equal(creds_add_system_trust(both, &err), 0);
+	assert_int_equal(creds_add_ca_certs(wrong, &other, 1, &err), 0);
+	assert_int_equal(creds_add_system_trust(wrong, &err), 0);
+	/* The CA file verifies the chain: the system store is never read. */
+	assert_int_equal(diagnose_recheck(&f.r, both), 0);
+	assert_true(f.r.verification.trusted);
+	assert_string_equal(f.r.verification.trust_source, "ca-file");
+	assert_false(creds_system_trust_loaded(both));
+	/* It does not: the system store is read, and the verdict is the same as before. */
+	assert_int_equal(diagnose_recheck(&f.r, wrong), 0);
+	assert_true(creds_system_trust_loaded(wrong));
+	assert_false(f.r.verification.trusted);
+	assert_true(report_has_finding(&f.r, "untrusted-issuer"));
+	creds_free(both);
+	creds_free(wrong);
+	gnutls_x509_crt_deinit(other);
+	gnutls_x509_privkey_deinit(other_key);
+	release(&f);
+}
+
 static void test_hostname_check_off(void **state)
 {
 	struct fixture f;
@@ -141,6 +173,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_adding_the_ca_makes_the_chain_trusted),
+		cmocka_unit_test(test_system_store_is_read_only_when_the_ca_file_does_not_verify),
 		cmocka_unit_test(test_hostname_check_off),
 		cmocka_unit_test(test_allow_sha1),
 		cmocka_unit_test(test_minimum_key_size),
