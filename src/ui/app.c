@@ -63,12 +63,6 @@ void ui_remove(struct ui *ui, struct ui_screen *s)
 	}
 }
 
-void ui_pop_to(struct ui *ui, struct ui_screen *s)
-{
-	while (ui->top && ui->top != s)
-		ui_pop(ui);
-}
-
 static unsigned screen_ctx(struct ui_screen *s)
 {
 	return s->ops->context ? s->ops->context(s) : s->ops->ctx;

@@ -114,8 +114,6 @@ void ui_push(struct ui *ui, struct ui_screen *s);
 void ui_pop(struct ui *ui); /* frees the top screen */
 /* Takes s out of the stack wherever it is, and frees it. */
 void ui_remove(struct ui *ui, struct ui_screen *s);
-/* Pops screens down to (not including) s. */
-void ui_pop_to(struct ui *ui, struct ui_screen *s);
 void ui_redraw(struct ui *ui);
 void ui_dirty(struct ui *ui);	   /* redraw soon, coalescing bursts of events */
 void ui_want_ticks(struct ui *ui); /* spinner ticks while something runs */
