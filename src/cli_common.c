@@ -58,3 +58,82 @@ void cli_free_password(char *p)
 		free(p);
 	}
 }
+
+static int load_identity(const struct cli *cli, struct tls_creds *c, struct tls_error *err)
+{
+	char *password;
+
+	if (!cli->cert && !cli->p12)
+		return 0;
+	if (cli_read_password(cli, &password, err) < 0)
+		return -1;
+	int rc = creds_set_identity(c, cli->p12 ? cli->p12 : cli->cert, cli->p12 ? NULL : cli->key,
+				    password, err);
+	cli_free_password(password);
+	return rc;
+}
+
+struct tls_creds *cli_load_creds(const struct cli *cli, bool system_trust,
+				 const struct strlist *anchors, struct tls_error *err)
+{
+	struct tls_creds *c = creds_new();
+
+	if (!c) {
+		tls_error_set(err, "cannot allocate TLS credentials");
+		return NULL;
+	}
+	if (system_trust && creds_add_system_trust(c, err) < 0)
+		goto fail;
+	for (size_t i = 0; i < anchors->n; i++)
+		if (creds_add_ca_file(c, anchors->v[i], err) < 0)
+			goto fail;
+	for (size_t i = 0; i < cli->intermediates.n; i++)
+		if (creds_add_intermediates(c, cli->intermediates.v[i], err) < 0)
+			goto fail;
+	for (size_t i = 0; i < cli->crls.n; i++)
+		if (creds_add_crl_file(c, cli->crls.v[i], err) < 0)
+			goto fail;
+	if (load_identity(cli, c, err) < 0)
+		goto fail;
+	return c;
+fail:
+	creds_free(c);
+	return NULL;
+}
+
+struct tls_serial_rule *cli_serial_rules(const struct cli *cli, struct tls_error *err)
+{
+	struct tls_serial_rule *rules = xcalloc(cli->allow_serial.n + 1, sizeof(*rules));
+
+	for (size_t i = 0; i < cli->allow_serial.n; i++) {
+		if (serial_rule_parse(cli->allow_serial.v[i], &rules[i], err) < 0) {
+			cli_serial_rules_free(cli, rules);
+			return NULL;
+		}
+	}
+	return rules;
+}
+
+void cli_serial_rules_free(const struct cli *cli, struct tls_serial_rule *rules)
+{
+	for (size_t i = 0; rules && i < cli->allow_serial.n; i++)
+		serial_rule_free(&rules[i]);
+	free(rules);
+}
+
+void cli_server_config(const struct cli *cli, struct tls_server_config *cfg)
+{
+	*cfg = (struct tls_server_config){
+		.addr = cli->listen_addr,
+		.port = cli->listen_port,
+		.client_cert = cli->client_cert,
+		.respond = cli->respond,
+		.priority = cli->priority,
+		.alpn = cli->alpn,
+		.handshake_timeout_s = cli->handshake_timeout_s,
+		.max_conns = cli->max_conns,
+		.history = cli->history,
+		.strict = cli->strict,
+		.keylog_path = cli->keylog,
+	};
+}

@@ -24,6 +24,20 @@ void cli_free_password(char *p);
  * NULL when there is no terminal or nothing was typed; the caller frees. */
 char *cli_ask_password_tty(const char *path, void *arg);
 
+/* The credentials of a command: the system store (connect, unless --no-system-trust), the
+ * anchors (--ca for connect, --client-ca for listen), intermediates, CRLs and the identity
+ * (its password from --password-file or --password-env). NULL with err set. */
+struct tls_creds *cli_load_creds(const struct cli *cli, bool system_trust,
+				 const struct strlist *anchors, struct tls_error *err);
+
+/* The --allow-serial rules, parsed (an array of cli->allow_serial.n); NULL with err set. */
+struct tls_serial_rule *cli_serial_rules(const struct cli *cli, struct tls_error *err);
+void cli_serial_rules_free(const struct cli *cli, struct tls_serial_rule *rules);
+
+/* The listener's configuration from the listen options; creds and serials are left to the
+ * caller. */
+void cli_server_config(const struct cli *cli, struct tls_server_config *cfg);
+
 int run_pki(const struct cli *cli);
 int run_inspect(const struct cli *cli);
 int run_demo(const struct cli *cli);

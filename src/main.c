@@ -15,55 +15,11 @@
 #include "tlsscope/server.h"
 #include "ui/ui.h"
 
-static int load_identity(const struct cli *cli, struct tls_creds *c, struct tls_error *err)
-{
-	char *password;
-
-	if (!cli->cert && !cli->p12)
-		return 0;
-	if (cli_read_password(cli, &password, err) < 0)
-		return -1;
-	int rc = creds_set_identity(c, cli->p12 ? cli->p12 : cli->cert, cli->p12 ? NULL : cli->key,
-				    password, err);
-	cli_free_password(password);
-	return rc;
-}
-
-/* The credentials of a command: the system store (connect, unless --no-system-trust), the
- * anchors (--ca for connect, --client-ca for listen), intermediates, CRLs and the identity. */
-static struct tls_creds *load_creds(const struct cli *cli, bool system_trust,
-				    const struct strlist *anchors, struct tls_error *err)
-{
-	struct tls_creds *c = creds_new();
-
-	if (!c) {
-		tls_error_set(err, "cannot allocate TLS credentials");
-		return NULL;
-	}
-	if (system_trust && creds_add_system_trust(c, err) < 0)
-		goto fail;
-	for (size_t i = 0; i < anchors->n; i++)
-		if (creds_add_ca_file(c, anchors->v[i], err) < 0)
-			goto fail;
-	for (size_t i = 0; i < cli->intermediates.n; i++)
-		if (creds_add_intermediates(c, cli->intermediates.v[i], err) < 0)
-			goto fail;
-	for (size_t i = 0; i < cli->crls.n; i++)
-		if (creds_add_crl_file(c, cli->crls.v[i], err) < 0)
-			goto fail;
-	if (load_identity(cli, c, err) < 0)
-		goto fail;
-	return c;
-fail:
-	creds_free(c);
-	return NULL;
-}
-
 static int run_connect(const struct cli *cli)
 {
 	struct tls_error err = {{0}};
 	struct tls_report report;
-	struct tls_creds *creds = load_creds(cli, !cli->no_system_trust, &cli->ca_files, &err);
+	struct tls_creds *creds = cli_load_creds(cli, !cli->no_system_trust, &cli->ca_files, &err);
 
 	if (!creds)
 		return cli_usage_error(err.msg);
@@ -153,34 +109,23 @@ static void on_signal_pipe(void *arg, int fd, short revents)
 static int run_listen(const struct cli *cli)
 {
 	struct tls_error err = {{0}};
-	struct tls_serial_rule *rules = xcalloc(cli->allow_serial.n + 1, sizeof(*rules));
+	struct tls_serial_rule *rules = NULL;
 	struct tls_creds *creds = NULL;
 	struct tls_server *srv = NULL;
 	struct loop *loop = NULL;
+	struct tls_server_config cfg;
 	int rc = EXIT_USAGE;
 
-	for (size_t i = 0; i < cli->allow_serial.n; i++)
-		if (serial_rule_parse(cli->allow_serial.v[i], &rules[i], &err) < 0)
-			goto out;
-	creds = load_creds(cli, false, &cli->client_ca, &err);
+	rules = cli_serial_rules(cli, &err);
+	if (!rules)
+		goto out;
+	creds = cli_load_creds(cli, false, &cli->client_ca, &err);
 	if (!creds)
 		goto out;
-	struct tls_server_config cfg = {
-		.addr = cli->listen_addr,
-		.port = cli->listen_port,
-		.creds = creds,
-		.client_cert = cli->client_cert,
-		.serials = rules,
-		.n_serials = cli->allow_serial.n,
-		.respond = cli->respond,
-		.priority = cli->priority,
-		.alpn = cli->alpn,
-		.handshake_timeout_s = cli->handshake_timeout_s,
-		.max_conns = cli->max_conns,
-		.history = cli->history,
-		.strict = cli->strict,
-		.keylog_path = cli->keylog,
-	};
+	cli_server_config(cli, &cfg);
+	cfg.creds = creds;
+	cfg.serials = rules;
+	cfg.n_serials = cli->allow_serial.n;
 	loop = loop_new();
 	struct listen_run lr = {.cli = cli, .loop = loop, .color = cli_want_color()};
 	srv = server_start(loop, &cfg, NULL, on_listen_report, &lr, &err);
@@ -210,9 +155,7 @@ out:
 	server_free(srv);
 	loop_free(loop);
 	creds_free(creds);
-	for (size_t i = 0; i < cli->allow_serial.n; i++)
-		serial_rule_free(&rules[i]);
-	free(rules);
+	cli_serial_rules_free(cli, rules);
 	return rc;
 }
 

@@ -408,50 +408,23 @@ struct ui_screen *home_new(struct ui *ui)
 
 static struct ui_screen *first_listen(struct ui *ui, const struct cli *cli, struct tls_error *err)
 {
-	struct tls_serial_rule *rules = xcalloc(cli->allow_serial.n + 1, sizeof(*rules));
-	struct tls_creds *creds = creds_new();
-	size_t n = 0;
+	struct tls_serial_rule *rules = cli_serial_rules(cli, err);
+	struct tls_creds *creds = rules ? cli_load_creds(cli, false, &cli->client_ca, err) : NULL;
+	struct tls_server_config cfg;
 
-	for (; n < cli->allow_serial.n; n++)
-		if (serial_rule_parse(cli->allow_serial.v[n], &rules[n], err) < 0)
-			goto fail;
-	for (size_t i = 0; creds && i < cli->client_ca.n; i++)
-		if (creds_add_ca_file(creds, cli->client_ca.v[i], err) < 0)
-			goto fail;
-	if (!cli->cert && !cli->p12) {
-		tls_error_set(err, "listen needs a server identity: --cert and --key, or --p12");
-		goto fail;
+	if (!creds) {
+		cli_serial_rules_free(cli, rules);
+		return NULL;
 	}
-	if (!creds || creds_set_identity(creds, cli->p12 ? cli->p12 : cli->cert,
-					 cli->p12 ? NULL : cli->key, ui->setup.password, err) < 0)
-		goto fail;
-	struct tls_server_config cfg = {
-		.addr = cli->listen_addr,
-		.port = cli->listen_port,
-		.client_cert = cli->client_cert,
-		.respond = cli->respond,
-		.priority = cli->priority,
-		.alpn = cli->alpn,
-		.handshake_timeout_s = cli->handshake_timeout_s,
-		.max_conns = cli->max_conns,
-		.history = cli->history,
-		.strict = cli->strict,
-		.keylog_path = cli->keylog,
-	};
-	const char *id = cli->p12 ? cli->p12 : cli->cert;
+	cli_server_config(cli, &cfg);
+	const char *id = cli->p12 ? cli->p12 : cli->cert ? cli->cert : "none";
 	char *desc = xasprintf("identity: %s   client CAs: %zu file%s%s",
 			       strrchr(id, '/') ? strrchr(id, '/') + 1 : id, cli->client_ca.n,
 			       cli->client_ca.n == 1 ? "" : "s",
 			       cli->allow_serial.n ? "   serial allowlist on" : "");
-	struct ui_screen *s = listen_new(ui, &cfg, creds, rules, n, desc, err);
+	struct ui_screen *s = listen_new(ui, &cfg, creds, rules, cli->allow_serial.n, desc, err);
 	free(desc);
 	return s;
-fail:
-	for (size_t i = 0; i < n; i++)
-		serial_rule_free(&rules[i]);
-	free(rules);
-	creds_free(creds);
-	return NULL;
 }
 
 static struct ui_screen *first_inspect(struct ui *ui, const struct cli *cli, struct tls_error *err)
