@@ -115,9 +115,10 @@ static void layout(int rows, int cols, int tl_need, int n_chain, int n_find, str
 	o->fi_h = clamp(n_find, 1, rows >= 30 ? 6 : 4);
 	o->de_h = 3;
 	o->tl_h = avail - o->ch_h - o->fi_h - o->de_h;
-	if (o->tl_h > tl_need && tl_need >= 4) {
-		o->de_h += o->tl_h - tl_need;
-		o->tl_h = tl_need;
+	int want = tl_need > 3 ? tl_need : 3;
+	if (o->tl_h > want) {
+		o->de_h += o->tl_h - want;
+		o->tl_h = want;
 	}
 	o->tl_w = cols >= 80 ? cols - 31 : cols;
 	o->tl_y = 3;

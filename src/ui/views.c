@@ -108,12 +108,13 @@ void view_timeline(struct ui_lines *L, const struct tls_report *r, const struct 
 		line_addf(ln, ST_DIM, "%+9.1f ms ", s->t_ms);
 		line_addf(ln, st, " %-2s %s", s->dir == TLS_DIR_SENT ? g->sent : g->received,
 			  names_step(s->type));
+		/* The mark before the detail: a long detail is cut at the region's edge. */
+		if (s->failure_point)
+			line_addf(ln, ST_ERROR, "  %s", g->failed_here);
 		if (s->detail) {
 			line_addf(ln, st, "  ");
 			line_add_safe(ln, alert ? ST_ERROR : ST_DIM, s->detail);
 		}
-		if (s->failure_point)
-			line_addf(ln, ST_ERROR, "  %s", g->failed_here);
 	}
 	if (r->handshake.status == HS_NOT_STARTED)
 		return;
