@@ -7,6 +7,7 @@
 
 #include "tlsscope/diagnose.h"
 #include "tlsscope/names.h"
+#include "tlsscope/textsafe.h"
 #include "views.h"
 
 static enum ui_style severity_style(enum tls_severity s)
@@ -214,8 +215,26 @@ static int check_result(const struct chain_check *k, const struct tls_cert_info 
 	return worst;
 }
 
+/* A certificate's CN in the chain's column: cut with an ellipsis, padded to width. */
+static void cn_column(struct ui_line *ln, const char *cn, int width, const struct ui_glyphs *g)
+{
+	char *safe = textsafe_escape(cn, strlen(cn));
+	int w = text_width(safe);
+
+	if (w > width) {
+		size_t fit = text_fit(safe, width - 1);
+		line_addf(ln, ST_TITLE, "%.*s%s", (int)fit, safe, g->ellipsis);
+		w = text_width(ln->seg[ln->n - 1].text);
+	} else {
+		line_addf(ln, ST_TITLE, "%s", safe);
+	}
+	line_addf(ln, ST_NORMAL, "%*s", width - w + 1, "");
+	free(safe);
+}
+
 void view_chain(struct ui_lines *L, const struct tls_report *r, const struct ui_glyphs *g)
 {
+	/* Index, CN, the marks in columns (they are what the eye looks for), issuer, expiry. */
 	for (size_t i = 0; i < r->n_chain; i++) {
 		const struct tls_cert_info *c = &r->chain[i];
 		struct ui_line *ln = lines_add(L, (int)i);
@@ -225,14 +244,16 @@ void view_chain(struct ui_lines *L, const struct tls_report *r, const struct ui_
 		util_iso_time(c->not_after, until, sizeof(until));
 		until[10] = '\0';
 		line_addf(ln, ST_DIM, "%zu ", i);
-		line_add_safe(ln, ST_TITLE, cn);
-		line_addf(ln, ST_DIM, "  by ");
-		line_add_safe(ln, ST_NORMAL, issuer);
-		line_addf(ln, ST_DIM, "  until %s ", until);
+		cn_column(ln, cn, 22, g);
 		for (size_t k = 0; k < sizeof(chain_checks) / sizeof(chain_checks[0]); k++) {
 			const struct chain_check *ck = &chain_checks[k];
-			if (ck->leaf_only && (i != 0 || !r->verification.hostname.checked))
+			if (ck->leaf_only && (i != 0 || !r->verification.hostname.checked)) {
+				if (ck->leaf_only && r->verification.hostname.checked)
+					line_addf(ln, ST_NORMAL, "%*s",
+						  1 + 1 + (int)strlen(ck->label),
+						  ""); /* keeps the columns */
 				continue;
+			}
 			int res = check_result(ck, c);
 			if (!r->verification.done && res == 3)
 				line_addf(ln, ST_DIM, " %s%s", g->ellipsis, ck->label);
@@ -242,6 +263,9 @@ void view_chain(struct ui_lines *L, const struct tls_report *r, const struct ui_
 				line_addf(ln, severity_style((enum tls_severity)res), " %s%s",
 					  severity_mark((enum tls_severity)res, g), ck->label);
 		}
+		line_addf(ln, ST_DIM, "  by ");
+		line_add_safe(ln, ST_NORMAL, issuer);
+		line_addf(ln, ST_DIM, "  until %s", until);
 		free(cn);
 		free(issuer);
 	}
