@@ -201,11 +201,19 @@ void verify_run(const struct verify_request *req, gnutls_x509_crt_t *crts, unsig
 	/* The chain alone (trust, dates, algorithms, purpose), then with the name, so that the
 	 * trust verdict and the hostname verdict stay separate. The --ca anchors are tried
 	 * first: when they suffice, the system store is never read. */
-	bool by_ca_files = ca_files_suffice(req, crts, n);
-	if (!by_ca_files)
+	unsigned chain_status = GNUTLS_CERT_INVALID;
+	bool by_ca_files = false;
+	if (req->ca_files && !req->crls) {
+		chain_status = run(req, req->ca_files, crts, n, NULL, chain);
+		by_ca_files = chain_status == 0;
+	}
+	if (!by_ca_files) {
+		for (unsigned i = 0; chain && i < n; i++)
+			chain[i].verify_status = 0;
 		need_system(req);
+		chain_status = run(req, req->trust, crts, n, NULL, chain);
+	}
 	gnutls_x509_trust_list_t tl = by_ca_files ? req->ca_files : req->trust;
-	unsigned chain_status = run(req, tl, crts, n, NULL, chain);
 	out->trusted = chain_status == 0;
 	out->gnutls_status = req->name ? run(req, tl, crts, n, req->name, NULL) : chain_status;
 	for (size_t i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++)
