@@ -93,6 +93,12 @@ def _kill_tmux():
         subprocess.run(["tmux", "-S", sock, "kill-server"], capture_output=True)
 
 
+def connect_pane(port, root, *extra, **kw):
+    """tlsscope connect to 127.0.0.1:port, trusting only root."""
+    args = ["connect", "127.0.0.1:%d" % port, "--ca", root[0], "--no-system-trust"]
+    return Pane(args + list(extra), **kw)
+
+
 def pki():
     root = ca("TUI Root CA")
     good = server(root, cn="tui.example.test", dns=("localhost", "tui.example.test"))
@@ -104,8 +110,7 @@ def pki():
 def connect_tls13_shows_version_chain_and_verdict():
     root, good, _ = pki()
     port = gnutls_serv(*good, priority="NORMAL:-VERS-ALL:+VERS-TLS1.3")
-    p = Pane(["connect", "127.0.0.1:%d" % port, "--ca", root[0], "--no-system-trust",
-              "--verify-name", "localhost"])
+    p = connect_pane(port, root, "--verify-name", "localhost")
     s = p.wait("TLS1.3", "ClientHello", "ServerHello", "Finished", "tui.example.test",
                "\u2714 OK")
     check("\u2714trust \u2714name \u2714dates" in p.row("0 tui.example.test"),
@@ -146,8 +151,7 @@ def pick(p, name):
 def client_identity_through_the_file_picker():
     root, good, cli = pki()
     port = gnutls_serv(*good, ca_file=root[0], client_cert="require")
-    p = Pane(["connect", "127.0.0.1:%d" % port, "--ca", root[0], "--no-system-trust",
-              "--verify-name", "localhost"])
+    p = connect_pane(port, root, "--verify-name", "localhost")
     p.wait("client-cert-required", "Here: i loads a client certificate")
     p.keys("i")
     p.wait("Client identity", "Certificate")
@@ -178,7 +182,7 @@ def wrong_pkcs12_password_shows_a_dialog_and_the_ui_stays():
     sh("certtool", "--to-p12", "--load-certificate", cli[0], "--load-privkey", cli[1],
        "--p12-name", "tui", "--password", "right-password", "--outder", "--outfile", p12)
     port = gnutls_serv(*good, ca_file=root[0], client_cert="require")
-    p = Pane(["connect", "127.0.0.1:%d" % port, "--ca", root[0], "--no-system-trust"])
+    p = connect_pane(port, root)
     p.wait("client-cert-required")
     p.keys("i")
     p.wait("Client identity")
@@ -207,8 +211,7 @@ def wrong_pkcs12_password_shows_a_dialog_and_the_ui_stays():
 def resize_to_80x24_and_smaller_and_back():
     root, good, _ = pki()
     port = gnutls_serv(*good)
-    p = Pane(["connect", "127.0.0.1:%d" % port, "--ca", root[0], "--no-system-trust",
-              "--verify-name", "localhost"])
+    p = connect_pane(port, root, "--verify-name", "localhost")
     p.wait("tui.example.test", "OK")
     p.tmux("resize-window", "-t", "t", "-x", "80", "-y", "24")
     s = p.wait("tui.example.test", "Findings", "q quit")
@@ -322,8 +325,7 @@ def home_screen_opens_the_demo_and_both_sides():
 def whatif_toggles_reverify_at_once():
     root, good, _ = pki()
     port = gnutls_serv(*good)
-    p = Pane(["connect", "127.0.0.1:%d" % port, "--ca", root[0], "--no-system-trust",
-              "--verify-name", "wrong.example"])
+    p = connect_pane(port, root, "--verify-name", "wrong.example")
     p.wait("hostname-mismatch")
     p.keys("w")
     p.wait("What if", "Check hostname")
@@ -358,8 +360,8 @@ def inspect_opens_files_and_certificate_detail():
 def ascii_and_monochrome_fallbacks():
     root, good, _ = pki()
     port = gnutls_serv(*good)
-    p = Pane(["connect", "127.0.0.1:%d" % port, "--ca", root[0], "--no-system-trust",
-              "--verify-name", "localhost"], env={"LANG": "C", "NO_COLOR": "1"})
+    p = connect_pane(port, root, "--verify-name", "localhost",
+                     env={"LANG": "C", "NO_COLOR": "1"})
     s = p.wait("-> ClientHello", "+ OK")
     check("+trust +name" in p.row("0 tui.example.test"), "ASCII marks")
     check(all(ord(c) < 128 for c in s), "nothing but ASCII on the screen")
@@ -374,8 +376,7 @@ def hostile_certificate_text_is_shown_escaped():
     root = ca("Hostile Root")
     evil = server(root, cn="evil\x1b]2;owned\x07\x1b[2J", name="evil")
     port = gnutls_serv(*evil)
-    p = Pane(["connect", "127.0.0.1:%d" % port, "--ca", root[0], "--no-system-trust",
-              "--verify-name", "localhost"])
+    p = connect_pane(port, root, "--verify-name", "localhost")
     s = p.wait("evil\\x1b]2")
     title = p.tmux("display", "-p", "-t", "t", "#{pane_title}").stdout
     check("owned" not in title, "the certificate did not set the terminal title")
@@ -415,7 +416,7 @@ def a_storm_of_keys_leaves_the_ui_alive():
     import random
     root, good, cli = pki()
     port = gnutls_serv(*good, ca_file=root[0], client_cert="request")
-    p = Pane(["connect", "127.0.0.1:%d" % port, "--ca", root[0], "--no-system-trust"])
+    p = connect_pane(port, root)
     p.wait("Findings")
     keys = ["Tab", "BTab", "Enter", "Escape", "Up", "Down", "PgUp", "PgDn", "Home", "End",
             "Left", "Right", "Space", "BSpace", "C-u", "F2", "F3", "i", "t", "w", "e", "s",
