@@ -45,7 +45,10 @@ int cli_read_password(const struct cli *cli, char **out, struct tls_error *err)
 		size_t len;
 		if (util_read_file(cli->password_file, TLS_MAX_INPUT_FILE, &data, &len, err) < 0)
 			return -1;
-		data[strcspn((char *)data, "\r\n")] = 0;
+		/* The first line is the password: what follows it is wiped too, not left in
+		 * memory behind the terminating NUL. */
+		size_t n = strcspn((char *)data, "\r\n");
+		gnutls_memset(data + n, 0, len - n);
 		*out = (char *)data;
 	}
 	return 0;

@@ -6,7 +6,8 @@
 
 /* "certificate_required" for 116; NULL for an unknown code. */
 const char *names_alert(int code);
-/* "warning" or "fatal". */
+/* "warning" (1) or "fatal" (2); "invalid" for any other level a hostile peer may send
+ * (RFC 5246 §7.2 defines only those two). */
 const char *names_alert_level(int level);
 /* "ClientHello", ...; the step type names of the JSON report. */
 const char *names_step(enum tls_step_type t);

@@ -44,6 +44,10 @@ static const struct diag_entry catalog[] = {
 	 "a certificate whose key type the client supports."},
 	{"alert-received", SEV_ERROR, "The peer refused with a TLS alert",
 	 "The alert names the reason; the peer's log has the details."},
+	{"protocol-error", SEV_ERROR, "The peer broke the TLS protocol",
+	 "The peer sent something no TLS implementation accepts at that point. Check that the "
+	 "port serves plain TLS (no PROXY protocol header, no STARTTLS, not DTLS), and compare "
+	 "with another client: openssl s_client -connect HOST:PORT -msg shows the same bytes."},
 	{"untrusted-issuer", SEV_ERROR, "The certificate chain does not lead to a trusted CA",
 	 "Trust the CA that issued it (--ca ca.crt, or add it to the system store), or, if it "
 	 "is a public CA, make the server also send its intermediate certificate "
@@ -259,6 +263,43 @@ static void diagnose_mismatch(struct tls_report *r, bool *explained)
 
 /* ---- the handshake ---- */
 
+/* An alert ended the handshake: a fatal one, one of a level that is neither warning nor fatal,
+ * or a warning after which the peer hung up. */
+static bool alert_ended(const struct tls_report *r)
+{
+	const struct tls_alert *a = &r->handshake.alert_received;
+	return a->present && (a->level != GNUTLS_AL_WARNING || r->handshake.peer_closed);
+}
+
+/* "a fatal", "a warning-level ... and closed", "an alert of invalid level 3" into buf. */
+static const char *alert_level(const struct tls_alert *a, char buf[96])
+{
+	if (a->level == GNUTLS_AL_FATAL)
+		snprintf(buf, 96, "a fatal");
+	else if (a->level == GNUTLS_AL_WARNING)
+		snprintf(buf, 96, "a warning-level (then closed the connection)");
+	else
+		snprintf(buf, 96, "an invalid level %d (RFC 5246 §7.2 knows 1 and 2 only)",
+			 a->level);
+	return buf;
+}
+
+/* The handshake failed on our side over what the peer sent (GnuTLS refused a message), with
+ * no alert from the peer to explain it. */
+static void protocol_error(struct tls_report *r, const char *who, const char *after,
+			   const char *last)
+{
+	const struct tls_alert *s = &r->handshake.alert_sent;
+	char answer[96] = "";
+	if (s->present)
+		snprintf(answer, sizeof(answer), " We answered with alert %s (%d).",
+			 alert_name(s->code), s->code);
+	add(r, "protocol-error", SUBJ_CONNECTION, -1, NULL,
+	    "What %s sent after %s %s broke the handshake: %s.%s", who, after,
+	    last ? last : "nothing",
+	    r->handshake.error ? r->handshake.error : "no reason given", answer);
+}
+
 static void diagnose_handshake(struct tls_report *r, bool claimed)
 {
 	enum tls_dir dir = TLS_DIR_SENT;
@@ -290,13 +331,13 @@ static void diagnose_handshake(struct tls_report *r, bool claimed)
 		}
 		if (!explained)
 			diagnose_mismatch(r, &explained);
-		if (!explained && a->present && a->level == GNUTLS_AL_FATAL) {
-			char probes[96] = "";
+		if (!explained && alert_ended(r)) {
+			char probes[96] = "", level[96];
 			if (r->n_probes)
 				snprintf(probes, sizeof(probes),
 					 " Offering every version and cipher suite did not help.");
 			add(r, "alert-received", SUBJ_CONNECTION, -1, NULL,
-			    "The peer sent a fatal %s alert (%d) after %s %s.%s",
+			    "The peer sent %s %s alert (%d) after %s %s.%s", alert_level(a, level),
 			    alert_name(a->code), a->code, after, last ? last : "nothing", probes);
 			explained = true;
 		}
@@ -304,6 +345,8 @@ static void diagnose_handshake(struct tls_report *r, bool claimed)
 			add(r, "connection-closed", SUBJ_CONNECTION, -1, NULL,
 			    "The peer closed the connection without an alert after %s %s.", after,
 			    last ? last : "nothing");
+		else if (!explained)
+			protocol_error(r, "the peer", after, last);
 		return;
 	}
 	if (r->handshake.status == HS_COMPLETE && !explained && a->present &&
@@ -835,14 +878,15 @@ static void diagnose_listen_handshake(struct tls_report *r, bool claimed)
 		    r->handshake.error);
 		return;
 	}
-	if (a->present && a->level == GNUTLS_AL_FATAL) {
+	if (alert_ended(r)) {
 		bool distrust = a->code == 42 || a->code == 45 || a->code == 46 || a->code == 48;
+		char level[96];
 		add(r, "alert-received", SUBJ_CONNECTION, -1,
 		    distrust ? "Give the client the CA that issued this listener's certificate "
 			       "(Python: load_verify_locations('ca.crt'); curl: --cacert ca.crt)."
 			     : NULL,
-		    "The client sent a fatal %s alert (%d) after %s %s%s.", alert_name(a->code),
-		    a->code, after, last ? last : "nothing",
+		    "The client sent %s %s alert (%d) after %s %s%s.", alert_level(a, level),
+		    alert_name(a->code), a->code, after, last ? last : "nothing",
 		    distrust ? ": it does not trust this listener's certificate" : "");
 		return;
 	}
@@ -850,6 +894,8 @@ static void diagnose_listen_handshake(struct tls_report *r, bool claimed)
 		add(r, "connection-closed", SUBJ_CONNECTION, -1, NULL,
 		    "The client closed the connection without an alert after %s %s.", after,
 		    last ? last : "nothing");
+	else
+		protocol_error(r, "the client", after, last);
 }
 
 static bool diagnose_listen_client_cert(struct tls_report *r)

@@ -60,18 +60,25 @@ void trace_alert(struct tls_trace *t, bool sent, int level, int code, bool post)
 		if (level == GNUTLS_AL_FATAL)
 			t->fatal_alert_seen = true;
 	}
-	snprintf(detail, sizeof(detail), "%s %s (%d)%s", names_alert_level(level),
-		 name ? name : "unknown", code, post ? " after the handshake" : "");
+	char lvl[32];
+	if (level == GNUTLS_AL_WARNING || level == GNUTLS_AL_FATAL)
+		snprintf(lvl, sizeof(lvl), "%s", names_alert_level(level));
+	else
+		snprintf(lvl, sizeof(lvl), "invalid level %d,", level);
+	snprintf(detail, sizeof(detail), "%s %s (%d)%s", lvl, name ? name : "unknown", code,
+		 post ? " after the handshake" : "");
 	trace_step(t, sent ? TLS_DIR_SENT : TLS_DIR_RECEIVED, STEP_ALERT, detail);
 }
 
 void trace_received_alert(struct tls_trace *t, int rc, bool post)
 {
 	int code = (int)gnutls_alert_get(t->s);
+	int level = rc == GNUTLS_E_FATAL_ALERT_RECEIVED ? GNUTLS_AL_FATAL : GNUTLS_AL_WARNING;
 
-	trace_alert(t, false,
-		    rc == GNUTLS_E_FATAL_ALERT_RECEIVED ? GNUTLS_AL_FATAL : GNUTLS_AL_WARNING, code,
-		    post);
+	/* The level on the wire, when the alert came in the clear (see scan_records). */
+	if (t->raw_alert_code == code)
+		level = t->raw_alert_level;
+	trace_alert(t, false, level, code, post);
 }
 
 void trace_close(struct tls_trace *t)
@@ -172,6 +179,10 @@ void trace_handshake_failed(struct tls_trace *t, int rc)
 			if (n > 0)
 				r->handshake.n_first_bytes += (size_t)n;
 		}
+		/* An alert GnuTLS refused to take as one (one before the ClientHello, say) is
+		 * still what the peer said. */
+		if (!r->handshake.alert_received.present && t->raw_alert_code >= 0)
+			trace_alert(t, false, t->raw_alert_level, t->raw_alert_code, false);
 		trace_send_alert(t, rc);
 	}
 	/* Where it broke: the last message each way that GnuTLS saw. */
@@ -202,6 +213,39 @@ bool trace_hook_takes(unsigned when, unsigned incoming)
 	return incoming ? when == GNUTLS_HOOK_PRE : when == GNUTLS_HOOK_POST;
 }
 
+/* Follows record boundaries in what arrives and keeps the level and code of each complete
+ * two-byte alert record (content type 21). Encrypted alerts travel as longer records (TLS 1.2
+ * adds a MAC; TLS 1.3 hides them as type 23), so only plaintext ones are seen: those are the
+ * ones whose level GnuTLS does not report faithfully. */
+static void scan_records(struct tls_trace *t, const unsigned char *p, size_t n)
+{
+	while (n > 0) {
+		if (t->rec.hdr_have < sizeof(t->rec.hdr)) {
+			t->rec.hdr[t->rec.hdr_have++] = *p++;
+			n--;
+			if (t->rec.hdr_have == sizeof(t->rec.hdr)) {
+				t->rec.body_left = ((size_t)t->rec.hdr[3] << 8) | t->rec.hdr[4];
+				t->rec.body_have = 0;
+			}
+			continue;
+		}
+		size_t take = n < t->rec.body_left ? n : t->rec.body_left;
+		bool alert = t->rec.hdr[0] == 21 && t->rec.hdr[3] == 0 && t->rec.hdr[4] == 2;
+		for (size_t i = 0; alert && i < take && t->rec.body_have < 2; i++)
+			t->rec.body[t->rec.body_have++] = p[i];
+		p += take;
+		n -= take;
+		t->rec.body_left -= take;
+		if (t->rec.body_left == 0) {
+			if (alert && t->rec.body_have == 2) {
+				t->raw_alert_level = t->rec.body[0];
+				t->raw_alert_code = t->rec.body[1];
+			}
+			t->rec.hdr_have = 0;
+		}
+	}
+}
+
 static ssize_t on_pull(gnutls_transport_ptr_t p, void *buf, size_t len)
 {
 	struct tls_trace *t = p;
@@ -216,6 +260,7 @@ static ssize_t on_pull(gnutls_transport_ptr_t p, void *buf, size_t len)
 	size_t take = (size_t)n < room ? (size_t)n : room;
 	memcpy(r->handshake.first_bytes + r->handshake.n_first_bytes, buf, take);
 	r->handshake.n_first_bytes += take;
+	scan_records(t, buf, (size_t)n);
 	return n;
 }
 
@@ -282,6 +327,7 @@ static int on_keylog(gnutls_session_t s, const char *label, const gnutls_datum_t
 void trace_set_transport(struct tls_trace *t)
 {
 	gnutls_session_set_ptr(t->s, t);
+	t->raw_alert_code = -1;
 	if (t->keylog)
 		gnutls_session_set_keylog_function(t->s, on_keylog);
 	gnutls_transport_set_ptr(t->s, t);

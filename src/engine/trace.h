@@ -20,6 +20,17 @@ struct tls_trace {
 	bool fatal_alert_seen;
 	void *owner;  /* the client or server connection; the session's pointer is the trace */
 	FILE *keylog; /* NSS key log to append to, or NULL */
+	/* The plaintext record stream as it arrives, read by on_pull: GnuTLS maps an alert of
+	 * any level but fatal to a warning, so the level a peer really sent is taken from the
+	 * last unencrypted alert record seen here (raw_alert_code -1: none). */
+	struct {
+		unsigned char hdr[5];
+		unsigned hdr_have;
+		size_t body_left;
+		unsigned char body[2];
+		unsigned body_have;
+	} rec;
+	int raw_alert_level, raw_alert_code;
 };
 
 /* The owner of the session s (set up with trace_set_transport). */

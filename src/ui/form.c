@@ -1,4 +1,5 @@
 /* The form engine: fields, editing, drawing, and the file picker for file fields. */
+#include <gnutls/gnutls.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -311,7 +312,7 @@ static void form_free(struct ui_screen *s)
 	term_cursor(0, 0, false);
 	for (size_t i = 0; i < fm->n; i++) {
 		if (fm->f[i].value && fm->f[i].type == F_SECRET)
-			memset(fm->f[i].value, 0, strlen(fm->f[i].value));
+			gnutls_memset(fm->f[i].value, 0, strlen(fm->f[i].value));
 		free(fm->f[i].value);
 	}
 	if (fm->free_arg)

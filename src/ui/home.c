@@ -1,6 +1,7 @@
 /* The home screen (tlsscope with no arguments), the first screen of each command, and the
  * forms that start listen, inspect and PKI from the TUI. */
 #include <stdio.h>
+#include <gnutls/gnutls.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -179,7 +180,7 @@ static void pki_job_free(struct pki_job *j)
 {
 	free(j->dir);
 	if (j->password)
-		memset(j->password, 0, strlen(j->password));
+		gnutls_memset(j->password, 0, strlen(j->password));
 	free(j->password);
 	strlist_free(&j->server);
 	strlist_free(&j->client);

@@ -1,4 +1,5 @@
 /* The TUI's connection setup, from the command line and the forms. */
+#include <gnutls/gnutls.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -48,7 +49,7 @@ void setup_from_cli(struct ui_setup *s, const struct cli *cli, char *password)
 void setup_set_password(struct ui_setup *s, const char *password)
 {
 	if (s->password) {
-		memset(s->password, 0, strlen(s->password));
+		gnutls_memset(s->password, 0, strlen(s->password));
 		free(s->password);
 	}
 	s->password = password ? xstrdup(password) : NULL;

@@ -73,10 +73,19 @@ def modern_two_way_is_clean():
 @scenario(errors=["dns-failure"])
 def dns_failure():
     # In a network namespace of its own nothing leaves this machine: the lookup fails at once.
+    # As root a new network namespace needs no user namespace (chroots and containers often
+    # refuse those); as anyone else, -r maps the user to root inside a user namespace first.
+    unshare = ["unshare", "-n"] if os.geteuid() == 0 else ["unshare", "-rn"]
+    probe = subprocess.run(unshare + ["true"], capture_output=True, text=True)
+    if probe.returncode != 0:
+        print("skipped: cannot make a network namespace (%s: %s)"
+              % (" ".join(unshare), probe.stderr.strip()), file=sys.stderr)
+        sys.exit(77)
     exe = os.environ["TLSSCOPE"]
-    r = subprocess.run(["unshare", "-rn", exe, "connect", "no-such-host.example:443", "--json"],
-                       capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
-    check(r.returncode in (0, 1), "unshare worked: %s" % r.stderr.strip())
+    r = subprocess.run(unshare + [exe, "connect", "no-such-host.example:443", "--json"],
+                       capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL,
+                       env=dict(os.environ, NO_COLOR="1", HOME=WORK))
+    check_status(r.returncode, "tlsscope in a network namespace", allowed=(1,), err=r.stderr)
     import json
     rep = json.loads(r.stdout)
     validate(rep)
@@ -143,7 +152,8 @@ def server_refuses_the_sni():
     root = ca()
     port = free_port()
     start(["gnutls-serv", "-p", str(port), "--x509certfile", server(root)[0], "--x509keyfile",
-           path("server.key"), "--sni-hostname", "other.example", "--sni-hostname-fatal"], port)
+           path("server.key"), "--sni-hostname", "other.example", "--sni-hostname-fatal"], port,
+          allowed=GNUTLS_SERV_END)
     r = connect("localhost:%d" % port, *trust(root))
     check(r.report["handshake"]["alert_received"]["name"] == "unrecognized_name",
           r.report["handshake"]["alert_received"])

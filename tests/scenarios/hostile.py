@@ -160,6 +160,75 @@ def server_sends_random_bytes():
         check(r.seconds < 6, "no hang: %.1fs" % r.seconds)
 
 
+def answer_hello_with(data, split=False):
+    """A server that reads the ClientHello and answers with data (byte by byte when split, so
+    that a record arrives over many reads), then waits for the client to go."""
+    def handler(conn):
+        conn.recv(4096)
+        for i in range(len(data)) if split else [None]:
+            conn.sendall(data[i:i + 1] if split else data)
+        conn.settimeout(5)
+        try:
+            conn.recv(4096)
+        except OSError:
+            pass
+        conn.close()
+    return serve_once(handler)
+
+
+@scenario
+def server_alert_of_an_invalid_level():
+    # Level 3 does not exist (RFC 5246 §7.2): GnuTLS treats it as a warning, then the server
+    # closes. Neither "warning" nor "without an alert" is what happened.
+    for split in (False, True):
+        port = answer_hello_with(bytes.fromhex("15030300020328"), split)
+        r = tlsscope(["connect", "127.0.0.1:%d" % port, "--json", "--no-probe"])
+        a = r.report["handshake"]["alert_received"]
+        check(a and a["level"] == "invalid" and a["code"] == 40, "the alert as sent: %s" % a)
+        check(r.rc == 1 and r.ids() == ["alert-received"], "one finding: %s" % r.ids())
+        detail = r.report["findings"][0]["detail"]
+        check("level 3" in detail and "handshake_failure" in detail, detail)
+
+
+@scenario
+def server_answers_with_the_wrong_message():
+    # A well-formed record holding a handshake message that cannot come now (a
+    # ServerHelloDone in place of ServerHello): a protocol error, named as such.
+    port = answer_hello_with(bytes.fromhex("16030300040e000000"))
+    r = tlsscope(["connect", "127.0.0.1:%d" % port, "--json", "--no-probe"])
+    check(r.rc == 1 and r.ids() == ["protocol-error"], "protocol-error: %s" % r.ids())
+    check(r.report["handshake"]["alert_sent"]["name"] == "unexpected_message",
+          r.report["handshake"]["alert_sent"])
+
+
+@scenario
+def listener_names_a_client_that_breaks_the_protocol():
+    root = ca()
+    srv = server(root)
+    port = free_port()
+    p = spawn_tlsscope(["listen", "127.0.0.1:%d" % port, "--cert", srv[0], "--key", srv[1],
+                        "--json", "--count", "2"], stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, text=True)
+    check(wait_port(port, proc=p), "listener")
+    # A record that is not a ClientHello, then an alert of level 3.
+    for data in (bytes.fromhex("16030100040e000000"), bytes.fromhex("15030100020328")):
+        with socket.create_connection(("127.0.0.1", port)) as c:
+            c.sendall(data)
+            c.settimeout(10)
+            try:
+                while c.recv(4096):
+                    pass
+            except OSError:
+                pass
+    out, err = p.communicate(timeout=30)
+    check_status(p.returncode, "tlsscope listen --count 2", allowed=(1,), err=err)
+    reps = [json.loads(l) for l in out.splitlines() if l.strip()]
+    for rep in reps:
+        validate(rep)
+    got = [[f["id"] for f in rep["findings"]] for rep in reps]
+    check(got == [["protocol-error"], ["alert-received"]], "findings: %s" % got)
+
+
 def proxy(upstream, server_to_client):
     """A loopback proxy to upstream; server_to_client(data, send) decides what reaches the
     client of the server's bytes."""
@@ -293,9 +362,9 @@ def escape_sequences_in_certificate_fields():
     lst_root = ca("Listen Root", file="lroot")
     lsrv = server(lst_root)
     lport = free_port()
-    p = subprocess.Popen([os.environ["TLSSCOPE"], "listen", "127.0.0.1:%d" % lport, "--cert",
-                          lsrv[0], "--key", lsrv[1], "--client-ca", root[0], "--batch",
-                          "--count", "1"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    p = spawn_tlsscope(["listen", "127.0.0.1:%d" % lport, "--cert", lsrv[0], "--key", lsrv[1],
+                        "--client-ca", root[0], "--batch", "--count", "1"],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     check(wait_port(lport, proc=p), "listener")
     subprocess.run(["openssl", "s_client", "-connect", "127.0.0.1:%d" % lport, "-cert", crt,
                     "-key", k], stdin=subprocess.DEVNULL, capture_output=True, timeout=20)
@@ -309,46 +378,61 @@ def listen_survives_garbage_stalls_and_crowds():
     root = ca()
     srv = server(root)
     port = free_port()
-    p = subprocess.Popen([os.environ["TLSSCOPE"], "listen", "127.0.0.1:%d" % port, "--cert",
-                          srv[0], "--key", srv[1], "--json", "--handshake-timeout", "3",
-                          "--history", "50"], stdout=subprocess.DEVNULL,
-                         stderr=subprocess.DEVNULL,
-                         # Under ASan, freed memory waits in a quarantine that would look
-                         # like growth: keep it small so RSS says what the listener holds.
-                         env=dict(os.environ, ASAN_OPTIONS=os.environ.get("ASAN_OPTIONS", "")
-                                  + ":quarantine_size_mb=4"))
+    p = spawn_tlsscope(["listen", "127.0.0.1:%d" % port, "--cert", srv[0], "--key", srv[1],
+                        "--json", "--handshake-timeout", "3", "--history", "50"],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                       # Under ASan, freed memory waits in a quarantine that would look like
+                       # growth: keep it small so RSS says what the listener holds.
+                       env={"ASAN_OPTIONS": os.environ.get("ASAN_OPTIONS", "")
+                            + ":quarantine_size_mb=4"})
     check(wait_port(port, proc=p), "listener")
     for _ in range(10):
         s = socket.create_connection(("127.0.0.1", port))
         s.sendall(os.urandom(2000))
         s.close()
+    # Stallers of two kinds: ten that send part of a record header and stop, ten that connect
+    # and never send a byte at all.
     stallers = [socket.create_connection(("127.0.0.1", port)) for _ in range(20)]
-    for s in stallers:
+    for s in stallers[:10]:
         s.sendall(b"\x16\x03\x01")
     ctx = ssl.create_default_context(cafile=root[0])
+    crowd = 200
+    gate = threading.Barrier(crowd)
 
     def handshake(_):
-        with socket.create_connection(("127.0.0.1", port), timeout=20) as s:
+        gate.wait(timeout=30)  # all of the crowd connects at the same moment
+        with socket.create_connection(("127.0.0.1", port), timeout=30) as s:
             with ctx.wrap_socket(s, server_hostname="localhost") as t:
                 return t.version()
+
     def rss():
         with open("/proc/%d/status" % p.pid) as f:
             return int([l for l in f if l.startswith("VmRSS")][0].split()[1])
     t0 = time.monotonic()
     versions, sizes = [], []
-    with concurrent.futures.ThreadPoolExecutor(20) as ex:
+    with concurrent.futures.ThreadPoolExecutor(crowd) as ex:
         for _ in range(2):
-            versions += list(ex.map(handshake, range(100)))
+            versions += list(ex.map(handshake, range(crowd)))
             sizes.append(rss())
-    check(len(versions) == 200 and all(v == "TLSv1.3" for v in versions), "200 served")
+    check(len(versions) == 2 * crowd and all(v == "TLSv1.3" for v in versions),
+          "two crowds of %d at once served" % crowd)
     check(time.monotonic() - t0 < 60, "within a minute")
-    # History holds 50 reports: the second hundred must not grow the listener much.
+    # History holds 50 reports: the second crowd must not grow the listener much.
     check(sizes[1] <= sizes[0] * 1.5 + 8192, "bounded memory: %s kB" % sizes)
     check(p.poll() is None, "still running")
+    # Both kinds of staller are dropped at the 3 s handshake deadline, not held for ever.
+    end_by = time.monotonic() + 15
     for s in stallers:
+        s.settimeout(max(0.1, end_by - time.monotonic()))
+        try:
+            check(s.recv(100) == b"", "a staller gets end of file")
+        except socket.timeout:
+            raise Failure("a staller was still held 15 s later")
+        except ConnectionResetError:
+            pass
         s.close()
-    p.terminate()
-    p.wait(10)
+    rc = end(p)
+    check_status(rc, "tlsscope listen", allowed=TLSSCOPE_END, err=p.stderr.read().decode())
 
 
 @scenario

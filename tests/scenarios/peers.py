@@ -6,6 +6,7 @@ import atexit
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -15,11 +16,25 @@ import time
 
 PY = "/usr/bin/python3"
 WORK = tempfile.mkdtemp(prefix="tlsscope-scenario-")
-_procs = []
+_procs = []  # (Popen, what, allowed exit statuses after SIGTERM)
+
+# Sanitizer reports go to files here (log_path), so that a report from a process whose stderr
+# a test discards is still seen; main() fails the scenario when any file appears. The exit
+# statuses are set in tests/meson.build and tests/run.sh to codes tlsscope never uses.
+SANITIZER_LOGS = os.path.join(WORK, "sanitizer")
+SANITIZER_STATUS = {90: "AddressSanitizer", 91: "UndefinedBehaviorSanitizer",
+                    92: "LeakSanitizer"}
+SANITIZER_TEXT = ("runtime error:", "AddressSanitizer", "LeakSanitizer",
+                  "UndefinedBehaviorSanitizer")
+os.makedirs(SANITIZER_LOGS)
+for _var, _name in (("ASAN_OPTIONS", "asan"), ("UBSAN_OPTIONS", "ubsan"),
+                    ("LSAN_OPTIONS", "lsan")):
+    os.environ[_var] = (os.environ.get(_var, "") + ":log_path="
+                        + os.path.join(SANITIZER_LOGS, _name)).lstrip(":")
 
 
 def _cleanup():
-    for p in _procs:
+    for p, _, _ in _procs:
         if p.poll() is None:
             p.kill()
             p.wait()
@@ -36,6 +51,79 @@ class Failure(Exception):
 def check(cond, what):
     if not cond:
         raise Failure(what)
+
+
+def sanitizer_text(text):
+    """The first line of a sanitizer report in text, or None."""
+    for line in (text or "").splitlines():
+        if any(t in line for t in SANITIZER_TEXT):
+            return line
+    return None
+
+
+def check_status(rc, what, allowed=(0, 1, 2), err=""):
+    """A sanitizer's exit status, a signal, or a status not in allowed fails the test."""
+    line = sanitizer_text(err)
+    check(line is None, "%s: sanitizer report on stderr: %s" % (what, line))
+    check(rc not in SANITIZER_STATUS,
+          "%s: exit %s, %s's status" % (what, rc, SANITIZER_STATUS.get(rc)))
+    check(rc in allowed, "%s: exit status %s, expected one of %s" % (what, rc, allowed))
+
+
+# Peers that die of SIGTERM (gnutls-serv, openssl, Python) report -15; tlsscope listen ends
+# with its summary and 0 or 1.
+PEER_END = (0, -signal.SIGTERM)
+TLSSCOPE_END = (0, 1)
+GNUTLS_SERV_END = (1,)  # gnutls-serv catches SIGTERM and exits 1
+
+
+def spawn(cmd, what=None, allowed=PEER_END, **kw):
+    """Popen, remembered: finish() ends it with SIGTERM and checks its status."""
+    p = subprocess.Popen(cmd, **kw)
+    _procs.append((p, what or os.path.basename(cmd[0]), allowed))
+    return p
+
+
+def spawn_tlsscope(args, **kw):
+    """tlsscope in the background (a listener), ended by finish() with SIGTERM: its status
+    must be 0 or 1 and no sanitizer may have spoken."""
+    env = dict(os.environ, NO_COLOR="1", HOME=WORK)
+    env.pop("SSLKEYLOGFILE", None)
+    env.update(kw.pop("env", None) or {})
+    kw.setdefault("stdin", subprocess.DEVNULL)
+    return spawn([os.environ["TLSSCOPE"]] + list(args), "tlsscope " + " ".join(args[:2]),
+                 TLSSCOPE_END, env=env, **kw)
+
+
+def end(p, deadline=10.0):
+    """SIGTERM, then wait; a process that does not end within the deadline is killed and
+    reported. Returns the exit status."""
+    if p.poll() is None:
+        p.send_signal(signal.SIGTERM)
+    try:
+        return p.wait(timeout=deadline)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.wait()
+        raise Failure("%s did not end within %.0f s of SIGTERM" % (p.args[0], deadline))
+
+
+def finish():
+    """Ends every process the scenario started, checks each one's exit status, and fails on
+    any sanitizer report written to SANITIZER_LOGS."""
+    problems = []
+    for p, what, allowed in _procs:
+        try:
+            rc = end(p)
+            if rc in SANITIZER_STATUS or rc not in allowed:
+                problems.append("%s: exit status %s (%s)" % (
+                    what, rc, SANITIZER_STATUS.get(rc, "expected %s" % (allowed,))))
+        except Failure as e:
+            problems.append(str(e))
+    for name in sorted(os.listdir(SANITIZER_LOGS)):
+        with open(os.path.join(SANITIZER_LOGS, name), errors="replace") as f:
+            problems.append("sanitizer report %s:\n%s" % (name, f.read()[-4000:]))
+    check(not problems, "\n".join(problems))
 
 
 def sh(*cmd, **kw):
@@ -128,12 +216,11 @@ def wait_port(port, host="127.0.0.1", deadline=10.0, proc=None):
     return False
 
 
-def start(cmd, port, host="127.0.0.1", **kw):
+def start(cmd, port, host="127.0.0.1", allowed=PEER_END, **kw):
     kw.setdefault("stdin", subprocess.PIPE)
     kw.setdefault("stdout", subprocess.DEVNULL)
     kw.setdefault("stderr", subprocess.DEVNULL)
-    p = subprocess.Popen(cmd, **kw)
-    _procs.append(p)
+    p = spawn(cmd, allowed=allowed, **kw)
     if not wait_port(port, host, proc=p):
         raise Failure("peer did not start: " + " ".join(cmd))
     return p
@@ -148,7 +235,7 @@ def gnutls_serv(crt, k, ca_file=None, client_cert="none", priority=None):
             "none": ["--disable-client-cert"]}[client_cert]
     if priority:
         cmd += ["--priority", priority]
-    start(cmd, port)
+    start(cmd, port, allowed=GNUTLS_SERV_END)
     return port
 
 
@@ -276,9 +363,11 @@ def tlsscope(args, timeout=60, env=None):
     seconds = time.monotonic() - t0
     out = p.stdout.decode("utf-8", "replace")
     report = None
-    if p.returncode not in (0, 1, 2):
-        raise Failure("tlsscope %s died (exit %d): %s" % (" ".join(args), p.returncode,
-                                                          p.stderr.decode("utf-8", "replace")[-3000:]))
+    err = p.stderr.decode("utf-8", "replace")
+    try:
+        check_status(p.returncode, "tlsscope " + " ".join(args), err=err)
+    except Failure as e:
+        raise Failure("%s\n%s" % (e, err[-3000:]))
     if "--json" in args and p.returncode in (0, 1):
         lines = [l for l in out.splitlines() if l.strip()]
         try:
@@ -288,7 +377,7 @@ def tlsscope(args, timeout=60, env=None):
             report = [json.loads(l) for l in lines]
             for r in report:
                 validate(r)
-    return Run(p.returncode, out, p.stderr.decode("utf-8", "replace"), seconds, report)
+    return Run(p.returncode, out, err, seconds, report)
 
 
 # ---------------- more peers and PKIs for the diagnosis corpus ----------------
@@ -332,8 +421,7 @@ def blackhole():
             while True:
                 time.sleep(3600)
             """))
-    p = subprocess.Popen([PY, src, ready], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _procs.append(p)
+    spawn([PY, src, ready], "blackhole", stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     end = time.monotonic() + 10
     while time.monotonic() < end and not os.path.exists(ready):
         time.sleep(0.02)  # polling interval, bounded by the deadline
@@ -454,13 +542,20 @@ def main(table, run=None, cleanup=None):
         print("unknown scenario %r; known: %s" % (name, ", ".join(sorted(table))),
               file=sys.stderr)
         return 2
+    failures = []
     try:
         (run or (lambda n: table[n]()))(name)
     except Failure as e:
-        print("FAIL %s: %s" % (name, e), file=sys.stderr)
+        failures.append(str(e))
+    # Then every process the scenario started ends with SIGTERM and is judged, whatever the
+    # scenario's own outcome; a sanitizer report anywhere fails it.
+    for step in ([cleanup] if cleanup else []) + [finish]:
+        try:
+            step()
+        except Failure as e:
+            failures.append(str(e))
+    if failures:
+        print("FAIL %s: %s" % (name, "\n".join(failures)), file=sys.stderr)
         return 1
-    finally:
-        if cleanup:
-            cleanup()
     print("ok %s" % name)
     return 0

@@ -16,7 +16,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from peers import *  # noqa: E402,F401,F403
 
 SCENARIOS, scenario = registry()
-_servers = []
+_panes = []
 
 
 class Pane:
@@ -24,9 +24,11 @@ class Pane:
     terminal's modes, so a test can see that the terminal was given back intact."""
 
     def __init__(self, args, x=100, y=30, env=None, cwd=WORK):
-        self.sock = path("tmux-%d.sock" % len(_servers))
-        _servers.append(self.sock)
-        e = {"TERM": "xterm-256color", "LANG": "C.UTF-8", "XDG_STATE_HOME": path("state"),
+        self.sock = path("tmux-%d.sock" % len(_panes))
+        _panes.append(self)
+        # LC_ALL, not LANG: Python started without a locale puts LC_CTYPE=C.UTF-8 into the
+        # environment (PEP 538), and LC_CTYPE wins over LANG.
+        e = {"TERM": "xterm-256color", "LC_ALL": "C.UTF-8", "XDG_STATE_HOME": path("state"),
              "HOME": WORK}
         e.update(env or {})
         envs = " ".join("%s=%s" % (k, shlex.quote(v)) for k, v in e.items())
@@ -78,15 +80,35 @@ class Pane:
         raise Failure("no line starts with %r:\n%s" % (prefix, self.text()))
 
     def tlsscope_pid(self):
+        pid = self.running_pid()
+        check(pid is not None, "tlsscope is not running in the pane")
+        return pid
+
+    def running_pid(self):
+        """tlsscope's pid among the pane shell's children (read from /proc), or None."""
         shell = self.tmux("display", "-p", "-t", "t", "#{pane_pid}").stdout.strip()
-        out = subprocess.run(["pgrep", "-P", shell], capture_output=True, text=True).stdout
-        for pid in out.split():
+        for pid in filter(str.isdigit, os.listdir("/proc")):
             try:
-                if "tlsscope" in os.readlink("/proc/%s/exe" % pid):
+                with open("/proc/%s/stat" % pid) as f:
+                    ppid = f.read().rsplit(")", 1)[1].split()[1]
+                if ppid == shell and "tlsscope" in os.readlink("/proc/%s/exe" % pid):
                     return int(pid)
-            except OSError:
+            except (OSError, IndexError):
                 pass
-        raise Failure("tlsscope is not running in the pane")
+        return None
+
+    def close(self):
+        """Ends tlsscope with SIGTERM if it still runs; its status must be 143 (the signal) or
+        what it exited with before, and never a sanitizer's."""
+        if getattr(self, "closed", False):
+            return
+        self.closed = True
+        if self.running_pid() is not None:
+            os.kill(self.running_pid(), signal.SIGTERM)
+        m = re.search(r"EXITED (\d+)", self.wait("EXITED"))
+        rc = int(m.group(1))
+        check(rc not in SANITIZER_STATUS, "the TUI exited %d, %s's status" % (
+            rc, SANITIZER_STATUS.get(rc)))
 
     def alternate_screen(self):
         return self.tmux("display", "-p", "-t", "t", "#{alternate_on}").stdout.strip() == "1"
@@ -98,9 +120,13 @@ class Pane:
         return s
 
 
-def _kill_tmux():
-    for sock in _servers:
-        subprocess.run(["tmux", "-S", sock, "kill-server"], capture_output=True)
+def _close_panes():
+    try:
+        for p in _panes:
+            p.close()
+    finally:
+        for p in _panes:
+            subprocess.run(["tmux", "-S", p.sock, "kill-server"], capture_output=True)
 
 
 def connect_pane(port, root, *extra, **kw):
@@ -274,6 +300,7 @@ def quit_sigint_and_sigterm_restore_the_terminal():
         code = re.search(r"EXITED (\d+)", s).group(1)
         check(code == {"q": "1", "SIGINT": "130", "SIGTERM": "143"}[how],
               "%s: exit code %s" % (how, code))
+        p.close()
         p.tmux("kill-server")
 
 
@@ -370,7 +397,7 @@ def ascii_and_monochrome_fallbacks():
     root, good, _ = pki()
     port = gnutls_serv(*good)
     p = connect_pane(port, root, "--verify-name", "localhost",
-                     env={"LANG": "C", "NO_COLOR": "1"})
+                     env={"LC_ALL": "C", "NO_COLOR": "1"})
     s = p.wait("-> ClientHello", "+ OK")
     p.wait_match(r"0 tui\.example\.test .*\+trust \+name", "ASCII marks")
     check(all(ord(c) < 128 for c in s), "nothing but ASCII on the screen")
@@ -442,4 +469,4 @@ def a_storm_of_keys_leaves_the_ui_alive():
 
 
 if __name__ == "__main__":
-    sys.exit(main(SCENARIOS, cleanup=_kill_tmux))
+    sys.exit(main(SCENARIOS, cleanup=_close_panes))
