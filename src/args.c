@@ -212,7 +212,9 @@ void args_usage(FILE *out)
 	      "  --batch                text report (the default when not on a terminal)\n"
 	      "\n"
 	      "Exit status: 0 no error finding, 1 the handshake failed or an error finding,\n"
-	      "2 bad usage or unreadable input. NO_COLOR disables color.\n",
+	      "2 bad usage, unreadable input, or output that cannot be written (stdout, the\n"
+	      "key log). Each option applies only to the commands it is listed for.\n"
+	      "NO_COLOR disables color.\n",
 	      out);
 }
 

@@ -295,5 +295,33 @@ def error_lines_are_escaped():
         check(b"\\x1b" in err or b"\\u202e" in err, "%r: shown escaped: %r" % (args, err))
 
 
+@scenario
+def tui_save_and_export_report_write_errors():
+    """The TUI's s (save the report) and e (export a certificate) into a file that cannot be
+    written: a dialog says why, and the UI goes on."""
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tui"))
+    import tui
+    try:
+        p = tui.Pane(["demo"])
+        p.wait("demo ok: the client's view", "OK", "asked for, sent")
+        for key, title in (("s", "Save the report"), ("e", "Export the certificate")):
+            p.keys(key)
+            p.wait(title)
+            p.keys("C-u")
+            p.typed("/dev/full")
+            p.keys("Enter")
+            s = p.wait("Cannot write the file", "/dev/full")
+            check("No space left" in s.replace("\n", " ") or "No space" in s,
+                  "%s: the dialog gives the reason:\n%s" % (key, s))
+            p.keys("Enter")
+            p.wait("demo ok: the client's view", gone=("Cannot write the file",))
+            p.keys("Escape")
+            p.wait("demo ok: the client's view", gone=(title,))
+        p.keys("q")
+        p.expect_restored("q")
+    finally:
+        tui._kill_tmux()
+
+
 if __name__ == "__main__":
     sys.exit(main(SCENARIOS))
