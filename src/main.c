@@ -263,7 +263,7 @@ int main(int argc, char **argv)
 	}
 	args_free(&cli);
 	/* Whatever went through stdio after all (nothing should): its failure is a failure too. */
-	if (fflush(stdout) != 0 || ferror(stdout))
+	if ((fflush(stdout) != 0 || ferror(stdout)) && rc != EXIT_USAGE)
 		rc = cli_write_error("standard output", errno ? errno : EIO);
 	return rc;
 }
