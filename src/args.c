@@ -49,50 +49,81 @@ enum {
 	OPT_HISTORY,
 };
 
-static const struct option long_options[] = {
-	{"ca", required_argument, NULL, OPT_CA},
-	{"no-system-trust", no_argument, NULL, OPT_NO_SYSTEM_TRUST},
-	{"intermediates", required_argument, NULL, OPT_INTERMEDIATES},
-	{"crl", required_argument, NULL, OPT_CRL},
-	{"cert", required_argument, NULL, OPT_CERT},
-	{"key", required_argument, NULL, OPT_KEY},
-	{"sni", required_argument, NULL, OPT_SNI},
-	{"no-sni", no_argument, NULL, OPT_NO_SNI},
-	{"verify-name", required_argument, NULL, OPT_VERIFY_NAME},
-	{"alpn", required_argument, NULL, OPT_ALPN},
-	{"priority", required_argument, NULL, OPT_PRIORITY},
-	{"tls-max", required_argument, NULL, OPT_TLS_MAX},
-	{"timeout", required_argument, NULL, OPT_TIMEOUT},
-	{"http", optional_argument, NULL, OPT_HTTP},
-	{"no-http", no_argument, NULL, OPT_NO_HTTP},
-	{"strict", no_argument, NULL, OPT_STRICT},
-	{"force-client-cert", no_argument, NULL, OPT_FORCE_CLIENT_CERT},
-	{"no-probe", no_argument, NULL, OPT_NO_PROBE},
-	{"json", no_argument, NULL, OPT_JSON},
-	{"batch", no_argument, NULL, OPT_BATCH},
-	{"help", no_argument, NULL, OPT_HELP},
-	{"version", no_argument, NULL, OPT_VERSION},
-	{"client-ca", required_argument, NULL, OPT_CLIENT_CA},
-	{"p12", required_argument, NULL, OPT_P12},
-	{"legacy", no_argument, NULL, OPT_LEGACY},
-	{"force", no_argument, NULL, OPT_FORCE},
-	{"server-name", required_argument, NULL, OPT_SERVER_NAME},
-	{"client-name", required_argument, NULL, OPT_CLIENT_NAME},
-	{"purpose", required_argument, NULL, OPT_PURPOSE},
-	{"scenario", required_argument, NULL, OPT_SCENARIO},
-	{"password-file", required_argument, NULL, OPT_PASSWORD_FILE},
-	{"password-env", required_argument, NULL, OPT_PASSWORD_ENV},
-	{"keylog", required_argument, NULL, OPT_KEYLOG},
-	{"resume", no_argument, NULL, OPT_RESUME},
-	{"client-cert", required_argument, NULL, OPT_CLIENT_CERT},
-	{"allow-serial", required_argument, NULL, OPT_ALLOW_SERIAL},
-	{"respond", required_argument, NULL, OPT_RESPOND},
-	{"count", required_argument, NULL, OPT_COUNT},
-	{"max-conns", required_argument, NULL, OPT_MAX_CONNS},
-	{"handshake-timeout", required_argument, NULL, OPT_HANDSHAKE_TIMEOUT},
-	{"history", required_argument, NULL, OPT_HISTORY},
-	{0, 0, 0, 0},
+/* Which commands an option applies to; the TUI home counts as connect, because it seeds its
+ * connect form from the connect options. */
+enum {
+	ON_CONNECT = 1u << CMD_CONNECT,
+	ON_LISTEN = 1u << CMD_LISTEN,
+	ON_INSPECT = 1u << CMD_INSPECT,
+	ON_PKI = 1u << CMD_PKI,
+	ON_DEMO = 1u << CMD_DEMO,
+	ON_ALL = ON_CONNECT | ON_LISTEN | ON_INSPECT | ON_PKI | ON_DEMO,
 };
+
+/* Every option: its name, whether it takes a value, and the commands it applies to. An option
+ * given to a command it does not apply to is a usage error, not silently ignored. */
+static const struct opt_def {
+	const char *name;
+	int has_arg;
+	int id;
+	unsigned on;
+} opt_defs[] = {
+	{"ca", required_argument, OPT_CA, ON_CONNECT | ON_INSPECT},
+	{"no-system-trust", no_argument, OPT_NO_SYSTEM_TRUST, ON_CONNECT},
+	{"intermediates", required_argument, OPT_INTERMEDIATES, ON_CONNECT | ON_LISTEN},
+	{"crl", required_argument, OPT_CRL, ON_CONNECT | ON_LISTEN},
+	{"cert", required_argument, OPT_CERT, ON_CONNECT | ON_LISTEN},
+	{"key", required_argument, OPT_KEY, ON_CONNECT | ON_LISTEN},
+	{"p12", required_argument, OPT_P12, ON_CONNECT | ON_LISTEN},
+	{"password-file", required_argument, OPT_PASSWORD_FILE,
+	 ON_CONNECT | ON_LISTEN | ON_INSPECT | ON_PKI},
+	{"password-env", required_argument, OPT_PASSWORD_ENV,
+	 ON_CONNECT | ON_LISTEN | ON_INSPECT | ON_PKI},
+	{"force-client-cert", no_argument, OPT_FORCE_CLIENT_CERT, ON_CONNECT},
+	{"sni", required_argument, OPT_SNI, ON_CONNECT},
+	{"no-sni", no_argument, OPT_NO_SNI, ON_CONNECT},
+	{"verify-name", required_argument, OPT_VERIFY_NAME, ON_CONNECT | ON_INSPECT},
+	{"alpn", required_argument, OPT_ALPN, ON_CONNECT | ON_LISTEN},
+	{"priority", required_argument, OPT_PRIORITY, ON_CONNECT | ON_LISTEN},
+	{"tls-max", required_argument, OPT_TLS_MAX, ON_CONNECT},
+	{"timeout", required_argument, OPT_TIMEOUT, ON_CONNECT},
+	{"http", optional_argument, OPT_HTTP, ON_CONNECT},
+	{"no-http", no_argument, OPT_NO_HTTP, ON_CONNECT},
+	{"strict", no_argument, OPT_STRICT, ON_CONNECT | ON_LISTEN},
+	{"no-probe", no_argument, OPT_NO_PROBE, ON_CONNECT},
+	{"resume", no_argument, OPT_RESUME, ON_CONNECT},
+	{"keylog", required_argument, OPT_KEYLOG, ON_CONNECT | ON_LISTEN},
+	{"json", no_argument, OPT_JSON, ON_ALL},
+	{"batch", no_argument, OPT_BATCH, ON_ALL},
+	{"help", no_argument, OPT_HELP, ON_ALL},
+	{"version", no_argument, OPT_VERSION, ON_ALL},
+	{"client-ca", required_argument, OPT_CLIENT_CA, ON_LISTEN},
+	{"client-cert", required_argument, OPT_CLIENT_CERT, ON_LISTEN},
+	{"allow-serial", required_argument, OPT_ALLOW_SERIAL, ON_LISTEN},
+	{"respond", required_argument, OPT_RESPOND, ON_LISTEN},
+	{"count", required_argument, OPT_COUNT, ON_LISTEN},
+	{"max-conns", required_argument, OPT_MAX_CONNS, ON_LISTEN},
+	{"handshake-timeout", required_argument, OPT_HANDSHAKE_TIMEOUT, ON_LISTEN},
+	{"history", required_argument, OPT_HISTORY, ON_LISTEN},
+	{"purpose", required_argument, OPT_PURPOSE, ON_INSPECT},
+	{"legacy", no_argument, OPT_LEGACY, ON_PKI},
+	{"force", no_argument, OPT_FORCE, ON_PKI},
+	{"server-name", required_argument, OPT_SERVER_NAME, ON_PKI},
+	{"client-name", required_argument, OPT_CLIENT_NAME, ON_PKI},
+	{"scenario", required_argument, OPT_SCENARIO, ON_DEMO},
+};
+
+#define N_OPTS (sizeof(opt_defs) / sizeof(opt_defs[0]))
+
+/* getopt's view of opt_defs, in the same order (so that its index names the row). */
+static struct option long_options[N_OPTS + 1];
+
+static void build_long_options(void)
+{
+	for (size_t i = 0; i < N_OPTS; i++)
+		long_options[i] = (struct option){opt_defs[i].name, opt_defs[i].has_arg, NULL,
+						  opt_defs[i].id};
+}
 
 static const struct {
 	const char *name;
@@ -181,7 +212,9 @@ void args_usage(FILE *out)
 	      "  --batch                text report (the default when not on a terminal)\n"
 	      "\n"
 	      "Exit status: 0 no error finding, 1 the handshake failed or an error finding,\n"
-	      "2 bad usage or unreadable input. NO_COLOR disables color.\n",
+	      "2 bad usage, unreadable input, or output that cannot be written (stdout, the\n"
+	      "key log). Each option applies only to the commands it is listed for.\n"
+	      "NO_COLOR disables color.\n",
 	      out);
 }
 
@@ -199,15 +232,57 @@ static int parse_count(const char *opt, const char *s, unsigned min, unsigned ma
 	return 0;
 }
 
+/* Seconds: the engine's deadlines count milliseconds, so less than one is not a deadline. */
+#define TIMEOUT_MIN_S 0.001
+#define TIMEOUT_MAX_S 3600.0
+
 static int parse_timeout(const char *s, double *out)
 {
 	char *end;
 	double v = strtod(s, &end);
 
-	if (end == s || *end || !(v > 0) || v > 3600)
+	if (end == s || *end || !(v >= TIMEOUT_MIN_S && v <= TIMEOUT_MAX_S))
 		return -1;
 	*out = v;
 	return 0;
+}
+
+/* "connect", "connect and listen", "connect, listen and inspect": the commands in on. */
+static void scope_names(unsigned on, char *buf, size_t size)
+{
+	size_t n = 0, total = 0;
+
+	buf[0] = 0;
+	for (unsigned c = 0; c < 32; c++)
+		total += (on >> c) & 1u;
+	for (unsigned c = 0; c < 32; c++) {
+		if (!((on >> c) & 1u))
+			continue;
+		n++;
+		snprintf(buf + strlen(buf), size - strlen(buf), "%s%s",
+			 n == 1	      ? ""
+			 : n == total ? " and "
+				      : ", ",
+			 args_command_name((enum cli_command)c));
+	}
+}
+
+/* The option in row i of opt_defs, given to command: 0 when it applies, else -1 with err. */
+static int check_scope(enum cli_command command, size_t i, struct tls_error *err)
+{
+	/* The TUI home takes the connect options (its connect form starts with them). */
+	enum cli_command as = command == CMD_HOME ? CMD_CONNECT : command;
+	char names[128];
+
+	if (command == CMD_HELP || command == CMD_VERSION || (opt_defs[i].on & (1u << as)))
+		return 0;
+	scope_names(opt_defs[i].on, names, sizeof(names));
+	if (command == CMD_HOME)
+		tls_error_set(err, "--%s is for %s", opt_defs[i].name, names);
+	else
+		tls_error_set(err, "--%s is for %s, not %s", opt_defs[i].name, names,
+			      args_command_name(command));
+	return -1;
 }
 
 static enum cli_command find_command(const char *s)
@@ -267,7 +342,7 @@ static int parse_option(struct cli *cli, int opt, const char *arg, const char *t
 		break;
 	case OPT_TIMEOUT:
 		if (parse_timeout(arg, &cli->timeout_s) < 0) {
-			tls_error_set(err, "--timeout takes seconds between 0 and 3600, not '%s'",
+			tls_error_set(err, "--timeout takes seconds from 0.001 to 3600, not '%s'",
 				      arg);
 			return -1;
 		}
@@ -382,10 +457,10 @@ static int parse_option(struct cli *cli, int opt, const char *arg, const char *t
 		return parse_count("--history", arg, 1, 10000000, &cli->history, err);
 	case OPT_HANDSHAKE_TIMEOUT:
 		if (parse_timeout(arg, &cli->handshake_timeout_s) < 0) {
-			tls_error_set(err,
-				      "--handshake-timeout takes seconds between 0 and 3600, not "
-				      "'%s'",
-				      arg);
+			tls_error_set(
+				err,
+				"--handshake-timeout takes seconds from 0.001 to 3600, not '%s'",
+				arg);
 			return -1;
 		}
 		break;
@@ -501,12 +576,17 @@ int args_parse(int argc, char **argv, struct cli *cli, struct tls_error *err)
 	argc -= first - 1;
 	argv += first - 1;
 	optind = 0;
+	build_long_options();
 	for (;;) {
-		int opt = getopt_long(argc, argv, ":", long_options, NULL);
+		int row = -1;
+		int opt = getopt_long(argc, argv, ":", long_options, &row);
 		if (opt == -1)
 			break;
 		/* The option just read (or the bad one) is the argument before optind. */
 		const char *text = argv[optind - 1 < argc ? optind - 1 : argc - 1];
+		if (opt != '?' && opt != ':' && row >= 0 &&
+		    check_scope(cli->command, (size_t)row, err) < 0)
+			return -1;
 		if (parse_option(cli, opt, optarg, text, err) < 0)
 			return -1;
 		if (cli->command == CMD_HELP || cli->command == CMD_VERSION)

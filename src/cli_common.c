@@ -1,4 +1,6 @@
-/* What the commands share: exit codes, the one-line error, color, passwords. */
+/* What the commands share: exit codes, the one-line error, output, color, passwords. */
+#include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,11 +9,88 @@
 #include <gnutls/gnutls.h>
 
 #include "commands.h"
+#include "tlsscope/textsafe.h"
 
 int cli_usage_error(const char *msg)
 {
-	fprintf(stderr, "tlsscope: %s\n", msg);
+	/* Messages quote file names and arguments: escape sequences in them must not reach the
+	 * terminal, and a line break must not make two lines of one. */
+	char *safe = textsafe_escape(msg, strlen(msg));
+
+	fprintf(stderr, "tlsscope: %s\n", safe);
+	free(safe);
 	return EXIT_USAGE;
+}
+
+int cli_write_error(const char *what, int errnum)
+{
+	char msg[1024];
+
+	snprintf(msg, sizeof(msg), "cannot write to %s: %s", what, strerror(errnum));
+	return cli_usage_error(msg);
+}
+
+void cli_out_open(struct cli_out *o)
+{
+	*o = (struct cli_out){0};
+	o->f = open_memstream(&o->buf, &o->len);
+	if (!o->f) {
+		fputs("tlsscope: out of memory\n", stderr);
+		abort();
+	}
+}
+
+/* write(2) until all of p is out; 0, or the errno that stopped it. */
+static int write_all(int fd, const char *p, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			/* A descriptor we inherited non-blocking: wait until it takes more. */
+			struct pollfd pfd = {.fd = fd, .events = POLLOUT};
+			if (poll(&pfd, 1, -1) < 0 && errno != EINTR)
+				return errno;
+			continue;
+		}
+		if (w <= 0)
+			return w < 0 ? errno : EIO;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+int cli_out_write(struct cli_out *o)
+{
+	int e = 0;
+
+	if (fclose(o->f) != 0)
+		e = errno ? errno : ENOMEM;
+	o->f = NULL;
+	/* Anything printed through stdio before goes first (nothing should be). */
+	if (!e && (fflush(stdout) != 0 || ferror(stdout)))
+		e = errno ? errno : EIO;
+	if (!e)
+		e = write_all(STDOUT_FILENO, o->buf, o->len);
+	free(o->buf);
+	o->buf = NULL;
+	o->len = 0;
+	return e ? cli_write_error("standard output", e) : 0;
+}
+
+int cli_keylog_check(const struct cli *cli, const struct tls_report *r)
+{
+	int e = r->keylog_errno;
+
+	if (!e && r->resumption)
+		e = r->resumption->keylog_errno;
+	if (!e)
+		return 0;
+	char what[600];
+	snprintf(what, sizeof(what), "the key log %s", cli->keylog ? cli->keylog : "");
+	return cli_write_error(what, e);
 }
 
 bool cli_want_color(void)

@@ -42,17 +42,17 @@ char *cli_ask_password_tty(const char *path, void *arg)
 	return p;
 }
 
+/* Renders into out (the caller writes it). */
 static int print_inspection(const struct cli *cli, const struct inspect_result *r, const char *mode,
-			    const char *dir)
+			    const char *dir, FILE *out)
 {
 	if (cli->json) {
 		char *s = inspect_json_dump(r, mode, dir, cli->legacy);
-		puts(s);
+		fprintf(out, "%s\n", s);
 		free(s);
 	} else {
-		inspect_text_print(stdout, r, cli_want_color());
+		inspect_text_print(out, r, cli_want_color());
 	}
-	fflush(stdout);
 	return r->report.verdict_ok ? EXIT_OK : EXIT_FINDINGS;
 }
 
@@ -83,9 +83,14 @@ int run_inspect(const struct cli *cli)
 	};
 	if (inspect_run((const char *const *)cli->files.v, cli->files.n, &o, &res, &err) < 0)
 		goto out;
-	rc = print_inspection(cli, &res, "inspect", NULL);
+	struct cli_out text;
+	cli_out_open(&text);
+	rc = print_inspection(cli, &res, "inspect", NULL, text.f);
+	if (cli_out_write(&text))
+		rc = EXIT_USAGE;
+	err.msg[0] = 0; /* the one line, if any, is out */
 out:
-	if (rc == EXIT_USAGE)
+	if (rc == EXIT_USAGE && err.msg[0])
 		cli_usage_error(err.msg);
 	inspect_result_free(&res);
 	creds_free(trust);
@@ -149,23 +154,25 @@ int run_pki(const struct cli *cli)
 	struct inspect_result res;
 	struct inspect_options io = {.purpose = PURPOSE_NONE};
 	if (inspect_run((const char *const *)paths, 3, &io, &res, &err) == 0) {
+		struct cli_out text;
+		cli_out_open(&text);
 		if (!cli->json) {
-			printf("Wrote %zu files in %s (keys are readable by you only):\n",
-			       sizeof(pki_files) / sizeof(pki_files[0]), cli->dir);
+			fprintf(text.f, "Wrote %zu files in %s (keys are readable by you only):\n",
+				sizeof(pki_files) / sizeof(pki_files[0]), cli->dir);
 			for (size_t i = 0; i < sizeof(pki_files) / sizeof(pki_files[0]); i++)
-				printf("  %s\n", pki_files[i]);
+				fprintf(text.f, "  %s\n", pki_files[i]);
 			if (cli->legacy)
-				printf("\nThese are the classic tutorial's certificates. GnuTLS "
-				       "may accept "
-				       "them, but OpenSSL-based peers (Python's ssl, curl, nginx) "
-				       "refuse "
-				       "them at their default security level; the findings below "
-				       "say "
-				       "why, and the default (without --legacy) makes certificates "
-				       "they accept.\n");
+				fprintf(text.f,
+					"\nThese are the classic tutorial's certificates. GnuTLS "
+					"may "
+					"accept them, but OpenSSL-based peers (Python's ssl, curl, "
+					"nginx) refuse them at their default security level; the "
+					"findings below say why, and the default (without "
+					"--legacy) "
+					"makes certificates they accept.\n");
 		}
-		print_inspection(cli, &res, "pki", cli->dir);
-		rc = EXIT_OK;
+		print_inspection(cli, &res, "pki", cli->dir, text.f);
+		rc = cli_out_write(&text) ? EXIT_USAGE : EXIT_OK;
 	} else {
 		rc = cli_usage_error(err.msg);
 	}

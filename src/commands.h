@@ -3,13 +3,34 @@
 #define TLSSCOPE_COMMANDS_H
 
 #include <stdbool.h>
+#include <stdio.h>
 
 #include "args.h"
 
 enum { EXIT_OK = 0, EXIT_FINDINGS = 1, EXIT_USAGE = 2 };
 
-/* Prints "tlsscope: msg" on stderr; returns EXIT_USAGE. */
+/* Prints "tlsscope: msg" on stderr, escaped (control characters and escape sequences shown as
+ * \x1b, never raw); returns EXIT_USAGE. Every error line goes through here. */
 int cli_usage_error(const char *msg);
+
+/* "tlsscope: cannot write to WHAT: strerror(errnum)"; returns EXIT_USAGE. */
+int cli_write_error(const char *what, int errnum);
+
+/* A command's output on stdout: rendered into f (memory), then written with write(2) in one go,
+ * so that a failed write (a full disk; a reader that went away, EPIPE since SIGPIPE is ignored)
+ * is seen with its reason instead of vanishing in stdio's buffer. */
+struct cli_out {
+	FILE *f;
+	char *buf;
+	size_t len;
+};
+void cli_out_open(struct cli_out *o);
+/* Writes what was rendered and releases it: 0, or EXIT_USAGE after one line on stderr. */
+int cli_out_write(struct cli_out *o);
+
+/* A write to the key log failed in r (or its resumption): EXIT_USAGE after one line on stderr
+ * naming the file and the reason; else 0. */
+int cli_keylog_check(const struct cli *cli, const struct tls_report *r);
 
 /* Color only on a terminal, and never with NO_COLOR or TERM=dumb. */
 bool cli_want_color(void);

@@ -325,29 +325,33 @@ int run_demo(const struct cli *cli)
 	loop_run(loop);
 
 	const struct tls_report *lr = d->listener_report;
+	struct cli_out out;
+	cli_out_open(&out);
 	if (cli->json) {
 		char *s = report_json_dump(&d->report, true);
-		puts(s);
+		fprintf(out.f, "%s\n", s);
 		free(s);
 		if (lr) {
 			s = report_json_dump(lr, true);
-			puts(s);
+			fprintf(out.f, "%s\n", s);
 			free(s);
 		}
 	} else {
 		bool color = cli_want_color();
-		printf("tlsscope demo, scenario %s: %s.\n", d->sc->name, d->sc->story);
-		printf("\n==================== the client's view ====================\n");
-		report_text_print(stdout, &d->report, color);
-		printf("\n=================== the listener's view ===================\n");
+		fprintf(out.f, "tlsscope demo, scenario %s: %s.\n", d->sc->name, d->sc->story);
+		fprintf(out.f, "\n==================== the client's view ====================\n");
+		report_text_print(out.f, &d->report, color);
+		fprintf(out.f, "\n=================== the listener's view ===================\n");
 		if (lr)
-			report_text_print(stdout, lr, color);
+			report_text_print(out.f, lr, color);
 		else
-			printf("(the listener saw no connection)\n");
-		printf("\nOther scenarios: tlsscope demo --scenario NAME (see tlsscope --help).\n");
+			fprintf(out.f, "(the listener saw no connection)\n");
+		fprintf(out.f, "\nOther scenarios: tlsscope demo --scenario NAME (see tlsscope "
+			       "--help).\n");
 	}
-	fflush(stdout);
 	int rc = d->report.verdict_ok && lr && lr->verdict_ok ? EXIT_OK : EXIT_FINDINGS;
+	if (cli_out_write(&out))
+		rc = EXIT_USAGE;
 	demo_free(d);
 	loop_free(loop);
 	return rc;

@@ -1,10 +1,12 @@
 /* tlsscope: parses the command line, loads credentials, runs the engine, renders the report. */
+#include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "args.h"
@@ -48,15 +50,18 @@ static int run_connect(const struct cli *cli)
 		creds_free(creds);
 		return cli_usage_error(err.msg);
 	}
+	struct cli_out out;
+	cli_out_open(&out);
 	if (cli->json) {
 		char *s = report_json_dump(&report, false);
-		puts(s);
+		fprintf(out.f, "%s\n", s);
 		free(s);
 	} else {
-		report_text_print(stdout, &report, cli_want_color());
+		report_text_print(out.f, &report, cli_want_color());
 	}
-	fflush(stdout);
 	int rc = report.verdict_ok ? EXIT_OK : EXIT_FINDINGS;
+	if (cli_out_write(&out) || cli_keylog_check(cli, &report))
+		rc = EXIT_USAGE;
 	report_free(&report);
 	creds_free(creds);
 	return rc;
@@ -77,25 +82,56 @@ struct listen_run {
 	struct loop *loop;
 	bool color;
 	unsigned reported, failed;
+	bool output_lost; /* stdout or the key log failed: the listener stops, exit 2 */
 };
 
 static void on_listen_report(void *arg, const struct tls_report *r)
 {
 	struct listen_run *lr = arg;
+	struct cli_out out;
 
+	if (lr->output_lost)
+		return;
 	lr->reported++;
 	if (!r->verdict_ok)
 		lr->failed++;
+	cli_out_open(&out);
 	if (lr->cli->json) {
 		char *s = report_json_dump(r, true);
-		puts(s);
+		fprintf(out.f, "%s\n", s);
 		free(s);
 	} else {
-		report_text_line(stdout, r, lr->color);
+		report_text_line(out.f, r, lr->color);
 	}
-	fflush(stdout);
+	if (cli_out_write(&out) || cli_keylog_check(lr->cli, r)) {
+		lr->output_lost = true;
+		loop_stop(lr->loop);
+	}
 	if (lr->cli->count && lr->reported >= lr->cli->count)
 		loop_stop(lr->loop);
+}
+
+/* stdout is a pipe or a socket whose reader went away (poll reports POLLERR or POLLHUP even
+ * when asked for no event): stop now rather than at the next report. */
+static void on_stdout_gone(void *arg, int fd, short revents)
+{
+	struct listen_run *lr = arg;
+
+	if (!(revents & (POLLERR | POLLHUP)))
+		return;
+	loop_unwatch(lr->loop, fd);
+	if (!lr->output_lost)
+		cli_write_error("standard output", EPIPE);
+	lr->output_lost = true;
+	loop_stop(lr->loop);
+}
+
+static void watch_stdout(struct listen_run *lr)
+{
+	struct stat st;
+
+	if (fstat(STDOUT_FILENO, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)))
+		loop_watch(lr->loop, STDOUT_FILENO, 0, on_stdout_gone, lr);
 }
 
 static void on_signal_pipe(void *arg, int fd, short revents)
@@ -144,13 +180,19 @@ static int run_listen(const struct cli *cli)
 		cli->listen_addr ? cli->listen_addr : "every address",
 		cli->listen_addr && strchr(cli->listen_addr, ':') ? "]" : "", server_port(srv),
 		modes[cli->client_cert]);
+	watch_stdout(&lr);
 	loop_run(loop);
-	fprintf(cli->json ? stderr : stdout, "tlsscope: %u connection%s, %u ok, %u failed\n",
+	/* Output lost: its one line is out, and a summary would be a second. */
+	if (lr.output_lost)
+		goto out;
+	struct cli_out sum;
+	cli_out_open(&sum);
+	fprintf(cli->json ? stderr : sum.f, "tlsscope: %u connection%s, %u ok, %u failed\n",
 		lr.reported, lr.reported == 1 ? "" : "s", lr.reported - lr.failed, lr.failed);
-	fflush(stdout);
-	rc = lr.failed ? EXIT_FINDINGS : EXIT_OK;
+	if (cli_out_write(&sum) == 0)
+		rc = lr.failed ? EXIT_FINDINGS : EXIT_OK;
 out:
-	if (rc == EXIT_USAGE)
+	if (rc == EXIT_USAGE && err.msg[0])
 		cli_usage_error(err.msg);
 	server_free(srv);
 	loop_free(loop);
@@ -181,13 +223,17 @@ int main(int argc, char **argv)
 	}
 	switch (cli.command) {
 	case CMD_HELP:
-		args_usage(stdout);
-		rc = EXIT_OK;
+	case CMD_VERSION: {
+		struct cli_out out;
+		cli_out_open(&out);
+		if (cli.command == CMD_HELP)
+			args_usage(out.f);
+		else
+			fprintf(out.f, "tlsscope %s (GnuTLS %s)\n", TLSSCOPE_VERSION,
+				gnutls_check_version(NULL));
+		rc = cli_out_write(&out) ? EXIT_USAGE : EXIT_OK;
 		break;
-	case CMD_VERSION:
-		printf("tlsscope %s (GnuTLS %s)\n", TLSSCOPE_VERSION, gnutls_check_version(NULL));
-		rc = EXIT_OK;
-		break;
+	}
 	case CMD_CONNECT:
 		rc = run_connect(&cli);
 		break;
@@ -216,5 +262,8 @@ int main(int argc, char **argv)
 	}
 	}
 	args_free(&cli);
+	/* Whatever went through stdio after all (nothing should): its failure is a failure too. */
+	if ((fflush(stdout) != 0 || ferror(stdout)) && rc != EXIT_USAGE)
+		rc = cli_write_error("standard output", errno ? errno : EIO);
 	return rc;
 }

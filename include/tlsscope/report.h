@@ -202,6 +202,7 @@ struct tls_report {
 	bool intermediate_found; /* the top's issuer is among the --intermediates */
 	struct tls_policy policy;
 	char *keylog_path;	       /* the key log written, or NULL */
+	int keylog_errno;	       /* a write to the key log failed with this errno; 0: none */
 	struct tls_report *resumption; /* --resume: the second connection, or NULL */
 	/* Listen mode only. */
 	struct {

@@ -305,22 +305,29 @@ FILE *trace_keylog_open(const char *path, struct tls_error *err)
 	return f;
 }
 
-/* NSS key log format: LABEL CLIENT_RANDOM SECRET, in hex, a line each (what Wireshark reads). */
+/* NSS key log format: LABEL CLIENT_RANDOM SECRET, in hex, a line each (what Wireshark reads).
+ * The line is written and flushed at once, so that a failed write (a full disk) is seen with its
+ * errno and recorded in the report: the caller decides what to tell the user. */
 static int on_keylog(gnutls_session_t s, const char *label, const gnutls_datum_t *secret)
 {
 	struct tls_trace *t = gnutls_session_get_ptr(s);
 	gnutls_datum_t client_random, server_random;
+	char line[1024];
+	size_t n;
 
 	if (!t->keylog)
 		return 0;
 	gnutls_session_get_random(s, &client_random, &server_random);
-	fprintf(t->keylog, "%s ", label);
-	for (unsigned i = 0; i < client_random.size; i++)
-		fprintf(t->keylog, "%02x", client_random.data[i]);
-	fputc(' ', t->keylog);
-	for (unsigned i = 0; i < secret->size; i++)
-		fprintf(t->keylog, "%02x", secret->data[i]);
-	fputc('\n', t->keylog);
+	n = (size_t)snprintf(line, sizeof(line), "%.64s ", label);
+	for (unsigned i = 0; i < client_random.size && n + 3 < sizeof(line); i++)
+		n += (size_t)snprintf(line + n, sizeof(line) - n, "%02x", client_random.data[i]);
+	n += (size_t)snprintf(line + n, sizeof(line) - n, " ");
+	for (unsigned i = 0; i < secret->size && n + 3 < sizeof(line); i++)
+		n += (size_t)snprintf(line + n, sizeof(line) - n, "%02x", secret->data[i]);
+	snprintf(line + n, sizeof(line) - n, "\n");
+	if ((fputs(line, t->keylog) == EOF || fflush(t->keylog) == EOF) && !t->rep->keylog_errno)
+		t->rep->keylog_errno = errno ? errno : EIO;
+	gnutls_memset(line, 0, sizeof(line));
 	return 0;
 }
 

@@ -25,15 +25,25 @@ static bool ends_with(const char *s, const char *suffix)
 static int write_file(struct ui *ui, const char *path, const void *data, size_t len)
 {
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	ssize_t n = -1;
+	const char *p = data;
+	int e = fd < 0 ? errno : 0;
 
-	if (fd >= 0) {
-		n = write(fd, data, len);
-		if (close(fd) < 0)
-			n = -1;
+	/* A short write is not an error by itself: go on until all is out or write says why. */
+	while (!e && len) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			e = n < 0 ? errno : EIO;
+			break;
+		}
+		p += n;
+		len -= (size_t)n;
 	}
-	if (fd < 0 || n != (ssize_t)len) {
-		ui_message(ui, true, "Cannot write the file", "%s: %s", path, strerror(errno));
+	if (fd >= 0 && close(fd) < 0 && !e)
+		e = errno;
+	if (e) {
+		ui_message(ui, true, "Cannot write the file", "%s: %s", path, strerror(e));
 		return -1;
 	}
 	return 0;
