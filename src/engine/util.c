@@ -157,7 +157,9 @@ int util_read_file(const char *path, size_t max, unsigned char **data, size_t *l
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 
 	if (fd < 0) {
-		tls_error_set(err, "%s: %s", path, strerror(errno));
+		/* ENXIO: a socket, or a device with nothing behind it (open(2)). */
+		tls_error_set(err, "%s: %s", path,
+			      errno == ENXIO ? "not a regular file" : strerror(errno));
 		return -1;
 	}
 	if (fstat(fd, &st) < 0) {

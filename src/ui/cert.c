@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <gnutls/gnutls.h>
@@ -21,16 +22,28 @@ static bool ends_with(const char *s, const char *suffix)
 }
 
 /* Writes data to path (a new file, or one the user names again to replace). Returns 0, or -1
- * with a dialog. */
+ * with a dialog. O_NONBLOCK: opening a FIFO would otherwise wait for a reader, the screen
+ * frozen; what is not a regular file is refused. */
 static int write_file(struct ui *ui, const char *path, const void *data, size_t len)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	int fd = open(path, O_WRONLY | O_CREAT | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, 0644);
+	struct stat st;
 	ssize_t n = -1;
 
-	if (fd >= 0) {
+	/* ENXIO: a FIFO without a reader, or a socket (open(2)). */
+	if ((fd < 0 && errno == ENXIO) ||
+	    (fd >= 0 && (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)))) {
+		if (fd >= 0)
+			close(fd);
+		ui_message(ui, true, "Cannot write the file", "%s: not a regular file", path);
+		return -1;
+	}
+	if (fd >= 0 && ftruncate(fd, 0) == 0) {
 		n = write(fd, data, len);
 		if (close(fd) < 0)
 			n = -1;
+	} else if (fd >= 0) {
+		close(fd);
 	}
 	if (fd < 0 || n != (ssize_t)len) {
 		ui_message(ui, true, "Cannot write the file", "%s: %s", path, strerror(errno));
