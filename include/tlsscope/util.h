@@ -39,10 +39,22 @@ void strlist_take(struct strlist *l, char *s); /* takes ownership of s */
 bool strlist_contains(const struct strlist *l, const char *s);
 void strlist_free(struct strlist *l);
 
-/* Reads a whole file into *data (NUL-terminated, caller frees). Refuses files above max.
- * Returns 0, or -1 with a message naming the file in err. */
+/* How long a pipe may take to give all its data (--password-file <(pass show x)): a FIFO
+ * nobody writes to is refused after this, never waited for without end. */
+#define TLS_PIPE_WAIT_S 3
+
+/* Reads a whole file into *data (NUL-terminated, caller frees). Refuses files above max, and
+ * what is neither a regular file nor a pipe ("FILE: not a regular file"). Never blocks in
+ * open(): a pipe or FIFO is read as it comes, up to TLS_PIPE_WAIT_S ("FILE: a pipe that gave
+ * no data within 3 s"). Returns 0, or -1 with a message naming the file in err. */
 int util_read_file(const char *path, size_t max, unsigned char **data, size_t *len,
 		   struct tls_error *err);
+
+/* While util_read_file waits for a pipe, a signal interrupts the wait and cancelled (may be
+ * NULL: never) says whether to give up at once ("FILE: reading was interrupted"): the TUI
+ * quits on SIGTERM without waiting out the pipe. cancelled runs on the reading thread, after
+ * the handler returned. */
+void util_set_read_cancel(bool (*cancelled)(void));
 
 /* Monotonic clock in milliseconds. */
 double util_now_ms(void);

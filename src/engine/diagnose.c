@@ -284,13 +284,22 @@ static const char *alert_level(const struct tls_alert *a, char buf[96])
 	return buf;
 }
 
-/* The handshake failed on our side over what the peer sent (GnuTLS refused a message), with
- * no alert from the peer to explain it. */
-static void protocol_error(struct tls_report *r, const char *who, const char *after,
-			   const char *last)
+/* A failed handshake that no error finding explains, once every other check has run: GnuTLS
+ * refused what the peer sent, without an alert from the peer. Not when an error finding
+ * already says why (--strict refusing a certificate or a serial ends the handshake too). */
+static void diagnose_unexplained(struct tls_report *r, const char *who)
 {
 	const struct tls_alert *s = &r->handshake.alert_sent;
+	enum tls_dir dir = TLS_DIR_SENT;
+	const char *last = last_step_name(r, &dir);
+	const char *after = dir == TLS_DIR_SENT ? "we sent" : "we received";
 	char answer[96] = "";
+
+	if (r->handshake.status != HS_FAILED)
+		return;
+	for (size_t i = 0; i < r->n_findings; i++)
+		if (r->findings[i].severity == SEV_ERROR)
+			return;
 	if (s->present)
 		snprintf(answer, sizeof(answer), " We answered with alert %s (%d).",
 			 alert_name(s->code), s->code);
@@ -345,8 +354,6 @@ static void diagnose_handshake(struct tls_report *r, bool claimed)
 			add(r, "connection-closed", SUBJ_CONNECTION, -1, NULL,
 			    "The peer closed the connection without an alert after %s %s.", after,
 			    last ? last : "nothing");
-		else if (!explained)
-			protocol_error(r, "the peer", after, last);
 		return;
 	}
 	if (r->handshake.status == HS_COMPLETE && !explained && a->present &&
@@ -768,6 +775,7 @@ void diagnose_connect(struct tls_report *r)
 		diagnose_version(r);
 		diagnose_chain(r, SUBJ_SERVER_CHAIN);
 		diagnose_hostname(r, SUBJ_SERVER_CHAIN);
+		diagnose_unexplained(r, "the peer");
 	}
 	sort_and_judge(r);
 }
@@ -894,8 +902,6 @@ static void diagnose_listen_handshake(struct tls_report *r, bool claimed)
 		add(r, "connection-closed", SUBJ_CONNECTION, -1, NULL,
 		    "The client closed the connection without an alert after %s %s.", after,
 		    last ? last : "nothing");
-	else
-		protocol_error(r, "the client", after, last);
 }
 
 static bool diagnose_listen_client_cert(struct tls_report *r)
@@ -955,6 +961,7 @@ void diagnose_listen(struct tls_report *r)
 	diagnose_version(r);
 	diagnose_chain(r, SUBJ_CLIENT_CHAIN);
 	diagnose_serial(r);
+	diagnose_unexplained(r, "the client");
 	sort_and_judge(r);
 }
 

@@ -186,8 +186,9 @@ static int ensure_dir(const char *path, struct tls_error *err)
 	return rc;
 }
 
-/* Writes data whole: a temporary file in the same directory, then rename, so that a file is
- * either the old one or the new one, never half of each. */
+/* Writes data whole: a temporary file in the same directory (mkstemp: O_EXCL, 0600), then
+ * rename, so that a file is either the old one or the new one, never half of each. rename
+ * replaces a symbolic link at the path itself (rename(2)): --force never writes through one. */
 static int write_file(const char *dir, const char *rel, const void *data, size_t len, mode_t mode,
 		      struct tls_error *err)
 {
@@ -366,7 +367,9 @@ int pki_generate(const struct pki_options *o, struct tls_error *err)
 	if (!o->force) {
 		for (size_t i = 0; i < sizeof(pki_files) / sizeof(pki_files[0]); i++) {
 			char *p = xasprintf("%s/%s", o->dir, pki_files[i]);
-			bool exists = access(p, F_OK) == 0;
+			struct stat st;
+			/* lstat: a symbolic link is there too, dangling or not. */
+			bool exists = lstat(p, &st) == 0;
 			if (exists)
 				tls_error_set(err, "%s exists; use --force to overwrite", p);
 			free(p);
@@ -377,7 +380,16 @@ int pki_generate(const struct pki_options *o, struct tls_error *err)
 	static const char *const subdirs[] = {"ca", "server", "client", "certDER"};
 	for (size_t i = 0; i < 4; i++) {
 		char *p = xasprintf("%s/%s", o->dir, subdirs[i]);
-		int r = ensure_dir(p, err);
+		struct stat st;
+		/* The files go into DIR itself: a linked subdirectory would put keys elsewhere. */
+		int r = lstat(p, &st) == 0 && S_ISLNK(st.st_mode) ? -1 : 0;
+		if (r < 0)
+			tls_error_set(err,
+				      "%s is a symbolic link; pki writes only into real "
+				      "directories",
+				      p);
+		else
+			r = ensure_dir(p, err);
 		free(p);
 		if (r < 0)
 			return -1;

@@ -25,6 +25,19 @@
 #define MAX_LISTENERS 2
 #define REQUEST_MAX   (16 * 1024)
 
+/* At --max-conns a new client takes the place of the connection idle longest in its
+ * handshake, once that one has made no progress (no handshake message either way) for this
+ * long. A real handshake waits for its peer one round trip at a time and keeps its place; a
+ * crowd that connects and stalls (slowloris) cannot keep new clients in the backlog until the
+ * handshake deadline frees its places. */
+#define EVICT_IDLE_MS 1000.0
+
+/* accept() out of descriptors (EMFILE, ENFILE) or memory leaves the backlog readable: polling
+ * it again at once spins. Pause, doubling from 5 ms up to 1 s (as Go's net/http server does on
+ * temporary accept errors); a connection that ends gives a descriptor back and resumes at once. */
+#define ACCEPT_PAUSE_MIN_MS 5.0
+#define ACCEPT_PAUSE_MAX_MS 1000.0
+
 /* ---- --allow-serial ---- */
 
 static char *strip_zeros(const char *s)
@@ -111,6 +124,7 @@ struct conn {
 	struct tls_report *rep;
 	enum conn_phase phase;
 	double deadline;
+	double progress_ms; /* accepted, or the last handshake message either way */
 	int timer;
 	char *in;
 	size_t in_len;
@@ -130,6 +144,8 @@ struct tls_server {
 	int lfd[MAX_LISTENERS];
 	size_t n_lfd;
 	bool accepting;
+	int resume_timer;	/* accepting again after a pause, or 0 */
+	double accept_pause_ms; /* the last pause after accept() failed, 0 after a success */
 	unsigned port;
 	gnutls_priority_t prio;
 	gnutls_datum_t alpn[TRACE_MAX_ALPN];
@@ -370,22 +386,41 @@ static void do_respond(struct conn *c)
 	}
 }
 
+/* The handshake stalled: reported as a timeout, the last step marked as where it stopped. */
+static void mark_stalled(struct conn *c)
+{
+	struct tls_report *r = c->rep;
+
+	r->handshake.status = HS_TIMEOUT;
+	r->timing.handshake_ms = util_now_ms() - c->tr.t0;
+	if (r->handshake.n_steps)
+		r->handshake.steps[r->handshake.n_steps - 1].failure_point = true;
+}
+
 static void on_conn_timer(void *arg)
 {
 	struct conn *c = arg;
 
 	c->timer = 0;
 	if (c->phase == C_HANDSHAKE) {
-		struct tls_report *r = c->rep;
-		r->handshake.status = HS_TIMEOUT;
-		r->timing.handshake_ms = util_now_ms() - c->tr.t0;
-		if (r->handshake.n_steps)
-			r->handshake.steps[r->handshake.n_steps - 1].failure_point = true;
-		trace_set_error(r, "the client made no progress within %.1f s",
+		mark_stalled(c);
+		trace_set_error(c->rep, "the client made no progress within %.1f s",
 				c->srv->cfg.handshake_timeout_s);
 		/* A connection that never sent a byte and just sat there is still reported:
 		 * unlike a port check, it held a connection slot for the whole deadline. */
 	}
+	conn_end(c, false);
+}
+
+/* Makes room for a new client (EVICT_IDLE_MS): reported as a stalled handshake that says why
+ * it ended early. A client that never sent a byte is reported too, as at its deadline. */
+static void conn_evict(struct conn *c)
+{
+	mark_stalled(c);
+	trace_set_error(c->rep,
+			"evicted: the connection limit (%u) was reached while this client sat idle "
+			"in the handshake for %.1f s",
+			c->srv->cfg.max_conns, (util_now_ms() - c->progress_ms) / 1000.0);
 	conn_end(c, false);
 }
 
@@ -544,6 +579,7 @@ static int on_hook(gnutls_session_t s, unsigned htype, unsigned when, unsigned i
 		c->rep->listen.client_max_version = client_hello_max_version(msg);
 	if (!incoming && type == STEP_CERTIFICATE_REQUEST)
 		c->rep->client_auth.requested = true;
+	c->progress_ms = util_now_ms();
 	trace_message(&c->tr, incoming, type, msg);
 	return 0;
 }
@@ -672,9 +708,49 @@ static void start_conn(struct tls_server *s, int fd, const struct sockaddr_stora
 	for (int i = 0; i < s->n_versions; i++)
 		strlist_add(&r->offered_versions, s->versions[i]);
 	c->deadline = c->tr.t0 + cfg->handshake_timeout_s * 1000.0;
+	c->progress_ms = c->tr.t0;
 	c->timer = loop_timer_add(s->loop, c->deadline, on_conn_timer, c);
 	trace_emit(&c->tr, EV_CONNECTED, NULL);
 	do_handshake(c);
+}
+
+/* The connection in its handshake that has gone longest without progress, or NULL. */
+static struct conn *idlest_handshake(const struct tls_server *s)
+{
+	struct conn *best = NULL;
+
+	for (struct conn *c = s->conns; c; c = c->next)
+		if (c->phase == C_HANDSHAKE && (!best || c->progress_ms < best->progress_ms))
+			best = c;
+	return best;
+}
+
+static void on_resume(void *arg)
+{
+	struct tls_server *s = arg;
+
+	s->resume_timer = 0;
+	start_accepting(s);
+}
+
+/* Stops watching the listening sockets until at_ms (or until a connection ends). */
+static void pause_accepting(struct tls_server *s, double at_ms)
+{
+	stop_accepting(s);
+	s->resume_timer = loop_timer_add(s->loop, at_ms, on_resume, s);
+}
+
+/* At the limit: keep watching while a connection may be evicted, else wait until one may be
+ * (or until one ends: conn_end resumes). */
+static void wait_for_room(struct tls_server *s)
+{
+	const struct conn *c = idlest_handshake(s);
+
+	if (c && util_now_ms() - c->progress_ms >= EVICT_IDLE_MS)
+		return;
+	stop_accepting(s);
+	if (c)
+		pause_accepting(s, c->progress_ms + EVICT_IDLE_MS);
 }
 
 static void on_accept(void *arg, int lfd, short revents)
@@ -682,20 +758,42 @@ static void on_accept(void *arg, int lfd, short revents)
 	struct tls_server *s = arg;
 
 	(void)revents;
-	while (s->n_conns < s->cfg.max_conns) {
+	for (;;) {
+		struct conn *victim = NULL;
+		if (s->n_conns >= s->cfg.max_conns) {
+			victim = idlest_handshake(s);
+			if (!victim || util_now_ms() - victim->progress_ms < EVICT_IDLE_MS)
+				break;
+		}
 		struct sockaddr_storage ss;
 		socklen_t len = sizeof(ss);
 		int fd = accept4(lfd, (struct sockaddr *)&ss, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0 &&
+		    (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)) {
+			s->accept_pause_ms =
+				s->accept_pause_ms ? s->accept_pause_ms * 2 : ACCEPT_PAUSE_MIN_MS;
+			if (s->accept_pause_ms > ACCEPT_PAUSE_MAX_MS)
+				s->accept_pause_ms = ACCEPT_PAUSE_MAX_MS;
+			pause_accepting(s, util_now_ms() + s->accept_pause_ms);
+			return;
+		}
 		if (fd < 0)
 			break; /* EAGAIN, or a connection reset before we took it */
+		s->accept_pause_ms = 0;
+		if (victim)
+			conn_evict(victim);
 		start_conn(s, fd, &ss);
 	}
-	if (s->n_conns >= s->cfg.max_conns)
-		stop_accepting(s);
+	if (s->accepting && s->n_conns >= s->cfg.max_conns)
+		wait_for_room(s);
 }
 
 static void start_accepting(struct tls_server *s)
 {
+	if (s->accepting)
+		return;
+	loop_timer_cancel(s->loop, s->resume_timer);
+	s->resume_timer = 0;
 	for (size_t i = 0; i < s->n_lfd; i++)
 		loop_watch(s->loop, s->lfd[i], POLLIN, on_accept, s);
 	s->accepting = true;
@@ -703,6 +801,8 @@ static void start_accepting(struct tls_server *s)
 
 static void stop_accepting(struct tls_server *s)
 {
+	loop_timer_cancel(s->loop, s->resume_timer);
+	s->resume_timer = 0;
 	for (size_t i = 0; i < s->n_lfd; i++)
 		loop_unwatch(s->loop, s->lfd[i]);
 	s->accepting = false;

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -113,25 +114,69 @@ void strlist_free(struct strlist *l)
 	l->n = 0;
 }
 
+static bool (*read_cancelled)(void);
+
+void util_set_read_cancel(bool (*cancelled)(void))
+{
+	read_cancelled = cancelled;
+}
+
+static int too_large(const char *path, size_t max, struct tls_error *err)
+{
+	tls_error_set(err, "%s: file is larger than %zu MiB; refusing to read it", path, max >> 20);
+	return -1;
+}
+
+/* Waits until fd (a pipe) is readable or hung up, up to end_ms. Returns 1 when it is, 0 at
+ * the deadline, -1 when a signal asked to stop. */
+static int pipe_wait(int fd, double end_ms)
+{
+	for (;;) {
+		double left = end_ms - util_now_ms();
+		if (left <= 0)
+			return 0;
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		int n = poll(&p, 1, (int)left + 1);
+		if (n > 0)
+			return 1;
+		if (n < 0 && errno == EINTR && read_cancelled && read_cancelled())
+			return -1;
+	}
+}
+
 int util_read_file(const char *path, size_t max, unsigned char **data, size_t *len,
 		   struct tls_error *err)
 {
 	struct stat st;
 	unsigned char *buf = NULL;
 	size_t have = 0, cap = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	double end_ms = util_now_ms() + TLS_PIPE_WAIT_S * 1000.0;
+	/* O_NONBLOCK: opening a FIFO for reading would otherwise wait, without end and deaf to
+	 * signals, for a writer to appear (fifo(7)). O_NOCTTY: a terminal named here must not
+	 * become ours. */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 
 	if (fd < 0) {
-		tls_error_set(err, "%s: %s", path, strerror(errno));
+		/* ENXIO: a socket, or a device with nothing behind it (open(2)). */
+		tls_error_set(err, "%s: %s", path,
+			      errno == ENXIO ? "not a regular file" : strerror(errno));
 		return -1;
 	}
-	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+	if (fstat(fd, &st) < 0) {
+		tls_error_set(err, "%s: %s", path, strerror(errno));
+		goto fail;
+	}
+	if (S_ISDIR(st.st_mode)) {
 		tls_error_set(err, "%s: is a directory, expected a file", path);
 		goto fail;
 	}
-	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (size_t)st.st_size > max) {
-		tls_error_set(err, "%s: file is larger than %zu MiB; refusing to read it", path,
-			      max >> 20);
+	bool is_pipe = S_ISFIFO(st.st_mode);
+	if (!is_pipe && !S_ISREG(st.st_mode)) {
+		tls_error_set(err, "%s: not a regular file", path);
+		goto fail;
+	}
+	if (!is_pipe && (size_t)st.st_size > max) {
+		too_large(path, max, err);
 		goto fail;
 	}
 	for (;;) {
@@ -139,8 +184,22 @@ int util_read_file(const char *path, size_t max, unsigned char **data, size_t *l
 			cap = cap ? cap * 2 : 8192;
 			buf = xrealloc(buf, cap);
 		}
+		/* A pipe is read only once poll says so: a FIFO whose writer has not come yet
+		 * reads as end-of-file, and that must not pass for an empty file. */
+		int ready = is_pipe ? pipe_wait(fd, end_ms) : 1;
+		if (ready == 0) {
+			tls_error_set(err,
+				      have ? "%s: a pipe that did not reach its end within %d s"
+					   : "%s: a pipe that gave no data within %d s",
+				      path, TLS_PIPE_WAIT_S);
+			goto fail;
+		}
+		if (ready < 0) {
+			tls_error_set(err, "%s: reading was interrupted", path);
+			goto fail;
+		}
 		ssize_t n = read(fd, buf + have, cap - have - 1);
-		if (n < 0 && errno == EINTR)
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;
 		if (n < 0) {
 			tls_error_set(err, "%s: %s", path, strerror(errno));
@@ -150,19 +209,18 @@ int util_read_file(const char *path, size_t max, unsigned char **data, size_t *l
 			break;
 		have += (size_t)n;
 		if (have > max) {
-			tls_error_set(err, "%s: file is larger than %zu MiB; refusing to read it",
-				      path, max >> 20);
+			too_large(path, max, err);
 			goto fail;
 		}
 	}
 	close(fd);
-	if (!buf)
-		buf = xmalloc(1);
 	buf[have] = 0;
 	*data = buf;
 	*len = have;
 	return 0;
 fail:
+	if (buf)
+		explicit_bzero(buf, cap);
 	free(buf);
 	close(fd);
 	return -1;

@@ -208,11 +208,21 @@ static void on_input(void *arg, int fd, short revents)
 /* ---- signals: through a pipe into the loop ---- */
 
 static int signal_pipe[2] = {-1, -1};
+static volatile sig_atomic_t quit_signal;
 
 static void on_signal(int sig)
 {
 	unsigned char b = (unsigned char)sig;
+	if (sig != SIGWINCH)
+		quit_signal = sig;
 	(void)!write(signal_pipe[1], &b, 1);
+}
+
+/* A file read that waits for a pipe gives up when a signal asked us to quit: the loop then
+ * reads the signal pipe and ends, whatever the read was for. */
+static bool quit_requested(void)
+{
+	return quit_signal != 0;
 }
 
 static void on_signal_pipe(void *arg, int fd, short revents)
@@ -242,6 +252,7 @@ static void signals_set(struct ui *ui, bool on)
 	sa.sa_flags = SA_RESTART;
 	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
 		sigaction(sigs[i], &sa, NULL);
+	util_set_read_cancel(on ? quit_requested : NULL);
 	if (on) {
 		loop_watch(ui->loop, signal_pipe[0], POLLIN, on_signal_pipe, ui);
 	} else if (signal_pipe[0] >= 0) {

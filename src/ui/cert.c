@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <gnutls/gnutls.h>
@@ -21,13 +22,26 @@ static bool ends_with(const char *s, const char *suffix)
 }
 
 /* Writes data to path (a new file, or one the user names again to replace). Returns 0, or -1
- * with a dialog. */
+ * with a dialog. O_NONBLOCK: opening a FIFO would otherwise wait for a reader, the screen
+ * frozen; FIFOs and sockets are refused. A device is written as it is (/dev/full says why it
+ * cannot be). */
 static int write_file(struct ui *ui, const char *path, const void *data, size_t len)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	int fd = open(path, O_WRONLY | O_CREAT | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, 0644);
 	const char *p = data;
+	struct stat st;
 	int e = fd < 0 ? errno : 0;
 
+	/* ENXIO: a FIFO without a reader, or a socket (open(2)). */
+	if (e == ENXIO || (fd >= 0 && (fstat(fd, &st) < 0 || S_ISFIFO(st.st_mode) ||
+				       S_ISSOCK(st.st_mode)))) {
+		if (fd >= 0)
+			close(fd);
+		ui_message(ui, true, "Cannot write the file", "%s: not a regular file", path);
+		return -1;
+	}
+	if (!e && S_ISREG(st.st_mode) && ftruncate(fd, 0) < 0)
+		e = errno;
 	/* A short write is not an error by itself: go on until all is out or write says why. */
 	while (!e && len) {
 		ssize_t n = write(fd, p, len);

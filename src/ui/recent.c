@@ -2,6 +2,7 @@
  * ~/.local/state/tlsscope/recent), one "kind<TAB>value" per line, newest first. Paths and
  * host names only: never a password. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,16 +42,24 @@ static int make_dirs(const char *path)
 	return rc;
 }
 
-/* Every line of the file, in order. */
+/* Every line of the file, in order. Only a regular file is read: O_NONBLOCK, because a FIFO
+ * in its place would make open() wait for a writer, the screen frozen. */
 static void read_all(const char *file, struct strlist *out)
 {
-	FILE *f = fopen(file, "re");
+	int fd = open(file, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	struct stat st;
+	FILE *f = NULL;
 	char *line = NULL;
 	size_t cap = 0;
 	ssize_t n;
 
-	if (!f)
+	if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
+		f = fdopen(fd, "r");
+	if (!f) {
+		if (fd >= 0)
+			close(fd);
 		return;
+	}
 	while ((n = getline(&line, &cap, f)) > 0 && out->n < 4 * RECENT_KEEP) {
 		if (line[n - 1] == '\n')
 			line[n - 1] = '\0';

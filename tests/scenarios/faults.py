@@ -108,10 +108,11 @@ def output_to_a_closed_pipe_is_exit_2():
 def listener(args, stdout):
     port = free_port()
     root, srv, cl = pki()
-    p = subprocess.Popen([exe(), "listen", "127.0.0.1:%d" % port, "--cert", srv[0], "--key",
-                          srv[1]] + args, stdin=subprocess.DEVNULL, stdout=stdout,
-                         stderr=subprocess.PIPE, env=ENV)
-    peers._procs.append(p)  # killed at exit if a check fails first
+    # These listeners end by themselves, exit 2, when their output goes; finish() still ends
+    # any that does not and checks every status.
+    p = spawn([exe(), "listen", "127.0.0.1:%d" % port, "--cert", srv[0], "--key", srv[1]] + args,
+              "tlsscope listen", allowed=(0, 1, 2), stdin=subprocess.DEVNULL, stdout=stdout,
+              stderr=subprocess.PIPE, env=ENV)
     check(wait_port(port, proc=p), "listener up")
     return p, port
 
@@ -320,7 +321,7 @@ def tui_save_and_export_report_write_errors():
         p.keys("q")
         p.expect_restored("q")
     finally:
-        tui._kill_tmux()
+        tui._close_panes()
 
 
 if __name__ == "__main__":

@@ -468,5 +468,104 @@ def a_storm_of_keys_leaves_the_ui_alive():
     check("EXITED 143" in s, "ended by the signal, not by a crash")
 
 
+def fifo_in(name):
+    f = path(name)
+    os.mkfifo(f)
+    return f
+
+
+def identity_from(p, cert, key):
+    """Opens the identity form and submits cert and key."""
+    p.keys("i")
+    p.wait("Client identity")
+    p.typed(cert)
+    p.keys("Tab")
+    p.typed(key)
+    p.keys("Enter")
+
+
+@scenario
+def a_fifo_as_identity_or_trust_gives_a_dialog_and_keys_work():
+    root, good, cli = pki()
+    port = gnutls_serv(*good, ca_file=root[0], client_cert="require")
+    nobody = fifo_in("nobody.fifo")
+    p = connect_pane(port, root)
+    p.wait("client-cert-required")
+    identity_from(p, nobody, cli[1])
+    p.wait("Cannot load this identity", "a pipe that gave no", deadline=10)
+    p.keys("Enter")
+    p.wait("Client identity", gone=("Cannot load",))
+    p.keys("Escape")
+    p.wait("Findings", gone=("Client identity",))
+    p.keys("t")
+    p.wait("Trust", "CA files")
+    p.keys("Tab", "C-u")
+    p.typed(nobody)
+    p.keys("Enter")
+    p.wait("Cannot use this trust", "a pipe that gave no", deadline=10)
+    p.keys("Enter")
+    p.wait("CA files", gone=("Cannot use",))
+    p.keys("Escape")
+    p.wait("Findings", gone=("CA files",))
+    # Saving the report to a FIFO: refused at once, not a wait for a reader.
+    p.keys("s")
+    p.wait("Save the report")
+    p.keys("C-u")
+    p.typed(nobody)
+    p.keys("Enter")
+    p.wait("Cannot write the file", "not a regular file", deadline=2)
+    p.keys("Enter")
+    p.wait("Save the report", gone=("Cannot write",))
+    p.keys("Escape")
+    p.wait("Findings", gone=("Save the report",))
+    p.keys("?")
+    p.wait("Keys here", deadline=2)
+    p.keys("Escape")
+    p.wait("Findings", gone=("Keys here",), deadline=2)
+    p.keys("q")
+    p.expect_restored("q")
+
+
+def reading(pid, name, deadline=3.0):
+    """Polls until the process has the FIFO open (it waits for data then)."""
+    end = time.monotonic() + deadline
+    while time.monotonic() < end:
+        try:
+            if any(os.readlink("/proc/%d/fd/%s" % (pid, fd)) == name
+                   for fd in os.listdir("/proc/%d/fd" % pid)):
+                return True
+        except OSError:
+            pass  # an fd closed while we looked
+        time.sleep(0.02)  # polling interval, bounded by the deadline
+    return False
+
+
+@scenario
+def sigterm_and_sighup_end_the_tui_while_it_reads_a_fifo():
+    root, good, cli = pki()
+    port = gnutls_serv(*good)
+    stuck = fifo_in("stuck.fifo")
+    for how, code in (("SIGTERM", 143), ("SIGHUP", 129)):
+        p = connect_pane(port, root)
+        p.wait("Findings")
+        identity_from(p, stuck, cli[1])
+        pid = p.tlsscope_pid()
+        opened = reading(pid, stuck)
+        t0 = time.monotonic()
+        os.kill(pid, getattr(signal, how))
+        try:
+            s = p.expect_restored(how)
+        finally:
+            if os.path.exists("/proc/%d" % pid):
+                os.kill(pid, signal.SIGKILL)  # it survived the signal: no orphan left behind
+        took = time.monotonic() - t0
+        check("EXITED %d" % code in s, "%s: ended by the signal (exit %d)" % (how, code))
+        check(took < 2, "%s: ended at once, not after the pipe's wait: %.1f s" % (how, took))
+        check(opened, "%s: the FIFO was open (not blocking in open()) when the signal came" %
+              how)
+        p.close()
+        p.tmux("kill-server")
+
+
 if __name__ == "__main__":
     sys.exit(main(SCENARIOS, cleanup=_close_panes))
