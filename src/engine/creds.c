@@ -11,6 +11,13 @@
 struct creds_lazy {
 	bool system_loaded;
 	int system_rc;
+	/* Without the system store, one list serves the sessions and the --ca-alone checks:
+	 * ca_files is c->trust, and each anchor is held once. */
+	bool ca_files_shared;
+	/* With it, the --ca anchors are held in ca_files alone until the full list needs them
+	 * (the system store is read, or a CRL is checked against them): a bundle of thousands
+	 * of anchors is not held twice for nothing. */
+	bool anchors_pending;
 };
 
 struct tls_creds *creds_new(void)
@@ -39,17 +46,44 @@ void creds_free(struct tls_creds *c)
 	chain_free(c->intermediates, c->n_intermediates);
 	if (c->key)
 		gnutls_privkey_deinit(c->key);
-	if (c->ca_files)
+	if (c->ca_files && !c->lazy->ca_files_shared)
 		gnutls_x509_trust_list_deinit(c->ca_files, 1);
 	gnutls_certificate_free_credentials(c->cred);
 	free(c->lazy);
 	free(c);
 }
 
+/* Copies every anchor of from into to (flags for gnutls_x509_trust_list_add_cas). */
+static void copy_anchors(gnutls_x509_trust_list_t from, gnutls_x509_trust_list_t to, unsigned flags)
+{
+	gnutls_x509_trust_list_iter_t it = NULL;
+	gnutls_x509_crt_t crt;
+
+	while (gnutls_x509_trust_list_iter_get_ca(from, &it, &crt) == 0)
+		if (gnutls_x509_trust_list_add_cas(to, &crt, 1, flags) != 1)
+			gnutls_x509_crt_deinit(crt);
+	gnutls_x509_trust_list_iter_deinit(it);
+}
+
+/* The --ca anchors into the full list, once, when something needs them there. */
+static void anchors_to_full_list(const struct tls_creds *c)
+{
+	if (!c->lazy->anchors_pending)
+		return;
+	c->lazy->anchors_pending = false;
+	copy_anchors(c->ca_files, c->trust, GNUTLS_TL_USE_IN_TLS);
+}
+
 int creds_add_system_trust(struct tls_creds *c, struct tls_error *err)
 {
 	(void)err;
 	c->system_trust = true;
+	if (c->lazy->ca_files_shared) {
+		/* Anchors came first: the --ca-alone list becomes a list of its own. */
+		gnutls_x509_trust_list_init(&c->ca_files, 0);
+		copy_anchors(c->trust, c->ca_files, 0);
+		c->lazy->ca_files_shared = false;
+	}
 	return 0;
 }
 
@@ -63,6 +97,7 @@ int creds_need_system_trust(const struct tls_creds *c)
 	if (!c->system_trust || c->lazy->system_loaded)
 		return c->lazy->system_rc;
 	c->lazy->system_loaded = true;
+	anchors_to_full_list(c);
 	/* Into the credentials' own list, which is c->trust: GnuTLS sessions and verify.c see
 	 * the same anchors. */
 	int rc = gnutls_certificate_set_x509_system_trust(c->cred);
@@ -219,6 +254,49 @@ int creds_read_certs(const char *path, gnutls_x509_crt_t **out, struct tls_error
 	return n;
 }
 
+/* A copy of crt (the trust lists own what they are given). */
+static int crt_copy(gnutls_x509_crt_t crt, gnutls_x509_crt_t *out)
+{
+	gnutls_datum_t der;
+	int rc = gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_DER, &der);
+
+	if (rc < 0)
+		return rc;
+	rc = gnutls_x509_crt_init(out);
+	if (rc == 0) {
+		rc = gnutls_x509_crt_import(*out, &der, GNUTLS_X509_FMT_DER);
+		if (rc < 0)
+			gnutls_x509_crt_deinit(*out);
+	}
+	gnutls_free(der.data);
+	return rc;
+}
+
+/* Takes ownership of crts[0..n) (the array too). */
+static void add_anchors(struct tls_creds *c, gnutls_x509_crt_t *crts, unsigned n)
+{
+	if (!c->system_trust && (!c->ca_files || c->lazy->ca_files_shared)) {
+		gnutls_x509_trust_list_add_cas(c->trust, crts, n, GNUTLS_TL_USE_IN_TLS);
+		c->ca_files = c->trust;
+		c->lazy->ca_files_shared = true;
+	} else {
+		if (!c->ca_files)
+			gnutls_x509_trust_list_init(&c->ca_files, 0);
+		gnutls_x509_trust_list_add_cas(c->ca_files, crts, n, 0);
+		if (c->lazy->system_loaded) {
+			for (unsigned i = 0; i < n; i++) {
+				gnutls_x509_crt_t copy;
+				if (crt_copy(crts[i], &copy) == 0)
+					gnutls_x509_trust_list_add_cas(c->trust, &copy, 1,
+								       GNUTLS_TL_USE_IN_TLS);
+			}
+		} else
+			c->lazy->anchors_pending = true;
+	}
+	free(crts);
+	c->n_ca_certs += n;
+}
+
 int creds_add_ca_file(struct tls_creds *c, const char *path, struct tls_error *err)
 {
 	gnutls_x509_crt_t *crts;
@@ -226,38 +304,24 @@ int creds_add_ca_file(struct tls_creds *c, const char *path, struct tls_error *e
 
 	if (n < 0)
 		return -1;
-	int rc = creds_add_ca_certs(c, crts, (unsigned)n, err);
-	chain_free(crts, (unsigned)n);
-	if (rc < 0) {
-		struct tls_error inner = *err;
-		tls_error_set(err, "%s: %s", path, inner.msg);
-	}
-	return rc;
+	add_anchors(c, crts, (unsigned)n);
+	return 0;
 }
 
 int creds_add_ca_certs(struct tls_creds *c, gnutls_x509_crt_t *crts, unsigned n,
 		       struct tls_error *err)
 {
-	int rc = gnutls_certificate_set_x509_trust(c->cred, crts, (int)n);
+	gnutls_x509_crt_t *copies = xcalloc(n ? n : 1, sizeof(*copies));
 
-	if (rc < 0) {
-		tls_error_set(err, "cannot use as trust anchors: %s", gnutls_strerror(rc));
-		return -1;
-	}
-	if (!c->ca_files)
-		gnutls_x509_trust_list_init(&c->ca_files, 0);
 	for (unsigned i = 0; i < n; i++) {
-		/* The trust list takes ownership: give it copies. */
-		gnutls_x509_crt_t copy;
-		gnutls_datum_t der;
-		if (gnutls_x509_crt_export2(crts[i], GNUTLS_X509_FMT_DER, &der) < 0)
-			continue;
-		if (gnutls_x509_crt_init(&copy) == 0 &&
-		    gnutls_x509_crt_import(copy, &der, GNUTLS_X509_FMT_DER) == 0)
-			gnutls_x509_trust_list_add_cas(c->ca_files, &copy, 1, 0);
-		gnutls_free(der.data);
+		int rc = crt_copy(crts[i], &copies[i]);
+		if (rc < 0) {
+			chain_free(copies, i);
+			tls_error_set(err, "cannot use as trust anchors: %s", gnutls_strerror(rc));
+			return -1;
+		}
 	}
-	c->n_ca_certs += n;
+	add_anchors(c, copies, n);
 	return 0;
 }
 
@@ -299,7 +363,8 @@ int creds_add_crl_file(struct tls_creds *c, const char *path, struct tls_error *
 		return -1;
 	}
 	/* The session's credentials get their own copy; the trust list used by verify.c takes
-	 * these (and verifies each CRL's signature against the anchors). */
+	 * these (and verifies each CRL's signature against the anchors, which must be in it). */
+	anchors_to_full_list(c);
 	rc = gnutls_certificate_set_x509_crl_mem(
 		c->cred, &d, is_pem(data, len) ? GNUTLS_X509_FMT_PEM : GNUTLS_X509_FMT_DER);
 	free(data);
