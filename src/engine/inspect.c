@@ -387,23 +387,24 @@ static void order(struct pool *p)
 		gnutls_free(s.data);
 		gnutls_free(is.data);
 	}
-	for (size_t start = 0; start < n; start++) {
-		if (used[start])
-			continue;
-		st.cur = start;
-		if (!gnutls_x509_crt_check_issuer(p->crts[start], p->crts[start]) &&
-		    bucket_first(by_issuer[start], used, n, issued_by_cur, &st) < n)
-			continue;
-		for (size_t cur = start; cur < n;) {
-			used[cur] = true;
-			sorted[k++] = p->crts[cur];
-			st.cur = cur;
-			cur = bucket_first(by_subject[cur], used, n, issuer_of_cur, &st);
+	/* First the runs that start at a leaf; a root given before its leaf ("cat ca.crt
+	 * server.crt") waits for it. Then what is left (cycles), in the order given. */
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t start = 0; start < n; start++) {
+			if (used[start])
+				continue;
+			st.cur = start;
+			if (pass == 0 &&
+			    bucket_first(by_issuer[start], used, n, issued_by_cur, &st) < n)
+				continue;
+			for (size_t cur = start; cur < n;) {
+				used[cur] = true;
+				sorted[k++] = p->crts[cur];
+				st.cur = cur;
+				cur = bucket_first(by_subject[cur], used, n, issuer_of_cur, &st);
+			}
 		}
 	}
-	for (size_t j = 0; j < n; j++)
-		if (!used[j])
-			sorted[k++] = p->crts[j];
 	memcpy(p->crts, sorted, n * sizeof(*sorted));
 	dn_index_free(&subjects);
 	dn_index_free(&issuers);
