@@ -11,10 +11,36 @@ static json_t *jstr(const char *s)
 {
 	if (!s)
 		return json_null();
-	char *clean = textsafe_utf8(s, strlen(s));
-	json_t *j = json_string(clean);
+	size_t n;
+	char *clean = textsafe_utf8_nul(s, strlen(s), &n);
+	json_t *j = json_stringn(clean, n);
 	free(clean);
 	return j ? j : json_null();
+}
+
+/* jansson writes DEL (0x7f) raw even with JSON_ENSURE_ASCII, and a terminal showing the report
+ * must not get it. JSON has no such byte outside strings, so each becomes \u007f. */
+static char *dumps(const json_t *o, size_t flags)
+{
+	char *s = json_dumps(o, flags);
+
+	if (!s || !strchr(s, 0x7f))
+		return s;
+	size_t len = strlen(s), n = 0;
+	for (size_t i = 0; i < len; i++)
+		n += s[i] == 0x7f;
+	char *out = xmalloc(len + 5 * n + 1), *p = out;
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] == 0x7f) {
+			memcpy(p, "\\u007f", 6);
+			p += 6;
+		} else {
+			*p++ = s[i];
+		}
+	}
+	*p = 0;
+	free(s);
+	return out;
 }
 
 static json_t *jms(double ms, double scale)
@@ -256,7 +282,7 @@ char *report_json_dump(const struct tls_report *r, bool one_line)
 	json_t *o = report_json_build(r);
 	size_t flags = JSON_ENSURE_ASCII | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(12) |
 		       (one_line ? JSON_COMPACT : JSON_INDENT(2));
-	char *s = json_dumps(o, flags);
+	char *s = dumps(o, flags);
 
 	json_decref(o);
 	if (!s)
@@ -299,8 +325,8 @@ char *inspect_json_dump(const struct inspect_result *r, const char *mode, const 
 		json_object_set_new(o, "verification", jverification(&r->report.verification));
 	json_object_set_new(o, "findings", jfindings(&r->report));
 	json_object_set_new(o, "verdict", json_string(r->report.verdict_ok ? "ok" : "fail"));
-	char *s = json_dumps(o, JSON_ENSURE_ASCII | JSON_PRESERVE_ORDER | JSON_INDENT(2) |
-					JSON_REAL_PRECISION(12));
+	char *s = dumps(o, JSON_ENSURE_ASCII | JSON_PRESERVE_ORDER | JSON_INDENT(2) |
+				   JSON_REAL_PRECISION(12));
 	json_decref(o);
 	return s ? s : xstrdup("{}");
 }

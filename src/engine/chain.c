@@ -149,6 +149,27 @@ static char *dn_string(gnutls_x509_crt_t crt, bool issuer)
 	return s;
 }
 
+/* "PREFIX:value" with every byte of the value: a NUL inside it is carried as C0 80
+ * (textsafe.h), so that "localhost\0.evil.example" is not shown as "localhost". */
+static char *san_text(const char *prefix, const char *v, size_t n)
+{
+	size_t plen = strlen(prefix), k = plen + 1;
+	char *s = xmalloc(plen + 1 + 2 * n + 1);
+
+	memcpy(s, prefix, plen);
+	s[plen] = ':';
+	for (size_t i = 0; i < n; i++) {
+		if (v[i] == 0) {
+			s[k++] = (char)0xc0;
+			s[k++] = (char)0x80;
+		} else {
+			s[k++] = v[i];
+		}
+	}
+	s[k] = 0;
+	return s;
+}
+
 static void describe_san(gnutls_x509_crt_t crt, struct strlist *san)
 {
 	for (unsigned i = 0;; i++) {
@@ -193,7 +214,7 @@ static void describe_san(gnutls_x509_crt_t crt, struct strlist *san)
 			prefix = "othername";
 			break;
 		}
-		strlist_take(san, xasprintf("%s:%.*s", prefix, (int)size, buf));
+		strlist_take(san, san_text(prefix, buf, size));
 	}
 }
 

@@ -979,8 +979,11 @@ void diagnose_inspect(struct tls_report *r, enum tls_subject subj)
 		/* A leaf without a name a client can match: only the CN, which clients ignore. */
 		const struct tls_cert_info *ci = &r->chain[i];
 		bool maybe_server = !ci->has_eku || has_serverauth_or_any(ci, true);
+		/* With --verify-name the name check reports the leaf's missing SAN itself. */
+		bool name_check_says_it =
+			i == 0 && r->verification.hostname.checked && r->policy.check_hostname;
 		if (!ci->is_ca && !ci->self_signed && !has_name_san(ci) && maybe_server &&
-		    subj == SUBJ_SERVER_CHAIN) {
+		    subj == SUBJ_SERVER_CHAIN && !name_check_says_it) {
 			char cnbuf[256];
 			const char *cn = common_name(ci->subject, cnbuf, sizeof(cnbuf));
 			add(r, "cn-only-no-san", subj, (int)i, NULL,

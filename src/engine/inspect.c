@@ -3,6 +3,7 @@
 #include <gnutls/abstract.h>
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,26 +12,75 @@
 #include "tlsscope/diagnose.h"
 #include "tlsscope/verify.h"
 
-/* Everything read so far: certificates (owned) and keys (owned). */
+/* Everything read so far: certificates (owned) and keys (owned). seen holds the SHA-256 of each
+ * certificate kept, so that a certificate given twice is kept once without comparing it to
+ * every other one. */
 struct pool {
 	gnutls_x509_crt_t *crts;
-	size_t n_crts;
+	size_t n_crts, cap_crts;
 	gnutls_privkey_t *keys;
 	size_t n_keys;
+	unsigned char (*seen)[32]; /* open addressing; all zero: free slot */
+	size_t seen_cap;	   /* a power of two, at least twice n_crts */
 };
+
+static uint64_t hash_bytes(const unsigned char *p, size_t n)
+{
+	uint64_t h = 1469598103934665603ull; /* FNV-1a */
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ p[i]) * 1099511628211ull;
+	return h;
+}
+
+/* Inserts fp; false when it was there already. */
+static bool seen_insert(struct pool *p, const unsigned char fp[32])
+{
+	static const unsigned char zero[32];
+
+	if ((p->n_crts + 1) * 2 > p->seen_cap) {
+		size_t cap = p->seen_cap ? p->seen_cap * 2 : 64;
+		unsigned char(*t)[32] = xcalloc(cap, 32);
+		for (size_t i = 0; i < p->seen_cap; i++) {
+			if (memcmp(p->seen[i], zero, 32) == 0)
+				continue;
+			size_t j = hash_bytes(p->seen[i], 32) & (cap - 1);
+			while (memcmp(t[j], zero, 32) != 0)
+				j = (j + 1) & (cap - 1);
+			memcpy(t[j], p->seen[i], 32);
+		}
+		free(p->seen);
+		p->seen = t;
+		p->seen_cap = cap;
+	}
+	size_t j = hash_bytes(fp, 32) & (p->seen_cap - 1);
+	for (; memcmp(p->seen[j], zero, 32) != 0; j = (j + 1) & (p->seen_cap - 1))
+		if (memcmp(p->seen[j], fp, 32) == 0)
+			return false;
+	memcpy(p->seen[j], fp, 32);
+	return true;
+}
 
 /* Keeps each certificate once: a CA in a bundle and in a .p12 is one certificate. */
 static void pool_add_crts(struct pool *p, gnutls_x509_crt_t *crts, size_t n)
 {
-	p->crts = xrealloc(p->crts, (p->n_crts + n) * sizeof(*crts));
 	for (size_t i = 0; i < n; i++) {
-		bool seen = false;
-		for (size_t j = 0; j < p->n_crts && !seen; j++)
-			seen = gnutls_x509_crt_equals(p->crts[j], crts[i]);
-		if (seen)
+		unsigned char fp[32] = {0};
+		size_t len = sizeof(fp);
+		/* A certificate whose fingerprint cannot be computed is kept (all-zero would
+		 * mark a free slot). */
+		bool fresh =
+			gnutls_x509_crt_get_fingerprint(crts[i], GNUTLS_DIG_SHA256, fp, &len) < 0 ||
+			seen_insert(p, fp);
+		if (!fresh) {
 			gnutls_x509_crt_deinit(crts[i]);
-		else
-			p->crts[p->n_crts++] = crts[i];
+			continue;
+		}
+		if (p->n_crts == p->cap_crts) {
+			p->cap_crts = p->cap_crts ? p->cap_crts * 2 : 16;
+			p->crts = xrealloc(p->crts, p->cap_crts * sizeof(*p->crts));
+		}
+		p->crts[p->n_crts++] = crts[i];
 	}
 	free(crts);
 }
@@ -182,51 +232,210 @@ static int read_one(const char *path, const struct inspect_options *o, struct in
 		}
 		gnutls_x509_crl_deinit(crl);
 	} else {
-		struct inspect_file *f = add_file(r, path, "unknown");
-		f->detail = xstrdup("not a certificate, key, PKCS#12, request or revocation list");
+		/* Nothing inspect can read: an input error, not an empty report that says OK. */
+		tls_error_set(err,
+			      "%s: not a certificate, private key, PKCS#12 file, certificate "
+			      "request or CRL (%s)",
+			      path,
+			      len == 0 ? "the file is empty"
+			      : pem    ? "PEM data of an unknown kind"
+				       : "neither PEM nor DER of any of those");
+		rc = -1;
 	}
 	gnutls_memset(data, 0, len);
 	free(data);
 	return rc;
 }
 
-/* Puts the certificates in issuer order where they link: a leaf (one no other names as its
- * issuer) first, then each issuer found among the rest; the others after. */
+/* Certificates by one of their raw DNs (subject or issuer, the DER bytes), so that issuers and
+ * subjects are found by hashing instead of comparing every pair. Each distinct DN is a bucket
+ * listing positions in ascending order. */
+struct dn_bucket {
+	unsigned char *dn; /* NULL: a free slot */
+	size_t dn_len;
+	size_t *pos;
+	size_t n, cap;
+	size_t skip; /* the positions before it are used up */
+};
+
+struct dn_index {
+	struct dn_bucket *b;
+	size_t cap; /* a power of two */
+	size_t used;
+};
+
+static struct dn_bucket *dn_slot(struct dn_bucket *b, size_t cap, const unsigned char *dn,
+				 size_t len)
+{
+	size_t j = hash_bytes(dn, len) & (cap - 1);
+
+	while (b[j].dn && !(b[j].dn_len == len && memcmp(b[j].dn, dn, len) == 0))
+		j = (j + 1) & (cap - 1);
+	return &b[j];
+}
+
+static void dn_index_add(struct dn_index *x, const gnutls_datum_t *dn, size_t pos)
+{
+	if ((x->used + 1) * 2 > x->cap) {
+		size_t cap = x->cap ? x->cap * 2 : 64;
+		struct dn_bucket *b = xcalloc(cap, sizeof(*b));
+		for (size_t i = 0; i < x->cap; i++)
+			if (x->b[i].dn)
+				*dn_slot(b, cap, x->b[i].dn, x->b[i].dn_len) = x->b[i];
+		free(x->b);
+		x->b = b;
+		x->cap = cap;
+	}
+	struct dn_bucket *s = dn_slot(x->b, x->cap, dn->data, dn->size);
+	if (!s->dn) {
+		s->dn = (unsigned char *)xmemdup0(dn->data, dn->size);
+		s->dn_len = dn->size;
+		x->used++;
+	}
+	if (s->n == s->cap) {
+		s->cap = s->cap ? s->cap * 2 : 2;
+		s->pos = xrealloc(s->pos, s->cap * sizeof(*s->pos));
+	}
+	s->pos[s->n++] = pos;
+}
+
+static void dn_index_free(struct dn_index *x)
+{
+	for (size_t i = 0; i < x->cap; i++) {
+		free(x->b[i].dn);
+		free(x->b[i].pos);
+	}
+	free(x->b);
+}
+
+/* The raw subject or issuer DN of crt ("" when it cannot be read); gnutls_free the data. */
+static gnutls_datum_t raw_dn(gnutls_x509_crt_t crt, bool issuer)
+{
+	gnutls_datum_t d = {0};
+	int rc = issuer ? gnutls_x509_crt_get_raw_issuer_dn(crt, &d)
+			: gnutls_x509_crt_get_raw_dn(crt, &d);
+
+	if (rc < 0 || !d.data)
+		d = (gnutls_datum_t){.data = gnutls_calloc(1, 1), .size = 0};
+	return d;
+}
+
+/* The first position in b, not used, for which ok(pos) holds; n when none. Used positions at
+ * the front are skipped for good, so a bucket is walked about once in all. */
+static size_t bucket_first(struct dn_bucket *b, const bool *used, size_t n,
+			   bool (*ok)(size_t pos, void *arg), void *arg)
+{
+	if (!b)
+		return n;
+	while (b->skip < b->n && used[b->pos[b->skip]])
+		b->skip++;
+	for (size_t i = b->skip; i < b->n; i++)
+		if (!used[b->pos[i]] && ok(b->pos[i], arg))
+			return b->pos[i];
+	return n;
+}
+
+struct order_state {
+	gnutls_x509_crt_t *crts;
+	size_t cur;
+};
+
+/* pos is a certificate that cur issued (not cur itself). */
+static bool issued_by_cur(size_t pos, void *arg)
+{
+	struct order_state *s = arg;
+
+	return pos != s->cur && gnutls_x509_crt_check_issuer(s->crts[pos], s->crts[s->cur]);
+}
+
+/* pos issued cur. */
+static bool issuer_of_cur(size_t pos, void *arg)
+{
+	struct order_state *s = arg;
+
+	return gnutls_x509_crt_check_issuer(s->crts[s->cur], s->crts[pos]);
+}
+
+/* Puts the certificates in issuer order where they link: a leaf (one that issued none of the
+ * others left) first, then each issuer found among the rest; the others after. Issuers and
+ * subjects are looked up by DN, so a bundle of thousands costs about as many DN hashes. */
 static void order(struct pool *p)
 {
 	size_t n = p->n_crts;
 	gnutls_x509_crt_t *sorted = xcalloc(n ? n : 1, sizeof(*sorted));
 	bool *used = xcalloc(n ? n : 1, sizeof(*used));
+	struct dn_bucket **by_subject = xcalloc(n ? n : 1, sizeof(*by_subject));
+	struct dn_bucket **by_issuer = xcalloc(n ? n : 1, sizeof(*by_issuer));
+	struct dn_index subjects = {0}, issuers = {0};
+	struct order_state st = {.crts = p->crts};
 	size_t k = 0;
 
-	for (size_t start = 0; start < n; start++) {
-		bool is_issuer = false;
-		for (size_t j = 0; j < n && !is_issuer; j++)
-			is_issuer = j != start && !used[j] &&
-				    gnutls_x509_crt_check_issuer(p->crts[j], p->crts[start]) &&
-				    !gnutls_x509_crt_check_issuer(p->crts[start], p->crts[start]);
-		if (used[start] || is_issuer)
-			continue;
-		size_t cur = start;
-		for (;;) {
-			used[cur] = true;
-			sorted[k++] = p->crts[cur];
-			size_t next = n;
-			for (size_t j = 0; j < n && next == n; j++)
-				if (!used[j] &&
-				    gnutls_x509_crt_check_issuer(p->crts[cur], p->crts[j]))
-					next = j;
-			if (next == n)
-				break;
-			cur = next;
+	for (size_t i = 0; i < n; i++) {
+		gnutls_datum_t s = raw_dn(p->crts[i], false), is = raw_dn(p->crts[i], true);
+		dn_index_add(&subjects, &s, i);
+		dn_index_add(&issuers, &is, i);
+		gnutls_free(s.data);
+		gnutls_free(is.data);
+	}
+	/* The buckets a certificate's children and its issuers are in. */
+	for (size_t i = 0; i < n; i++) {
+		gnutls_datum_t s = raw_dn(p->crts[i], false), is = raw_dn(p->crts[i], true);
+		struct dn_bucket *c = dn_slot(issuers.b, issuers.cap, s.data, s.size);
+		struct dn_bucket *u = dn_slot(subjects.b, subjects.cap, is.data, is.size);
+		by_issuer[i] = c->dn ? c : NULL;
+		by_subject[i] = u->dn ? u : NULL;
+		gnutls_free(s.data);
+		gnutls_free(is.data);
+	}
+	/* First the runs that start at a leaf; a root given before its leaf ("cat ca.crt
+	 * server.crt") waits for it. Then what is left (cycles), in the order given. */
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t start = 0; start < n; start++) {
+			if (used[start])
+				continue;
+			st.cur = start;
+			if (pass == 0 &&
+			    bucket_first(by_issuer[start], used, n, issued_by_cur, &st) < n)
+				continue;
+			for (size_t cur = start; cur < n;) {
+				used[cur] = true;
+				sorted[k++] = p->crts[cur];
+				st.cur = cur;
+				cur = bucket_first(by_subject[cur], used, n, issuer_of_cur, &st);
+			}
 		}
 	}
-	for (size_t j = 0; j < n; j++)
-		if (!used[j])
-			sorted[k++] = p->crts[j];
 	memcpy(p->crts, sorted, n * sizeof(*sorted));
+	dn_index_free(&subjects);
+	dn_index_free(&issuers);
+	free(by_subject);
+	free(by_issuer);
 	free(sorted);
 	free(used);
+}
+
+/* The first certificate whose public key is k's, or -1. The key's identifier is computed once,
+ * not once per certificate. */
+static int find_key_owner(const struct pool *p, gnutls_privkey_t k)
+{
+	unsigned char want[64], have[64];
+	size_t lw = sizeof(want);
+	gnutls_pubkey_t pub;
+	int found = -1;
+
+	if (gnutls_pubkey_init(&pub) < 0)
+		return -1;
+	if (gnutls_pubkey_import_privkey(pub, k, 0, 0) == 0 &&
+	    gnutls_pubkey_get_key_id(pub, GNUTLS_KEYID_USE_SHA256, want, &lw) == 0)
+		for (size_t c = 0; c < p->n_crts && found < 0; c++) {
+			size_t lh = sizeof(have);
+			if (gnutls_x509_crt_get_key_id(p->crts[c], GNUTLS_KEYID_USE_SHA256, have,
+						       &lh) == 0 &&
+			    lh == lw && memcmp(have, want, lw) == 0)
+				found = (int)c;
+		}
+	gnutls_pubkey_deinit(pub);
+	return found;
 }
 
 int inspect_run(const char *const *paths, size_t n, const struct inspect_options *o,
@@ -253,10 +462,7 @@ int inspect_run(const char *const *paths, size_t n, const struct inspect_options
 			top++;
 		out->chain_complete = top + 1 == r->n_chain && r->chain[top].self_signed;
 		for (size_t k = 0; k < out->n_keys; k++)
-			for (size_t c = 0; c < pool.n_crts; c++)
-				if (out->keys[k].matches_certificate < 0 &&
-				    creds_key_matches(pool.crts[c], pool.keys[k]))
-					out->keys[k].matches_certificate = (int)c;
+			out->keys[k].matches_certificate = find_key_owner(&pool, pool.keys[k]);
 		if (o->trust || o->verify_name) {
 			struct verify_request req;
 			struct tls_creds *none = o->trust ? NULL : creds_new();
@@ -278,6 +484,7 @@ int inspect_run(const char *const *paths, size_t n, const struct inspect_options
 		diagnose_inspect(r, SUBJ_SERVER_CHAIN);
 	}
 	chain_free(pool.crts, (unsigned)pool.n_crts);
+	free(pool.seen);
 	for (size_t i = 0; i < pool.n_keys; i++)
 		gnutls_privkey_deinit(pool.keys[i]);
 	free(pool.keys);

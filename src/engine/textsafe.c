@@ -47,6 +47,12 @@ static bool is_dangerous(uint32_t cp)
 	       cp == 0x200f || cp == 0x061c;
 }
 
+/* C0 80: a NUL byte carried inside a C string (textsafe.h). */
+static bool is_carried_nul(const unsigned char *s, size_t n)
+{
+	return n >= 2 && s[0] == 0xc0 && s[1] == 0x80;
+}
+
 struct buf {
 	char *p;
 	size_t n, cap;
@@ -79,6 +85,11 @@ char *textsafe_escape(const char *str, size_t len)
 	for (size_t i = 0; i < len;) {
 		uint32_t cp;
 		size_t n = utf8_decode(s + i, len - i, &cp);
+		if (n == 0 && is_carried_nul(s + i, len - i)) {
+			buf_put(&b, "\\x00", 4);
+			i += 2;
+			continue;
+		}
 		if (n == 0) {
 			snprintf(esc, sizeof(esc), "\\x%02x", s[i]);
 			buf_put(&b, esc, strlen(esc));
@@ -99,7 +110,7 @@ char *textsafe_escape(const char *str, size_t len)
 	return buf_finish(&b);
 }
 
-char *textsafe_utf8(const char *str, size_t len)
+static char *utf8_repair(const char *str, size_t len, size_t *out_len)
 {
 	const unsigned char *s = (const unsigned char *)str;
 	struct buf b = {0};
@@ -107,6 +118,11 @@ char *textsafe_utf8(const char *str, size_t len)
 	for (size_t i = 0; i < len;) {
 		uint32_t cp;
 		size_t n = utf8_decode(s + i, len - i, &cp);
+		if (n == 0 && out_len && is_carried_nul(s + i, len - i)) {
+			buf_put(&b, "", 1);
+			i += 2;
+			continue;
+		}
 		if (n == 0 || cp == 0) {
 			buf_put(&b, "\xef\xbf\xbd", 3);
 			i += n ? n : 1;
@@ -115,7 +131,19 @@ char *textsafe_utf8(const char *str, size_t len)
 		buf_put(&b, (const char *)s + i, n);
 		i += n;
 	}
+	if (out_len)
+		*out_len = b.n;
 	return buf_finish(&b);
+}
+
+char *textsafe_utf8(const char *s, size_t len)
+{
+	return utf8_repair(s, len, NULL);
+}
+
+char *textsafe_utf8_nul(const char *s, size_t len, size_t *out_len)
+{
+	return utf8_repair(s, len, out_len);
 }
 
 char *textsafe_bytes(const unsigned char *s, size_t len)

@@ -172,11 +172,14 @@ def inspect_every_file_type():
     with open(junk, "wb") as f:
         f.write(b"\x00\x01 not a certificate\n")
     files = [bundle_file, d + "/certDER/client.der", d + "/server/server.key",
-             d + "/client/client.p12", csr, crl_file, junk]
+             d + "/client/client.p12", csr, crl_file]
     r = tlsscope(["inspect", "--json"] + files)
     check(r.rc == 0, "exit 0: %d %s %s" % (r.rc, r.ids(), r.err))
     types = [f["type"] for f in r.report["files"]]
-    check(types == ["chain", "certificate", "key", "pkcs12", "csr", "crl", "unknown"], types)
+    check(types == ["chain", "certificate", "key", "pkcs12", "csr", "crl"], types)
+    # A file that is none of those is an input error, not a line in a report that says OK.
+    bad = tlsscope(["inspect", "--json"] + files + [junk])
+    check(bad.rc == 2 and bad.out == "" and "junk.bin" in bad.err, "junk: %d %r" % (bad.rc, bad.err))
     check(r.report["chain_complete"] is False, "two leaves are not one chain")
     check(len(r.report["certificates"]) == 3, "the same certificate from two files counts once")
     alone = tlsscope(["inspect", "--json", bundle_file])

@@ -11,6 +11,8 @@
 
 #include "testcert.h"
 #include "tlsscope/chain.h"
+#include "tlsscope/report.h"
+#include "tlsscope/textsafe.h"
 
 static void serial(const unsigned char *b, size_t n, const char *hex, const char *dec)
 {
@@ -130,6 +132,63 @@ static void test_leaf_facts(void **state)
 	gnutls_x509_privkey_deinit(ca_key);
 }
 
+/* A dNSName "localhost\0.evil.example": the hostname check already refuses it for localhost,
+ * and the display must not cut it at the NUL. */
+static void test_san_with_nul_keeps_every_byte(void **state)
+{
+	static const char name[] = "localhost\0.evil.example";
+	gnutls_x509_privkey_t key;
+	gnutls_x509_crt_t crt;
+	struct tls_cert_info ci = {0};
+	time_t now = time(NULL);
+	(void)state;
+
+	assert_int_equal(gnutls_x509_privkey_init(&key), 0);
+	assert_int_equal(gnutls_x509_privkey_generate(key, GNUTLS_PK_ECDSA, 256, 0), 0);
+	assert_int_equal(gnutls_x509_crt_init(&crt), 0);
+	assert_int_equal(gnutls_x509_crt_set_version(crt, 3), 0);
+	assert_int_equal(gnutls_x509_crt_set_serial(crt, "\x05", 1), 0);
+	assert_int_equal(gnutls_x509_crt_set_activation_time(crt, now - 60), 0);
+	assert_int_equal(gnutls_x509_crt_set_expiration_time(crt, now + 3600), 0);
+	assert_int_equal(
+		gnutls_x509_crt_set_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME, 0, "nul", 3), 0);
+	assert_int_equal(gnutls_x509_crt_set_key(crt, key), 0);
+	/* The extension's DER by hand: GnuTLS's setters stop at the NUL. SEQUENCE { [2] dNSName }
+	 */
+	unsigned char ext[4 + sizeof(name) - 1] = {0x30, sizeof(name) + 1, 0x82, sizeof(name) - 1};
+	memcpy(ext + 4, name, sizeof(name) - 1);
+	assert_int_equal(
+		gnutls_x509_crt_set_extension_by_oid(crt, "2.5.29.17", ext, sizeof(ext), 0), 0);
+	assert_int_equal(gnutls_x509_crt_sign2(crt, crt, key, GNUTLS_DIG_SHA256, 0), 0);
+	/* Read back as a peer's certificate would be. */
+	gnutls_datum_t der;
+	assert_int_equal(gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_DER, &der), 0);
+	gnutls_x509_crt_deinit(crt);
+	assert_int_equal(gnutls_x509_crt_init(&crt), 0);
+	assert_int_equal(gnutls_x509_crt_import(crt, &der, GNUTLS_X509_FMT_DER), 0);
+	gnutls_free(der.data);
+
+	assert_int_equal(chain_describe(crt, 0, &ci), 0);
+	assert_int_equal(ci.san.n, 1);
+	/* Carried as C0 80 inside the C string (textsafe.h). */
+	assert_string_equal(ci.san.v[0], "DNS:localhost\xc0\x80.evil.example");
+	char *text = textsafe_escape(ci.san.v[0], strlen(ci.san.v[0]));
+	assert_string_equal(text, "DNS:localhost\\x00.evil.example");
+	size_t n = 0;
+	char *json = textsafe_utf8_nul(ci.san.v[0], strlen(ci.san.v[0]), &n);
+	assert_int_equal(n, 4 + sizeof(name) - 1);
+	assert_memory_equal(json, "DNS:localhost\0.evil.example", n);
+	/* Without the NUL-aware repair, the pair is invalid UTF-8 as before. */
+	char *plain = textsafe_utf8(ci.san.v[0], strlen(ci.san.v[0]));
+	assert_string_equal(plain, "DNS:localhost\xef\xbf\xbd\xef\xbf\xbd.evil.example");
+	free(text);
+	free(json);
+	free(plain);
+	cert_info_free(&ci);
+	gnutls_x509_crt_deinit(crt);
+	gnutls_x509_privkey_deinit(key);
+}
+
 static void test_rsa_key_bits(void **state)
 {
 	struct testcert_spec spec = {.cn = "rsa", .pk = GNUTLS_PK_RSA, .bits = 1024};
@@ -156,6 +215,7 @@ int main(void)
 		cmocka_unit_test(test_serial_20_bytes),
 		cmocka_unit_test(test_leaf_facts),
 		cmocka_unit_test(test_rsa_key_bits),
+		cmocka_unit_test(test_san_with_nul_keeps_every_byte),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
