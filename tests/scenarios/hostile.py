@@ -205,11 +205,8 @@ def server_answers_with_the_wrong_message():
 def listener_names_a_client_that_breaks_the_protocol():
     root = ca()
     srv = server(root)
-    port = free_port()
-    p = spawn_tlsscope(["listen", "127.0.0.1:%d" % port, "--cert", srv[0], "--key", srv[1],
-                        "--json", "--count", "2"], stdout=subprocess.PIPE,
-                       stderr=subprocess.PIPE, text=True)
-    check(wait_port(port, proc=p), "listener")
+    p, port = tlsscope_listener(srv, "--json", "--count", "2", stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
     # A record that is not a ClientHello, then an alert of level 3.
     for data in (bytes.fromhex("16030100040e000000"), bytes.fromhex("15030100020328")):
         with socket.create_connection(("127.0.0.1", port)) as c:
@@ -361,11 +358,8 @@ def escape_sequences_in_certificate_fields():
           "and the value survives intact")
     lst_root = ca("Listen Root", file="lroot")
     lsrv = server(lst_root)
-    lport = free_port()
-    p = spawn_tlsscope(["listen", "127.0.0.1:%d" % lport, "--cert", lsrv[0], "--key", lsrv[1],
-                        "--client-ca", root[0], "--batch", "--count", "1"],
-                       stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    check(wait_port(lport, proc=p), "listener")
+    p, lport = tlsscope_listener(lsrv, "--client-ca", root[0], "--batch", "--count", "1",
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     subprocess.run(["openssl", "s_client", "-connect", "127.0.0.1:%d" % lport, "-cert", crt,
                     "-key", k], stdin=subprocess.DEVNULL, capture_output=True, timeout=20)
     out, _ = p.communicate(timeout=20)
@@ -377,15 +371,12 @@ def escape_sequences_in_certificate_fields():
 def listen_survives_garbage_stalls_and_crowds():
     root = ca()
     srv = server(root)
-    port = free_port()
-    p = spawn_tlsscope(["listen", "127.0.0.1:%d" % port, "--cert", srv[0], "--key", srv[1],
-                        "--json", "--handshake-timeout", "3", "--history", "50"],
-                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                       # Under ASan, freed memory waits in a quarantine that would look like
-                       # growth: keep it small so RSS says what the listener holds.
-                       env={"ASAN_OPTIONS": os.environ.get("ASAN_OPTIONS", "")
-                            + ":quarantine_size_mb=4"})
-    check(wait_port(port, proc=p), "listener")
+    p, port = tlsscope_listener(srv, "--json", "--handshake-timeout", "3", "--history", "50",
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                # Under ASan, freed memory waits in a quarantine that would
+                                # look like growth: keep it small so RSS says what it holds.
+                                env={"ASAN_OPTIONS": os.environ.get("ASAN_OPTIONS", "")
+                                     + ":quarantine_size_mb=4"})
     for _ in range(10):
         s = socket.create_connection(("127.0.0.1", port))
         s.sendall(os.urandom(2000))

@@ -94,6 +94,16 @@ def spawn_tlsscope(args, **kw):
                  TLSSCOPE_END, env=env, **kw)
 
 
+def tlsscope_listener(identity, *args, **kw):
+    """tlsscope listen on an ephemeral loopback port with identity (crt, key) and args, through
+    spawn_tlsscope; waits until it accepts. Returns (Popen, port)."""
+    port = free_port()
+    p = spawn_tlsscope(["listen", "127.0.0.1:%d" % port, "--cert", identity[0], "--key",
+                        identity[1]] + list(args), **kw)
+    check(wait_port(port, proc=p), "the listener is up")
+    return p, port
+
+
 def end(p, deadline=10.0):
     """SIGTERM, then wait; a process that does not end within the deadline is killed and
     reported. Returns the exit status."""
