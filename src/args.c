@@ -30,6 +30,7 @@ enum {
 	OPT_VERSION,
 	OPT_CLIENT_CA,
 	OPT_LEGACY,
+	OPT_CA_NAME,
 	OPT_FORCE,
 	OPT_SERVER_NAME,
 	OPT_CLIENT_NAME,
@@ -107,6 +108,7 @@ static const struct opt_def {
 	{"history", required_argument, OPT_HISTORY, ON_LISTEN},
 	{"purpose", required_argument, OPT_PURPOSE, ON_INSPECT},
 	{"legacy", no_argument, OPT_LEGACY, ON_PKI},
+	{"ca-name", required_argument, OPT_CA_NAME, ON_PKI},
 	{"force", no_argument, OPT_FORCE, ON_PKI},
 	{"server-name", required_argument, OPT_SERVER_NAME, ON_PKI},
 	{"client-name", required_argument, OPT_CLIENT_NAME, ON_PKI},
@@ -201,6 +203,8 @@ void args_usage(FILE *out)
 	      "  --client-name NAME     the client's CN (first) and names; repeatable\n"
 	      "  --legacy               the tutorial's recipe: RSA-1024, SHA-1, X.509 v1, the\n"
 	      "                         name in the CN, no subjectAltName (to see why it fails)\n"
+	      "  --ca-name NAME         the CA's CN (default: tlsscope CA, the directory's\n"
+	      "                         name and random digits: no two PKIs share it)\n"
 	      "  --force                overwrite existing files\n"
 	      "  (client.p12 takes its password from --password-file/--password-env)\n"
 	      "Demo:\n"
@@ -388,6 +392,9 @@ static int parse_option(struct cli *cli, int opt, const char *arg, const char *t
 		break;
 	case OPT_LEGACY:
 		cli->legacy = true;
+		break;
+	case OPT_CA_NAME:
+		cli->ca_name = arg;
 		break;
 	case OPT_FORCE:
 		cli->force = true;

@@ -59,6 +59,7 @@ struct cli {
 	/* pki, inspect, demo */
 	const char *dir;
 	bool legacy, force;
+	const char *ca_name; /* pki --ca-name; NULL: a distinct default */
 	struct strlist server_names, client_names;
 	struct strlist files;
 	const char *purpose; /* NULL, "server", "client" */

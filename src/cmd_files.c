@@ -125,6 +125,7 @@ int run_pki(const struct cli *cli)
 	struct pki_options o = {
 		.dir = cli->dir,
 		.legacy = cli->legacy,
+		.ca_name = cli->ca_name,
 		.server_names = (const char *const *)cli->server_names.v,
 		.n_server_names = cli->server_names.n,
 		.client_names = (const char *const *)cli->client_names.v,

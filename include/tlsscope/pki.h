@@ -20,7 +20,11 @@ struct pki_options {
 	size_t n_client_names;
 	const char *password; /* for client/client.p12; NULL: the empty password */
 	bool force;	      /* overwrite existing files */
-	const char *ca_name;  /* the CA's CN (modern); NULL: "tlsscope CA" */
+	/* The CA's CN. NULL: "tlsscope CA DIRNAME XXXXXXXX" (the directory's last component and 8
+	 * random hex digits), so that two PKIs never share an issuer name: a server's
+	 * acceptable-CA list names issuers, and a client certificate from another PKI of the same
+	 * name would be sent and refused. --legacy keeps the tutorial's O= alone unless set. */
+	const char *ca_name;
 	long long server_not_before, server_not_after; /* 0: now, and the default lifetime */
 };
 

@@ -305,8 +305,8 @@ static void diagnose_unexplained(struct tls_report *r, const char *who)
 			 alert_name(s->code), s->code);
 	add(r, "protocol-error", SUBJ_CONNECTION, -1, NULL,
 	    "What %s sent after %s %s broke the handshake: %s.%s", who, after,
-	    last ? last : "nothing",
-	    r->handshake.error ? r->handshake.error : "no reason given", answer);
+	    last ? last : "nothing", r->handshake.error ? r->handshake.error : "no reason given",
+	    answer);
 }
 
 static void diagnose_handshake(struct tls_report *r, bool claimed)

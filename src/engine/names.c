@@ -54,7 +54,9 @@ const char *names_alert(int code)
 
 const char *names_alert_level(int level)
 {
-	return level == GNUTLS_AL_WARNING ? "warning" : level == GNUTLS_AL_FATAL ? "fatal" : "invalid";
+	return level == GNUTLS_AL_WARNING ? "warning"
+	       : level == GNUTLS_AL_FATAL ? "fatal"
+					  : "invalid";
 }
 
 static const char *const step_names[] = {

@@ -160,6 +160,33 @@ static int make(const struct pki_options *o, const struct spec *sp, const struct
 /* ---- writing ---- */
 
 /* mkdir -p: the directory and any parents it lacks. */
+/* "tlsscope CA NAME 1a2b3c4d": NAME is dir's last component (as far as it fits), the hex
+ * digits random. */
+static int default_ca_name(const char *dir, char *out, size_t size, struct tls_error *err)
+{
+	unsigned char rnd[4];
+	size_t n = strlen(dir);
+
+	while (n > 1 && dir[n - 1] == '/')
+		n--;
+	size_t start = n;
+	while (start > 0 && dir[start - 1] != '/')
+		start--;
+	if (gnutls_rnd(GNUTLS_RND_NONCE, rnd, sizeof(rnd)) < 0) {
+		tls_error_set(err, "cannot get random bytes for the CA's name");
+		return -1;
+	}
+	int len = (int)(n - start);
+	if (len > 64)
+		len = 64;
+	if (len == 0 || (len == 1 && dir[start] == '.'))
+		snprintf(out, size, "tlsscope CA %02x%02x%02x%02x", rnd[0], rnd[1], rnd[2], rnd[3]);
+	else
+		snprintf(out, size, "tlsscope CA %.*s %02x%02x%02x%02x", len, dir + start, rnd[0],
+			 rnd[1], rnd[2], rnd[3]);
+	return 0;
+}
+
 static int ensure_dir(const char *path, struct tls_error *err)
 {
 	char *p = xstrdup(path);
@@ -395,10 +422,15 @@ int pki_generate(const struct pki_options *o, struct tls_error *err)
 			return -1;
 	}
 	long long life = o->legacy ? 5000 * DAY : 365 * DAY;
+	char ca_cn[160];
+	if (!o->ca_name && !o->legacy && default_ca_name(o->dir, ca_cn, sizeof(ca_cn), err) < 0)
+		return -1;
 	struct spec ca_spec = {
 		.role = ROLE_CA,
 		.org = o->legacy ? "TLS Project Dodgy Certificate Authority" : NULL,
-		.cn = o->legacy ? NULL : (o->ca_name ? o->ca_name : "tlsscope CA"),
+		.cn = o->ca_name  ? o->ca_name
+		      : o->legacy ? NULL
+				  : ca_cn,
 		.not_before = now - 60,
 		.not_after = now + (o->legacy ? life : 3650 * DAY),
 	};

@@ -33,8 +33,8 @@ static int write_file(struct ui *ui, const char *path, const void *data, size_t 
 	int e = fd < 0 ? errno : 0;
 
 	/* ENXIO: a FIFO without a reader, or a socket (open(2)). */
-	if (e == ENXIO || (fd >= 0 && (fstat(fd, &st) < 0 || S_ISFIFO(st.st_mode) ||
-				       S_ISSOCK(st.st_mode)))) {
+	if (e == ENXIO ||
+	    (fd >= 0 && (fstat(fd, &st) < 0 || S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)))) {
 		if (fd >= 0)
 			close(fd);
 		ui_message(ui, true, "Cannot write the file", "%s: not a regular file", path);

@@ -127,6 +127,33 @@ def modern_pki_accepted_by_real_peers():
 
 
 @scenario
+def two_pkis_never_share_a_ca_name():
+    """A server's acceptable-CA list names issuers: two PKIs whose CAs had one name made a
+    client certificate from the wrong one look acceptable, so it was sent and refused."""
+    def subject(p):
+        return sh("openssl", "x509", "-in", p, "-noout", "-subject", "-nameopt",
+                  "RFC2253").stdout.strip()
+    a, _ = pki("site/pki")
+    b, _ = pki("other/pki")
+    sa, sb = subject(a + "/ca/ca.crt"), subject(b + "/ca/ca.crt")
+    check(sa != sb, "distinct CA names: %s / %s" % (sa, sb))
+    check(re.fullmatch(r"subject=CN=tlsscope CA pki [0-9a-f]{8}", sa), sa)
+    # A server trusting A's CA; the client certificate of B: not sent, and said why.
+    port = gnutls_serv(a + "/server/server.crt", a + "/server/server.key",
+                       ca_file=a + "/ca/ca.crt", client_cert="require")
+    r = tlsscope(["connect", "127.0.0.1:%d" % port, "--json", "--ca", a + "/ca/ca.crt",
+                  "--no-system-trust", "--cert", b + "/client/client.crt", "--key",
+                  b + "/client/client.key"])
+    check(r.rc == 1 and "client-cert-ca-not-accepted" in r.ids(), r.ids())
+    # --ca-name names it; --legacy keeps the tutorial's name unless it is given.
+    c, _ = pki("named", "--ca-name", "Lab Root 2026")
+    check(subject(c + "/ca/ca.crt") == "subject=CN=Lab Root 2026", subject(c + "/ca/ca.crt"))
+    legacy, _ = pki("legacy-name", "--legacy")
+    check(subject(legacy + "/ca/ca.crt") == "subject=O=TLS Project Dodgy Certificate Authority",
+          subject(legacy + "/ca/ca.crt"))
+
+
+@scenario
 def legacy_pki_matches_the_tutorial():
     d, r = pki("legacy", "--legacy", "--server-name", "192.168.111.100")
     ref = legacy_pki(server_cn="192.168.111.100", client_cn="192.168.111.101")
