@@ -35,6 +35,35 @@ static bool host_is_valid(const char *h)
 	return true;
 }
 
+/* An unbracketed IPv6 address whose last group could be a port ("::1:8443", "fe80::1:443")
+ * reads two ways: the address ::1:8443 on the default port, or ::1 on port 8443. Both ways
+ * are refused with the bracketed form of each as the hint; "::1" alone is not ambiguous (":"
+ * is no address). Returns true, with err set, when text is such a case. */
+static bool ipv6_port_ambiguous(const char *text, struct tls_error *err)
+{
+	const char *last = strrchr(text, ':');
+	char prefix[64];
+	unsigned char buf[16];
+	size_t n = (size_t)(last - text);
+
+	if (target_parse_port(last + 1) < 0 || n == 0 || n >= sizeof(prefix))
+		return false;
+	memcpy(prefix, text, n);
+	prefix[n] = 0;
+	if (inet_pton(AF_INET6, prefix, buf) != 1)
+		return false;
+	if (inet_pton(AF_INET6, text, buf) == 1)
+		tls_error_set(
+			err,
+			"'%s' is ambiguous: write [%s]:%s for port %s of %s, or [%s] for that "
+			"address",
+			text, prefix, last + 1, last + 1, prefix, text);
+	else
+		tls_error_set(err, "'%s': put an IPv6 address in brackets before the port: [%s]:%s",
+			      text, prefix, last + 1);
+	return true;
+}
+
 int target_parse(const char *text, unsigned default_port, struct tls_target *t,
 		 struct tls_error *err)
 {
@@ -60,6 +89,8 @@ int target_parse(const char *text, unsigned default_port, struct tls_target *t,
 		const char *colon = strchr(text, ':');
 		if (colon && strchr(colon + 1, ':')) {
 			/* Several colons and no brackets: a bare IPv6 address, default port. */
+			if (ipv6_port_ambiguous(text, err))
+				return -1;
 			hlen = strlen(text);
 		} else {
 			hlen = colon ? (size_t)(colon - text) : strlen(text);

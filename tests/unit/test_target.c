@@ -58,6 +58,20 @@ static void test_ipv6_brackets(void **state)
 	parses("::1", "::1", 443, true); /* bare IPv6, no port */
 }
 
+/* "::1:8443" is an address of its own and also ::1 with a port: refused, both bracketed forms
+ * given; a last group that cannot be hex ("18443") leaves only the port reading. */
+static void test_unbracketed_ipv6_with_a_port_is_refused(void **state)
+{
+	(void)state;
+	refuses("::1:8443", "[::1]:8443");
+	refuses("::1:8443", "[::1:8443]");
+	refuses("fe80::1:443", "[fe80::1]:443");
+	refuses("::1:18443", "brackets before the port: [::1]:18443");
+	parses("2001:db8::10", "2001:db8::10", 443, true); /* "2001:db8:" is no address */
+	parses("::8443", "::8443", 443, true);
+	parses("[::1:8443]", "::1:8443", 443, true);
+}
+
 static void test_bad_ports(void **state)
 {
 	(void)state;
@@ -94,9 +108,13 @@ static void test_port_helper(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_name_with_port), cmocka_unit_test(test_default_port_is_443),
-		cmocka_unit_test(test_ipv4),	       cmocka_unit_test(test_ipv6_brackets),
-		cmocka_unit_test(test_bad_ports),      cmocka_unit_test(test_bad_hosts),
+		cmocka_unit_test(test_name_with_port),
+		cmocka_unit_test(test_default_port_is_443),
+		cmocka_unit_test(test_ipv4),
+		cmocka_unit_test(test_ipv6_brackets),
+		cmocka_unit_test(test_unbracketed_ipv6_with_a_port_is_refused),
+		cmocka_unit_test(test_bad_ports),
+		cmocka_unit_test(test_bad_hosts),
 		cmocka_unit_test(test_port_helper),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
