@@ -74,7 +74,7 @@ void client_finish(struct tls_client *c)
 	c->phase = P_DONE;
 	loop_timer_cancel(c->loop, c->timer);
 	c->timer = 0;
-	bool resume = c->cfg.resume && !c->is_resume && !c->is_probe &&
+	bool resume = c->cfg.resume && !c->is_resume && !c->is_probe && !c->cancelled &&
 		      c->rep->handshake.status == HS_COMPLETE && !c->tr.fatal_alert_seen;
 	/* --resume: what the server gave us to come back with (a TLS 1.2 session ID or ticket, a
 	 * TLS 1.3 ticket, which the post-handshake read waited for). */
@@ -786,6 +786,15 @@ struct tls_client *client_start(struct loop *l, const struct tls_client_config *
 
 	c->loop = l;
 	c->cfg = *cfg;
+	/* The caller may free its strings while we run (or before client_free): keep copies. */
+	const char **strs[] = {&c->cfg.host,	   &c->cfg.sni,	     &c->cfg.verify_name,
+			       &c->cfg.alpn,	   &c->cfg.priority, &c->cfg.http_path,
+			       &c->cfg.keylog_path};
+	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
+		if (*strs[i])
+			*strs[i] = c->own[i] = xstrdup(*strs[i]);
+	cfg = &c->cfg;
+	c->handshake_done_ms = -1;
 	if (sink)
 		c->tr.sink = *sink;
 	c->rep = report;
@@ -838,8 +847,16 @@ struct tls_client *client_start(struct loop *l, const struct tls_client_config *
 
 void client_cancel(struct tls_client *c)
 {
-	if (!c || c->phase == P_DONE)
+	if (!c)
 		return;
+	c->cancelled = true;
+	/* --resume: the first connection is over and the second runs; stopping that one
+	 * concludes us (on_resume_done). */
+	if (c->phase == P_DONE) {
+		if (c->probe && c->probe->is_resume)
+			client_cancel(c->probe);
+		return;
+	}
 	resolve_cancel(c->rj);
 	c->rj = NULL;
 	if (c->rep->handshake.status == HS_NOT_STARTED && c->phase >= P_HANDSHAKE)
@@ -881,6 +898,8 @@ void client_free(struct tls_client *c)
 		fclose(c->tr.keylog);
 	free(c->req);
 	free(c->resp);
+	for (size_t i = 0; i < sizeof(c->own) / sizeof(c->own[0]); i++)
+		free(c->own[i]);
 	free(c);
 }
 

@@ -17,9 +17,9 @@ static void after_resume(void *arg);
 static void on_resume_done(void *arg)
 {
 	struct tls_client *c = arg;
-	struct tls_report *second = c->rep->resumption;
 
-	c->rep->negotiated.resumed = second->negotiated.present && second->negotiated.resumed;
+	/* The first handshake was a full one: negotiated.resumed stays false there; the
+	 * second's is in c->rep->resumption. */
 	/* The second client is still on the stack: free it from the loop, not from here. */
 	c->probe_timer = loop_timer_add(c->loop, util_now_ms(), after_resume, c);
 }
