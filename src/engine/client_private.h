@@ -53,7 +53,12 @@ struct tls_client {
 	char *probe_priority;
 
 	double handshake_done_ms; /* trace_elapsed() when the handshake completed, -1: not */
-	bool wait_first_record;	  /* no HTTP request: wait for the server's first data or close */
+	bool wait_first_record;
+	bool body_wait;
+		/* the headers of a refusal are in: a short wait for its body */ /* no HTTP request:
+										    wait for the
+										    server's first
+										    data or close */
 
 	char *req;
 	size_t req_len;
