@@ -224,15 +224,38 @@ static void diagnose_mismatch(struct tls_report *r, bool *explained)
 
 	join(&r->offered_versions, offered, sizeof(offered), "the default versions");
 	if (version_probe_answer(r, &p)) {
+		/* The fix names the version the server chose, never one already offered. */
+		char fix[320];
+		const char *v = p->version ? p->version : "";
+		bool had = strlist_contains(&r->offered_versions, v);
+		if (p->version && !had)
+			snprintf(fix, sizeof(fix),
+				 "The server accepts %s, which you did not offer: allow it with "
+				 "--priority NORMAL:+VERS-%s (it is deprecated below TLS 1.2, RFC "
+				 "8996), or enable TLS 1.2 or 1.3 on the server.",
+				 v, v);
+		else
+			snprintf(fix, sizeof(fix), "Enable a version you offer (%s) on the server.",
+				 offered);
 		if (p->broad_versions)
-			add(r, "protocol-version-mismatch", SUBJ_CONNECTION, -1,
-			    "Allow a version the server accepts (here --tls-max 1.3, or a priority "
-			    "string with +VERS-TLS1.3), or enable yours on the server.",
+			add(r, "protocol-version-mismatch", SUBJ_CONNECTION, -1, fix,
 			    "You offered %s; offered every version, the server chose %s%s.",
 			    offered, p->version ? p->version : "another version",
 			    p->broad_ciphers ? " (and it also needed other cipher suites)" : "");
+		const char *cs = p->cipher_suite ? p->cipher_suite : "";
+		char cfix[320];
+		snprintf(cfix, sizeof(cfix),
+			 "Offer what the server chose (%s): %s, or enable a suite you offer on the "
+			 "server.",
+			 *cs ? cs : "see the probe",
+			 strstr(cs, "_SHA256") || strstr(cs, "_SHA384")
+				 ? "--priority NORMAL:+SHA256:+SHA384 adds the CBC-SHA256/SHA384 "
+				   "MACs"
+				 : "add its cipher, MAC and key exchange to --priority (gnutls-cli "
+				   "-l "
+				   "--priority STRING lists what a string offers)");
 		if (p->broad_ciphers)
-			add(r, "no-shared-cipher", SUBJ_CONNECTION, -1, NULL,
+			add(r, "no-shared-cipher", SUBJ_CONNECTION, -1, cfix,
 			    "Nothing you offered suits the server; offered everything, it chose %s "
 			    "%s.",
 			    p->version ? p->version : "", p->cipher_suite ? p->cipher_suite : "");
@@ -342,10 +365,13 @@ static void diagnose_handshake(struct tls_report *r, bool claimed)
 		if (!explained)
 			diagnose_mismatch(r, &explained);
 		if (!explained && alert_ended(r)) {
-			char probes[96] = "", level[96];
+			char probes[200] = "", level[96];
 			if (r->n_probes)
-				snprintf(probes, sizeof(probes),
-					 " Offering every version and cipher suite did not help.");
+				snprintf(
+					probes, sizeof(probes),
+					" Offering everything GnuTLS can offer (every version, "
+					"cipher, MAC, key exchange, group and signature algorithm) "
+					"did not help.");
 			add(r, "alert-received", SUBJ_CONNECTION, -1, NULL,
 			    "The peer sent %s %s alert (%d) after %s %s.%s", alert_level(a, level),
 			    alert_name(a->code), a->code, after, last ? last : "nothing", probes);

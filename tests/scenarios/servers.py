@@ -328,5 +328,32 @@ def openssl_and_gnutls_correct_setups():
     check(r.rc == 1 and "client-cert-required" in r.ids(), "gnutls-serv none: %s" % r.ids())
 
 
+# ---- probes that cover what GnuTLS can offer, and fixes that never repeat the offer ----
+
+@scenario
+def probes_cbc_sha384_and_tls11_only():
+    root = ca()
+    srv = server(root, kind="rsa", bits=2048)
+    # A TLS 1.2 server with CBC-SHA384 only: NORMAL does not offer it, the probe must.
+    p = openssl_server(srv[0], srv[1], extra=["-tls1_2", "-cipher", "ECDHE-RSA-AES256-SHA384"])
+    r = connect(p, root)
+    check(r.rc == 1 and "no-shared-cipher" in r.ids(), "CBC-SHA384: %s" % r.ids())
+    f = finding(r, "no-shared-cipher")
+    check("SHA384" in f["detail"] and "+SHA256:+SHA384" in f["fix"], "%s / %s" % (
+        f["detail"], f["fix"]))
+    check("did not help" not in json_text(r), "no false 'did not help'")
+    # A TLS 1.1-only server: the fix names TLS 1.1, never a version already offered.
+    p = openssl_server(srv[0], srv[1], extra=["-tls1_1", "-cipher", "DEFAULT@SECLEVEL=0"])
+    r = connect(p, root, None, "--priority", "NORMAL:-VERS-TLS1.1:-VERS-TLS1.0")
+    f = finding(r, "protocol-version-mismatch")
+    check(f is not None, "TLS 1.1 only: %s" % r.ids())
+    check("TLS1.1" in f["fix"] and "1.3" not in f["fix"].split("enable")[0], f["fix"])
+
+
+def json_text(r):
+    import json
+    return json.dumps(r.report)
+
+
 if __name__ == "__main__":
     sys.exit(main(SCENARIOS))
