@@ -14,9 +14,9 @@ libgnutls28-dev libncurses-dev libjansson-dev"
 # groff for the man page check.
 TESTS="libcmocka-dev gnutls-bin openssl nginx-light curl tmux ca-certificates softhsm2
 util-linux procps python3 python3-flask python3-jsonschema python3-ecdsa python3-cryptography
-groff-base"
+groff-base apache2 haproxy nodejs"
 # Services these packages would start and enable.
-SERVICES="nginx"
+SERVICES="nginx apache2 haproxy"
 
 missing=""
 for p in $BUILD $TESTS; do

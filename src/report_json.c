@@ -196,6 +196,8 @@ static json_t *jhttp(const struct tls_http *h)
 	json_object_set_new(o, "headers", jlist(&h->headers));
 	if (h->error)
 		json_object_set_new(o, "error", jstr(h->error));
+	if (h->body_head)
+		json_object_set_new(o, "body_head", jstr(h->body_head));
 	return o;
 }
 
@@ -249,6 +251,9 @@ json_t *report_json_build(const struct tls_report *r)
 				      jms(r->timing.handshake_ms, 10), "total_ms",
 				      jms(r->timing.total_ms, 10)));
 	json_object_set_new(o, "handshake", jhandshake(r));
+	if (r->closed_without_answer)
+		json_object_set_new(json_object_get(o, "handshake"), "closed_after_ms",
+				    json_real(r->closed_after_ms));
 	json_object_set_new(o, "negotiated", jnegotiated(&r->negotiated));
 	for (size_t i = 0; i < r->n_chain; i++)
 		json_array_append_new(chain, jcert(&r->chain[i]));

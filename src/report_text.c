@@ -262,6 +262,8 @@ static void print_http(struct out *o, const struct tls_report *r)
 		field(o, i == 0 ? "headers" : "", h->headers.v[i]);
 	if (h->error)
 		field(o, "problem", h->error);
+	if (h->body_head)
+		field(o, "body", h->body_head);
 }
 
 static void print_resumption(struct out *o, const struct tls_report *r)

@@ -11,6 +11,7 @@
 
 enum tls_http_mode { HTTP_AUTO, HTTP_ON, HTTP_OFF };
 
+/* client_start copies the strings: the caller may free them once it returns. */
 struct tls_client_config {
 	const char *host;
 	unsigned port;
@@ -41,7 +42,8 @@ struct tls_client *client_start(struct loop *l, const struct tls_client_config *
 				const struct tls_sink *sink, struct tls_report *report,
 				void (*done)(void *arg), void *done_arg, struct tls_error *err);
 
-/* Stops a running connection (Esc in the TUI): the report ends as a failure "cancelled". */
+/* Stops a running connection (Esc in the TUI): the report ends as a failure "cancelled", and
+ * no follow-up (--resume's second connection, a probe) starts; a running resumption stops. */
 void client_cancel(struct tls_client *c);
 void client_free(struct tls_client *c); /* accepts NULL; cancels if still running */
 

@@ -151,7 +151,8 @@ struct tls_http {
 	char *status_line;
 	int status_code;
 	struct strlist headers;
-	char *error; /* why no response came, or NULL */
+	char *error;	 /* why no response came, or NULL */
+	char *body_head; /* the first lines of the body, escaped, or NULL */
 };
 
 struct tls_negotiated {
@@ -204,6 +205,10 @@ struct tls_report {
 	char *keylog_path;	       /* the key log written, or NULL */
 	int keylog_errno;	       /* a write to the key log failed with this errno; 0: none */
 	struct tls_report *resumption; /* --resume: the second connection, or NULL */
+	/* After a complete handshake the server closed (or reset) the connection without an
+	 * alert and without any answer to the request or before its first record. */
+	bool closed_without_answer;
+	double closed_after_ms; /* from the end of the handshake to the close */
 	/* Listen mode only. */
 	struct {
 		char *peer_address; /* "127.0.0.1:54321", "[::1]:54321" */

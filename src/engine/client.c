@@ -62,6 +62,10 @@ void client_conclude(struct tls_client *c)
 					       : c->rep->handshake.status == HS_COMPLETE ? 1
 											 : -1;
 	diagnose_connect(c->rep);
+	/* A refusal seen after the handshake (a close without an answer, an HTTP 400) is a
+	 * refusal too. */
+	if (c->rep->client_auth.sent && report_has_finding(c->rep, "client-cert-rejected"))
+		c->rep->client_auth.accepted = 0;
 	trace_emit(&c->tr, EV_DONE, NULL);
 	if (c->done)
 		c->done(c->done_arg);
@@ -74,7 +78,7 @@ void client_finish(struct tls_client *c)
 	c->phase = P_DONE;
 	loop_timer_cancel(c->loop, c->timer);
 	c->timer = 0;
-	bool resume = c->cfg.resume && !c->is_resume && !c->is_probe &&
+	bool resume = c->cfg.resume && !c->is_resume && !c->is_probe && !c->cancelled &&
 		      c->rep->handshake.status == HS_COMPLETE && !c->tr.fatal_alert_seen;
 	/* --resume: what the server gave us to come back with (a TLS 1.2 session ID or ticket, a
 	 * TLS 1.3 ticket, which the post-handshake read waited for). */
@@ -134,6 +138,33 @@ static void collect_negotiated(struct tls_client *c)
 	}
 }
 
+/* The server hung up after the handshake without answering: the evidence of a refusal
+ * (diagnose_client_cert), with how long after the handshake it came. */
+static void note_closed(struct tls_client *c)
+{
+	c->rep->handshake.peer_closed = true;
+	if (c->handshake_done_ms < 0 || c->resp_len || c->tr.fatal_alert_seen ||
+	    c->rep->closed_without_answer)
+		return;
+	c->rep->closed_without_answer = true;
+	c->rep->closed_after_ms = trace_elapsed(&c->tr) - c->handshake_done_ms;
+}
+
+/* Ports of protocols that speak TLS first but not HTTP (SMTPS, LDAPS, DNS over TLS, IMAPS,
+ * POP3S, MQTT, FTPS, SIPS, AMQPS, syslog, IRC): no HTTP request goes there. */
+static const unsigned implicit_tls_ports[] = {465, 563, 636,  853,  989,  990,	992,  993,
+					      994, 995, 3269, 5061, 5671, 6514, 6697, 8883};
+
+static bool http_fits(const struct tls_client *c)
+{
+	const char *alpn = c->rep->negotiated.alpn;
+
+	for (size_t i = 0; i < sizeof(implicit_tls_ports) / sizeof(implicit_tls_ports[0]); i++)
+		if (c->cfg.port == implicit_tls_ports[i])
+			return false;
+	return !alpn || strcmp(alpn, "http/1.1") == 0 || strcmp(alpn, "http/1.0") == 0;
+}
+
 /* ---- HTTP probe ---- */
 
 static void http_parse(struct tls_client *c)
@@ -141,9 +172,23 @@ static void http_parse(struct tls_client *c)
 	http_parse_response(c->resp, c->resp_len, &c->rep->http);
 }
 
-static bool http_headers_complete(const struct tls_client *c)
+static void on_http_timer(void *arg);
+
+/* The headers are in, and for a refusal (4xx, 5xx) the first body bytes too: the body often
+ * says why ("No required SSL certificate was sent"). */
+static bool http_answer_complete(struct tls_client *c)
 {
-	return c->resp && memmem(c->resp, c->resp_len, "\r\n\r\n", 4) != NULL;
+	const char *end = c->resp ? memmem(c->resp, c->resp_len, "\r\n\r\n", 4) : NULL;
+
+	if (!end)
+		return false;
+	if (end + 4 < c->resp + c->resp_len || c->resp_len < 13 || c->resp[9] < '4')
+		return true;
+	if (!c->body_wait) {
+		c->body_wait = true; /* a short wait for the body, not the whole budget */
+		set_timer(c, util_now_ms() + POST_HANDSHAKE_CAP_MS, on_http_timer);
+	}
+	return false;
 }
 
 static void http_end(struct tls_client *c)
@@ -167,7 +212,7 @@ static void on_http_timer(void *arg)
 	struct tls_client *c = arg;
 
 	c->timer = 0;
-	if (!c->rep->http.error)
+	if (!c->rep->http.error && !c->body_wait)
 		c->rep->http.error = xstrdup("no complete HTTP response before the timeout");
 	http_end(c);
 }
@@ -200,7 +245,7 @@ static void do_http(struct tls_client *c)
 			memcpy(c->resp + c->resp_len, buf, take);
 			c->resp_len += take;
 			c->resp[c->resp_len] = 0;
-			if (http_headers_complete(c) || c->resp_len >= HTTP_MAX_RESPONSE)
+			if (http_answer_complete(c) || c->resp_len >= HTTP_MAX_RESPONSE)
 				break;
 			continue;
 		}
@@ -209,6 +254,8 @@ static void do_http(struct tls_client *c)
 			return;
 		}
 		if (n == 0) {
+			if (!c->resp_len)
+				note_closed(c);
 			break;
 		}
 		if (n == GNUTLS_E_FATAL_ALERT_RECEIVED || n == GNUTLS_E_WARNING_ALERT_RECEIVED) {
@@ -224,8 +271,8 @@ static void do_http(struct tls_client *c)
 				*/
 		c->rep->http.error =
 			xasprintf("reading the response failed: %s", gnutls_strerror((int)n));
-		if (n == GNUTLS_E_PREMATURE_TERMINATION)
-			c->rep->handshake.peer_closed = true;
+		if (trace_is_transport_error((int)n))
+			note_closed(c);
 		break;
 	}
 	http_end(c);
@@ -254,10 +301,18 @@ static void start_http(struct tls_client *c)
 	do_http(c);
 }
 
+/* Whether one HTTP request follows the handshake: asked for, or the server asked for a client
+ * certificate (many refuse one only at the HTTP layer), unless the port or ALPN says the
+ * protocol is another. */
+static bool http_wanted(const struct tls_client *c)
+{
+	return c->cfg.http == HTTP_ON ||
+	       (c->cfg.http == HTTP_AUTO && c->rep->client_auth.requested && http_fits(c));
+}
+
 static void after_post_read(struct tls_client *c)
 {
-	bool want = c->cfg.http == HTTP_ON ||
-		    (c->cfg.http == HTTP_AUTO && c->rep->client_auth.requested);
+	bool want = http_wanted(c);
 
 	if (want && !c->tr.fatal_alert_seen && !c->rep->handshake.peer_closed)
 		start_http(c);
@@ -299,7 +354,10 @@ static void do_post_read(struct tls_client *c)
 			break;
 		}
 		if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED) {
-			if (c->ticket_seen && gnutls_record_check_pending(c->tr.s) == 0)
+			/* Without a request to answer, a refusal is only seen as a close or an
+			 * alert: wait for those (or data) within the cap, past the tickets. */
+			if (c->ticket_seen && !c->wait_first_record && !c->tr.push_errno &&
+			    gnutls_record_check_pending(c->tr.s) == 0)
 				break;
 			if (gnutls_record_check_pending(c->tr.s) > 0)
 				continue;
@@ -307,7 +365,7 @@ static void do_post_read(struct tls_client *c)
 			return;
 		}
 		if (n == 0) {
-			c->rep->handshake.peer_closed = true;
+			note_closed(c);
 			break;
 		}
 		if (n == GNUTLS_E_WARNING_ALERT_RECEIVED) {
@@ -319,7 +377,7 @@ static void do_post_read(struct tls_client *c)
 			break;
 		}
 		if (trace_is_transport_error((int)n)) {
-			c->rep->handshake.peer_closed = true;
+			note_closed(c);
 			break;
 		}
 		/* Anything else (a KeyUpdate gone wrong, a rehandshake request) ends the read. */
@@ -367,7 +425,10 @@ static void handshake_complete(struct tls_client *c)
 	collect_negotiated(c);
 	trace_emit(&c->tr, EV_HANDSHAKE, NULL);
 	collect_chain(c);
-	if (gnutls_protocol_get_version(c->tr.s) == GNUTLS_TLS1_3) {
+	c->handshake_done_ms = trace_elapsed(&c->tr);
+	c->wait_first_record = c->rep->client_auth.requested && !http_wanted(c) && !c->is_resume;
+	if (gnutls_protocol_get_version(c->tr.s) == GNUTLS_TLS1_3 || c->wait_first_record ||
+	    c->tr.push_errno) {
 		c->phase = P_POST;
 		set_timer(c, util_now_ms() + POST_HANDSHAKE_CAP_MS, on_post_timer);
 		do_post_read(c);
@@ -537,6 +598,7 @@ static void start_handshake(struct tls_client *c)
 	}
 	if (c->session_data.data)
 		gnutls_session_set_data(c->tr.s, c->session_data.data, c->session_data.size);
+	c->tr.defer_push_errors = true;
 	trace_set_transport(&c->tr);
 	gnutls_handshake_set_timeout(c->tr.s, 0); /* our own deadline rules */
 	gnutls_handshake_set_hook_function(c->tr.s, GNUTLS_HANDSHAKE_ANY, GNUTLS_HOOK_BOTH,
@@ -786,6 +848,15 @@ struct tls_client *client_start(struct loop *l, const struct tls_client_config *
 
 	c->loop = l;
 	c->cfg = *cfg;
+	/* The caller may free its strings while we run (or before client_free): keep copies. */
+	const char **strs[] = {&c->cfg.host,	   &c->cfg.sni,	     &c->cfg.verify_name,
+			       &c->cfg.alpn,	   &c->cfg.priority, &c->cfg.http_path,
+			       &c->cfg.keylog_path};
+	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
+		if (*strs[i])
+			*strs[i] = c->own[i] = xstrdup(*strs[i]);
+	cfg = &c->cfg;
+	c->handshake_done_ms = -1;
 	if (sink)
 		c->tr.sink = *sink;
 	c->rep = report;
@@ -838,8 +909,16 @@ struct tls_client *client_start(struct loop *l, const struct tls_client_config *
 
 void client_cancel(struct tls_client *c)
 {
-	if (!c || c->phase == P_DONE)
+	if (!c)
 		return;
+	c->cancelled = true;
+	/* --resume: the first connection is over and the second runs; stopping that one
+	 * concludes us (on_resume_done). */
+	if (c->phase == P_DONE) {
+		if (c->probe && c->probe->is_resume)
+			client_cancel(c->probe);
+		return;
+	}
 	resolve_cancel(c->rj);
 	c->rj = NULL;
 	if (c->rep->handshake.status == HS_NOT_STARTED && c->phase >= P_HANDSHAKE)
@@ -881,6 +960,8 @@ void client_free(struct tls_client *c)
 		fclose(c->tr.keylog);
 	free(c->req);
 	free(c->resp);
+	for (size_t i = 0; i < sizeof(c->own) / sizeof(c->own[0]); i++)
+		free(c->own[i]);
 	free(c);
 }
 

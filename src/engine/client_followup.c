@@ -17,9 +17,9 @@ static void after_resume(void *arg);
 static void on_resume_done(void *arg)
 {
 	struct tls_client *c = arg;
-	struct tls_report *second = c->rep->resumption;
 
-	c->rep->negotiated.resumed = second->negotiated.present && second->negotiated.resumed;
+	/* The first handshake was a full one: negotiated.resumed stays false there; the
+	 * second's is in c->rep->resumption. */
 	/* The second client is still on the stack: free it from the loop, not from here. */
 	c->probe_timer = loop_timer_add(c->loop, util_now_ms(), after_resume, c);
 }
@@ -67,14 +67,22 @@ static const struct {
 	const char *words;
 } probe_stages[] = {
 	{true, false, "every TLS version (1.0 to 1.3)"},
-	{false, true, "every cipher suite, group and signature algorithm"},
-	{true, true, "every version, cipher suite, group and signature algorithm"},
+	{false, true, "every cipher suite, MAC, key exchange, group and signature algorithm"},
+	{true, true,
+	 "every version, cipher suite, MAC, key exchange, group and signature algorithm"},
 };
 
 #define PROBE_VERSIONS ":+VERS-TLS1.3:+VERS-TLS1.2:+VERS-TLS1.1:+VERS-TLS1.0"
+/* Everything GnuTLS 3.7.9 can offer without extra credentials (no PSK, SRP, GOST, anonymous):
+ * *-ALL does not cover the CBC-SHA256/SHA384 MACs, some ciphers, the FFDHE groups or the SHA-1
+ * signatures, so each is named (gnutls-cli -l --priority counts 86 suites against 43). */
 #define PROBE_CIPHERS                                                                              \
 	":+CIPHER-ALL:+MAC-ALL:+KX-ALL:+GROUP-ALL:+SIGN-ALL:+3DES-CBC:+ARCFOUR-128:+SHA1:+MD5:"    \
-	"+RSA:+DHE-RSA:+DHE-DSS"
+	"+SHA256:+SHA384:+AEAD:+RSA:+DHE-RSA:+DHE-DSS:+ECDHE-RSA:+ECDHE-ECDSA:+CAMELLIA-128-CBC:"  \
+	"+CAMELLIA-256-CBC:+CAMELLIA-128-GCM:+CAMELLIA-256-GCM:+AES-128-CCM:+AES-256-CCM:"         \
+	"+AES-128-CCM-8:+AES-256-CCM-8:+CHACHA20-POLY1305:+GROUP-FFDHE2048:+GROUP-FFDHE3072:"      \
+	"+GROUP-FFDHE4096:+GROUP-FFDHE6144:+GROUP-FFDHE8192:+SIGN-RSA-SHA1:+SIGN-DSA-SHA1:"        \
+	"+SIGN-ECDSA-SHA1:+SIGN-RSA-MD5"
 
 static bool has_server_answer(const struct tls_report *r)
 {

@@ -14,7 +14,9 @@ enum phase { P_START, P_RESOLVE, P_CONNECT, P_HANDSHAKE, P_POST, P_HTTP, P_DONE 
 
 struct tls_client {
 	struct loop *loop;
-	struct tls_client_config cfg;
+	struct tls_client_config cfg; /* its strings point into own[]: the caller's may go */
+	char *own[7];
+	bool cancelled;	     /* client_cancel ran: no follow-up starts */
 	struct tls_trace tr; /* report, sink, t0, socket, session */
 	struct tls_report *rep;
 	void (*done)(void *arg);
@@ -49,6 +51,14 @@ struct tls_client {
 	int probe_timer;
 	struct tls_report probe_report;
 	char *probe_priority;
+
+	double handshake_done_ms; /* trace_elapsed() when the handshake completed, -1: not */
+	bool wait_first_record;
+	bool body_wait;
+		/* the headers of a refusal are in: a short wait for its body */ /* no HTTP request:
+										    wait for the
+										    server's first
+										    data or close */
 
 	char *req;
 	size_t req_len;

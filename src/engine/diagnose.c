@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "tlsscope/chain.h"
+#include "tlsscope/http.h"
 #include "tlsscope/names.h"
 #include "tlsscope/target.h"
 #include "tlsscope/textsafe.h"
@@ -223,15 +224,38 @@ static void diagnose_mismatch(struct tls_report *r, bool *explained)
 
 	join(&r->offered_versions, offered, sizeof(offered), "the default versions");
 	if (version_probe_answer(r, &p)) {
+		/* The fix names the version the server chose, never one already offered. */
+		char fix[320];
+		const char *v = p->version ? p->version : "";
+		bool had = strlist_contains(&r->offered_versions, v);
+		if (p->version && !had)
+			snprintf(fix, sizeof(fix),
+				 "The server accepts %s, which you did not offer: allow it with "
+				 "--priority NORMAL:+VERS-%s (it is deprecated below TLS 1.2, RFC "
+				 "8996), or enable TLS 1.2 or 1.3 on the server.",
+				 v, v);
+		else
+			snprintf(fix, sizeof(fix), "Enable a version you offer (%s) on the server.",
+				 offered);
 		if (p->broad_versions)
-			add(r, "protocol-version-mismatch", SUBJ_CONNECTION, -1,
-			    "Allow a version the server accepts (here --tls-max 1.3, or a priority "
-			    "string with +VERS-TLS1.3), or enable yours on the server.",
+			add(r, "protocol-version-mismatch", SUBJ_CONNECTION, -1, fix,
 			    "You offered %s; offered every version, the server chose %s%s.",
 			    offered, p->version ? p->version : "another version",
 			    p->broad_ciphers ? " (and it also needed other cipher suites)" : "");
+		const char *cs = p->cipher_suite ? p->cipher_suite : "";
+		char cfix[320];
+		snprintf(cfix, sizeof(cfix),
+			 "Offer what the server chose (%s): %s, or enable a suite you offer on the "
+			 "server.",
+			 *cs ? cs : "see the probe",
+			 strstr(cs, "_SHA256") || strstr(cs, "_SHA384")
+				 ? "--priority NORMAL:+SHA256:+SHA384 adds the CBC-SHA256/SHA384 "
+				   "MACs"
+				 : "add its cipher, MAC and key exchange to --priority (gnutls-cli "
+				   "-l "
+				   "--priority STRING lists what a string offers)");
 		if (p->broad_ciphers)
-			add(r, "no-shared-cipher", SUBJ_CONNECTION, -1, NULL,
+			add(r, "no-shared-cipher", SUBJ_CONNECTION, -1, cfix,
 			    "Nothing you offered suits the server; offered everything, it chose %s "
 			    "%s.",
 			    p->version ? p->version : "", p->cipher_suite ? p->cipher_suite : "");
@@ -341,10 +365,13 @@ static void diagnose_handshake(struct tls_report *r, bool claimed)
 		if (!explained)
 			diagnose_mismatch(r, &explained);
 		if (!explained && alert_ended(r)) {
-			char probes[96] = "", level[96];
+			char probes[200] = "", level[96];
 			if (r->n_probes)
-				snprintf(probes, sizeof(probes),
-					 " Offering every version and cipher suite did not help.");
+				snprintf(
+					probes, sizeof(probes),
+					" Offering everything GnuTLS can offer (every version, "
+					"cipher, MAC, key exchange, group and signature algorithm) "
+					"did not help.");
 			add(r, "alert-received", SUBJ_CONNECTION, -1, NULL,
 			    "The peer sent %s %s alert (%d) after %s %s.%s", alert_level(a, level),
 			    alert_name(a->code), a->code, after, last ? last : "nothing", probes);
@@ -390,15 +417,61 @@ static bool is_certificate_alert(int code)
  * (during the handshake in TLS 1.2, as the first record after it in TLS 1.3) or as HTTP
  * 400/495/496 from a server that checks at the HTTP layer (nginx). Returns true when a
  * refusal is explained, so that no generic alert finding repeats it. */
+/* The likely causes of a refusal, ranked from what we know of the certificate we sent, into
+ * buf: the evidence first (expired, no clientAuth, an issuer the server did not list), the
+ * usual suspects after. app: no TLS alert came, so the application refused. */
+static void refusal_causes(const struct tls_report *r, bool app, char *buf, size_t len)
+{
+	const struct tls_client_auth *ca = &r->client_auth;
+	const struct tls_cert_info *ci = ca->certificate;
+	long long now = (long long)time(NULL);
+	int n = 0;
+
+	buf[0] = 0;
+#define CAUSE(...)                                                                                 \
+	snprintf(buf + strlen(buf), len - strlen(buf), "%s%d) ", n ? "; " : "", n + 1),            \
+		snprintf(buf + strlen(buf), len - strlen(buf), __VA_ARGS__), n++
+	if (ci && ci->not_after && ci->not_after < now) {
+		char when[32];
+		time_t t = (time_t)ci->not_after;
+		struct tm tm;
+		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&t, &tm));
+		CAUSE("it has expired (not after %s)", when);
+	}
+	if (ci && ci->not_before > now)
+		CAUSE("it is not valid yet");
+	if (ci && ci->has_eku && !strlist_contains(&ci->eku, "clientAuth") &&
+	    !strlist_contains(&ci->eku, "any"))
+		CAUSE("it lacks extendedKeyUsage clientAuth");
+	if (ca->issuer_not_acceptable)
+		CAUSE("its issuer is not among the CAs the server listed (sent with "
+		      "--force-client-cert)");
+	if (app)
+		CAUSE("the application, not TLS, refused it: no TLS alert came, so the TLS layer "
+		      "accepted the certificate and a check above it (its serial number, subject "
+		      "or another field) failed; the application's log says which");
+	else
+		CAUSE("it is not issued by a CA in the server's client CA file");
+	if (!app && n < 3)
+		CAUSE("the server checks something else (a CRL, the subject, the serial)");
+#undef CAUSE
+}
+
 static bool diagnose_client_cert(struct tls_report *r)
 {
 	const struct tls_client_auth *ca = &r->client_auth;
 	const struct tls_alert *a = &r->handshake.alert_received;
 	int http = r->http.status_code;
-	bool http_refused = http == 400 || http == 495 || http == 496;
+	/* 401 and 403 refuse the certificate when none was sent or when they say so; otherwise
+	 * they are the application's answer to this path. */
+	bool http_refused =
+		http == 400 || http == 495 || http == 496 ||
+		((http == 401 || http == 403) && (!ca->sent || http_names_certificate(&r->http)));
 	bool alert_refused = a->present && a->level == GNUTLS_AL_FATAL &&
 			     (r->handshake.post_handshake_alert || has_sent_certificate(r));
-	char how[256];
+	bool closed = r->handshake.status == HS_COMPLETE && r->closed_without_answer &&
+		      !alert_refused && !http_refused;
+	char how[512];
 
 	if (!ca->requested) {
 		if (ca->loaded && r->handshake.status == HS_COMPLETE)
@@ -412,8 +485,18 @@ static bool diagnose_client_cert(struct tls_report *r)
 		snprintf(how, sizeof(how), "the alert %s (%d)%s", alert_name(a->code), a->code,
 			 r->handshake.post_handshake_alert ? " right after the handshake" : "");
 	else if (http_refused)
-		snprintf(how, sizeof(how), "\"%s\" to the HTTP request",
-			 r->http.status_line ? r->http.status_line : "?");
+		snprintf(how, sizeof(how), "\"%s\"%s%s%s to the HTTP request",
+			 r->http.status_line ? r->http.status_line : "?",
+			 r->http.body_head ? " (body: \"" : "",
+			 r->http.body_head ? r->http.body_head : "",
+			 r->http.body_head ? "\")" : "");
+	else if (closed)
+		snprintf(
+			how, sizeof(how),
+			"by closing the connection %.0f ms after the handshake without an answer%s",
+			r->closed_after_ms,
+			r->http.present ? " to the HTTP request" : " (no HTTP request was sent)");
+	http_refused = http_refused || closed;
 	if (!ca->sent && ca->loaded && ca->issuer_not_acceptable) {
 		char cas[512];
 		join(&ca->acceptable_cas, cas, sizeof(cas), "(none)");
@@ -447,13 +530,13 @@ static bool diagnose_client_cert(struct tls_report *r)
 		return false;
 	}
 	if ((alert_refused && is_certificate_alert(a->code)) || http_refused) {
+		char causes[640];
+		refusal_causes(r, closed, causes, sizeof(causes));
 		add(r, "client-cert-rejected", SUBJ_CLIENT_CHAIN, 0, NULL,
-		    "The server refused the client certificate %s with %s. Usual causes: it is "
-		    "not issued by a CA in the server's client CA file, it has expired, or it "
-		    "lacks "
-		    "extendedKeyUsage clientAuth.",
+		    "The server refused the client certificate %s %s%s. Likely causes, most "
+		    "likely first: %s.",
 		    ca->certificate && ca->certificate->subject ? ca->certificate->subject : "",
-		    how);
+		    closed ? "" : "with ", how, causes);
 		return true;
 	}
 	return false;

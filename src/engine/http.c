@@ -1,5 +1,7 @@
 #include "tlsscope/http.h"
 
+#include "tlsscope/textsafe.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,4 +33,28 @@ void http_parse_response(const char *buf, size_t len, struct tls_http *h)
 		strlist_take(&h->headers, xmemdup0(p, (size_t)(eol - p)));
 		p = eol + 2;
 	}
+	/* The first lines of the body: a refusal often says why only there ("No required SSL
+	 * certificate was sent"). */
+	if (eol && eol == p && p + 2 < end) {
+		const char *b = p + 2;
+		size_t blen = (size_t)(end - b);
+		for (int lines = 0, i = 0; (size_t)i < blen; i++)
+			if (b[i] == '\n' && ++lines == HTTP_BODY_HEAD_LINES) {
+				blen = (size_t)i;
+				break;
+			}
+		if (blen > HTTP_BODY_HEAD_BYTES)
+			blen = HTTP_BODY_HEAD_BYTES;
+		h->body_head = textsafe_escape(b, blen);
+	}
+}
+
+bool http_names_certificate(const struct tls_http *h)
+{
+	const char *parts[] = {h->status_line, h->body_head};
+
+	for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++)
+		if (parts[i] && strcasestr(parts[i], "certificate"))
+			return true;
+	return false;
 }

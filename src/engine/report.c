@@ -82,6 +82,7 @@ void report_free(struct tls_report *r)
 	free(r->http.status_line);
 	strlist_free(&r->http.headers);
 	free(r->http.error);
+	free(r->http.body_head);
 	memset(r, 0, sizeof(*r));
 }
 

@@ -267,8 +267,15 @@ static ssize_t on_pull(gnutls_transport_ptr_t p, void *buf, size_t len)
 static ssize_t on_push(gnutls_transport_ptr_t p, const void *buf, size_t len)
 {
 	struct tls_trace *t = p;
+
+	if (t->push_errno)
+		return (ssize_t)len; /* the peer is gone: see defer_push_errors */
 	ssize_t n = send(t->fd, buf, len, MSG_NOSIGNAL);
 
+	if (n < 0 && t->defer_push_errors && (errno == EPIPE || errno == ECONNRESET)) {
+		t->push_errno = errno;
+		return (ssize_t)len;
+	}
 	if (n < 0)
 		gnutls_transport_set_errno(t->s, errno);
 	return n;

@@ -31,6 +31,13 @@ struct tls_trace {
 		unsigned body_have;
 	} rec;
 	int raw_alert_level, raw_alert_code;
+	/* A peer that refuses us sends its alert and resets the connection, and our next write
+	 * (TLS 1.3: the client's Finished) fails first; GnuTLS would then drop the session and
+	 * the alert with it. With defer_push_errors a write failing with EPIPE or ECONNRESET
+	 * counts as sent, the errno is kept here, and what the peer sent is read as usual:
+	 * its alert, or the close. */
+	bool defer_push_errors;
+	int push_errno;
 };
 
 /* The owner of the session s (set up with trace_set_transport). */

@@ -260,8 +260,10 @@ DEMO = {
     "wrong-ca": (["client-cert-ca-not-accepted"], ["client-sent-no-cert"]),
     "expired": (["expired"], []),
     "hostname-mismatch": (["hostname-mismatch"], []),
+    # The listener refuses the legacy client certificate with a 403 that names it.
     "legacy-tutorial": (["weak-key", "insecure-signature", "hostname-mismatch", "cn-only-no-san",
-                         "ip-not-in-san"], ["weak-key", "insecure-signature"]),
+                         "ip-not-in-san", "client-cert-rejected"],
+                        ["weak-key", "insecure-signature"]),
     "serial-not-allowed": (["client-cert-rejected"], ["client-serial-not-allowed"]),
     "tls-version-mismatch": (["protocol-version-mismatch"], ["protocol-version-mismatch"]),
 }
