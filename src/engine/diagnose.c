@@ -706,7 +706,8 @@ static void diagnose_issuer(struct tls_report *r, enum tls_subject subj,
 		    "cRLSign "
 		    "(certtool: cert_signing_key in the template).",
 		    "%s issued certificate %zu, but its keyUsage (%s) lacks keyCertSign: OpenSSL "
-		    "says \"key usage does not include certificate signing\", GnuTLS "
+		    "(s_client, Python's ssl, curl) says \"invalid CA certificate\" (then, when it "
+		    "goes on, \"key usage does not include certificate signing\"), GnuTLS "
 		    "\"signer constraints failure\".",
 		    who, below, ku);
 		*any = true;
