@@ -210,6 +210,9 @@ struct tls_report {
 	 * system root, the --client-ca in listen mode), or NULL. Findings about it have
 	 * cert_index -1 and name it in their detail. */
 	struct tls_cert_info *anchor;
+	/* Listen mode: the listener's own chain, judged once at start (diagnose_own_chain); its
+	 * findings are carried into each connection's report. Not owned; may be NULL. */
+	const struct tls_report *own_chain;
 	bool intermediate_found; /* the top's issuer is among the --intermediates */
 	struct tls_policy policy;
 	char *keylog_path;	       /* the key log written, or NULL */

@@ -1110,6 +1110,65 @@ static void diagnose_serial(struct tls_report *r)
 	    r->listen.n_serial_rules == 1 ? "" : "s");
 }
 
+void diagnose_own_chain(const struct tls_creds *c, enum tls_subject subj, struct tls_report *out)
+{
+	struct verify_request req;
+	long long now = (long long)time(NULL);
+	bool any = false;
+
+	report_init(out, subj == SUBJ_SERVER_CHAIN ? TLS_MODE_LISTEN : TLS_MODE_CONNECT);
+	if (!c || !c->n_id)
+		return;
+	out->chain = xcalloc(c->n_id, sizeof(*out->chain));
+	out->n_chain = c->n_id;
+	for (unsigned i = 0; i < c->n_id; i++)
+		chain_describe(c->id_crts[i], i, &out->chain[i]);
+	chain_link(c->id_crts, c->n_id, out->chain);
+	/* No anchor: the peer's trust store is not known here, only what the chain says. */
+	verify_request_init(&req, c, NULL, NULL, &out->policy);
+	req.trust = req.ca_files = NULL;
+	req.n_intermediates = 0;
+	verify_path(&req, c->id_crts, c->n_id, out);
+	for (size_t i = 0; i < out->n_chain; i++)
+		diagnose_cert(out, subj, i, now, false, &any);
+	sort_and_judge(out);
+}
+
+/* The listener's own chain, judged at start, in this connection's report: as warnings when
+ * the handshake went through, with their own severity when it failed, and then the likely
+ * cause of a client's alert (Python refusing an RSA-1024 listener: "EE certificate key too
+ * weak") instead of trust advice. cert_index is null: r->chain is the client's chain. */
+static void diagnose_own_findings(struct tls_report *r)
+{
+	const struct tls_report *own = r->own_chain;
+	bool failed = r->handshake.status == HS_FAILED;
+	const struct tls_finding *cause = NULL;
+
+	if (!own)
+		return;
+	for (size_t i = 0; i < own->n_findings; i++) {
+		const struct tls_finding *f = &own->findings[i];
+		if (f->severity == SEV_ERROR && !cause)
+			cause = f;
+		report_add_finding(r, f->id, failed ? f->severity : SEV_WARNING, SUBJ_SERVER_CHAIN,
+				   -1, f->title, f->detail, f->fix);
+	}
+	if (!cause || !failed || !r->handshake.alert_received.present)
+		return;
+	for (size_t i = 0; i < r->n_findings; i++) {
+		struct tls_finding *f = &r->findings[i];
+		if (strcmp(f->id, "alert-received") != 0)
+			continue;
+		char *detail = xasprintf("%s The likely cause is this listener's own certificate "
+					 "(%s): %s",
+					 f->detail, cause->id, cause->detail);
+		free(f->detail);
+		f->detail = detail;
+		free(f->fix);
+		f->fix = xstrdup(cause->fix);
+	}
+}
+
 void diagnose_listen(struct tls_report *r)
 {
 	report_clear_findings(r);
@@ -1118,6 +1177,7 @@ void diagnose_listen(struct tls_report *r)
 	diagnose_version(r);
 	diagnose_chain(r, SUBJ_CLIENT_CHAIN);
 	diagnose_serial(r);
+	diagnose_own_findings(r);
 	diagnose_unexplained(r, "the client");
 	sort_and_judge(r);
 }

@@ -256,5 +256,37 @@ def modern_pki_has_none_of_these_findings_and_every_client_accepts():
         check(ok, "%s refused the modern pki: %s" % (name, out[-400:]))
 
 
+@scenario
+def listen_judges_its_own_weak_certificate_and_names_it_when_python_refuses():
+    import json
+    make("leaf", "localhost", None, key_kind="rsa1024")  # self-signed RSA-1024, no CA flag
+    crt, k = files("leaf")
+    port = free_port()
+    p = spawn_tlsscope(["listen", "127.0.0.1:%d" % port, "--cert", crt, "--key", k, "--json",
+                        "--count", "1"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       text=True)
+    check(wait_port(port, proc=p), "listener did not start")
+    ok, says = python_client_subprocess(port, crt)
+    check(not ok and "EE certificate key too weak" in says, "Python: %r" % says)
+    rc = p.wait(timeout=20)
+    out, err = p.stdout.read(), p.stderr.read()
+    check(rc == 1, "listen --count 1: exit %s" % rc)
+    warn = [l for l in err.splitlines() if l.startswith("tlsscope: warning:")]
+    check(len(warn) == 1 and "weak-key" in warn[0], "no weak-key warning line: %r" % err)
+    lines = [l for l in out.splitlines() if l.strip()]
+    check(len(lines) == 1, "one JSON object per connection on stdout: %r" % out[:300])
+    r = json.loads(lines[0])
+    from peers import validate
+    validate(r)
+    ids = [f["id"] for f in r["findings"]]
+    weak = [f for f in r["findings"] if f["id"] == "weak-key"]
+    check(weak and weak[0]["subject"] == "server-chain" and weak[0]["cert_index"] is None,
+          "weak-key of the listener's chain: %s" % r["findings"])
+    check("EE certificate key too weak" in weak[0]["detail"], weak[0]["detail"])
+    alert = [f for f in r["findings"] if f["id"] == "alert-received"]
+    check(alert and "weak-key" in alert[0]["detail"] and "CA" not in alert[0]["fix"]
+          and "2048" in alert[0]["fix"], "the client's refusal is not tied to the key: %s" % ids)
+
+
 if __name__ == "__main__":
     sys.exit(main(SCENARIOS))
