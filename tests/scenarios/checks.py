@@ -257,6 +257,36 @@ def modern_pki_has_none_of_these_findings_and_every_client_accepts():
 
 
 @scenario
+def inspect_bundle_of_roots_gives_expired_root_anchor_expired_warning():
+    ok_root = make("root", "Current Root", ca=True)
+    make("old", "Expired Root", ca=True, days=(-400, -10))
+    other = make("other", "Another Root", ca=True)
+    del ok_root, other
+    b = bundle("roots", path("root.crt"), path("old.crt"), path("other.crt"))
+    r = tlsscope(["inspect", b, "--json"])
+    check(r.rc == 0, "a bundle of roots with one expired: exit %d, %s" % (r.rc, r.ids()))
+    got = [f for f in r.report["findings"] if f["id"] == "anchor-expired"]
+    check(got and got[0]["severity"] == "warning" and "Expired Root" in got[0]["detail"]
+          and "expired" not in r.ids() and "renew" not in got[0]["fix"].lower(),
+          "bundle of roots: %s" % r.report["findings"])
+    # The same root at the top of a chain it signed fails that chain: an error.
+    make("leaf", "localhost", None)
+    e = make("old2", "Expired Root Two", ca=True, days=(-400, -10))
+    make("leaf2", "localhost", e, days=(-20, 100))
+    r = tlsscope(["inspect", path("leaf2.crt"), path("old2.crt"), "--json"])
+    got = [f for f in r.report["findings"] if f["id"] == "anchor-expired"]
+    check(r.rc == 1 and got and got[0]["severity"] == "error", "chain: %s" % r.ids())
+    ok, out = openssl_verify(path("old2.crt"), path("leaf2.crt"))
+    check(not ok and "certificate has expired" in out, "openssl verify: %s" % out)
+
+
+def openssl_verify(ca, leaf):
+    p = subprocess.run(["openssl", "verify", "-CAfile", ca, leaf], capture_output=True,
+                       text=True)
+    return p.returncode == 0, p.stdout + p.stderr
+
+
+@scenario
 def listen_judges_its_own_weak_certificate_and_names_it_when_python_refuses():
     import json
     make("leaf", "localhost", None, key_kind="rsa1024")  # self-signed RSA-1024, no CA flag
