@@ -219,3 +219,18 @@ void cli_server_config(const struct cli *cli, struct tls_server_config *cfg)
 		.keylog_path = cli->keylog,
 	};
 }
+
+void cli_own_chain_warning(const struct tls_report *own, const char *what)
+{
+	if (!own->n_findings)
+		return;
+	fprintf(stderr, "tlsscope: warning: %s has %zu finding%s:", what, own->n_findings,
+		own->n_findings == 1 ? "" : "s");
+	for (size_t i = 0; i < own->n_findings; i++) {
+		const char *det = own->findings[i].detail;
+		char *d = textsafe_escape(det, strlen(det));
+		fprintf(stderr, "%s %s (%s)", i ? ";" : "", own->findings[i].id, d);
+		free(d);
+	}
+	fputc('\n', stderr);
+}

@@ -63,4 +63,7 @@ int run_pki(const struct cli *cli);
 int run_inspect(const struct cli *cli);
 int run_demo(const struct cli *cli);
 
+/* One warning line on stderr with the findings of this side's own chain (diagnose_own_chain). */
+void cli_own_chain_warning(const struct tls_report *own, const char *what);
+
 #endif

@@ -11,6 +11,7 @@
 
 #include "args.h"
 #include "commands.h"
+#include "tlsscope/diagnose.h"
 #include "sinks.h"
 #include "tlsscope/creds.h"
 #include "tlsscope/engine.h"
@@ -150,6 +151,7 @@ static int run_listen(const struct cli *cli)
 	struct tls_server *srv = NULL;
 	struct loop *loop = NULL;
 	struct tls_server_config cfg;
+	struct tls_report own = {0};
 	int rc = EXIT_USAGE;
 
 	rules = cli_serial_rules(cli, &err);
@@ -162,6 +164,9 @@ static int run_listen(const struct cli *cli)
 	cfg.creds = creds;
 	cfg.serials = rules;
 	cfg.n_serials = cli->allow_serial.n;
+	diagnose_own_chain(creds, SUBJ_SERVER_CHAIN, &own);
+	cli_own_chain_warning(&own, "this listener's certificate");
+	cfg.own_chain = &own;
 	loop = loop_new();
 	struct listen_run lr = {.cli = cli, .loop = loop, .color = cli_want_color()};
 	srv = server_start(loop, &cfg, NULL, on_listen_report, &lr, &err);
@@ -197,6 +202,7 @@ out:
 	server_free(srv);
 	loop_free(loop);
 	creds_free(creds);
+	report_free(&own);
 	cli_serial_rules_free(cli, rules);
 	return rc;
 }

@@ -27,6 +27,11 @@ void diagnose_listen(struct tls_report *r);
  * was done, the name when checked. subj says which side the certificates are for. */
 void diagnose_inspect(struct tls_report *r, enum tls_subject subj);
 
+/* Judges this side's own certificate chain (c's identity, leaf first) as a peer will, before any
+ * connection: dates, keys, algorithms, constraints, and the key purpose of subj's role. Fills
+ * out (report_init'ed here, freed by the caller with report_free); no identity: no findings. */
+void diagnose_own_chain(const struct tls_creds *c, enum tls_subject subj, struct tls_report *out);
+
 /* What-if: verifies the chain captured in r again, without reconnecting, against the anchors,
  * intermediates and CRLs of trust and under r->policy (hostname check, SHA-1, key sizes), then
  * diagnoses again. Returns 0, or -1 when r holds no chain. */

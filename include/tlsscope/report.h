@@ -87,6 +87,13 @@ struct tls_cert_info {
 	struct strlist status;	/* finding ids that apply to this certificate */
 	unsigned char *der;
 	size_t der_len;
+	/* Constraint facts (chain.c, verify.c): what an issuer allows below it. */
+	struct strlist name_constraints; /* "permitted DNS:example.com", "excluded IP:10.0.0.0/8" */
+	struct strlist unknown_critical; /* OIDs of critical extensions no client knows */
+	int nc_violated_by;		 /* index of the certificate whose name breaks this
+					  * issuer's name constraints (-1: none, verify.c) */
+	bool path_len_exceeded;		 /* more CAs below it than its pathLenConstraint allows */
+	bool is_anchor;			 /* a trust anchor the peer did not send (report.anchor) */
 };
 
 /* What the diagnosis holds a chain to; what-if toggles change it and re-verify. */
@@ -200,6 +207,13 @@ struct tls_report {
 	size_t n_probes;
 	struct tls_cert_info *chain;
 	size_t n_chain;
+	/* The trust anchor that completed the chain when the peer did not send it (the --ca or
+	 * system root, the --client-ca in listen mode), or NULL. Findings about it have
+	 * cert_index -1 and name it in their detail. */
+	struct tls_cert_info *anchor;
+	/* Listen mode: the listener's own chain, judged once at start (diagnose_own_chain); its
+	 * findings are carried into each connection's report. Not owned; may be NULL. */
+	const struct tls_report *own_chain;
 	bool intermediate_found; /* the top's issuer is among the --intermediates */
 	struct tls_policy policy;
 	char *keylog_path;	       /* the key log written, or NULL */

@@ -45,6 +45,7 @@ struct tls_server_config {
 	unsigned history;	    /* reports kept (default 1000) */
 	bool strict;		    /* reject a client whose certificate fails, in the handshake */
 	const char *keylog_path;    /* NSS key log to append to, or NULL */
+	const struct tls_report *own_chain; /* diagnose_own_chain of creds, or NULL; outlives */
 };
 
 struct tls_server;

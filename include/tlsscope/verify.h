@@ -43,6 +43,12 @@ void verify_request_init(struct verify_request *req, const struct tls_creds *c, 
 void verify_report(const struct verify_request *req, gnutls_x509_crt_t *crts, unsigned n,
 		   struct tls_report *r);
 
+/* The path above the sent chain crts[0..n) (described in r->chain): describes the trust anchor
+ * that completes it into r->anchor when the peer did not send it, and marks on each issuer a
+ * pathLenConstraint or name constraint that the certificates below it break. */
+void verify_path(const struct verify_request *req, gnutls_x509_crt_t *crts, unsigned n,
+		 struct tls_report *r);
+
 /* True when the chain verifies (name ignored). Used by --strict during the handshake. */
 unsigned verify_status(const struct verify_request *req, gnutls_x509_crt_t *crts, unsigned n);
 

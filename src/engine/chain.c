@@ -305,6 +305,92 @@ static bool has_aia_ca_issuers(gnutls_x509_crt_t crt)
 	}
 }
 
+/* Extensions that OpenSSL 3.0 (v3_purp.c, X509_supported_extension) and GnuTLS handle when
+ * critical; any other critical one makes both refuse the certificate ("unhandled critical
+ * extension", GNUTLS_CERT_UNKNOWN_CRIT_EXTENSIONS). */
+static const char *const known_extensions[] = {
+	"2.5.29.15",	      /* keyUsage */
+	"2.5.29.17",	      /* subjectAltName */
+	"2.5.29.19",	      /* basicConstraints */
+	"2.5.29.30",	      /* nameConstraints */
+	"2.5.29.32",	      /* certificatePolicies */
+	"2.5.29.33",	      /* policyMappings */
+	"2.5.29.36",	      /* policyConstraints */
+	"2.5.29.37",	      /* extKeyUsage */
+	"2.5.29.54",	      /* inhibitAnyPolicy */
+	"1.3.6.1.5.5.7.1.1",  /* authorityInfoAccess */
+	"1.3.6.1.5.5.7.1.24", /* TLS feature */
+	"2.5.29.14",	      /* subjectKeyIdentifier */
+	"2.5.29.35",	      /* authorityKeyIdentifier */
+	"2.5.29.31",	      /* cRLDistributionPoints */
+	"2.5.29.46",	      /* freshestCRL */
+};
+
+static void describe_critical(gnutls_x509_crt_t crt, struct tls_cert_info *ci)
+{
+	for (unsigned i = 0;; i++) {
+		char oid[128];
+		size_t size = sizeof(oid);
+		unsigned critical = 0;
+		int rc = gnutls_x509_crt_get_extension_info(crt, i, oid, &size, &critical);
+		if (rc == GNUTLS_E_SHORT_MEMORY_BUFFER)
+			continue;
+		if (rc < 0)
+			break;
+		bool known = false;
+		for (size_t k = 0; k < sizeof(known_extensions) / sizeof(known_extensions[0]); k++)
+			known |= strcmp(known_extensions[k], oid) == 0;
+		if (critical && !known)
+			strlist_add(&ci->unknown_critical, oid);
+	}
+}
+
+static void describe_name_constraints(gnutls_x509_crt_t crt, struct tls_cert_info *ci)
+{
+	gnutls_x509_name_constraints_t nc;
+
+	if (gnutls_x509_name_constraints_init(&nc) < 0)
+		return;
+	if (gnutls_x509_crt_get_name_constraints(crt, nc, 0, NULL) == 0) {
+		for (int excluded = 0; excluded < 2; excluded++) {
+			for (unsigned i = 0;; i++) {
+				gnutls_datum_t name = {0};
+				unsigned type = 0;
+				int rc = excluded ? gnutls_x509_name_constraints_get_excluded(
+							    nc, i, &type, &name)
+						  : gnutls_x509_name_constraints_get_permitted(
+							    nc, i, &type, &name);
+				if (rc < 0)
+					break;
+				const char *kind = type == GNUTLS_SAN_DNSNAME	   ? "DNS"
+						   : type == GNUTLS_SAN_IPADDRESS  ? "IP"
+						   : type == GNUTLS_SAN_RFC822NAME ? "email"
+						   : type == GNUTLS_SAN_URI	   ? "URI"
+										   : "DirName";
+				char ip[INET6_ADDRSTRLEN], mask[INET6_ADDRSTRLEN];
+				if (type == GNUTLS_SAN_IPADDRESS &&
+				    (name.size == 8 || name.size == 32)) {
+					int af = name.size == 8 ? AF_INET : AF_INET6;
+					unsigned half = name.size / 2;
+					inet_ntop(af, name.data, ip, sizeof(ip));
+					inet_ntop(af, name.data + half, mask, sizeof(mask));
+					strlist_take(&ci->name_constraints,
+						     xasprintf("%s IP:%s/%s",
+							       excluded ? "excluded" : "permitted",
+							       ip, mask));
+					continue;
+				}
+				char *v = san_text(kind, (const char *)name.data, name.size);
+				strlist_take(
+					&ci->name_constraints,
+					xasprintf("%s %s", excluded ? "excluded" : "permitted", v));
+				free(v);
+			}
+		}
+	}
+	gnutls_x509_name_constraints_deinit(nc);
+}
+
 int chain_describe(gnutls_x509_crt_t crt, unsigned index, struct tls_cert_info *ci)
 {
 	unsigned char serial[128];
@@ -339,6 +425,9 @@ int chain_describe(gnutls_x509_crt_t crt, unsigned index, struct tls_cert_info *
 	ci->self_signed = is_self_signed(crt);
 	ci->version = gnutls_x509_crt_get_version(crt);
 	ci->has_aia_ca_issuers = has_aia_ca_issuers(crt);
+	ci->nc_violated_by = -1;
+	describe_critical(crt, ci);
+	describe_name_constraints(crt, ci);
 	if (gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_DER, &der) == 0) {
 		ci->der = xmalloc(der.size);
 		memcpy(ci->der, der.data, der.size);

@@ -72,6 +72,20 @@ static const struct diag_entry catalog[] = {
 	{"not-a-ca", SEV_ERROR, "A certificate that issues others is not marked as a CA",
 	 "Reissue the issuing certificate with basicConstraints=critical,CA:TRUE "
 	 "(certtool: 'ca' in the template)."},
+	{"path-length-exceeded", SEV_ERROR, "A CA's pathLenConstraint does not allow this chain",
+	 "Issue the certificate directly from a CA whose pathLenConstraint allows the "
+	 "intermediates below it, or reissue the CA with a larger path_len (certtool) / "
+	 "basicConstraints=critical,CA:TRUE,pathlen:N (openssl)."},
+	{"name-constraint-violated", SEV_ERROR,
+	 "A name in the chain is outside a CA's name constraints",
+	 "Issue the certificate for a name the CA permits, or from a CA without name "
+	 "constraints that exclude it."},
+	{"anchor-expired", SEV_ERROR, "A trust anchor (root CA) has expired",
+	 "Replace the expired root in the trust store (--ca, the system store or --client-ca) "
+	 "with its current version, and have the server send a chain that leads to it."},
+	{"unknown-critical-extension", SEV_ERROR,
+	 "A certificate carries a critical extension clients do not understand",
+	 "Reissue the certificate without that extension, or with it marked not critical."},
 	{"wrong-purpose", SEV_ERROR, "The certificate is not allowed for this purpose",
 	 "Reissue it with the right extendedKeyUsage: serverAuth for servers, clientAuth for "
 	 "clients (openssl: extendedKeyUsage=serverAuth; certtool: tls_www_server)."},
@@ -128,24 +142,49 @@ const struct diag_entry *diagnose_lookup(const char *id)
 	return NULL;
 }
 
+static void vadd(struct tls_report *r, const char *id, const enum tls_severity *sev,
+		 enum tls_subject subj, int cert_index, const char *fix, const char *fmt,
+		 va_list ap) __attribute__((format(printf, 7, 0)));
+static void vadd(struct tls_report *r, const char *id, const enum tls_severity *sev,
+		 enum tls_subject subj, int cert_index, const char *fix, const char *fmt,
+		 va_list ap)
+{
+	const struct diag_entry *e = diagnose_lookup(id);
+	char detail[1024];
+
+	vsnprintf(detail, sizeof(detail), fmt, ap);
+	report_add_finding(r, e->id, sev ? *sev : e->severity, subj, cert_index, e->title, detail,
+			   fix ? fix : e->fix);
+	if (cert_index >= 0 && (size_t)cert_index < r->n_chain &&
+	    !strlist_contains(&r->chain[cert_index].status, e->id))
+		strlist_add(&r->chain[cert_index].status, e->id);
+}
+
 /* Adds a finding from the catalog; detail is formatted, fix NULL means the catalog's. */
 static void add(struct tls_report *r, const char *id, enum tls_subject subj, int cert_index,
 		const char *fix, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 static void add(struct tls_report *r, const char *id, enum tls_subject subj, int cert_index,
 		const char *fix, const char *fmt, ...)
 {
-	const struct diag_entry *e = diagnose_lookup(id);
-	char detail[1024];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(detail, sizeof(detail), fmt, ap);
+	vadd(r, id, NULL, subj, cert_index, fix, fmt, ap);
 	va_end(ap);
-	report_add_finding(r, e->id, e->severity, subj, cert_index, e->title, detail,
-			   fix ? fix : e->fix);
-	if (cert_index >= 0 && (size_t)cert_index < r->n_chain &&
-	    !strlist_contains(&r->chain[cert_index].status, e->id))
-		strlist_add(&r->chain[cert_index].status, e->id);
+}
+
+/* The same with a severity other than the catalog's (a finding that matters less here). */
+static void add_sev(struct tls_report *r, const char *id, enum tls_severity sev,
+		    enum tls_subject subj, int cert_index, const char *fix, const char *fmt, ...)
+	__attribute__((format(printf, 7, 8)));
+static void add_sev(struct tls_report *r, const char *id, enum tls_severity sev,
+		    enum tls_subject subj, int cert_index, const char *fix, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vadd(r, id, &sev, subj, cert_index, fix, fmt, ap);
+	va_end(ap);
 }
 
 static const char *last_step_name(const struct tls_report *r, enum tls_dir *dir)
@@ -628,44 +667,79 @@ static bool has_serverauth_or_any(const struct tls_cert_info *ci, bool server)
 	       strlist_contains(&ci->eku, "anyExtendedKeyUsage");
 }
 
-static void diagnose_cert(struct tls_report *r, enum tls_subject subj, size_t i, long long now,
-			  bool *any)
+/* How a finding names a certificate: "Certificate 1 (CN=x)", or for a trust anchor the peer did
+ * not send, its subject and SHA-256 fingerprint (it has no place in the sent chain). */
+static const char *cert_label(const struct tls_cert_info *ci, size_t i, char *buf, size_t len)
 {
-	const struct tls_cert_info *ci = &r->chain[i];
-	const struct tls_policy *pol = &r->policy;
-	char when[32];
+	if (ci->is_anchor)
+		snprintf(buf, len, "The trust anchor %s (sha256 %s), which the peer did not send,",
+			 ci->subject, ci->sha256);
+	else
+		snprintf(buf, len, "Certificate %zu (%s)", i, ci->subject);
+	return buf;
+}
 
+/* Whether the keyUsage extension forbids signing certificates (RFC 5280 §4.2.1.3). */
+static bool lacks_key_cert_sign(const struct tls_cert_info *ci)
+{
+	return ci->has_key_usage && !strlist_contains(&ci->key_usage, "keyCertSign");
+}
+
+/* Dates, algorithms and key size: the same for every certificate, anchors included (OpenSSL
+ * checks an anchor's dates and, at security level 2, its key; not its own signature). */
+static void diagnose_cert_basics(struct tls_report *r, enum tls_subject subj,
+				 const struct tls_cert_info *ci, size_t i, long long now,
+				 bool files, bool *any)
+{
+	const struct tls_policy *pol = &r->policy;
+	int idx = ci->is_anchor ? -1 : (int)i;
+	char when[32], who[512];
+
+	cert_label(ci, i, who, sizeof(who));
 	if (ci->not_after < now) {
 		char *ago = format_span(now - ci->not_after);
 		util_iso_time(ci->not_after, when, sizeof(when));
-		add(r, "expired", subj, (int)i, NULL, "Certificate %zu (%s) expired on %s, %s ago.",
-		    i, ci->subject, when, ago);
+		/* In files, a self-signed CA is a trust anchor: one that signs nothing given
+		 * with it (a bundle of roots) is a warning, it breaks no chain here. */
+		bool root = files && ci->self_signed && (ci->is_ca || ci->version == 1);
+		bool alone = root && (i == 0 || !ci->issues_previous);
+		if (ci->is_anchor || root)
+			add_sev(r, "anchor-expired", alone ? SEV_WARNING : SEV_ERROR, subj, idx,
+				alone ? "Remove it from the bundle, or replace it with its current "
+					"version: a chain that ends in it fails."
+				      : NULL,
+				"%s expired on %s, %s ago. OpenSSL (s_client, Python's ssl, curl) "
+				"and GnuTLS refuse a chain that ends in it: \"certificate has "
+				"expired\".",
+				who, when, ago);
+		else
+			add(r, "expired", subj, idx, NULL, "%s expired on %s, %s ago.", who, when,
+			    ago);
 		free(ago);
 		*any = true;
 	} else if (ci->not_before > now) {
 		char *in = format_span(ci->not_before - now);
 		util_iso_time(ci->not_before, when, sizeof(when));
-		add(r, "not-yet-valid", subj, (int)i, NULL,
-		    "Certificate %zu (%s) is valid only from %s, in %s.", i, ci->subject, when, in);
+		add(r, "not-yet-valid", subj, idx, NULL, "%s is valid only from %s, in %s.", who,
+		    when, in);
 		free(in);
 		*any = true;
 	} else if (ci->not_after - now < 30 * 86400) {
 		char *in = format_span(ci->not_after - now);
 		util_iso_time(ci->not_after, when, sizeof(when));
-		add(r, "expires-soon", subj, (int)i, NULL,
-		    "Certificate %zu (%s) expires on %s, in %s.", i, ci->subject, when, in);
+		add(r, "expires-soon", subj, idx, NULL, "%s expires on %s, in %s.", who, when, in);
 		free(in);
 	}
 	bool sha1 = ci->sign_algo > 0 &&
 		    gnutls_sign_get_hash_algorithm((gnutls_sign_algorithm_t)ci->sign_algo) ==
 			    GNUTLS_DIG_SHA1;
 	if (!ci->sign_secure && !ci->self_signed && !(sha1 && pol->allow_sha1)) {
-		add(r, "insecure-signature", subj, (int)i, NULL,
-		    "Certificate %zu (%s) is signed with %s. GnuTLS refuses it by default, and "
+		add(r, "insecure-signature", subj, idx, NULL,
+		    "%s is signed with %s. GnuTLS refuses it by default, and "
 		    "OpenSSL-based clients (Python's ssl, curl, nginx, at Debian's security level "
 		    "2) "
 		    "refuse it too.",
-		    i, ci->subject, ci->signature_algorithm);
+		    who, ci->signature_algorithm);
 		*any = true;
 	}
 	bool rsa_like = strcmp(ci->key_algorithm, "RSA") == 0 ||
@@ -674,28 +748,98 @@ static void diagnose_cert(struct tls_report *r, enum tls_subject subj, size_t i,
 	bool ec = strcmp(ci->key_algorithm, "ECDSA") == 0;
 	if ((rsa_like && ci->key_bits < pol->min_rsa_bits) ||
 	    (ec && ci->key_bits < pol->min_ec_bits)) {
-		add(r, "weak-key", subj, (int)i, NULL,
-		    "Certificate %zu (%s) has a %u-bit %s key. GnuTLS may accept it, but "
+		add(r, "weak-key", subj, idx, NULL,
+		    "%s has a %u-bit %s key. GnuTLS may accept it, but "
 		    "OpenSSL-based peers at security level 2 (Python's ssl, curl, nginx on current "
-		    "distributions) refuse keys under %u bits RSA or %u bits EC.",
-		    i, ci->subject, ci->key_bits, ci->key_algorithm, pol->min_rsa_bits,
-		    pol->min_ec_bits);
+		    "distributions) refuse keys under %u bits RSA or %u bits EC (\"%s key too "
+		    "weak\").",
+		    who, ci->key_bits, ci->key_algorithm, pol->min_rsa_bits, pol->min_ec_bits,
+		    ci->index == 0 && !ci->is_anchor ? "EE certificate" : "CA certificate");
 		*any = true;
 	}
+	if (ci->unknown_critical.n) {
+		char oids[256];
+		join(&ci->unknown_critical, oids, sizeof(oids), "");
+		add(r, "unknown-critical-extension", subj, idx, NULL,
+		    "%s carries the critical extension%s %s, which no TLS client knows: OpenSSL "
+		    "says \"unhandled critical extension\", GnuTLS refuses it too.",
+		    who, ci->unknown_critical.n == 1 ? "" : "s", oids);
+		*any = true;
+	}
+}
+
+/* The constraints an issuer puts on what is below it: CA flag, keyCertSign, pathLen, names. */
+static void diagnose_issuer(struct tls_report *r, enum tls_subject subj,
+			    const struct tls_cert_info *ci, size_t i, size_t below, bool *any)
+{
+	int idx = ci->is_anchor ? -1 : (int)i;
+	char who[512];
+
+	cert_label(ci, i, who, sizeof(who));
+	if (!ci->is_ca && !(ci->version == 1 && ci->self_signed)) {
+		add(r, "not-a-ca", subj, idx, NULL,
+		    "%s issued certificate %zu but is not marked CA:TRUE%s.", who, below,
+		    ci->version == 1 ? " (a version 1 certificate cannot be)" : "");
+		*any = true;
+	} else if (lacks_key_cert_sign(ci)) {
+		char ku[256];
+		join(&ci->key_usage, ku, sizeof(ku), "none");
+		add(r, "not-a-ca", subj, idx,
+		    "Reissue the issuing certificate with keyUsage = critical, keyCertSign, "
+		    "cRLSign "
+		    "(certtool: cert_signing_key in the template).",
+		    "%s issued certificate %zu, but its keyUsage (%s) lacks keyCertSign: OpenSSL "
+		    "(s_client, Python's ssl, curl) says \"invalid CA certificate\" (then, when it "
+		    "goes on, \"key usage does not include certificate signing\"), GnuTLS "
+		    "\"signer constraints failure\".",
+		    who, below, ku);
+		*any = true;
+	}
+	if (ci->path_len_exceeded) {
+		add(r, "path-length-exceeded", subj, idx, NULL,
+		    "%s allows %d intermediate CA%s below it (pathLenConstraint), but the chain "
+		    "has "
+		    "%zu: OpenSSL says \"path length constraint exceeded\".",
+		    who, ci->path_len, ci->path_len == 1 ? "" : "s", ci->is_anchor ? below : i - 1);
+		*any = true;
+	}
+	if (ci->nc_violated_by >= 0) {
+		char names[512], allowed[512];
+		size_t v = (size_t)ci->nc_violated_by;
+		const struct tls_cert_info *bad = v < r->n_chain ? &r->chain[v] : NULL;
+		join(&ci->name_constraints, allowed, sizeof(allowed), "?");
+		if (bad)
+			join(&bad->san, names, sizeof(names), "no subjectAltName");
+		bool permits = strstr(allowed, "permitted ") != NULL;
+		bool excludes = strstr(allowed, "excluded ") != NULL;
+		add(r, "name-constraint-violated", subj, idx, NULL,
+		    "%s limits the names below it (%s), but certificate %zu holds %s: OpenSSL says "
+		    "\"%s\".",
+		    who, allowed, v, bad ? names : "a name outside them",
+		    permits && excludes ? "permitted subtree violation\" or \"excluded subtree "
+					  "violation"
+		    : permits		? "permitted subtree violation"
+					: "excluded subtree violation");
+		*any = true;
+	}
+}
+
+static void diagnose_cert(struct tls_report *r, enum tls_subject subj, size_t i, long long now,
+			  bool files, bool *any)
+{
+	const struct tls_cert_info *ci = &r->chain[i];
+	const struct tls_policy *pol = &r->policy;
+
+	diagnose_cert_basics(r, subj, ci, i, now, files, any);
 	if (ci->version == 1)
 		add(r, "v1-certificate", subj, (int)i, NULL,
 		    "Certificate %zu (%s) is X.509 version 1: it cannot carry subjectAltName, key "
 		    "usage or CA flags.",
 		    i, ci->subject);
-	if (i > 0 && ci->issues_previous && !ci->is_ca && !(ci->version == 1 && ci->self_signed)) {
-		add(r, "not-a-ca", subj, (int)i, NULL,
-		    "Certificate %zu (%s) issued certificate %zu but is not marked CA:TRUE%s.", i,
-		    ci->subject, i - 1,
-		    ci->version == 1 ? " (a version 1 certificate cannot be)" : "");
-		*any = true;
-	}
+	if (i > 0 && ci->issues_previous)
+		diagnose_issuer(r, subj, ci, i, i - 1, any);
 	if (ci->verify_status & GNUTLS_CERT_SIGNER_NOT_CA &&
-	    (i + 1 >= r->n_chain || !r->chain[i + 1].issues_previous)) {
+	    (i + 1 >= r->n_chain || !r->chain[i + 1].issues_previous) && !r->anchor) {
 		add(r, "not-a-ca", subj, (int)i, NULL,
 		    "The trusted certificate that issued certificate %zu (\"%s\") is not marked "
 		    "CA:TRUE.",
@@ -724,6 +868,18 @@ static void diagnose_cert(struct tls_report *r, enum tls_subject subj, size_t i,
 	}
 }
 
+/* The trust anchor above the sent chain: its dates, key, critical extensions and the
+ * constraints it puts on the chain below it. */
+static void diagnose_anchor(struct tls_report *r, enum tls_subject subj, long long now, bool *any)
+{
+	const struct tls_cert_info *a = r->anchor;
+
+	if (!a || !r->n_chain)
+		return;
+	diagnose_cert_basics(r, subj, a, 0, now, false, any);
+	diagnose_issuer(r, subj, a, 0, chain_top(r), any);
+}
+
 static void diagnose_chain(struct tls_report *r, enum tls_subject subj)
 {
 	long long now = (long long)time(NULL);
@@ -734,7 +890,8 @@ static void diagnose_chain(struct tls_report *r, enum tls_subject subj)
 		return;
 	diagnose_trust(r, subj, &any);
 	for (size_t i = 0; i < r->n_chain; i++)
-		diagnose_cert(r, subj, i, now, &any);
+		diagnose_cert(r, subj, i, now, false, &any);
+	diagnose_anchor(r, subj, now, &any);
 	for (size_t i = 1; i < r->n_chain; i++) {
 		if (!r->chain[i].issues_previous) {
 			add(r, "chain-order", subj, (int)i, NULL,
@@ -1036,6 +1193,65 @@ static void diagnose_serial(struct tls_report *r)
 	    r->listen.n_serial_rules == 1 ? "" : "s");
 }
 
+void diagnose_own_chain(const struct tls_creds *c, enum tls_subject subj, struct tls_report *out)
+{
+	struct verify_request req;
+	long long now = (long long)time(NULL);
+	bool any = false;
+
+	report_init(out, subj == SUBJ_SERVER_CHAIN ? TLS_MODE_LISTEN : TLS_MODE_CONNECT);
+	if (!c || !c->n_id)
+		return;
+	out->chain = xcalloc(c->n_id, sizeof(*out->chain));
+	out->n_chain = c->n_id;
+	for (unsigned i = 0; i < c->n_id; i++)
+		chain_describe(c->id_crts[i], i, &out->chain[i]);
+	chain_link(c->id_crts, c->n_id, out->chain);
+	/* No anchor: the peer's trust store is not known here, only what the chain says. */
+	verify_request_init(&req, c, NULL, NULL, &out->policy);
+	req.trust = req.ca_files = NULL;
+	req.n_intermediates = 0;
+	verify_path(&req, c->id_crts, c->n_id, out);
+	for (size_t i = 0; i < out->n_chain; i++)
+		diagnose_cert(out, subj, i, now, false, &any);
+	sort_and_judge(out);
+}
+
+/* The listener's own chain, judged at start, in this connection's report: as warnings when
+ * the handshake went through, with their own severity when it failed, and then the likely
+ * cause of a client's alert (Python refusing an RSA-1024 listener: "EE certificate key too
+ * weak") instead of trust advice. cert_index is null: r->chain is the client's chain. */
+static void diagnose_own_findings(struct tls_report *r)
+{
+	const struct tls_report *own = r->own_chain;
+	bool failed = r->handshake.status == HS_FAILED;
+	const struct tls_finding *cause = NULL;
+
+	if (!own)
+		return;
+	for (size_t i = 0; i < own->n_findings; i++) {
+		const struct tls_finding *f = &own->findings[i];
+		if (f->severity == SEV_ERROR && !cause)
+			cause = f;
+		report_add_finding(r, f->id, failed ? f->severity : SEV_WARNING, SUBJ_SERVER_CHAIN,
+				   -1, f->title, f->detail, f->fix);
+	}
+	if (!cause || !failed || !r->handshake.alert_received.present)
+		return;
+	for (size_t i = 0; i < r->n_findings; i++) {
+		struct tls_finding *f = &r->findings[i];
+		if (strcmp(f->id, "alert-received") != 0)
+			continue;
+		char *detail = xasprintf("%s The likely cause is this listener's own certificate "
+					 "(%s): %s",
+					 f->detail, cause->id, cause->detail);
+		free(f->detail);
+		f->detail = detail;
+		free(f->fix);
+		f->fix = xstrdup(cause->fix);
+	}
+}
+
 void diagnose_listen(struct tls_report *r)
 {
 	report_clear_findings(r);
@@ -1044,6 +1260,7 @@ void diagnose_listen(struct tls_report *r)
 	diagnose_version(r);
 	diagnose_chain(r, SUBJ_CLIENT_CHAIN);
 	diagnose_serial(r);
+	diagnose_own_findings(r);
 	diagnose_unexplained(r, "the client");
 	sort_and_judge(r);
 }
@@ -1057,8 +1274,9 @@ void diagnose_inspect(struct tls_report *r, enum tls_subject subj)
 
 	report_clear_findings(r);
 	diagnose_trust(r, subj, &any);
+	diagnose_anchor(r, subj, now, &any);
 	for (size_t i = 0; i < r->n_chain; i++) {
-		diagnose_cert(r, subj, i, now, &any);
+		diagnose_cert(r, subj, i, now, true, &any);
 		/* A leaf without a name a client can match: only the CN, which clients ignore. */
 		const struct tls_cert_info *ci = &r->chain[i];
 		bool maybe_server = !ci->has_eku || has_serverauth_or_any(ci, true);

@@ -463,21 +463,21 @@ int inspect_run(const char *const *paths, size_t n, const struct inspect_options
 		out->chain_complete = top + 1 == r->n_chain && r->chain[top].self_signed;
 		for (size_t k = 0; k < out->n_keys; k++)
 			out->keys[k].matches_certificate = find_key_owner(&pool, pool.keys[k]);
+		struct verify_request req;
+		struct tls_creds *none = o->trust ? NULL : creds_new();
+		verify_request_init(&req, o->trust ? o->trust : none, o->verify_name,
+				    o->purpose == PURPOSE_CLIENT   ? GNUTLS_KP_TLS_WWW_CLIENT
+				    : o->purpose == PURPOSE_SERVER ? GNUTLS_KP_TLS_WWW_SERVER
+								   : NULL,
+				    &r->policy);
 		if (o->trust || o->verify_name) {
-			struct verify_request req;
-			struct tls_creds *none = o->trust ? NULL : creds_new();
-			verify_request_init(&req, o->trust ? o->trust : none, o->verify_name,
-					    o->purpose == PURPOSE_CLIENT ? GNUTLS_KP_TLS_WWW_CLIENT
-					    : o->purpose == PURPOSE_SERVER
-						    ? GNUTLS_KP_TLS_WWW_SERVER
-						    : NULL,
-					    &r->policy);
 			verify_run(&req, pool.crts, (unsigned)pool.n_crts, &r->verification,
 				   r->chain);
 			if (!o->trust)
 				r->verification.done = false; /* only the name was asked about */
-			creds_free(none);
 		}
+		verify_path(&req, pool.crts, (unsigned)pool.n_crts, r);
+		creds_free(none);
 		diagnose_inspect(r, o->purpose == PURPOSE_CLIENT ? SUBJ_CLIENT_CHAIN
 								 : SUBJ_SERVER_CHAIN);
 	} else if (rc == 0) {

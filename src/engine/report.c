@@ -30,6 +30,8 @@ void cert_info_free(struct tls_cert_info *ci)
 	strlist_free(&ci->key_usage);
 	strlist_free(&ci->eku);
 	strlist_free(&ci->status);
+	strlist_free(&ci->name_constraints);
+	strlist_free(&ci->unknown_critical);
 	free(ci->der);
 	memset(ci, 0, sizeof(*ci));
 }
@@ -69,6 +71,10 @@ void report_free(struct tls_report *r)
 	for (size_t i = 0; i < r->n_chain; i++)
 		cert_info_free(&r->chain[i]);
 	free(r->chain);
+	if (r->anchor) {
+		cert_info_free(r->anchor);
+		free(r->anchor);
+	}
 	strlist_free(&r->verification.reasons);
 	free(r->verification.hostname.name);
 	strlist_free(&r->client_auth.acceptable_cas);

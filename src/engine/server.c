@@ -659,6 +659,7 @@ static void start_conn(struct tls_server *s, int fd, const struct sockaddr_stora
 	int rc;
 
 	report_init(r, TLS_MODE_LISTEN);
+	r->own_chain = cfg->own_chain;
 	c->srv = s;
 	c->rep = r;
 	c->tr = (struct tls_trace){.rep = r,

@@ -242,6 +242,108 @@ void verify_request_init(struct verify_request *req, const struct tls_creds *c, 
 	};
 }
 
+/* The issuer of crt in the --ca anchors, else in the whole trust list: a copy the caller
+ * deinits, or NULL. */
+static gnutls_x509_crt_t anchor_of(const struct verify_request *req, gnutls_x509_crt_t crt)
+{
+	gnutls_x509_crt_t issuer = NULL;
+
+	if (req->ca_files &&
+	    gnutls_x509_trust_list_get_issuer(req->ca_files, crt, &issuer, GNUTLS_TL_GET_COPY) == 0)
+		return issuer;
+	if (!req->trust)
+		return NULL;
+	need_system(req);
+	if (gnutls_x509_trust_list_get_issuer(req->trust, crt, &issuer, GNUTLS_TL_GET_COPY) == 0)
+		return issuer;
+	return NULL;
+}
+
+/* Marks on each issuer of path[0..n) (leaf first) the two constraints GnuTLS reports only as
+ * "signer constraints failure": its pathLenConstraint (RFC 5280 §4.2.1.9: at most that many
+ * intermediates below it) and its name constraints (§4.2.1.10) against the DNS names and IPs
+ * of every certificate below it. info[k] describes path[k] or is NULL. */
+static void mark_constraints(gnutls_x509_crt_t *path, struct tls_cert_info **info, unsigned n)
+{
+	for (unsigned k = 1; k < n; k++) {
+		struct tls_cert_info *ci = info[k];
+		if (!ci)
+			continue;
+		if (ci->is_ca && ci->path_len >= 0 && k - 1 > (unsigned)ci->path_len)
+			ci->path_len_exceeded = true;
+		gnutls_x509_name_constraints_t nc;
+		if (gnutls_x509_name_constraints_init(&nc) < 0)
+			continue;
+		if (gnutls_x509_crt_get_name_constraints(path[k], nc, 0, NULL) == 0)
+			for (unsigned j = 0; j < k && ci->nc_violated_by < 0; j++)
+				if (info[j] && !info[j]->is_anchor &&
+				    (!gnutls_x509_name_constraints_check_crt(nc, GNUTLS_SAN_DNSNAME,
+									     path[j]) ||
+				     !gnutls_x509_name_constraints_check_crt(
+					     nc, GNUTLS_SAN_IPADDRESS, path[j])))
+					ci->nc_violated_by = (int)info[j]->index;
+		gnutls_x509_name_constraints_deinit(nc);
+	}
+}
+
+void verify_path(const struct verify_request *req, gnutls_x509_crt_t *crts, unsigned n,
+		 struct tls_report *r)
+{
+	unsigned top = 0;
+
+	if (n == 0 || r->n_chain < n)
+		return;
+	while (top + 1 < n && r->chain[top + 1].issues_previous)
+		top++;
+	/* Through the --intermediates, then to the anchor that signed the last of them. */
+	gnutls_x509_crt_t *path = xcalloc(top + 2 + req->n_intermediates, sizeof(*path));
+	struct tls_cert_info **info = xcalloc(top + 2 + req->n_intermediates, sizeof(*info));
+	unsigned len = 0;
+	for (unsigned i = 0; i <= top; i++) {
+		path[len] = crts[i];
+		info[len++] = &r->chain[i];
+	}
+	for (bool more = !r->chain[top].self_signed; more;) {
+		more = false;
+		for (unsigned i = 0;
+		     i < req->n_intermediates && len < top + 1 + req->n_intermediates; i++)
+			if (gnutls_x509_crt_check_issuer(path[len - 1], req->intermediates[i]) &&
+			    !gnutls_x509_crt_equals(path[len - 1], req->intermediates[i])) {
+				path[len++] = req->intermediates[i];
+				more = true;
+				break;
+			}
+	}
+	gnutls_x509_crt_t anchor = NULL;
+	if (!r->chain[top].self_signed &&
+	    !(len > top + 1 && gnutls_x509_crt_check_issuer(path[len - 1], path[len - 1])))
+		anchor = anchor_of(req, path[len - 1]);
+	if (r->anchor) {
+		cert_info_free(r->anchor);
+		free(r->anchor);
+		r->anchor = NULL;
+	}
+	if (anchor) {
+		r->anchor = xcalloc(1, sizeof(*r->anchor));
+		chain_describe(anchor, (unsigned)r->n_chain, r->anchor);
+		r->anchor->is_anchor = true;
+	}
+	if (anchor) {
+		path[len] = anchor;
+		info[len++] = r->anchor;
+	}
+	for (unsigned i = 0; i < len; i++)
+		if (info[i]) {
+			info[i]->path_len_exceeded = false;
+			info[i]->nc_violated_by = -1;
+		}
+	mark_constraints(path, info, len);
+	if (anchor)
+		gnutls_x509_crt_deinit(anchor);
+	free(path);
+	free(info);
+}
+
 void verify_report(const struct verify_request *req, gnutls_x509_crt_t *crts, unsigned n,
 		   struct tls_report *r)
 {
@@ -255,4 +357,5 @@ void verify_report(const struct verify_request *req, gnutls_x509_crt_t *crts, un
 	r->intermediate_found =
 		!r->chain[n - 1].self_signed && verify_issuer_in_intermediates(req, crts, n);
 	verify_run(req, crts, n, &r->verification, r->chain);
+	verify_path(req, crts, n, r);
 }
