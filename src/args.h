@@ -32,6 +32,7 @@ struct cli {
 	const char *password_file, *password_env;
 	const char *keylog;
 	bool resume;
+	bool ocsp; /* --ocsp */
 	const char *sni;
 	bool no_sni;
 	const char *verify_name;

@@ -41,6 +41,7 @@ static int run_connect(const struct cli *cli)
 		.force_client_cert = cli->force_client_cert,
 		.no_probe = cli->no_probe,
 		.resume = cli->resume,
+		.ocsp = cli->ocsp,
 		.keylog_path = cli->keylog,
 		.creds = creds,
 	};
