@@ -248,17 +248,17 @@ static json_t *jrevocation(const struct tls_report *r)
 		json_object_set_new(o, "ocsp_stapled", jrev_state(c->ocsp_stapled));
 		json_object_set_new(o, "ocsp_queried", jrev_state(c->ocsp_queried));
 		if (i == 0 && f->staple)
-			json_object_set_new(
-				o, "staple",
-				json_pack("{s:o, s:o, s:o, s:o, s:o}", "produced_at",
-					  jtime(f->staple_produced), "this_update",
-					  jtime(f->staple_this_update), "next_update",
-					  jtime(f->staple_next_update), "revoked_at",
-					  jtime(f->staple_revoked_at), "error", jstr(f->staple_error)));
+			json_object_set_new(o, "staple",
+					    json_pack("{s:o, s:o, s:o, s:o, s:o}", "produced_at",
+						      jtime(f->staple_produced), "this_update",
+						      jtime(f->staple_this_update), "next_update",
+						      jtime(f->staple_next_update), "revoked_at",
+						      jtime(f->staple_revoked_at), "error",
+						      jstr(f->staple_error)));
 		if (c->ocsp_url)
 			json_object_set_new(o, "responder",
-					    json_pack("{s:o, s:o}", "url", jstr(c->ocsp_url), "error",
-						      jstr(c->ocsp_error)));
+					    json_pack("{s:o, s:o}", "url", jstr(c->ocsp_url),
+						      "error", jstr(c->ocsp_error)));
 		json_array_append_new(a, o);
 	}
 	return a;
@@ -269,11 +269,10 @@ static json_t *jcrls(const struct tls_revocation_facts *f)
 	json_t *a = json_array();
 
 	for (size_t i = 0; i < f->n_crls; i++)
-		json_array_append_new(a, json_pack("{s:o, s:o, s:b, s:b}", "issuer",
-						   jstr(f->crls[i].issuer), "next_update",
-						   jtime(f->crls[i].next_update), "expired",
-						   f->crls[i].expired, "for_chain",
-						   f->crls[i].for_chain));
+		json_array_append_new(
+			a, json_pack("{s:o, s:o, s:b, s:b}", "issuer", jstr(f->crls[i].issuer),
+				     "next_update", jtime(f->crls[i].next_update), "expired",
+				     f->crls[i].expired, "for_chain", f->crls[i].for_chain));
 	return a;
 }
 

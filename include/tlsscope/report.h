@@ -199,7 +199,7 @@ struct tls_revocation_facts {
 	long long staple_this_update, staple_next_update, staple_produced; /* -1: absent */
 	long long staple_revoked_at;					   /* -1: not revoked */
 	char *staple_error; /* why the staple is not valid (ocsp_stapled invalid), or NULL */
-	bool must_staple; /* the leaf carries the TLS feature status_request */
+	bool must_staple;   /* the leaf carries the TLS feature status_request */
 	struct tls_crl_fact *crls;
 	size_t n_crls;
 };

@@ -37,4 +37,10 @@ struct revocation_query *revocation_query_start(struct loop *l, struct tls_repor
 /* Forgets a running query: done is not called, r is not touched. Accepts NULL. */
 void revocation_query_cancel(struct revocation_query *q);
 
+/* --save-chain: writes to path, as PEM, the chain the server should send: its leaf, then each
+ * issuer in turn from what it sent and the --intermediates of c (c may be NULL), without the
+ * self-signed root. Returns 0, or -1 with err naming the file. */
+int revocation_save_chain(const struct tls_report *r, const struct tls_creds *c, const char *path,
+			  struct tls_error *err);
+
 #endif

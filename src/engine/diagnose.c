@@ -734,8 +734,8 @@ static void diagnose_revocation(struct tls_report *r, enum tls_subject subj)
 			    f->staple_error ? f->staple_error : "it cannot be used");
 		if (cr->ocsp_queried == REV_REVOKED)
 			add(r, "revoked", subj, (int)i, NULL,
-			    "Certificate %zu (%s, serial %s) is revoked: its OCSP responder %s says "
-			    "so.",
+			    "Certificate %zu (%s, serial %s) is revoked, says its OCSP responder "
+			    "%s.",
 			    i, ci->subject, ci->serial_hex, cr->ocsp_url);
 		else if (cr->ocsp_queried == REV_UNKNOWN)
 			add(r, "ocsp-unknown", subj, (int)i, NULL,

@@ -1,6 +1,8 @@
 #include "tlsscope/revocation.h"
 
+#include <errno.h>
 #include <gnutls/gnutls.h>
+#include <stdio.h>
 #include <gnutls/ocsp.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,7 +102,8 @@ static void check_crls(const struct verify_request *req, gnutls_x509_crt_t *crts
 		cf->next_update = next == (time_t)-1 ? -1 : (long long)next;
 		cf->expired = cf->next_update >= 0 && cf->next_update < now;
 		for (unsigned i = 0; i < n; i++) {
-			if (!crl_covers(crl, crts[i]) || gnutls_x509_crt_check_issuer(crts[i], crts[i]))
+			if (!crl_covers(crl, crts[i]) ||
+			    gnutls_x509_crt_check_issuer(crts[i], crts[i]))
 				continue;
 			cf->for_chain = true;
 			enum tls_rev_state *st = &f->certs[i].crl;
@@ -139,8 +142,8 @@ static gnutls_x509_crt_t issuer_of(gnutls_x509_crt_t *crts, unsigned n, unsigned
 	*owned = false;
 	if (i + 1 < n && gnutls_x509_crt_check_issuer(crts[i], crts[i + 1]))
 		return crts[i + 1];
-	if (trust && gnutls_x509_trust_list_get_issuer(trust, crts[i], &iss, GNUTLS_TL_GET_COPY) ==
-			     0) {
+	if (trust &&
+	    gnutls_x509_trust_list_get_issuer(trust, crts[i], &iss, GNUTLS_TL_GET_COPY) == 0) {
 		*owned = true;
 		return iss;
 	}
@@ -174,8 +177,8 @@ static enum tls_rev_state judge_response(const gnutls_datum_t *der, gnutls_x509_
 		goto out;
 	}
 	times[2] = (long long)gnutls_ocsp_resp_get_produced(resp);
-	if (gnutls_ocsp_resp_get_single(resp, 0, NULL, NULL, NULL, NULL, &cert_status,
-					&this_update, &next_update, &revoked_at, NULL) < 0) {
+	if (gnutls_ocsp_resp_get_single(resp, 0, NULL, NULL, NULL, NULL, &cert_status, &this_update,
+					&next_update, &revoked_at, NULL) < 0) {
 		*why = xasprintf("it holds no certificate status");
 		goto out;
 	}
@@ -191,14 +194,13 @@ static enum tls_rev_state judge_response(const gnutls_datum_t *der, gnutls_x509_
 		goto out;
 	}
 	if (gnutls_ocsp_resp_verify_direct(resp, issuer, &verify, 0) < 0 || verify != 0) {
-		*why = xasprintf("its signature does not verify against the issuer (%s%s%s)",
-				 verify & GNUTLS_OCSP_VERIFY_SIGNER_NOT_FOUND ? "signer not found "
-									      : "",
-				 verify & GNUTLS_OCSP_VERIFY_SIGNATURE_FAILURE ? "bad signature "
-									       : "",
-				 verify & GNUTLS_OCSP_VERIFY_SIGNER_KEYUSAGE_ERROR
-					 ? "responder lacks OCSPSigning"
-					 : "check failed");
+		*why = xasprintf(
+			"its signature does not verify against the issuer (%s%s%s)",
+			verify & GNUTLS_OCSP_VERIFY_SIGNER_NOT_FOUND ? "signer not found " : "",
+			verify & GNUTLS_OCSP_VERIFY_SIGNATURE_FAILURE ? "bad signature " : "",
+			verify & GNUTLS_OCSP_VERIFY_SIGNER_KEYUSAGE_ERROR
+				? "responder lacks OCSPSigning"
+				: "check failed");
 		goto out;
 	}
 	if (times[1] >= 0 && times[1] < now) {
@@ -235,7 +237,8 @@ static void check_staple(const struct verify_request *req, gnutls_x509_crt_t *cr
 		creds_need_system_trust(req->creds);
 	gnutls_x509_crt_t issuer = issuer_of(crts, n, 0, req->trust, &owned);
 	gnutls_datum_t der = {f->staple, (unsigned)f->staple_len};
-	f->certs[0].ocsp_stapled = judge_response(&der, crts[0], issuer, now, &f->staple_error, times);
+	f->certs[0].ocsp_stapled =
+		judge_response(&der, crts[0], issuer, now, &f->staple_error, times);
 	f->staple_this_update = times[0];
 	f->staple_next_update = times[1];
 	f->staple_produced = times[2];
@@ -328,7 +331,8 @@ static void query_one(struct query_item *it, double deadline_ms)
 	}
 	gnutls_datum_t d = {body, (unsigned)len};
 	char *why = NULL;
-	enum tls_rev_state st = judge_response(&d, cert, issuer, (long long)time(NULL), &why, times);
+	enum tls_rev_state st =
+		judge_response(&d, cert, issuer, (long long)time(NULL), &why, times);
 	if (st == REV_INVALID) {
 		it->error = why ? why : xasprintf("the answer is not a usable OCSP response");
 		goto out;
@@ -383,9 +387,10 @@ static void query_done(void *arg)
 		f->certs[i].ocsp_url = xstrdup(it->url);
 		free(f->certs[i].ocsp_error);
 		f->certs[i].ocsp_error =
-			it->error	    ? xstrdup(it->error)
-			: !it->issuer.data ? xstrdup("its issuer is unknown, so no request can be made")
-					   : NULL;
+			it->error ? xstrdup(it->error)
+			: !it->issuer.data
+				? xstrdup("its issuer is unknown, so no request can be made")
+				: NULL;
 	}
 	void (*done)(void *) = q->done;
 	void *done_arg = q->arg;
@@ -450,4 +455,73 @@ void revocation_query_cancel(struct revocation_query *q)
 {
 	if (q)
 		worker_cancel(q->job);
+}
+
+/* ---- --save-chain: the chain the server should send ---- */
+
+/* The next link above cur: a certificate of the sent chain or of the user's intermediates that
+ * issued it and is not a self-signed root (clients hold those). */
+static gnutls_x509_crt_t next_link(gnutls_x509_crt_t cur, gnutls_x509_crt_t *sent, unsigned n,
+				   const struct tls_creds *c)
+{
+	for (unsigned pass = 0; pass < 2; pass++) {
+		gnutls_x509_crt_t *set = pass ? (c ? c->intermediates : NULL) : sent;
+		unsigned k = pass ? (c ? c->n_intermediates : 0) : n;
+		for (unsigned i = 0; i < k; i++)
+			if (set[i] != cur && !gnutls_x509_crt_equals(set[i], cur) &&
+			    gnutls_x509_crt_check_issuer(cur, set[i]) &&
+			    !gnutls_x509_crt_check_issuer(set[i], set[i]))
+				return set[i];
+	}
+	return NULL;
+}
+
+int revocation_save_chain(const struct tls_report *r, const struct tls_creds *c, const char *path,
+			  struct tls_error *err)
+{
+	gnutls_datum_t *der;
+	gnutls_x509_crt_t *crts;
+	FILE *f = NULL;
+	int rc = -1;
+
+	if (!r->n_chain) {
+		tls_error_set(err, "%s: not written: the server sent no certificate", path);
+		return -1;
+	}
+	der = xcalloc(r->n_chain, sizeof(*der));
+	for (size_t i = 0; i < r->n_chain; i++)
+		der[i] = (gnutls_datum_t){r->chain[i].der, (unsigned)r->chain[i].der_len};
+	int n = (int)r->n_chain;
+	int irc = chain_import(der, (unsigned)r->n_chain, &crts);
+	free(der);
+	if (irc < 0) {
+		tls_error_set(err, "%s: not written: the chain is unreadable", path);
+		return -1;
+	}
+	f = fopen(path, "w");
+	if (!f) {
+		tls_error_set(err, "%s: cannot write: %s", path, strerror(errno));
+		goto out;
+	}
+	gnutls_x509_crt_t cur = crts[0];
+	/* Bounded: a chain longer than what was sent plus the intermediates would be a loop. */
+	for (unsigned steps = 0; cur && steps <= (unsigned)n + (c ? c->n_intermediates : 0);
+	     steps++) {
+		gnutls_datum_t pem = {0};
+		if (gnutls_x509_crt_export2(cur, GNUTLS_X509_FMT_PEM, &pem) < 0) {
+			tls_error_set(err, "%s: cannot encode a certificate", path);
+			goto out;
+		}
+		fwrite(pem.data, 1, pem.size, f);
+		gnutls_free(pem.data);
+		cur = next_link(cur, crts, (unsigned)n, c);
+	}
+	rc = 0;
+out:
+	if (f && fclose(f) != 0 && rc == 0) {
+		tls_error_set(err, "%s: cannot write: %s", path, strerror(errno));
+		rc = -1;
+	}
+	chain_free(crts, (unsigned)n);
+	return rc;
 }

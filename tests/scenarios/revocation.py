@@ -454,5 +454,88 @@ def ocsp_unreachable_within_timeout():
     check(r.seconds < 4.5, "--timeout 2 took %.1f s" % r.seconds)
 
 
+# ---------------- the chain the server should send ----------------
+
+def three_level():
+    root = ca("Chain Root CA", "croot")
+    inter = cert("cinter", ['cn = "Chain Intermediate CA"', "ca", "cert_signing_key",
+                            "crl_signing_key", "expiration_days = 300"], root)
+    return root, inter, server(inter, name="cleaf")
+
+
+def bundle_of(name, *files):
+    out = path(name + ".pem")
+    with open(out, "w") as f:
+        for x in files:
+            f.write(open(x).read())
+    return out
+
+
+def nginx_serves(chain_file, k):
+    """nginx started with chain_file as ssl_certificate; its port."""
+    port = free_port()
+    d = path("nginx_chain_%d" % port)
+    os.makedirs(os.path.join(d, "logs"))
+    conf = os.path.join(d, "nginx.conf")
+    with open(conf, "w") as f:
+        f.write(textwrap.dedent("""
+            daemon off; master_process off; worker_processes 1;
+            pid %(d)s/nginx.pid; error_log %(d)s/logs/error.log;
+            events { worker_connections 64; }
+            http {
+              access_log off;
+              client_body_temp_path %(d)s; proxy_temp_path %(d)s; fastcgi_temp_path %(d)s;
+              uwsgi_temp_path %(d)s; scgi_temp_path %(d)s;
+              server {
+                listen 127.0.0.1:%(port)d ssl;
+                ssl_certificate %(crt)s; ssl_certificate_key %(k)s;
+                location / { return 200 "ok\\n"; }
+              }
+            }""") % dict(d=d, port=port, crt=chain_file, k=k))
+    start(["nginx", "-c", conf, "-p", d, "-e", os.path.join(d, "logs", "error.log")], port)
+    return port
+
+
+@scenario
+def save_chain_is_the_fullchain():
+    root, inter, leaf = three_level()
+    # The server forgot its intermediate; --intermediates completes it, --save-chain writes it.
+    port = gnutls_staple_server(leaf)
+    out = path("fullchain.pem")
+    r = connect(port, root, "--intermediates", inter[0], "--save-chain", out)
+    check("missing-intermediate" in r.ids(), r.ids())
+    pem = open(out).read()
+    check(pem.count("BEGIN CERTIFICATE") == 2, "leaf and intermediate, no root: %s" % pem)
+    check(pem.startswith(open(leaf[0]).read().split("-----BEGIN")[0] + "-----BEGIN")
+          and open(inter[0]).read().strip().split("\n")[1] in pem, "order or content")
+    # openssl verify: the saved chain's leaf verifies with the rest as -untrusted.
+    p = subprocess.run(["openssl", "verify", "-CAfile", root[0], "-untrusted", out, leaf[0]],
+                       capture_output=True, text=True)
+    check(p.returncode == 0 and ": OK" in p.stdout, p.stdout + p.stderr)
+    # nginx takes it as ssl_certificate, and then sends the whole chain.
+    r = connect(nginx_serves(out, leaf[1]), root)
+    check(r.rc == 0 and len(r.report["peer_chain"]) == 2, "%s %d" % (r.ids(), r.rc))
+    check("missing-intermediate" not in r.ids() and "chain-has-root" not in r.ids(), r.ids())
+
+
+@scenario
+def chain_with_root_is_noted_and_saved_without():
+    root, inter, leaf = three_level()
+    sent = bundle_of("withroot", leaf[0], inter[0], root[0])
+    start_port = free_port()
+    start(["gnutls-serv", "-p", str(start_port), "--x509certfile", sent, "--x509keyfile",
+           leaf[1], "--http", "--disable-client-cert"], start_port, allowed=GNUTLS_SERV_END)
+    out = path("noroot.pem")
+    r = connect(start_port, root, "--save-chain", out)
+    f = finding(r, "chain-has-root")
+    check(r.rc == 0 and len(f) == 1 and f[0]["severity"] == "info" and f[0]["cert_index"] == 2,
+          "%s %s" % (r.ids(), f))
+    check(open(out).read().count("BEGIN CERTIFICATE") == 2, "the root is left out")
+    # An unwritable path is one clear error, exit 2.
+    r = tlsscope(["connect", "127.0.0.1:%d" % start_port, "--no-system-trust", "--ca", root[0],
+                  "--save-chain", path("no/such/dir/x.pem")])
+    check(r.rc == 2 and "x.pem" in r.err and len(r.err.strip().splitlines()) == 1, r.err)
+
+
 if __name__ == "__main__":
     sys.exit(main(SCENARIOS))
