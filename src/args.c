@@ -48,6 +48,8 @@ enum {
 	OPT_MAX_CONNS,
 	OPT_HANDSHAKE_TIMEOUT,
 	OPT_HISTORY,
+	OPT_OCSP,
+	OPT_SAVE_CHAIN,
 };
 
 /* Which commands an option applies to; the TUI home counts as connect, because it seeds its
@@ -93,6 +95,8 @@ static const struct opt_def {
 	{"strict", no_argument, OPT_STRICT, ON_CONNECT | ON_LISTEN},
 	{"no-probe", no_argument, OPT_NO_PROBE, ON_CONNECT},
 	{"resume", no_argument, OPT_RESUME, ON_CONNECT},
+	{"ocsp", no_argument, OPT_OCSP, ON_CONNECT},
+	{"save-chain", required_argument, OPT_SAVE_CHAIN, ON_CONNECT},
 	{"keylog", required_argument, OPT_KEYLOG, ON_CONNECT | ON_LISTEN},
 	{"json", no_argument, OPT_JSON, ON_ALL},
 	{"batch", no_argument, OPT_BATCH, ON_ALL},
@@ -163,6 +167,8 @@ void args_usage(FILE *out)
 	      "  --no-system-trust      trust only --ca\n"
 	      "  --intermediates FILE   untrusted intermediates that may complete the chain\n"
 	      "  --crl FILE             revocation list to check against; repeatable\n"
+	      "  --ocsp                 ask each certificate's OCSP responder (AIA, HTTP)\n"
+	      "  --save-chain FILE      write the chain the server should send (PEM, no root)\n"
 	      "  --cert FILE --key FILE client certificate (PEM chain or DER) and its key\n"
 	      "  --p12 FILE             client identity from a PKCS#12 file\n"
 	      "  --password-file FILE   password for PKCS#12 / encrypted keys / PKCS#11 PIN\n"
@@ -423,6 +429,12 @@ static int parse_option(struct cli *cli, int opt, const char *arg, const char *t
 		break;
 	case OPT_KEYLOG:
 		cli->keylog = arg;
+		break;
+	case OPT_OCSP:
+		cli->ocsp = true;
+		break;
+	case OPT_SAVE_CHAIN:
+		cli->save_chain = arg;
 		break;
 	case OPT_RESUME:
 		cli->resume = true;

@@ -15,6 +15,7 @@
 #include "sinks.h"
 #include "tlsscope/creds.h"
 #include "tlsscope/engine.h"
+#include "tlsscope/revocation.h"
 #include "tlsscope/server.h"
 #include "ui/ui.h"
 
@@ -42,6 +43,7 @@ static int run_connect(const struct cli *cli)
 		.force_client_cert = cli->force_client_cert,
 		.no_probe = cli->no_probe,
 		.resume = cli->resume,
+		.ocsp = cli->ocsp,
 		.keylog_path = cli->keylog,
 		.creds = creds,
 	};
@@ -63,6 +65,8 @@ static int run_connect(const struct cli *cli)
 	int rc = report.verdict_ok ? EXIT_OK : EXIT_FINDINGS;
 	if (cli_out_write(&out) || cli_keylog_check(cli, &report))
 		rc = EXIT_USAGE;
+	if (cli->save_chain && revocation_save_chain(&report, creds, cli->save_chain, &err) < 0)
+		rc = cli_usage_error(err.msg);
 	report_free(&report);
 	creds_free(creds);
 	return rc;

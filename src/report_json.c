@@ -221,6 +221,63 @@ static json_t *jfindings(const struct tls_report *r)
 	return a;
 }
 
+/* ---- revocation ---- */
+
+static json_t *jrev_state(enum tls_rev_state st)
+{
+	static const char *const names[] = {
+		[REV_NONE] = NULL,
+		[REV_GOOD] = "good",
+		[REV_REVOKED] = "revoked",
+		[REV_EXPIRED] = "expired",
+		[REV_UNKNOWN] = "unknown",
+		[REV_INVALID] = "invalid",
+		[REV_UNREACHABLE] = "unreachable",
+	};
+	return jstr(names[st]);
+}
+
+static json_t *jrevocation(const struct tls_report *r)
+{
+	const struct tls_revocation_facts *f = &r->revocation;
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < f->n_certs && i < r->n_chain; i++) {
+		const struct tls_cert_revocation *c = &f->certs[i];
+		json_t *o = json_object();
+		json_object_set_new(o, "cert_index", json_integer((json_int_t)i));
+		json_object_set_new(o, "crl", jrev_state(c->crl));
+		json_object_set_new(o, "ocsp_stapled", jrev_state(c->ocsp_stapled));
+		json_object_set_new(o, "ocsp_queried", jrev_state(c->ocsp_queried));
+		if (i == 0 && f->staple)
+			json_object_set_new(o, "staple",
+					    json_pack("{s:o, s:o, s:o, s:o, s:o}", "produced_at",
+						      jtime(f->staple_produced), "this_update",
+						      jtime(f->staple_this_update), "next_update",
+						      jtime(f->staple_next_update), "revoked_at",
+						      jtime(f->staple_revoked_at), "error",
+						      jstr(f->staple_error)));
+		if (c->ocsp_url)
+			json_object_set_new(o, "responder",
+					    json_pack("{s:o, s:o}", "url", jstr(c->ocsp_url),
+						      "error", jstr(c->ocsp_error)));
+		json_array_append_new(a, o);
+	}
+	return a;
+}
+
+static json_t *jcrls(const struct tls_revocation_facts *f)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < f->n_crls; i++)
+		json_array_append_new(
+			a, json_pack("{s:o, s:o, s:b, s:b}", "issuer", jstr(f->crls[i].issuer),
+				     "next_update", jtime(f->crls[i].next_update), "expired",
+				     f->crls[i].expired, "for_chain", f->crls[i].for_chain));
+	return a;
+}
+
 json_t *report_json_build(const struct tls_report *r)
 {
 	json_t *o = json_object();
@@ -259,6 +316,8 @@ json_t *report_json_build(const struct tls_report *r)
 		json_array_append_new(chain, jcert(&r->chain[i]));
 	json_object_set_new(o, "peer_chain", chain);
 	json_object_set_new(o, "verification", jverification(&r->verification));
+	json_object_set_new(o, "revocation", jrevocation(r));
+	json_object_set_new(o, "crls", jcrls(&r->revocation));
 	json_object_set_new(o, "client_auth", jclient_auth(&r->client_auth));
 	json_object_set_new(o, "http", jhttp(&r->http));
 	if (r->keylog_path)

@@ -231,6 +231,48 @@ static void print_verification(struct out *o, const struct tls_report *r)
 	}
 }
 
+/* ---- revocation: one line per certificate some source spoke about ---- */
+
+static const char *rev_word(enum tls_rev_state st)
+{
+	static const char *const words[] = {
+		[REV_NONE] = "-",
+		[REV_GOOD] = "good",
+		[REV_REVOKED] = "REVOKED",
+		[REV_EXPIRED] = "expired CRL",
+		[REV_UNKNOWN] = "unknown",
+		[REV_INVALID] = "INVALID",
+		[REV_UNREACHABLE] = "unreachable",
+	};
+	return words[st];
+}
+
+static void print_revocation(struct out *o, const struct tls_report *r)
+{
+	const struct tls_revocation_facts *f = &r->revocation;
+	bool any = false;
+
+	for (size_t i = 0; i < f->n_certs && i < r->n_chain; i++) {
+		const struct tls_cert_revocation *c = &f->certs[i];
+		if (c->crl == REV_NONE && c->ocsp_stapled == REV_NONE &&
+		    c->ocsp_queried == REV_NONE)
+			continue;
+		if (!any)
+			section(o, "Revocation");
+		any = true;
+		fprintf(o->f, "  #%-15zucrl %s, OCSP staple %s, OCSP query %s\n", i,
+			rev_word(c->crl), rev_word(c->ocsp_stapled), rev_word(c->ocsp_queried));
+	}
+	if (f->staple) {
+		char a[32] = "-", b[32] = "-";
+		if (f->staple_this_update >= 0)
+			util_iso_time(f->staple_this_update, a, sizeof(a));
+		if (f->staple_next_update >= 0)
+			util_iso_time(f->staple_next_update, b, sizeof(b));
+		fprintf(o->f, "  %-16sthis update %s, next update %s\n", "staple", a, b);
+	}
+}
+
 static void print_client_auth(struct out *o, const struct tls_report *r)
 {
 	const struct tls_client_auth *ca = &r->client_auth;
@@ -333,6 +375,7 @@ void report_text_print(FILE *f, const struct tls_report *r, bool color)
 	print_negotiated(&o, r);
 	print_chain(&o, r);
 	print_verification(&o, r);
+	print_revocation(&o, r);
 	print_client_auth(&o, r);
 	print_http(&o, r);
 	print_resumption(&o, r);

@@ -24,6 +24,7 @@ struct tls_creds {
 	gnutls_x509_crt_t *intermediates;
 	unsigned n_intermediates;
 	unsigned n_crls;
+	gnutls_x509_crl_t *crl_list; /* the n_crls CRLs, for revocation.c's own judgement */
 	/* The identity (NULL/0 when none), leaf first. */
 	gnutls_pcert_st *pcerts;
 	gnutls_x509_crt_t *id_crts;

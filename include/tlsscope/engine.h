@@ -28,6 +28,7 @@ struct tls_client_config {
 	bool force_client_cert;
 	bool no_probe;		 /* no follow-up probes after a failed handshake */
 	bool resume;		 /* connect again, resuming the first session */
+	bool ocsp;		 /* ask the certificates' AIA OCSP responders (revocation.c) */
 	const char *keylog_path; /* NSS key log to append to, or NULL */
 	struct tls_creds *creds; /* required; the caller keeps ownership */
 };

@@ -174,6 +174,44 @@ struct tls_negotiated {
 	bool ocsp_stapled;
 };
 
+/* Revocation (revocation.c): what each source says about one certificate of the chain. */
+enum tls_rev_state {
+	REV_NONE, /* not checked by this source: null in JSON */
+	REV_GOOD,
+	REV_REVOKED,
+	REV_EXPIRED,	 /* crl: the CRL that covers it is past its nextUpdate */
+	REV_UNKNOWN,	 /* OCSP: the responder does not know the certificate */
+	REV_INVALID,	 /* ocsp_stapled: for another certificate, bad signature, or stale */
+	REV_UNREACHABLE, /* ocsp_queried: no usable answer */
+};
+
+struct tls_cert_revocation {
+	enum tls_rev_state crl, ocsp_stapled, ocsp_queried;
+	char *ocsp_url;	  /* the AIA OCSP responder asked (--ocsp), or NULL */
+	char *ocsp_error; /* why the query or the staple was not usable, or NULL */
+};
+
+/* One loaded CRL, judged against the chain. */
+struct tls_crl_fact {
+	char *issuer;
+	long long next_update; /* -1: none */
+	bool expired;
+	bool for_chain; /* its issuer issued a certificate of the chain */
+};
+
+struct tls_revocation_facts {
+	struct tls_cert_revocation *certs; /* one per chain entry, or NULL */
+	size_t n_certs;
+	unsigned char *staple; /* the stapled OCSP response (DER) as received, or NULL */
+	size_t staple_len;
+	long long staple_this_update, staple_next_update, staple_produced; /* -1: absent */
+	long long staple_revoked_at;					   /* -1: not revoked */
+	char *staple_error; /* why the staple is not valid (ocsp_stapled invalid), or NULL */
+	bool must_staple;   /* the leaf carries the TLS feature status_request */
+	struct tls_crl_fact *crls;
+	size_t n_crls;
+};
+
 struct tls_report {
 	enum tls_mode mode;
 	struct {
@@ -236,6 +274,7 @@ struct tls_report {
 	struct tls_verification verification;
 	struct tls_client_auth client_auth;
 	struct tls_http http;
+	struct tls_revocation_facts revocation;
 	struct tls_finding *findings;
 	size_t n_findings;
 	bool verdict_ok;

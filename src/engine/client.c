@@ -20,6 +20,7 @@
 #include "tlsscope/diagnose.h"
 #include "tlsscope/names.h"
 #include "tlsscope/resolve.h"
+#include "tlsscope/revocation.h"
 #include "tlsscope/target.h"
 #include "tlsscope/verify.h"
 #include "client_private.h"
@@ -71,6 +72,25 @@ void client_conclude(struct tls_client *c)
 		c->done(c->done_arg);
 }
 
+static void on_ocsp_done(void *arg)
+{
+	struct tls_client *c = arg;
+
+	c->ocsp_query = NULL;
+	client_conclude(c);
+}
+
+/* --ocsp: the responders are asked once the connection is over, within the same deadline. */
+static bool start_ocsp_query(struct tls_client *c)
+{
+	if (!c->cfg.ocsp || c->is_probe || c->is_resume || !c->rep->n_chain)
+		return false;
+	creds_need_system_trust(c->cfg.creds);
+	c->ocsp_query = revocation_query_start(c->loop, c->rep, c->vreq.trust, c->deadline,
+					       on_ocsp_done, c);
+	return c->ocsp_query != NULL;
+}
+
 void client_finish(struct tls_client *c)
 {
 	if (c->phase == P_DONE)
@@ -93,7 +113,7 @@ void client_finish(struct tls_client *c)
 	}
 	if (resume)
 		client_start_resume(c);
-	else
+	else if (!start_ocsp_query(c))
 		client_conclude(c);
 }
 
@@ -107,6 +127,9 @@ static void collect_chain(struct tls_client *c)
 
 	if (!der || n == 0 || c->rep->n_chain)
 		return;
+	gnutls_datum_t staple = {0};
+	if (gnutls_ocsp_status_request_get2(c->tr.s, 0, &staple) == 0)
+		revocation_keep_staple(c->rep, staple.data, staple.size);
 	if (chain_import(der, n, &crts) < 0) {
 		strlist_add(&c->rep->verification.reasons, "unreadable-certificate");
 		return;
@@ -937,6 +960,7 @@ void client_free(struct tls_client *c)
 	}
 	loop_timer_cancel(c->loop, c->timer);
 	resolve_cancel(c->rj);
+	revocation_query_cancel(c->ocsp_query);
 	if (c->tr.fd >= 0) {
 		loop_unwatch(c->loop, c->tr.fd);
 		close(c->tr.fd);

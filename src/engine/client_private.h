@@ -36,6 +36,7 @@ struct tls_client {
 	char *alpn_buf;
 	struct verify_request vreq;
 	bool ticket_seen;
+	struct revocation_query *ocsp_query; /* --ocsp, while it runs */
 
 	/* --resume: the session to come back with; the second connection is a client of its
 	 * own (in probe, below) that sets it before its handshake. */

@@ -70,6 +70,9 @@ void creds_free(struct tls_creds *c)
 	}
 	chain_free(c->id_crts, c->n_id);
 	chain_free(c->intermediates, c->n_intermediates);
+	for (unsigned i = 0; i < c->n_crls; i++)
+		gnutls_x509_crl_deinit(c->crl_list[i]);
+	free(c->crl_list);
 	if (c->key)
 		gnutls_privkey_deinit(c->key);
 	if (c->ca_files && !c->lazy->ca_files_shared)
@@ -394,10 +397,15 @@ int creds_add_crl_file(struct tls_creds *c, const char *path, struct tls_error *
 	rc = gnutls_certificate_set_x509_crl_mem(
 		c->cred, &d, is_pem(data, len) ? GNUTLS_X509_FMT_PEM : GNUTLS_X509_FMT_DER);
 	free(data);
-	if (rc >= 0)
+	if (rc >= 0) {
+		/* Kept: revocation.c says which CRL is expired or for no chain. */
+		c->crl_list = xrealloc(c->crl_list, (c->n_crls + n) * sizeof(*crls));
+		memcpy(c->crl_list + c->n_crls, crls, n * sizeof(*crls));
 		c->n_crls += n;
-	for (unsigned i = 0; i < n; i++)
-		gnutls_x509_crl_deinit(crls[i]);
+	} else {
+		for (unsigned i = 0; i < n; i++)
+			gnutls_x509_crl_deinit(crls[i]);
+	}
 	gnutls_free(crls);
 	if (rc < 0) {
 		tls_error_set(err, "%s: cannot use this CRL: %s", path, gnutls_strerror(rc));

@@ -132,6 +132,35 @@ static const struct diag_entry catalog[] = {
 	 "Issue the client certificate from the CA given with --client-ca, or give its CA."},
 	{"client-serial-not-allowed", SEV_ERROR, "The client certificate's serial is not allowed",
 	 "Add the serial with --allow-serial (hex or decimal), or use the expected certificate."},
+	/* Revocation (revocation.c) and the chain as sent. */
+	{"ocsp-staple-invalid", SEV_ERROR, "The stapled OCSP response is not valid",
+	 "Make the server staple a fresh response for its own certificate, signed by its issuer: "
+	 "nginx fetches one itself with ssl_stapling on; (and ssl_trusted_certificate with the "
+	 "issuer); a static file (ssl_stapling_file, gnutls-serv --ocsp-response) must be "
+	 "renewed before its nextUpdate."},
+	{"ocsp-must-staple-missing", SEV_ERROR,
+	 "The certificate requires a stapled OCSP response and none was sent",
+	 "The certificate carries the TLS feature status_request (OCSP must-staple): clients "
+	 "that honour it (Firefox) refuse it without a staple. Enable stapling on the server "
+	 "(nginx: ssl_stapling on; ssl_stapling_verify on;), or reissue without must-staple."},
+	{"ocsp-unreachable", SEV_WARNING, "The certificate's OCSP responder gave no usable answer",
+	 "Clients that check OCSP soft-fail or wait for it: check that the responder in the "
+	 "certificate's Authority Information Access answers over HTTP, or staple the "
+	 "response on the server."},
+	{"ocsp-unknown", SEV_WARNING, "The OCSP responder does not know the certificate",
+	 "The responder answered \"unknown\": its database lacks this certificate (a CA's "
+	 "index.txt without it, or the wrong responder in AIA). Add the certificate to the "
+	 "responder's database."},
+	{"crl-expired", SEV_ERROR, "A revocation list is past its nextUpdate",
+	 "Issue a fresh CRL and install it where it is used (openssl ca -gencrl -crlhours N, "
+	 "certtool --generate-crl with crl_next_update), and renew it on a schedule shorter "
+	 "than its validity."},
+	{"crl-not-for-chain", SEV_WARNING, "A loaded revocation list is for no certificate here",
+	 "Load the CRL of the CA that issued these certificates; this one is issued by another "
+	 "CA and checks nothing."},
+	{"chain-has-root", SEV_INFO, "The server sends its root certificate along",
+	 "Allowed, but useless: clients must already have the root. Drop it from the chain file "
+	 "(leaf first, then the intermediates)."},
 };
 
 const struct diag_entry *diagnose_lookup(const char *id)
@@ -880,6 +909,98 @@ static void diagnose_anchor(struct tls_report *r, enum tls_subject subj, long lo
 	diagnose_issuer(r, subj, a, 0, chain_top(r), any);
 }
 
+/* ---- revocation (facts from revocation.c) ---- */
+
+static const char *rev_when(long long t, char buf[32])
+{
+	if (t < 0)
+		return "(not given)";
+	util_iso_time(t, buf, 32);
+	return buf;
+}
+
+static void diagnose_crls(struct tls_report *r, enum tls_subject subj)
+{
+	const struct tls_revocation_facts *f = &r->revocation;
+	char when[32];
+
+	for (size_t k = 0; k < f->n_crls; k++) {
+		const struct tls_crl_fact *cf = &f->crls[k];
+		int first = -1;
+		for (size_t i = 0; first < 0 && i < f->n_certs && i < r->n_chain; i++)
+			if (f->certs[i].crl == REV_EXPIRED)
+				first = (int)i;
+		if (cf->expired)
+			add(r, "crl-expired", subj, cf->for_chain ? first : -1, NULL,
+			    "The CRL issued by \"%s\" was valid until %s (its nextUpdate). An "
+			    "OpenSSL-based peer that checks it (nginx ssl_crl, HAProxy crl-file) "
+			    "then refuses every certificate that CA issued (\"CRL has expired\"), "
+			    "%s.",
+			    cf->issuer, rev_when(cf->next_update, when),
+			    subj == SUBJ_CLIENT_CHAIN ? "so every client is turned away"
+						      : "the good ones too");
+		if (!cf->for_chain)
+			add(r, "crl-not-for-chain", subj, -1, NULL,
+			    "The CRL issued by \"%s\" covers none of the %zu certificates of this "
+			    "chain: none of them is issued by that CA.",
+			    cf->issuer, r->n_chain);
+	}
+}
+
+static void diagnose_revocation(struct tls_report *r, enum tls_subject subj)
+{
+	const struct tls_revocation_facts *f = &r->revocation;
+	char when[32];
+
+	diagnose_crls(r, subj);
+	for (size_t i = 0; i < f->n_certs && i < r->n_chain; i++) {
+		const struct tls_cert_revocation *cr = &f->certs[i];
+		const struct tls_cert_info *ci = &r->chain[i];
+		/* GnuTLS's own verdict (diagnose_cert) already says so when it saw the CRL. */
+		if (cr->crl == REV_REVOKED && !(ci->verify_status & GNUTLS_CERT_REVOKED))
+			add(r, "revoked", subj, (int)i, NULL,
+			    "Certificate %zu (%s, serial %s) is listed in a loaded CRL.", i,
+			    ci->subject, ci->serial_hex);
+		if (cr->ocsp_stapled == REV_REVOKED)
+			add(r, "revoked", subj, (int)i, NULL,
+			    "Certificate %zu (%s, serial %s) is revoked by the stapled OCSP "
+			    "response (revoked on %s).",
+			    i, ci->subject, ci->serial_hex, rev_when(f->staple_revoked_at, when));
+		if (cr->ocsp_stapled == REV_INVALID)
+			add(r, "ocsp-staple-invalid", subj, (int)i, NULL,
+			    "The server stapled an OCSP response, but %s. Clients that check "
+			    "staples (gnutls-cli, Firefox) refuse the connection.",
+			    f->staple_error ? f->staple_error : "it cannot be used");
+		if (cr->ocsp_queried == REV_REVOKED)
+			add(r, "revoked", subj, (int)i, NULL,
+			    "Certificate %zu (%s, serial %s) is revoked, says its OCSP responder "
+			    "%s.",
+			    i, ci->subject, ci->serial_hex, cr->ocsp_url);
+		else if (cr->ocsp_queried == REV_UNKNOWN)
+			add(r, "ocsp-unknown", subj, (int)i, NULL,
+			    "The OCSP responder %s answered \"unknown\" for certificate %zu (%s, "
+			    "serial %s).",
+			    cr->ocsp_url, i, ci->subject, ci->serial_hex);
+		else if (cr->ocsp_queried == REV_UNREACHABLE)
+			add(r, "ocsp-unreachable", subj, (int)i, NULL,
+			    "The OCSP responder %s of certificate %zu (%s) gave no usable answer: "
+			    "%s.",
+			    cr->ocsp_url ? cr->ocsp_url : "(none)", i, ci->subject,
+			    cr->ocsp_error ? cr->ocsp_error : "no answer");
+	}
+	if (f->must_staple && !f->staple && r->handshake.status == HS_COMPLETE)
+		add(r, "ocsp-must-staple-missing", subj, 0, NULL,
+		    "The certificate (%s) carries the TLS feature status_request (RFC 7633, "
+		    "\"must-staple\"), but the server stapled no OCSP response.",
+		    r->chain[0].subject);
+	if (subj == SUBJ_SERVER_CHAIN && r->n_chain > 1 && r->chain[r->n_chain - 1].self_signed &&
+	    r->chain[r->n_chain - 1].issues_previous)
+		add(r, "chain-has-root", subj, (int)r->n_chain - 1, NULL,
+		    "The server sends %zu certificates; the last one (%s) is the self-signed root, "
+		    "which clients must already hold.",
+		    r->n_chain, r->chain[r->n_chain - 1].subject);
+}
+
 static void diagnose_chain(struct tls_report *r, enum tls_subject subj)
 {
 	long long now = (long long)time(NULL);
@@ -901,6 +1022,7 @@ static void diagnose_chain(struct tls_report *r, enum tls_subject subj)
 			break;
 		}
 	}
+	diagnose_revocation(r, subj);
 	const struct tls_verification *v = &r->verification;
 	bool error_added = false;
 	for (size_t i = before; i < r->n_findings; i++)

@@ -3,6 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tlsscope/revocation.h"
+
 void report_init(struct tls_report *r, enum tls_mode mode)
 {
 	memset(r, 0, sizeof(*r));
@@ -89,6 +91,7 @@ void report_free(struct tls_report *r)
 	strlist_free(&r->http.headers);
 	free(r->http.error);
 	free(r->http.body_head);
+	revocation_facts_free(&r->revocation);
 	memset(r, 0, sizeof(*r));
 }
 

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 
 #include "tlsscope/chain.h"
+#include "tlsscope/revocation.h"
 #include "tlsscope/target.h"
 
 /* GnuTLS status bits as short reason ids, in the order a reader should see them. */
@@ -358,4 +359,5 @@ void verify_report(const struct verify_request *req, gnutls_x509_crt_t *crts, un
 		!r->chain[n - 1].self_signed && verify_issuer_in_intermediates(req, crts, n);
 	verify_run(req, crts, n, &r->verification, r->chain);
 	verify_path(req, crts, n, r);
+	revocation_check(req, crts, n, r);
 }
