@@ -14,7 +14,7 @@ libgnutls28-dev libncurses-dev libjansson-dev"
 # groff for the man page check.
 TESTS="libcmocka-dev gnutls-bin openssl nginx-light curl tmux ca-certificates softhsm2
 util-linux procps python3 python3-flask python3-jsonschema python3-ecdsa python3-cryptography
-groff-base"
+groff-base golang-go chromium libnss3-tools openjdk-17-jdk-headless"
 # Services these packages would start and enable.
 SERVICES="nginx"
 
