@@ -14,7 +14,7 @@ libgnutls28-dev libncurses-dev libjansson-dev"
 # groff for the man page check.
 TESTS="libcmocka-dev gnutls-bin openssl nginx-light curl tmux ca-certificates softhsm2
 util-linux procps python3 python3-flask python3-jsonschema python3-ecdsa python3-cryptography
-groff-base apache2 haproxy nodejs"
+groff-base apache2 haproxy nodejs golang-go chromium libnss3-tools openjdk-17-jdk-headless"
 # Services these packages would start and enable.
 SERVICES="nginx apache2 haproxy"
 
@@ -53,6 +53,23 @@ if [ -n "$missing" ]; then
 			update-rc.d "$s" disable >/dev/null 2>&1 || true
 		fi
 	done
+fi
+
+# Debian 12's Node.js 18, which the client-agreement tests run from a private directory (the
+# machine may carry another Node): its package files, fetched here, never installed. The tests
+# use no network of their own.
+node18=/var/cache/tlsscope/node18
+if [ ! -e "$node18/complete" ] && [ "$(id -u)" = 0 ]; then
+	mkdir -p "$node18"
+	fetch() {
+		(cd "$node18" && apt-get download -qq 'nodejs=18.*' 'libnode108=18.*' node-acorn \
+			node-cjs-module-lexer node-undici >/dev/null 2>&1)
+	}
+	if fetch || { apt-get update -qq && fetch; }; then
+		touch "$node18/complete"
+	else
+		echo "setup: could not fetch Debian's nodejs 18 packages (the Node agreement test will fail)" >&2
+	fi
 fi
 
 [ -d build ] || meson setup build >/dev/null

@@ -60,7 +60,8 @@ enum {
 	ON_INSPECT = 1u << CMD_INSPECT,
 	ON_PKI = 1u << CMD_PKI,
 	ON_DEMO = 1u << CMD_DEMO,
-	ON_ALL = ON_CONNECT | ON_LISTEN | ON_INSPECT | ON_PKI | ON_DEMO,
+	ON_EXPLAIN = 1u << CMD_EXPLAIN,
+	ON_ALL = ON_CONNECT | ON_LISTEN | ON_INSPECT | ON_PKI | ON_DEMO | ON_EXPLAIN,
 };
 
 /* Every option: its name, whether it takes a value, and the commands it applies to. An option
@@ -136,7 +137,8 @@ static const struct {
 	enum cli_command command;
 } commands[] = {
 	{"connect", CMD_CONNECT}, {"listen", CMD_LISTEN}, {"inspect", CMD_INSPECT},
-	{"pki", CMD_PKI},	  {"demo", CMD_DEMO},	  {"help", CMD_HELP},
+	{"pki", CMD_PKI},	  {"demo", CMD_DEMO},	  {"explain", CMD_EXPLAIN},
+	{"help", CMD_HELP},
 };
 
 const char *args_command_name(enum cli_command c)
@@ -158,6 +160,8 @@ void args_usage(FILE *out)
 	      "                                           CRL files hold; chains and key matches\n"
 	      "  tlsscope pki DIR [options]               make a CA, a server and a client\n"
 	      "  tlsscope demo [--scenario NAME]          two-way TLS over loopback, both sides\n"
+	      "  tlsscope explain 'MESSAGE'               who prints this error message, what it\n"
+	      "                                           means and the fix (exit 1: unknown)\n"
 	      "  tlsscope --help | --version\n"
 	      "\n"
 	      "HOST is a name, an IPv4 address or [IPv6]; PORT defaults to 443.\n"
@@ -650,6 +654,14 @@ int args_parse(int argc, char **argv, struct cli *cli, struct tls_error *err)
 		for (int i = 0; i < npos; i++)
 			strlist_add(&cli->files, positional[i]);
 		return check_identity(cli, err);
+	}
+	if (cli->command == CMD_EXPLAIN) {
+		if (npos != 1) {
+			tls_error_set(err, "explain takes one message: tlsscope explain 'MESSAGE'");
+			return -1;
+		}
+		cli->message = positional[0];
+		return 0;
 	}
 	if (cli->command == CMD_DEMO) {
 		if (npos) {

@@ -17,6 +17,7 @@ enum cli_command {
 	CMD_INSPECT,
 	CMD_PKI,
 	CMD_DEMO,
+	CMD_EXPLAIN,
 	CMD_HELP,
 	CMD_VERSION,
 };
@@ -66,6 +67,7 @@ struct cli {
 	struct strlist files;
 	const char *purpose; /* NULL, "server", "client" */
 	const char *scenario;
+	const char *message; /* explain */
 };
 
 /* Parses argv into cli (which it initialises). Returns 0, or -1 with one line in err. */

@@ -182,3 +182,25 @@ int run_pki(const struct cli *cli)
 		free(paths[i]);
 	return rc;
 }
+
+int run_explain(const struct cli *cli)
+{
+	struct profile_match *m = NULL;
+	size_t n = profiles_explain(cli->message, &m);
+	struct cli_out text;
+	int rc;
+
+	cli_out_open(&text);
+	if (cli->json) {
+		char *s = explain_json_dump(m, n);
+		fprintf(text.f, "%s\n", s);
+		free(s);
+	} else {
+		explain_text_print(text.f, m, n, cli_want_color());
+	}
+	rc = n ? EXIT_OK : EXIT_FINDINGS;
+	if (cli_out_write(&text))
+		rc = EXIT_USAGE;
+	profiles_matches_free(m, n);
+	return rc;
+}

@@ -61,6 +61,9 @@ void cli_server_config(const struct cli *cli, struct tls_server_config *cfg);
 
 int run_pki(const struct cli *cli);
 int run_inspect(const struct cli *cli);
+
+/* explain 'MESSAGE': 0 when some profile prints it, 1 when none does. */
+int run_explain(const struct cli *cli);
 int run_demo(const struct cli *cli);
 
 /* One warning line on stderr with the findings of this side's own chain (diagnose_own_chain). */

@@ -259,6 +259,9 @@ int main(int argc, char **argv)
 	case CMD_DEMO:
 		rc = run_demo(&cli);
 		break;
+	case CMD_EXPLAIN:
+		rc = run_explain(&cli);
+		break;
 	case CMD_HOME:
 		args_usage(stderr);
 		rc = EXIT_USAGE;

@@ -173,8 +173,37 @@ static json_t *jverification(const struct tls_verification *v)
 	return o;
 }
 
-static json_t *jclient_auth(const struct tls_client_auth *ca)
+/* The per-peer verdicts ("clients" or "client_auth.servers"). */
+static json_t *jpeers(const struct tls_report *r, enum profile_side side)
 {
+	struct profile_set set = {0};
+	json_t *a = json_array();
+
+	profiles_judge(r, side, &set);
+	for (size_t i = 0; i < set.n; i++) {
+		const struct profile_verdict *v = &set.v[i];
+		json_t *reasons = json_array();
+		for (size_t k = 0; k < v->n_reasons; k++) {
+			const struct profile_reason *pr = &v->reasons[k];
+			json_array_append_new(
+				reasons,
+				json_pack("{s:s, s:o, s:o}", "finding", pr->finding, "cert_index",
+					  pr->cert_index < 0 ? json_null()
+							     : json_integer(pr->cert_index),
+					  "says", jstr(pr->says)));
+		}
+		json_array_append_new(a,
+				      json_pack("{s:s, s:s, s:s, s:o}", "id", v->id, "name",
+						v->name, "verdict", v->accept ? "accept" : "reject",
+						"reasons", reasons));
+	}
+	profiles_free(&set);
+	return a;
+}
+
+static json_t *jclient_auth(const struct tls_report *r)
+{
+	const struct tls_client_auth *ca = &r->client_auth;
 	json_t *o = json_object();
 
 	json_object_set_new(o, "requested", json_boolean(ca->requested));
@@ -184,6 +213,9 @@ static json_t *jclient_auth(const struct tls_client_auth *ca)
 			    ca->certificate ? jcert(ca->certificate) : json_null());
 	json_object_set_new(o, "accepted",
 			    ca->accepted < 0 ? json_null() : json_boolean(ca->accepted));
+	/* Listen mode: the servers' verdicts on the client's chain (peer_chain). */
+	if (r->mode == TLS_MODE_LISTEN && r->n_chain)
+		json_object_set_new(o, "servers", jpeers(r, PROFILE_SERVERS));
 	return o;
 }
 
@@ -318,7 +350,9 @@ json_t *report_json_build(const struct tls_report *r)
 	json_object_set_new(o, "verification", jverification(&r->verification));
 	json_object_set_new(o, "revocation", jrevocation(r));
 	json_object_set_new(o, "crls", jcrls(&r->revocation));
-	json_object_set_new(o, "client_auth", jclient_auth(&r->client_auth));
+	json_object_set_new(o, "client_auth", jclient_auth(r));
+	if (r->mode == TLS_MODE_CONNECT && r->n_chain)
+		json_object_set_new(o, "clients", jpeers(r, PROFILE_CLIENTS));
 	json_object_set_new(o, "http", jhttp(&r->http));
 	if (r->keylog_path)
 		json_object_set_new(o, "keylog", json_pack("{s:o}", "path", jstr(r->keylog_path)));
@@ -387,10 +421,33 @@ char *inspect_json_dump(const struct inspect_result *r, const char *mode, const 
 	json_object_set_new(o, "chain_complete", json_boolean(r->chain_complete));
 	if (r->report.verification.done)
 		json_object_set_new(o, "verification", jverification(&r->report.verification));
+	/* With --purpose and --ca: how the peers of that side would judge the files. */
+	if (r->report.verification.done && r->report.n_chain && r->purpose != PURPOSE_NONE)
+		json_object_set_new(o, r->purpose == PURPOSE_CLIENT ? "servers" : "clients",
+				    jpeers(&r->report, r->purpose == PURPOSE_CLIENT
+							       ? PROFILE_SERVERS
+							       : PROFILE_CLIENTS));
 	json_object_set_new(o, "findings", jfindings(&r->report));
 	json_object_set_new(o, "verdict", json_string(r->report.verdict_ok ? "ok" : "fail"));
 	char *s = dumps(o, JSON_ENSURE_ASCII | JSON_PRESERVE_ORDER | JSON_INDENT(2) |
 				   JSON_REAL_PRECISION(12));
+	json_decref(o);
+	return s ? s : xstrdup("{}");
+}
+
+char *explain_json_dump(const struct profile_match *m, size_t n)
+{
+	json_t *o = json_object(), *a = json_array();
+
+	json_object_set_new(o, "tlsscope", json_string(TLSSCOPE_VERSION));
+	json_object_set_new(o, "mode", json_string("explain"));
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(a, json_pack("{s:s, s:s, s:o, s:o, s:o}", "client",
+						   m[i].client, "finding", m[i].finding, "title",
+						   jstr(m[i].title), "detail", jstr(m[i].detail),
+						   "fix", jstr(m[i].fix)));
+	json_object_set_new(o, "matches", a);
+	char *s = dumps(o, JSON_ENSURE_ASCII | JSON_PRESERVE_ORDER | JSON_INDENT(2));
 	json_decref(o);
 	return s ? s : xstrdup("{}");
 }

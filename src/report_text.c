@@ -339,6 +339,29 @@ static void print_resumption(struct out *o, const struct tls_report *r)
 	fputc('\n', o->f);
 }
 
+/* One line per peer profile: verdict, then the words of its first reason. */
+static void print_peers(struct out *o, const struct tls_report *r, enum profile_side side)
+{
+	struct profile_set set = {0};
+
+	profiles_judge(r, side, &set);
+	section(o, side == PROFILE_CLIENTS ? "Clients (how each would judge this chain)"
+					   : "Servers (how each would judge this client chain)");
+	for (size_t i = 0; i < set.n; i++) {
+		const struct profile_verdict *v = &set.v[i];
+		fprintf(o->f, "  %-8s %s%-6s%s", v->id, v->accept ? o->c->good : o->c->bad,
+			v->accept ? "accept" : "reject", o->c->off);
+		if (v->n_reasons) {
+			fprintf(o->f, " %s: ", v->reasons[0].finding);
+			put_safe(o, v->reasons[0].says);
+			if (v->n_reasons > 1)
+				fprintf(o->f, " (+%zu more)", v->n_reasons - 1);
+		}
+		fputc('\n', o->f);
+	}
+	profiles_free(&set);
+}
+
 static void print_findings(struct out *o, const struct tls_report *r)
 {
 	static const char *const labels[] = {
@@ -379,6 +402,8 @@ void report_text_print(FILE *f, const struct tls_report *r, bool color)
 	print_client_auth(&o, r);
 	print_http(&o, r);
 	print_resumption(&o, r);
+	if (r->n_chain)
+		print_peers(&o, r, r->mode == TLS_MODE_LISTEN ? PROFILE_SERVERS : PROFILE_CLIENTS);
 	print_findings(&o, r);
 	fprintf(f, "\n%sVerdict: %s%s\n", r->verdict_ok ? o.c->good : o.c->bad,
 		r->verdict_ok ? "OK" : "FAIL", o.c->off);
@@ -458,7 +483,28 @@ void inspect_text_print(FILE *f, const struct inspect_result *r, bool color)
 		}
 	}
 	print_verification(&o, &r->report);
+	if (r->report.verification.done && r->report.n_chain && r->purpose != PURPOSE_NONE)
+		print_peers(&o, &r->report,
+			    r->purpose == PURPOSE_CLIENT ? PROFILE_SERVERS : PROFILE_CLIENTS);
 	print_findings(&o, &r->report);
 	fprintf(f, "\n%sVerdict: %s%s\n", r->report.verdict_ok ? o.c->good : o.c->bad,
 		r->report.verdict_ok ? "OK" : "FAIL", o.c->off);
+}
+
+void explain_text_print(FILE *f, const struct profile_match *m, size_t n, bool color)
+{
+	struct out o = {.f = f, .c = color ? &colors : &plain};
+
+	if (!n)
+		fputs("Not recognised: no client or server profile prints this message.\n", f);
+	for (size_t i = 0; i < n; i++) {
+		fprintf(f, "%s%s%s says it: %s%s%s  ", o.c->head, m[i].client, o.c->off, o.c->bad,
+			m[i].finding, o.c->off);
+		put_safe(&o, m[i].title);
+		fputs("\n  ", f);
+		put_safe(&o, m[i].detail);
+		fputs("\n  fix: ", f);
+		put_safe(&o, m[i].fix);
+		fputc('\n', f);
+	}
 }

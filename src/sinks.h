@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "tlsscope/inspect.h"
+#include "tlsscope/profiles.h"
 #include "tlsscope/report.h"
 
 /* The JSON object of DESIGN.md §4. Caller owns the reference (json_decref). */
@@ -29,5 +30,10 @@ void report_text_line(FILE *out, const struct tls_report *r, bool color);
 char *inspect_json_dump(const struct inspect_result *r, const char *mode, const char *dir,
 			bool legacy);
 void inspect_text_print(FILE *out, const struct inspect_result *r, bool color);
+
+/* explain: the recognised messages, as text or as {"mode": "explain", "matches": [...]}
+ * (docs/explain.schema.json; caller frees the string). */
+void explain_text_print(FILE *out, const struct profile_match *m, size_t n, bool color);
+char *explain_json_dump(const struct profile_match *m, size_t n);
 
 #endif

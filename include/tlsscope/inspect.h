@@ -40,7 +40,8 @@ struct inspect_result {
 	size_t n_files;
 	struct inspect_key *keys;
 	size_t n_keys;
-	bool chain_complete;	  /* the certificates link leaf to a self-signed root */
+	bool chain_complete;	      /* the certificates link leaf to a self-signed root */
+	enum inspect_purpose purpose; /* as asked (o->purpose) */
 	struct tls_report report; /* chain = every certificate, issuer order; findings; verdict */
 };
 

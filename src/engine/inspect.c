@@ -448,6 +448,7 @@ int inspect_run(const char *const *paths, size_t n, const struct inspect_options
 	memset(out, 0, sizeof(*out));
 	report_init(r, TLS_MODE_CONNECT);
 	r->policy.check_purpose = o->purpose != PURPOSE_NONE;
+	out->purpose = o->purpose;
 	for (size_t i = 0; i < n && rc == 0; i++)
 		rc = read_one(paths[i], o, out, &pool, err);
 	if (rc == 0 && pool.n_crts) {

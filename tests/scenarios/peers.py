@@ -344,6 +344,8 @@ def validate(report):
     name = os.environ["TLSSCOPE_SCHEMA"]
     if report.get("mode") in ("inspect", "pki"):
         name = os.path.join(os.path.dirname(name), "inspect.schema.json")
+    elif report.get("mode") == "explain":
+        name = os.path.join(os.path.dirname(name), "explain.schema.json")
     if name not in _schemas:
         with open(name) as f:
             _schemas[name] = json.load(f)

@@ -1,0 +1,682 @@
+"""Per-client verdicts: the real client beside tlsscope on the same chain.
+
+Each scenario makes one chain built to split clients, serves it from openssl s_server on
+127.0.0.1 (security level 0, so that it can serve RSA-1024 and SHA-1 chains at all), runs
+tlsscope connect --json with the chain's root as --ca and --no-system-trust, then runs every
+real client it can on the same name with the same single root, and requires for each client:
+  - tlsscope's "clients" entry for it has the same verdict (accept or reject), and
+  - on reject, the entry's "says" holds the real client's distinctive phrase (the one the
+    client printed, found in its output), and
+  - every reason's finding is also in "findings" (a verdict never stands alone).
+
+Clients run for real: Python ssl (Debian's /usr/bin/python3), curl, openssl s_client
+-verify_return_error, gnutls-cli, Go (a small crypto/tls client built here with the Debian
+toolchain, standard library only, no network), Node (Debian 12's nodejs 18: its package files,
+fetched with `apt-get download`, unpacked into a private directory), Java (HttpsURLConnection
+with a private truststore) and Chromium (headless, private NSS database) on a few chains.
+
+Firefox is not run (no headless package with a scriptable certificate error here): its rules
+come from mozilla::pkix (security/nss/lib/mozpkix in the NSS sources) and are kept with the
+profile in src/engine/profiles.c: no CN fallback (pkixnames.cpp), no AIA fetching (Mozilla's
+intermediate preloading instead, wiki.mozilla.org/Security/CryptoEngineering/
+Intermediate_Preloading), RSA down to 1024 bits (MIN_RSA_BITS_WEAK), SHA-1 allowed only below
+a locally added root (security.pki.sha1_enforcement_level), wildcards need two labels after
+the star.
+
+Where tlsscope built under a sanitizer runs (TLSSCOPE_SANITIZED set), these agreement tests
+skip (exit 77): they measure other programs, and the sanitizer run measures tlsscope."""
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import textwrap
+
+sys.path.insert(0, os.path.dirname(__file__))
+from peers import (PY, WORK, Failure, cert, check, key, main, path, registry, sh, spawn,  # noqa
+                   start, free_port, openssl_server, tlsscope, legacy_pki)
+
+tests, scenario = registry()
+TIMEOUT = 20
+
+
+# ---------------- chains ----------------
+
+def root(name="Split Root", kind="ecdsa", bits=None, days=3650, file="root", extra=()):
+    return cert(file, ['cn = "%s"' % name, "ca", "cert_signing_key", "crl_signing_key",
+                       "expiration_days = %d" % days] + list(extra), None, kind, bits)
+
+
+def intermediate(signer, kind="ecdsa", bits=None, file="int", extra=(), hash_=None):
+    crt, k = key_and_cert(file, ['cn = "Split Intermediate"', "ca", "cert_signing_key",
+                                 "expiration_days = 1000"] + list(extra), signer, kind, bits,
+                          hash_)
+    return crt, k
+
+
+def key_and_cert(name, template, signer, kind="ecdsa", bits=None, hash_=None):
+    if not hash_:
+        return cert(name, template, signer, kind, bits)
+    k = key(name, kind, bits)
+    tmpl = path(name + ".tmpl")
+    with open(tmpl, "w") as f:
+        f.write("\n".join(template) + "\n")
+    out = path(name + ".crt")
+    sh("certtool", "--generate-certificate", "--load-privkey", k, "--load-ca-certificate",
+       signer[0], "--load-ca-privkey", signer[1], "--template", tmpl, "--outfile", out,
+       "--hash", hash_)
+    return out, k
+
+
+def leaf(signer, cn="localhost", dns=("localhost",), ips=(), eku=("tls_www_server",),
+         days=200, kind="ecdsa", bits=None, file="leaf", extra=(), san=True):
+    lines = ['cn = "%s"' % cn, "signing_key", "encryption_key"] + list(eku)
+    if san:
+        lines += ['dns_name = "%s"' % d for d in dns] + ['ip_address = "%s"' % i for i in ips]
+    lines.append("expiration_days = %d" % days)
+    return cert(file, lines + list(extra), signer, kind, bits)
+
+
+def cat(name, *files):
+    out = path(name + ".pem")
+    with open(out, "w") as f:
+        for p in files:
+            f.write(open(p).read())
+    return out
+
+
+def v1_intermediate(signer):
+    """An X.509 v1 CA as openssl x509 -req makes without -extfile, signing a modern leaf."""
+    k = path("v1int.key")
+    sh("openssl", "genrsa", "-out", k, "2048")
+    req = path("v1int.req")
+    sh("openssl", "req", "-new", "-key", k, "-subj", "/CN=Split v1 Intermediate", "-out", req)
+    out = path("v1int.crt")
+    sh("openssl", "x509", "-req", "-in", req, "-CA", signer[0], "-CAkey", signer[1],
+       "-CAcreateserial", "-days", "600", "-sha256", "-out", out)
+    return out, k
+
+
+def http_file_server(file):
+    """A loopback HTTP server for one file (an AIA caIssuers URL points at it)."""
+    port = free_port()
+    d = path("aia_%d" % port)
+    os.makedirs(d)
+    shutil.copy(file, os.path.join(d, "int.der"))
+    start([PY, "-m", "http.server", "--bind", "127.0.0.1", "--directory", d, str(port)], port)
+    return port
+
+
+# Each chain: (served leaf + chain file, key, root file, name to reach).
+def chain_modern():
+    r = root()
+    i = intermediate(r)
+    l = leaf(i)
+    return cat("served", l[0], i[0]), l[1], r[0], "localhost"
+
+
+def chain_cn_only():
+    r = root()
+    l = leaf(r, san=False)
+    return l[0], l[1], r[0], "localhost"
+
+
+def chain_ip_in_cn():
+    r = root()
+    l = leaf(r, cn="127.0.0.1", san=False)
+    return l[0], l[1], r[0], "127.0.0.1"
+
+
+def chain_ip_as_dns_san():
+    r = root()
+    l = leaf(r, cn="127.0.0.1", dns=("127.0.0.1",))
+    return l[0], l[1], r[0], "127.0.0.1"
+
+
+def chain_rsa1024_leaf():
+    r = root()
+    l = leaf(r, kind="rsa", bits=1024)
+    return l[0], l[1], r[0], "localhost"
+
+
+def chain_rsa1024_issuer():
+    r = root()
+    i = intermediate(r, kind="rsa", bits=1024)
+    l = leaf(i)
+    return cat("served", l[0], i[0]), l[1], r[0], "localhost"
+
+
+def chain_rsa1024_root():
+    r = root(kind="rsa", bits=1024)
+    l = leaf(r)
+    return l[0], l[1], r[0], "localhost"
+
+
+def chain_sha1_intermediate():
+    r = root(kind="rsa", bits=2048)
+    i = intermediate(r, kind="rsa", bits=2048, hash_="SHA1")
+    l = leaf(i)
+    return cat("served", l[0], i[0]), l[1], r[0], "localhost"
+
+
+def chain_missing_intermediate_aia():
+    r = root()
+    i = intermediate(r)
+    der = path("int.der")
+    sh("certtool", "--certificate-info", "--infile", i[0], "--outder", "--outfile", der)
+    port = http_file_server(der)
+    l = leaf(i, extra=['ca_issuers_uri = "http://127.0.0.1:%d/int.der"' % port])
+    return l[0], l[1], r[0], "localhost"
+
+
+def chain_long_validity():
+    r = root(days=7300)
+    l = leaf(r, days=3650)
+    return l[0], l[1], r[0], "localhost"
+
+
+def chain_no_eku():
+    r = root()
+    l = leaf(r, eku=())
+    return l[0], l[1], r[0], "localhost"
+
+
+def chain_client_eku():
+    r = root()
+    l = leaf(r, eku=("tls_www_client",))
+    return l[0], l[1], r[0], "localhost"
+
+
+def chain_v1_intermediate():
+    r = root(kind="rsa", bits=2048)
+    i = v1_intermediate(r)
+    l = leaf(i)
+    return cat("served", l[0], i[0]), l[1], r[0], "localhost"
+
+
+def chain_wildcard_three_labels():
+    r = root()
+    l = leaf(r, cn="*.example.test", dns=("*.example.test",))
+    return l[0], l[1], r[0], "a.example.test"
+
+
+def chain_wildcard_two_labels():
+    r = root()
+    l = leaf(r, cn="*.test", dns=("*.test",))
+    return l[0], l[1], r[0], "a.test"
+
+
+def chain_legacy():
+    pki = legacy_pki()
+    return pki["server"][0], pki["server"][1], pki["ca"][0], "127.0.0.1"
+
+
+def chain_tlsscope_pki():
+    d = path("pki")
+    r = tlsscope(["pki", d, "--json"])
+    check(r.rc == 0, "tlsscope pki: %s" % r.err)
+    return (os.path.join(d, "server", "server.crt"), os.path.join(d, "server", "server.key"),
+            os.path.join(d, "ca", "ca.crt"), "localhost")
+
+
+# ---------------- the real clients ----------------
+
+def is_ip(name):
+    return bool(re.match(r"^[0-9.]+$", name)) or ":" in name
+
+
+def run(cmd, **kw):
+    try:
+        p = subprocess.run(cmd, capture_output=True, timeout=TIMEOUT, stdin=subprocess.DEVNULL,
+                           **kw)
+    except subprocess.TimeoutExpired:
+        raise Failure("%s did not finish within %d s" % (cmd[0], TIMEOUT))
+    return p.returncode, (p.stdout + p.stderr).decode("utf-8", "replace")
+
+
+def client_python(port, name, ca):
+    src = textwrap.dedent("""
+        import socket, ssl, sys
+        port, name, ca = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+        ctx = ssl.create_default_context(cafile=ca)
+        s = socket.create_connection(('127.0.0.1', port), timeout=10)
+        try:
+            ctx.wrap_socket(s, server_hostname=name).close()
+        except (ssl.SSLError, ssl.CertificateError) as e:
+            print(e)
+            sys.exit(1)
+        print('accepted')
+        """)
+    rc, out = run([PY, "-c", src, str(port), name, ca])
+    return rc == 0, out
+
+
+def client_curl(port, name, ca):
+    cmd = ["curl", "-sS", "-o", "/dev/null", "--max-time", "10", "--cacert", ca, "--capath",
+           "/nonexistent"]
+    host = "[%s]" % name if ":" in name else name
+    if not is_ip(name):
+        cmd += ["--resolve", "%s:%d:127.0.0.1" % (name, port)]
+    rc, out = run(cmd + ["https://%s:%d/" % (host, port)])
+    return rc == 0, out
+
+
+def client_openssl(port, name, ca):
+    cmd = ["openssl", "s_client", "-connect", "127.0.0.1:%d" % port, "-verify_return_error",
+           "-CAfile", ca, "-no-CApath", "-no-CAstore"]
+    cmd += ["-verify_ip", name] if is_ip(name) else ["-verify_hostname", name,
+                                                      "-servername", name]
+    rc, out = run(cmd)
+    return rc == 0, out
+
+
+def client_gnutls(port, name, ca):
+    cmd = ["gnutls-cli", "--x509cafile", ca, "--port", str(port), "--verify-hostname", name,
+           "127.0.0.1"]
+    rc, out = run(cmd)
+    return rc == 0, out
+
+
+GO_SRC = """package main
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"os"
+)
+
+func main() {
+	pem, err := os.ReadFile(os.Args[3])
+	if err != nil {
+		fmt.Println(err)
+		os.Exit(2)
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(pem)
+	c, err := tls.Dial("tcp", "127.0.0.1:"+os.Args[1], &tls.Config{RootCAs: pool, ServerName: os.Args[2]})
+	if err != nil {
+		fmt.Println(err)
+		os.Exit(1)
+	}
+	c.Close()
+	fmt.Println("accepted")
+}
+"""
+
+
+def go_binary():
+    exe = path("goclient")
+    if os.path.exists(exe):
+        return exe
+    go = shutil.which("go") or "/usr/lib/go/bin/go"
+    check(os.path.exists(go), "go is not installed (golang-go): scripts/setup.sh installs it")
+    d = path("goclient_src")
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, "main.go"), "w") as f:
+        f.write(GO_SRC)
+    with open(os.path.join(d, "go.mod"), "w") as f:
+        f.write("module goclient\n\ngo 1.19\n")
+    env = dict(os.environ, GOCACHE=path("gocache"), GOPATH=path("gopath"), GOFLAGS="-mod=mod",
+               GOPROXY="off", GOTOOLCHAIN="local", CGO_ENABLED="0", HOME=WORK)
+    p = subprocess.run([go, "build", "-o", exe, "."], cwd=d, env=env, capture_output=True,
+                       timeout=300)
+    check(p.returncode == 0, "go build: %s" % p.stderr.decode()[-2000:])
+    return exe
+
+
+def client_go(port, name, ca):
+    rc, out = run([go_binary(), str(port), name, ca])
+    return rc == 0, out
+
+
+NODE_SRC = """
+const tls = require('tls'), fs = require('fs');
+const [port, name, ca] = process.argv.slice(2);
+const ip = /^[0-9.]+$/.test(name) || name.includes(':');
+const opts = {host: ip ? name : '127.0.0.1', port: +port, ca: fs.readFileSync(ca)};
+if (!ip) opts.servername = name;
+const s = tls.connect(opts, () => { console.log('accepted'); s.end(); process.exit(0); });
+s.on('error', (e) => { console.log((e.code || '') + ': ' + e.message); process.exit(1); });
+"""
+
+
+NODE18_DEBS = ("nodejs", "libnode108", "node-acorn", "node-cjs-module-lexer", "node-undici")
+
+
+def node_command():
+    """Debian 12's nodejs 18 (the issue's profile, not the newer node this machine may carry),
+    unpacked from its package files (`apt-get download`, no install) into a private directory.
+    Debian's libnode loads some of its JavaScript from /usr/share/nodejs (acorn, undici,
+    cjs-module-lexer), so it runs in a private mount namespace where that directory is an
+    overlay of the unpacked packages on /usr/share: the machine's own files stay as they are."""
+    d = path("node18")
+    exe = os.path.join(d, "usr", "bin", "node")
+    if not os.path.exists(exe):
+        # scripts/setup.sh fetches the package files: tests never reach outside this machine.
+        debs = os.environ.get("TLSSCOPE_NODE18_DEBS") or "/var/cache/tlsscope/node18"
+        files = os.listdir(debs) if os.path.isdir(debs) else []
+        found = [os.path.join(debs, f) for f in files if f.endswith(".deb")]
+        check(all(any(f.startswith(n + "_") for f in files) for n in NODE18_DEBS),
+              "Debian's nodejs 18 packages are not in %s: run scripts/setup.sh" % debs)
+        for f in found:
+            if any(os.path.basename(f).startswith(n + "_") for n in NODE18_DEBS):
+                sh("dpkg", "-x", f, d)
+    lib = os.path.join(d, "usr", "lib", "x86_64-linux-gnu")
+    share = os.path.join(d, "usr", "share")
+    return ["unshare", "-m", "sh", "-c",
+            'mount -t overlay overlay -o "lowerdir=$1:/usr/share" /usr/share && '
+            'export LD_LIBRARY_PATH="$2" && shift 2 && exec "$@"', "node18", share, lib, exe]
+
+
+def client_node(port, name, ca):
+    src = path("client.js")
+    with open(src, "w") as f:
+        f.write(NODE_SRC)
+    rc, out = run(node_command() + [src, str(port), name, ca])
+    return rc == 0, out
+
+
+JAVA_SRC = """
+import java.net.URL;
+import javax.net.ssl.HttpsURLConnection;
+
+public class Client {
+	public static void main(String[] a) throws Exception {
+		try {
+			HttpsURLConnection c = (HttpsURLConnection) new URL(a[0]).openConnection();
+			c.setConnectTimeout(10000);
+			c.setReadTimeout(10000);
+			c.getResponseCode();
+			System.out.println("accepted");
+		} catch (Exception e) {
+			System.out.println(e);
+			System.exit(1);
+		}
+	}
+}
+"""
+
+
+def java_class():
+    d = path("java")
+    if os.path.exists(os.path.join(d, "Client.class")):
+        return d
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, "Client.java"), "w") as f:
+        f.write(JAVA_SRC)
+    check(shutil.which("javac"), "javac is not installed (openjdk-17-jdk-headless)")
+    sh("javac", "-d", d, os.path.join(d, "Client.java"))
+    return d
+
+
+def client_java(port, name, ca):
+    d = java_class()
+    store = path("truststore_%d.p12" % port)
+    if os.path.exists(store):
+        os.unlink(store)
+    sh("keytool", "-importcert", "-noprompt", "-alias", "root", "-file", ca, "-keystore", store,
+       "-storetype", "PKCS12", "-storepass", "changeit")
+    hosts = path("java_hosts")
+    with open(hosts, "w") as f:
+        f.write("127.0.0.1 localhost a.example.test a.test\n")
+    host = "[%s]" % name if ":" in name else name
+    rc, out = run(["java", "-Djavax.net.ssl.trustStore=" + store,
+                   "-Djavax.net.ssl.trustStorePassword=changeit",
+                   "-Djavax.net.ssl.trustStoreType=PKCS12", "-Djdk.net.hosts.file=" + hosts,
+                   "-cp", d, "Client", "https://%s:%d/" % (host, port)])
+    return rc == 0, out
+
+
+def client_chrome(port, name, ca):
+    exe = shutil.which("chromium")
+    check(exe, "chromium is not installed: scripts/setup.sh installs it")
+    check(shutil.which("certutil"), "certutil is not installed (libnss3-tools)")
+    home = path("chrome_home_%d" % port)
+    nssdb = os.path.join(home, ".pki", "nssdb")
+    os.makedirs(nssdb)
+    sh("certutil", "-N", "-d", "sql:" + nssdb, "--empty-password")
+    sh("certutil", "-A", "-d", "sql:" + nssdb, "-n", "split-root", "-t", "C,,", "-i", ca)
+    host = "[%s]" % name if ":" in name else name
+    rc, out = run([exe, "--headless", "--no-sandbox", "--disable-gpu",
+                   "--disable-background-networking", "--disable-component-update",
+                   "--disable-sync", "--no-first-run", "--user-data-dir=" + home + "/profile",
+                   "--host-resolver-rules=MAP * 127.0.0.1", "--dump-dom",
+                   "https://%s:%d/" % (host, port)], env=dict(os.environ, HOME=home))
+    # A certificate error gives Chromium's interstitial, which names the net error.
+    m = re.search(r"NET::ERR_[A-Z_]+|ERR_[A-Z_]+", out)
+    accepted = rc == 0 and ("s_server" in out or "Ciphers" in out or "HTTP" in out) and not m
+    return accepted, out
+
+
+CLIENTS = {"python": client_python, "curl": client_curl, "openssl": client_openssl,
+           "gnutls": client_gnutls, "go": client_go, "node": client_node, "java": client_java,
+           "chrome": client_chrome}
+LIGHT = ("python", "curl", "openssl", "gnutls", "go", "node")
+
+
+def serve(crt, k):
+    """openssl s_server sends only the first certificate of -cert: the rest go to -cert_chain."""
+    pems = re.findall(r"-----BEGIN CERTIFICATE-----.*?-----END CERTIFICATE-----\n?",
+                      open(crt).read(), re.S)
+    extra = ["-cipher", "DEFAULT@SECLEVEL=0"]
+    if len(pems) > 1:
+        leaf_file, rest = path("served_leaf.pem"), path("served_chain.pem")
+        open(leaf_file, "w").write(pems[0])
+        open(rest, "w").write("".join(pems[1:]))
+        crt, extra = leaf_file, extra + ["-cert_chain", rest]
+    return openssl_server(crt, k, extra=extra)
+
+
+def observe(chain, clients=CLIENTS):
+    """Serves chain and runs each client: {id: (accepted, output)}."""
+    crt, k, ca, name = chain
+    port = serve(crt, k)
+    return port, {c: CLIENTS[c](port, name, ca) for c in clients}
+
+
+# ---------------- what each client printed ----------------
+
+def phrase(client, out):
+    """The real client's distinctive words in its output, or None."""
+    def first(rx, group=0):
+        m = re.search(rx, out, re.M)
+        return m.group(group).strip() if m else None
+    if client == "python":
+        return first(r"certificate verify failed: (.*?) \(_ssl", 1)
+    if client == "curl":
+        return first(r"^curl: \(60\) .*$")
+    if client == "openssl":
+        return first(r"^verify error:num=\d+:.*$")
+    if client == "gnutls":
+        return first(r"Status: The certificate is NOT trusted\. (.*?)\.? *$", 1)
+    if client == "go":
+        inner = first(r'possibly because of "(.*?) \(temporarily', 1)
+        return inner or first(r"^x509: .*$")
+    if client == "node":
+        return first(r"^[A-Z_]+: .*?(?=: *$|$)")
+    if client == "java":
+        return first(r"SSLHandshakeException: (.*)$", 1)
+    if client == "chrome":
+        return first(r"(?:NET::)?(ERR_[A-Z_]+)", 1)
+    return None
+
+
+def agree(chain, clients=LIGHT, name=None):
+    crt, k, ca, target = chain
+    port = serve(crt, k)
+    r = tlsscope(["connect", "127.0.0.1:%d" % port, "--verify-name", target, "--ca", ca,
+                  "--no-system-trust", "--no-http", "--json"])
+    rep = r.report
+    check(rep is not None and "clients" in rep, "no clients in the report: %s" % r.err)
+    ids = {c["id"]: c for c in rep["clients"]}
+    check(sorted(ids) == sorted(["openssl", "python", "curl", "gnutls", "go", "node", "java",
+                                 "chrome", "firefox"]), "profile ids: %s" % sorted(ids))
+    findings = {(f["id"], f["cert_index"]) for f in rep["findings"]}
+    for c in rep["clients"]:
+        check((c["verdict"] == "accept") == (not c["reasons"]),
+              "%s: reasons and verdict disagree" % c["id"])
+        for reason in c["reasons"]:
+            check((reason["finding"], reason["cert_index"]) in findings,
+                  "%s's reason %s is not among the findings %s" % (
+                      c["id"], reason["finding"], sorted(findings, key=str)))
+    problems = []
+    for client in clients:
+        accepted, out = CLIENTS[client](port, target, ca)
+        mine = ids[client]
+        if accepted != (mine["verdict"] == "accept"):
+            problems.append("%s: real client %s, profile says %s %s\n%s" % (
+                client, "accepts" if accepted else "rejects", mine["verdict"],
+                [x["finding"] for x in mine["reasons"]], out[-600:]))
+            continue
+        if accepted:
+            continue
+        words = phrase(client, out)
+        if not words:
+            problems.append("%s: no error text found in its output:\n%s" % (client, out[-600:]))
+            continue
+        sentences = [s for s in re.split(r"\. ", words) if s] if client == "gnutls" else [words]
+        if not any(s in x["says"] for x in mine["reasons"] for s in sentences):
+            problems.append("%s printed %r; the profile says %r" % (
+                client, words, [x["says"] for x in mine["reasons"]]))
+            continue
+        # explain recognises what the real client printed, and names that client.
+        line = next((l for l in out.splitlines() if words.split(". ")[0] in l), words)
+        e = tlsscope(["explain", "--json", "--", line])
+        if e.rc != 0 or not any(m["client"] == client for m in e.report["matches"]):
+            problems.append("%s: explain does not recognise %r (exit %d, %s)" % (
+                client, line, e.rc, [m["client"] for m in (e.report or {}).get(
+                    "matches", [])]))
+    check(not problems, "\n".join(problems))
+    return rep
+
+
+def anchors_checked(chain):
+    """The anchor's own checks (weak or SHA-1 roots, cert_index null) arrive with the
+    per-certificate checks of both chains; until tlsscope reports them, the chains whose only
+    fault is in the anchor cannot agree and are skipped."""
+    crt, k, ca, target = chain
+    port = serve(crt, k)
+    r = tlsscope(["connect", "127.0.0.1:%d" % port, "--verify-name", target, "--ca", ca,
+                  "--no-system-trust", "--no-http", "--json"])
+    return any(f["cert_index"] is None and f["subject"] == "server-chain"
+               for f in r.report["findings"])
+
+
+def skip():
+    sys.exit(77)
+
+
+HEAVY = ("java",)
+
+
+@scenario
+def modern_chain_accepted_by_every_client():
+    rep = agree(chain_modern(), LIGHT + HEAVY + ("chrome",))
+    check(all(c["verdict"] == "accept" for c in rep["clients"]), "someone rejects it")
+
+
+@scenario
+def tlsscope_pki_accepted_by_every_profile():
+    rep = agree(chain_tlsscope_pki(), LIGHT)
+    check(all(c["verdict"] == "accept" for c in rep["clients"]),
+          [c["id"] for c in rep["clients"] if c["verdict"] != "accept"])
+
+
+@scenario
+def cn_only_splits_go_from_openssl():
+    agree(chain_cn_only(), LIGHT + HEAVY + ("chrome",))
+
+
+@scenario
+def ip_in_cn_only_curl_accepts():
+    agree(chain_ip_in_cn(), LIGHT + HEAVY)
+
+
+@scenario
+def ip_as_dns_san_refused_by_all():
+    agree(chain_ip_as_dns_san(), LIGHT + HEAVY)
+
+
+@scenario
+def rsa1024_leaf_refused_by_openssl_clients():
+    agree(chain_rsa1024_leaf(), LIGHT + HEAVY)
+
+
+@scenario
+def rsa1024_issuer_refused_by_openssl_clients():
+    agree(chain_rsa1024_issuer(), LIGHT)
+
+
+@scenario
+def rsa1024_root_refused_by_openssl_clients():
+    chain = chain_rsa1024_root()
+    if not anchors_checked(chain):
+        skip()
+    agree(chain, LIGHT)
+
+
+@scenario
+def sha1_intermediate_java_accepts():
+    agree(chain_sha1_intermediate(), LIGHT + HEAVY + ("chrome",))
+
+
+@scenario
+def missing_intermediate_with_aia():
+    agree(chain_missing_intermediate_aia(), LIGHT + HEAVY + ("chrome",))
+
+
+@scenario
+def long_validity_private_root_accepted():
+    agree(chain_long_validity(), LIGHT)
+
+
+@scenario
+def no_eku_accepted():
+    agree(chain_no_eku(), LIGHT)
+
+
+@scenario
+def client_eku_on_server_refused():
+    agree(chain_client_eku(), LIGHT + HEAVY)
+
+
+@scenario
+def v1_intermediate_refused():
+    agree(chain_v1_intermediate(), LIGHT + HEAVY)
+
+
+@scenario
+def wildcard_three_labels_accepted():
+    agree(chain_wildcard_three_labels(), LIGHT)
+
+
+@scenario
+def wildcard_one_label_go_and_java_accept():
+    agree(chain_wildcard_two_labels(), LIGHT + HEAVY)
+
+
+@scenario
+def legacy_pki_per_client():
+    chain = chain_legacy()
+    if not anchors_checked(chain):
+        skip()
+    agree(chain, LIGHT + HEAVY)
+
+
+@scenario
+def explain_unknown_message_exits_1():
+    r = tlsscope(["explain", "--json", "the weather is fine today"])
+    check(r.rc == 1 and r.report["matches"] == [], "exit %d %s" % (r.rc, r.report))
+    r = tlsscope(["explain", "client SSL certificate verify error: (26:unsupported "
+                  "certificate purpose) while reading client request headers"])
+    check(r.rc == 0 and "nginx" in r.out and "wrong-purpose" in r.out, r.out)
+
+
+if __name__ == "__main__":
+    if os.environ.get("TLSSCOPE_SANITIZED") and sys.argv[1:] != ["--list"]:
+        sys.exit(77)
+    sys.exit(main(tests))
