@@ -407,12 +407,15 @@ static void whatif_recheck(struct ui *ui, void *arg)
 		c->sel[R_FINDINGS] = 0;
 }
 
-static void open_step(struct ui *ui, const struct tls_step *st)
+static void open_step(struct ui *ui, const struct tls_report *r, size_t i)
 {
-	ui_message(ui, st->type == STEP_ALERT, names_step(st->type), "%+.1f ms, %s%s%s%s", st->t_ms,
-		   st->dir == TLS_DIR_SENT ? "sent" : "received",
-		   st->probe ? " (a follow-up probe)" : "", st->detail ? ": " : "",
-		   st->detail ? st->detail : "");
+	struct ui_lines L = {0};
+	char title[96];
+
+	view_step_detail(&L, r, i, ui->cols - 4, ui->g);
+	snprintf(title, sizeof(title), "%s (Esc to go back)",
+		 names_step(r->handshake.steps[i].type));
+	ui_push(ui, ui_text_new(title, &L, 0, NULL, NULL, NULL));
 }
 
 static void open_finding(struct ui *ui, const struct tls_report *r, const struct tls_finding *f)
@@ -498,7 +501,7 @@ static void conn_key(struct ui_screen *s, struct ui *ui, int key, enum ui_action
 		else if (c->focus == R_FINDINGS)
 			open_finding(ui, r, &r->findings[c->sel[R_FINDINGS]]);
 		else if (c->kind != CONN_INSPECT)
-			open_step(ui, &r->handshake.steps[c->sel[R_TIMELINE]]);
+			open_step(ui, r, (size_t)c->sel[R_TIMELINE]);
 		break;
 	case ACT_BACK:
 		if (c->kind == CONN_CLIENT && c->running)

@@ -567,5 +567,87 @@ def sigterm_and_sighup_end_the_tui_while_it_reads_a_fifo():
         p.tmux("kill-server")
 
 
+def open_message(p, name, most=16):
+    """In a finished connection view with the timeline focused (one Tab from the findings
+    or the chain): Enter on each message in turn until the one called name opens; returns
+    its screen."""
+    for k in range(most):
+        p.keys("g", *(["j"] * k))
+        p.keys("Enter")
+        s = p.wait("(Esc to go back)")
+        if re.search(r"(?m)^\S*\s*%s \(Esc to go back\)" % re.escape(name), s) or \
+                (" %s (Esc to go back)" % name) in s:
+            return s
+        p.keys("Escape")
+        p.wait("Handshake", gone=("(Esc to go back)",))
+    raise Failure("no message %r in the timeline:\n%s" % (name, p.text()))
+
+
+@scenario
+def enter_on_messages_shows_their_content():
+    root, good, cli = pki()
+    port = gnutls_serv(*good, ca_file=root[0], client_cert="require",
+                       priority="NORMAL:-VERS-ALL:+VERS-TLS1.3")
+    p = connect_pane(port, root, "--verify-name", "localhost", "--cert", cli[0], "--key", cli[1])
+    p.wait("\u2714 OK", "asked for, sent")
+    p.keys("Tab")
+    s = open_message(p, "CertificateRequest")
+    check("Acceptable CA names the server sent (1)" in s, "the list's size is shown")
+    check("CN=TUI Root CA" in s, "the acceptable CA is named")
+    check("Its issuer is in the list (by name)" in s, "the identity's issuer is matched by name")
+    check("received: " not in s, "not the bare byte count")
+    p.keys("Escape")
+    p.wait("Handshake", gone=("(Esc to go back)",))
+    s = open_message(p, "ServerHello")
+    for w in ("version", "TLS1.3", "cipher suite", "TLS_AES", "group", "ALPN", "ext. master",
+              "resumed"):
+        check(w in s, "ServerHello shows %r" % w)
+    p.keys("Escape")
+    p.wait("Handshake", gone=("(Esc to go back)",))
+    s = open_message(p, "Certificate")
+    check("0 subject" in s and "CN=tui.example.test" in s and "CN=TUI Root CA" in s,
+          "Certificate shows the chain's subject and issuer")
+    p.keys("Escape", "q")
+    p.expect_restored("q")
+    # A fatal alert: level, code, name and the finding that explains it.
+    p = connect_pane(port, root, "--verify-name", "localhost")
+    p.wait("client-cert-required", "\u2718 FAIL")
+    p.keys("Tab")
+    s = open_message(p, "Alert")
+    check("fatal (2)" in s and "116" in s and "certificate_required" in s,
+          "the alert's level, code and name")
+    check("Explained by client-cert-required" in s, "the finding that explains it")
+    p.keys("Escape", "q")
+    p.expect_restored("q")
+
+
+@scenario
+def certificate_request_shows_a_foreign_issuer_and_an_empty_list():
+    root, good, _ = pki()
+    other = ca("Other Root CA", file="other")
+    stranger = client(other, cn="stranger", name="stranger")
+    port = gnutls_serv(*good, ca_file=root[0], client_cert="request")
+    p = connect_pane(port, root, "--verify-name", "localhost", "--cert", stranger[0], "--key",
+                     stranger[1])
+    p.wait("Findings", "\u2718 FAIL")
+    p.keys("Tab")
+    s = open_message(p, "CertificateRequest")
+    check("CN=TUI Root CA" in s, "the acceptable CA is named")
+    check("NOT in the list" in s, "a foreign issuer is told apart by name")
+    p.keys("Escape", "q")
+    p.expect_restored("q")
+    # A server that names no CA: any issuer will do.
+    port = gnutls_serv(*good, client_cert="request")
+    p = connect_pane(port, root, "--verify-name", "localhost", "--cert", stranger[0], "--key",
+                     stranger[1])
+    p.wait("Findings", "asked for, sent")
+    p.wait_match(r"tlsscope connect .*(OK|FAIL)", "the connection ended")
+    p.keys("Tab")
+    s = open_message(p, "CertificateRequest")
+    check("empty list: any CA" in s, "an empty list says any CA")
+    p.keys("Escape", "q")
+    p.expect_restored("q")
+
+
 if __name__ == "__main__":
     sys.exit(main(SCENARIOS, cleanup=_close_panes))
