@@ -105,20 +105,28 @@ static int clamp(int v, int lo, int hi)
 }
 
 /* Rows: 2 header, a rule and the timeline, a rule and the chain, a rule, the findings and the
- * selected finding's detail, the key bar. The timeline gets what it needs; the rest goes to
- * the detail. */
-static void layout(int rows, int cols, int tl_need, int n_chain, int n_find, struct layout *o)
+ * selected finding's detail, the key bar. The timeline is sure of a few rows, the chain then
+ * gets what it needs (up to what fits), the timeline the rest it needs, and the detail what
+ * is left. */
+static void layout(int rows, int cols, int tl_need, int n_chain, int n_find, int de_need,
+		   struct layout *o)
 {
 	int avail = rows - 6;
 
-	o->ch_h = clamp(n_chain, 1, 5);
 	o->fi_h = clamp(n_find, 1, rows >= 30 ? 6 : 4);
-	o->de_h = 3;
+	o->de_h = clamp(de_need, 3, 5);
+	int tl_min = clamp(tl_need, 3, 6);
+	int room = avail - o->fi_h - o->de_h - tl_min;
+	o->ch_h = clamp(n_chain, 1, room > 1 ? room : 1);
 	o->tl_h = avail - o->ch_h - o->fi_h - o->de_h;
 	int want = tl_need > 3 ? tl_need : 3;
 	if (o->tl_h > want) {
 		o->de_h += o->tl_h - want;
 		o->tl_h = want;
+	}
+	if (o->tl_h < 1) {
+		o->de_h += o->tl_h - 1;
+		o->tl_h = 1;
 	}
 	o->tl_w = cols >= 80 ? cols - 31 : cols;
 	o->tl_y = 3;
@@ -198,12 +206,17 @@ static void conn_draw(struct ui_screen *s, struct ui *ui)
 	view_chain(&ch, r, ui->g);
 	view_findings(&fi, r, ui->g);
 
-	int need = (int)(tl.n > sum.n ? tl.n : sum.n);
-	layout(ui->rows, ui->cols, need, (int)ch.n, (int)fi.n, &lo);
+	if (r->n_findings) {
+		const struct tls_finding *f =
+			&r->findings[clamp(c->sel[R_FINDINGS], 0, (int)r->n_findings - 1)];
+		view_finding_detail(&de, f, ui->cols - 4, c->kind == CONN_CLIENT);
+	}
+	/* The summary column as wide as its longest line, within a third of the screen; what is
+	 * longer wraps there, and the timeline wraps at its own edge: nothing is cut. */
+	lo.tl_w = ui->cols >= 80 ? ui->cols - 31 : ui->cols;
 	if (!sum.n) {
 		lo.tl_w = ui->cols; /* nothing was negotiated (inspect): the files take the width */
 	} else if (lo.tl_w < ui->cols) {
-		/* The summary column as wide as its longest line, within a third of the screen. */
 		int sw = 24;
 		for (size_t i = 0; i < sum.n; i++) {
 			char *t = lines_text(&sum, i);
@@ -215,6 +228,18 @@ static void conn_draw(struct ui_screen *s, struct ui *ui)
 			sw = ui->cols / 3 + 4;
 		lo.tl_w = ui->cols - sw;
 	}
+	struct ui_lines tlf = {0}, sumf = {0};
+	lines_fold(&tlf, &tl, lo.tl_w - 1, c->kind == CONN_INSPECT ? 14 : 17);
+	if (lo.tl_w < ui->cols)
+		lines_fold(&sumf, &sum, ui->cols - lo.tl_w - 3, 11);
+	lines_free(&tl);
+	lines_free(&sum);
+	tl = tlf;
+	sum = sumf;
+	int need = (int)(tl.n > sum.n ? tl.n : sum.n);
+	int tl_w = lo.tl_w;
+	layout(ui->rows, ui->cols, need, (int)ch.n, (int)fi.n, (int)de.n, &lo);
+	lo.tl_w = tl_w;
 	char rule[64];
 	snprintf(rule, sizeof(rule), c->kind == CONN_INSPECT ? "Files" : "Handshake");
 	term_rule(2, 0, ui->cols, rule, c->focus == R_TIMELINE);
@@ -252,15 +277,22 @@ static void conn_draw(struct ui_screen *s, struct ui *ui)
 		if (conn_running(c))
 			lines_text_line(&fi, ST_DIM, -1,
 					"(the diagnosis comes when the connection ends)");
-		else
+		else if (!r->verdict_ok) {
+			struct ui_line *ln = lines_add(&fi, -1);
+			line_addf(ln, ST_ERROR,
+				  "%s no diagnosis: the connection did not run to its end",
+				  ui->g->bad);
+			if (r->handshake.error) {
+				line_addf(ln, ST_ERROR, " (");
+				line_add_safe(ln, ST_ERROR, r->handshake.error);
+				line_addf(ln, ST_ERROR, ")");
+			}
+		} else
 			lines_text_line(&fi, ST_OK, -1, "%s no problem found", ui->g->ok);
 	}
 	term_list(lo.fi_y, 0, lo.fi_h, ui->cols, &fi, c->sel[R_FINDINGS], c->focus == R_FINDINGS,
 		  &c->scroll[R_FINDINGS]);
 	if (r->n_findings) {
-		const struct tls_finding *f =
-			&r->findings[clamp(c->sel[R_FINDINGS], 0, (int)r->n_findings - 1)];
-		view_finding_detail(&de, f, ui->cols - 4, c->kind == CONN_CLIENT);
 		int zero = 0;
 		term_list(lo.de_y, 2, lo.de_h, ui->cols - 4, &de, -1, false, &zero);
 	}

@@ -120,9 +120,18 @@ void view_timeline(struct ui_lines *L, const struct tls_report *r, const struct 
 	if (r->handshake.status == HS_NOT_STARTED)
 		return;
 	struct ui_line *ln = lines_add(L, -1);
-	bool ok = r->handshake.status == HS_COMPLETE;
+	const struct tls_alert *a = &r->handshake.alert_received;
+	bool fatal = a->present && a->level == 2;
+	bool ok = r->handshake.status == HS_COMPLETE && !fatal;
+	/* A completed handshake the peer then ended with a fatal alert (TLS 1.3 refuses a client
+	 * certificate that way) is no success: it is not shown green. */
 	line_addf(ln, ok ? ST_OK : ST_ERROR, "%s handshake %s", ok ? g->ok : g->bad,
 		  names_hs_status(r->handshake.status));
+	if (r->handshake.status == HS_COMPLETE && fatal) {
+		const char *name = names_alert(a->code);
+		line_addf(ln, ST_ERROR, ", then the peer ended it with the fatal alert %s (%d)",
+			  name ? name : "unknown", a->code);
+	}
 	if (r->handshake.error) {
 		line_addf(ln, ST_NORMAL, ": ");
 		line_add_safe(ln, ST_NORMAL, r->handshake.error);

@@ -649,5 +649,118 @@ def certificate_request_shows_a_foreign_issuer_and_an_empty_list():
     p.expect_restored("q")
 
 
+def column(screen, first, last, left=True):
+    """The text of the handshake column (left=True) or the negotiated column between screen
+    lines first..last, wrapped lines joined again (after an underscore without a space)."""
+    out = ""
+    for line in screen.splitlines()[first:last]:
+        if "\u2502" not in line:
+            continue
+        part = line.split("\u2502", 1)[0 if left else 1].strip()
+        if not part:
+            continue
+        out += ("" if not out or out.endswith("_") else " ") + part
+    return re.sub(r"\s+", " ", out)
+
+
+def region_rows(screen, rule):
+    """Screen line numbers of the region under the rule titled rule, to the next rule."""
+    lines = screen.splitlines()
+    start = next(i for i, l in enumerate(lines) if l.startswith("\u2500 " + rule))
+    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("\u2500 ")),
+               len(lines))
+    return start + 1, end
+
+
+@scenario
+def negotiated_values_and_alerts_are_not_cut_at_80x24():
+    root, good, _ = pki()
+    suite = "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384"
+    port = gnutls_serv(*good, ca_file=root[0], client_cert="request",
+                       priority="NORMAL:-VERS-ALL:+VERS-TLS1.2:-CIPHER-ALL:+AES-256-GCM")
+    p = connect_pane(port, root, "--verify-name", "localhost", x=80, y=24)
+    s = p.wait("Findings", "HTTP/1.0 200 OK")
+    p.wait_match(r"tlsscope connect .*(OK|FAIL)", "the connection ended")
+    s = p.text()
+    check(max(len(l) for l in s.splitlines()) <= 80, "nothing drawn past 80 columns")
+    first, last = region_rows(s, "Handshake")
+    neg = column(s, first, last, left=False)
+    for value in (suite, "asked for, none sent", "HTTP/1.0 200 OK"):
+        check(value in neg, "the negotiated column shows %r whole: %r" % (value, neg))
+    p.keys("q")
+    p.expect_restored("q")
+    # A TLS 1.3 refusal after the handshake: the alert line wraps, nothing of it is lost.
+    port = gnutls_serv(*good, ca_file=root[0], client_cert="require",
+                       priority="NORMAL:-VERS-ALL:+VERS-TLS1.3")
+    p = connect_pane(port, root, "--verify-name", "localhost", x=80, y=24)
+    s = p.wait("client-cert-required", "\u2718 FAIL")
+    first, last = region_rows(s, "Handshake")
+    hs = column(s, first, last)
+    check("Alert fatal certificate_required (116) after the handshake" in hs,
+          "the alert line is whole: %r" % hs)
+    check("client crt asked for, none sent" in column(s, first, last, left=False),
+          "the client certificate state is whole")
+    p.keys("q")
+    p.expect_restored("q")
+
+
+@scenario
+def a_fatal_alert_is_never_under_a_green_handshake_complete():
+    root, good, _ = pki()
+    port = gnutls_serv(*good, ca_file=root[0], client_cert="require",
+                       priority="NORMAL:-VERS-ALL:+VERS-TLS1.3")
+    p = connect_pane(port, root, "--verify-name", "localhost")
+    s = p.wait("client-cert-required", "\u2718 FAIL", "certificate_required (116)")
+    check("\u2714 handshake complete" not in s, "no green handshake complete:\n" + s)
+    first, last = region_rows(s, "Handshake")
+    check("\u2718 handshake complete, then the peer ended it with the fatal alert "
+          "certificate_required (116)" in column(s, first, last),
+          "the status line says the alert ended it")
+    p.keys("q")
+    p.expect_restored("q")
+
+
+@scenario
+def a_cancelled_connection_never_says_no_problem_found():
+    # Cancelled while connect() waits (the peer's accept queue is full) and while the
+    # handshake waits for the peer.
+    for port, phase in ((blackhole(), "connecting"), (staller(), "handshake")):
+        p = Pane(["connect", "127.0.0.1:%d" % port, "--timeout", "60", "--no-probe"])
+        p.wait(phase)
+        p.keys("Escape")
+        s = p.wait("cancelled", "FAIL", "Findings")
+        s = p.text()
+        check("no problem found" not in s,
+              "%s: a cancelled run never says no problem found:\n%s" % (phase, s))
+        check("Findings (0)" not in s or "no diagnosis" in s,
+              "%s: without findings, the region says there is no diagnosis" % phase)
+        p.keys("q")
+        p.expect_restored("q")
+        p.close()
+        p.tmux("kill-server")
+
+
+@scenario
+def a_seven_certificate_chain_is_visible_when_there_is_room():
+    root = ca("TUI Root CA")
+    signer, chain = root, []
+    for n in range(5):
+        signer = cert("inter%d" % n, ['cn = "Intermediate %d"' % n, "ca", "cert_signing_key",
+                                      "expiration_days = 300"], signer)
+        chain.insert(0, signer[0])
+    leaf = server(signer, cn="deep.example.test", dns=("localhost",))
+    port = gnutls_serv_chain(bundle("chain7.pem", leaf[0], *chain, root[0]), leaf[1])
+    p = connect_pane(port, root, "--verify-name", "localhost")
+    s = p.wait("Certificate chain (7)", "deep.example.test", "Findings")
+    p.wait_match(r"tlsscope connect .*(OK|FAIL)", "the connection ended")
+    s = p.text()
+    first, last = region_rows(s, "Certificate chain")
+    rows = [l for l in s.splitlines()[first:last] if re.match(r"\d ", l)]
+    check(len(rows) == 7, "every certificate has its row:\n" + s)
+    check(rows[6].startswith("6 TUI Root CA"), "the root is the last row")
+    p.keys("q")
+    p.expect_restored("q")
+
+
 if __name__ == "__main__":
     sys.exit(main(SCENARIOS, cleanup=_close_panes))
