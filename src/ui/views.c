@@ -406,38 +406,137 @@ void view_cert_detail(struct ui_lines *L, const struct tls_cert_info *c, int wid
 	}
 }
 
+/* The serial in a listen row: a short one in hex and decimal, a long one's start elided (the
+ * selected connection's pane shows it whole). */
+static char *serial_short(const struct tls_cert_info *c, const struct ui_glyphs *g)
+{
+	const char *hex = c->serial_hex ? c->serial_hex : "?",
+		   *dec = c->serial_dec ? c->serial_dec : "?";
+
+	if (strlen(hex) <= 8)
+		return xasprintf("0x%s=%s", hex, dec);
+	return xasprintf("0x%.6s%s", hex, g->ellipsis);
+}
+
+/* Text cut to width with an ellipsis, padded to width. */
+static void fit_column(struct ui_line *ln, enum ui_style st, const char *text, int width,
+		       const struct ui_glyphs *g)
+{
+	int w = text_width(text);
+
+	if (width <= 0)
+		return;
+	if (w > width) {
+		size_t fit = text_fit(text, width - 1);
+		line_addf(ln, st, "%.*s%s", (int)fit, text, g->ellipsis);
+		w = text_width(ln->seg[ln->n - 1].text);
+	} else {
+		line_addf(ln, st, "%s", text);
+	}
+	if (width > w)
+		line_addf(ln, ST_NORMAL, "%*s", width - w, "");
+}
+
 void view_listen_row(struct ui_lines *L, const struct tls_report *r, long long when, int tag,
-		     const struct ui_glyphs *g)
+		     int width, const struct ui_glyphs *g)
 {
 	struct ui_line *ln = lines_add(L, tag);
 	time_t t = (time_t)when;
 	struct tm tm;
 	char hms[16];
 
+	/* Time, peer and version on the left; the verdict with the first error's id whole on the
+	 * right; the client certificate's CN and serial share what is left. */
 	strftime(hms, sizeof(hms), "%H:%M:%S", localtime_r(&t, &tm));
-	line_addf(ln, ST_DIM, "%s  ", hms);
-	line_add_safe(ln, ST_NORMAL, r->listen.peer_address);
-	int pad = 24 - text_width(ln->seg[ln->n - 1].text);
-	line_addf(ln, ST_NORMAL, "%*s%-9s ", pad > 0 ? pad : 1, "",
+	line_addf(ln, ST_DIM, "%s ", hms);
+	char *peer = textsafe_escape(r->listen.peer_address ? r->listen.peer_address : "-",
+				     strlen(r->listen.peer_address ? r->listen.peer_address : "-"));
+	int pw = text_width(peer) > 15 ? text_width(peer) : 15;
+	fit_column(ln, ST_NORMAL, peer, pw, g);
+	free(peer);
+	line_addf(ln, ST_NORMAL, " %-7s ",
 		  r->negotiated.version ? r->negotiated.version
 					: names_hs_status(r->handshake.status));
+	int used = 9 + pw + 9;
+
+	const struct tls_finding *err = NULL;
+	size_t n_err = 0;
+	for (size_t i = 0; i < r->n_findings; i++)
+		if (r->findings[i].severity == SEV_ERROR && !n_err++)
+			err = &r->findings[i];
+	char *verdict;
+	if (r->verdict_ok)
+		verdict = xasprintf("%s OK", g->ok);
+	else if (err)
+		verdict = n_err > 1 ? xasprintf("%s %s +%zu", g->bad, err->id, n_err - 1)
+				    : xasprintf("%s %s", g->bad, err->id);
+	else
+		verdict = xasprintf("%s FAIL", g->bad);
+	int rest = width - used - text_width(verdict) - 1;
+
+	char *cn = r->n_chain ? view_common_name(r->chain[0].subject) : xstrdup("(no cert)");
+	char *safe = textsafe_escape(cn, strlen(cn));
+	char *serial = r->n_chain ? serial_short(&r->chain[0], g) : xstrdup("");
+	int sw = text_width(serial);
+	int cw = rest - (sw ? sw + 1 : 0);
+	if (cw < 8) { /* too narrow for both: the name first */
+		cw = rest;
+		sw = 0;
+	}
+	fit_column(ln, r->n_chain ? ST_TITLE : ST_DIM, safe, cw, g);
+	if (sw) {
+		line_addf(ln, ST_NORMAL, " ");
+		line_addf(ln, r->listen.serial_matched ? ST_OK : ST_DIM, "%s", serial);
+	}
+	line_addf(ln, ST_NORMAL, " ");
+	line_addf(ln, r->verdict_ok ? ST_OK : ST_ERROR, "%s", verdict);
+	if (r->verdict_ok && r->n_findings)
+		line_addf(ln, ST_WARN, " %zu note%s", r->n_findings, r->n_findings == 1 ? "" : "s");
+	free(verdict);
+	free(cn);
+	free(safe);
+	free(serial);
+}
+
+void view_listen_selected(struct ui_lines *L, const struct tls_report *r, int width,
+			  const struct ui_glyphs *g)
+{
+	struct ui_line *ln;
+
+	ln = lines_add(L, -1);
+	line_addf(ln, ST_DIM, "peer ");
+	line_add_safe(ln, ST_NORMAL, r->listen.peer_address);
+	bool ok = r->handshake.status == HS_COMPLETE;
+	line_addf(ln, ok ? ST_NORMAL : ST_ERROR, "   handshake %s",
+		  names_hs_status(r->handshake.status));
+	if (r->negotiated.present) {
+		line_addf(ln, ST_NORMAL, "  ");
+		line_add_safe(ln, ST_NORMAL, r->negotiated.version);
+		line_addf(ln, ST_NORMAL, " ");
+		line_add_safe(ln, ST_DIM, r->negotiated.cipher_suite);
+	}
+	if (r->handshake.error)
+		lines_wrap(L, ST_ERROR, -1, "error  ", r->handshake.error, true, width);
 	if (r->n_chain) {
-		char *cn = view_common_name(r->chain[0].subject);
-		line_add_safe(ln, ST_TITLE, cn);
-		free(cn);
-	} else {
-		line_addf(ln, ST_DIM, "(no client certificate)");
+		const struct tls_cert_info *c = &r->chain[0];
+		char *v = xasprintf("hex %s  dec %s%s%s", c->serial_hex ? c->serial_hex : "?",
+				    c->serial_dec ? c->serial_dec : "?",
+				    r->listen.serial_matched ? "  matched --allow-serial as " : "",
+				    r->listen.serial_matched ? r->listen.serial_form : "");
+		lines_wrap(L, ST_NORMAL, -1, "serial ", v, true, width);
+		free(v);
 	}
-	pad = 26 - text_width(ln->seg[ln->n - 1].text);
-	line_addf(ln, ST_NORMAL, "%*s", pad > 0 ? pad : 2, "");
-	verdict_segment(ln, r, g);
-	if (!r->verdict_ok) {
-		for (size_t i = 0; i < r->n_findings; i++)
-			if (r->findings[i].severity == SEV_ERROR) {
-				line_addf(ln, ST_ERROR, " %s", r->findings[i].id);
-				break;
-			}
-	}
+	lines_text_line(L, ST_FRAME, -1, "Client certificate chain (%zu)", r->n_chain);
+	if (!r->n_chain)
+		lines_text_line(L, ST_DIM, -1, "(no client certificate)");
+	view_chain(L, r, g);
+	lines_text_line(L, ST_FRAME, -1, "Findings (%zu)", r->n_findings);
+	if (!r->n_findings)
+		lines_text_line(L, r->verdict_ok ? ST_OK : ST_ERROR, -1, "%s",
+				r->verdict_ok ? "no problem found" : "no diagnosis");
+	view_findings(L, r, g);
+	if (r->n_findings)
+		view_finding_detail(L, &r->findings[0], width - 2, false);
 }
 
 /* ---- a handshake message's content, from what the report holds ---- */

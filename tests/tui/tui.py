@@ -762,5 +762,41 @@ def a_seven_certificate_chain_is_visible_when_there_is_room():
     p.expect_restored("q")
 
 
+@scenario
+def listen_view_is_split_and_follows_the_selection_at_80x24():
+    root, good, _ = pki()
+    short = cert("short", ['cn = "tui client"', "serial = 4660", "signing_key",
+                           "tls_www_client", "expiration_days = 200"], root)
+    other = ca("Other Root CA", file="other")
+    stranger = client(other, cn="stranger", name="stranger")
+    port = free_port()
+    p = Pane(["listen", "127.0.0.1:%d" % port, "--cert", good[0], "--key", good[1],
+              "--client-ca", root[0]], x=80, y=24)
+    p.wait("tlsscope listen", "waiting for clients")
+    base = ["connect", "127.0.0.1:%d" % port, "--ca", root[0], "--no-system-trust",
+            "--verify-name", "localhost", "--no-http", "--json"]
+    tlsscope(base + ["--cert", short[0], "--key", short[1]])
+    p.wait("1 connection", "tui client")
+    tlsscope(base + ["--cert", stranger[0], "--key", stranger[1], "--force-client-cert"])
+    s = p.wait("2 connections", "stranger")
+    p.wait_match(r"(?m)^\d\d:\d\d:\d\d 127\.0\.0\.1:\d+ +TLS1\.3 +tui client +0x1234=4660 "
+                 r"+\u2714 OK", "the short serial in hex and decimal, in the row")
+    p.wait_match(r"(?m)^\d\d:\d\d:\d\d .*stranger +0x[0-9a-f]{6}\u2026 \u2718 "
+                 r"(client-cert-[a-z-]+)", "the long serial elided, the finding id whole")
+    s = p.text()
+    check(max(len(l) for l in s.splitlines()) <= 80, "nothing past 80 columns")
+    fid = re.search(r"\u2718 (client-cert-[a-z-]+)", s).group(1)
+    # Below the list: the newest connection, its chain, the serial whole, the finding.
+    p.wait("Connection #2", "0 stranger", "error   " + fid)
+    serial = re.search(r"(?m)^serial hex ([0-9a-f]+)", p.text())
+    check(serial and len(serial.group(1)) > 8, "the long serial is whole below the list")
+    p.keys("Up")
+    p.wait("Connection #1", "0 tui client", "hex 1234  dec 4660", gone=("0 stranger",))
+    p.keys("Down")
+    p.wait("Connection #2", "0 stranger", gone=("0 tui client",))
+    p.keys("q")
+    p.expect_restored("q")
+
+
 if __name__ == "__main__":
     sys.exit(main(SCENARIOS, cleanup=_close_panes))
