@@ -374,7 +374,7 @@ void conn_start(struct ui *ui, struct ui_screen *s)
 		ui_message(ui, true, "Cannot connect", "%s", err.msg);
 		return;
 	}
-	recent_add_target(ui->setup.host, ui->setup.port);
+	recent_add_setup(&ui->setup);
 	if (ui->setup.cert)
 		recent_add_identity(ui->setup.cert, ui->setup.key);
 	ui_want_ticks(ui);

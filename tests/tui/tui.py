@@ -798,5 +798,56 @@ def listen_view_is_split_and_follows_the_selection_at_80x24():
     p.expect_restored("q")
 
 
+@scenario
+def recent_targets_keep_and_restore_the_whole_setup():
+    root, good, cli = pki()
+    p12 = path("client.p12")
+    sh("certtool", "--to-p12", "--load-certificate", cli[0], "--load-privkey", cli[1],
+       "--p12-name", "tui", "--password", "secret-pass-77", "--outder", "--outfile", p12)
+    port = gnutls_serv(*good, ca_file=root[0], client_cert="require")
+    # An entry in the older format (host:port only) still reads.
+    os.makedirs(path("state/tlsscope"), exist_ok=True)
+    with open(path("state/tlsscope/recent"), "w") as f:
+        f.write("target\t127.0.0.1:9\n")
+    setup = ["--sni", "tui.example.test", "--verify-name", "localhost", "--tls-max", "1.2",
+             "--alpn", "http/1.1"]
+    p = connect_pane(port, root, "--p12", p12, "--password-env", "TUI_P12_PASS", *setup,
+                     env={"TUI_P12_PASS": "secret-pass-77"})
+    p.wait("asked for, sent", "\u2714 OK")
+    p.keys("q")
+    p.expect_restored("q")
+    recent = open(path("state/tlsscope/recent")).read()
+    check("secret-pass-77" not in recent, "the password is never remembered")
+    check("cert=" + p12 in recent, "the PKCS#12 path is remembered")
+    # The same target again with a certificate and key: the newest setup replaces the entry.
+    p = connect_pane(port, root, "--cert", cli[0], "--key", cli[1], *setup)
+    p.wait("asked for, sent", "\u2714 OK")
+    p.keys("q")
+    p.expect_restored("q")
+    recent = open(path("state/tlsscope/recent")).read()
+    mine = [l for l in recent.splitlines() if l.startswith("target\t127.0.0.1:%d" % port)]
+    check(len(mine) == 1, "one entry per target:\n" + recent)
+    for field in ("ca=" + root[0], "sni=tui.example.test", "verify=localhost", "max=12",
+                  "alpn=http/1.1", "nosys=1", "cert=" + cli[0], "key=" + cli[1]):
+        check("\t" + field in mine[0], "the entry keeps %r: %r" % (field, mine[0]))
+    check("target\t127.0.0.1:9" in recent, "the older entry is kept")
+    # Home: the list describes each entry, and Enter reconnects with the whole setup.
+    p = Pane([])
+    p.wait("Recent targets", "127.0.0.1:%d" % port, "127.0.0.1:9")
+    p.wait_match(r"127\.0\.0\.1:%d +trust: ca\.crt +identity: client\.crt \+ client\.key"
+                 % port, "the entry shows its setup")
+    p.keys("G", "k")  # the newest entry is above the older one, which is last
+    p.keys("Enter")
+    s = p.wait("tlsscope connect", "asked for, sent", "\u2714 OK", "TLS1.2")
+    check("identity: client.crt + client.key" in s and "verify name: localhost" in s,
+          "the header shows the restored setup")
+    p.keys("Escape")
+    p.wait("Recent targets")
+    p.keys("G", "Enter")  # the older entry: host:port only, the default setup
+    p.wait("tlsscope connect", "127.0.0.1:9", "trust: system store")
+    p.keys("q")
+    p.expect_restored("q")
+
+
 if __name__ == "__main__":
     sys.exit(main(SCENARIOS, cleanup=_close_panes))
