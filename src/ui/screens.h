@@ -57,6 +57,10 @@ void form_whatif(struct ui *ui, struct tls_report *r, bool *system,
  * directory or a file whose directory to open; NULL: the current directory. */
 void picker_open(struct ui *ui, const char *title, const char *start,
 		 void (*chosen)(struct ui *ui, void *arg, const char *path), void *arg);
+/* The picker in the directory of the certificate file cert, with the key that matches it
+ * selected (an unencrypted key file there whose public half is the certificate's). */
+void picker_open_key(struct ui *ui, const char *title, const char *cert,
+		     void (*chosen)(struct ui *ui, void *arg, const char *path), void *arg);
 /* What a file holds, in a word, and a one-line preview (subject, key type). Caller frees. */
 const char *picker_kind(const char *path, char **preview);
 

@@ -173,13 +173,13 @@ def hostname_mismatch_and_untrusted_ca_marked_on_the_right_certificate():
 
 
 def pick(p, name):
-    """In the file picker: filter by name, then pick the first match."""
+    """In the file picker: filter by name; one Enter picks the first match."""
     p.wait("Pick a file")
     p.keys("/")
     p.typed(name)
+    p.wait("filter: " + name)
     p.keys("Enter")
-    p.wait(name)
-    p.keys("Enter")
+    p.wait(gone=("Pick a file",))
 
 
 @scenario
@@ -225,8 +225,9 @@ def wrong_pkcs12_password_shows_a_dialog_and_the_ui_stays():
     p.wait("PKCS#12 file holds the key")
     p.keys("Tab", "Tab")
     p.typed("wrong-password")
-    s = p.wait("*" * len("wrong-password"))
+    s = p.wait("********")
     check("wrong-password" not in s, "the password is masked")
+    check("*" * 9 not in s, "the mask does not show the password's length")
     p.keys("Enter")
     s = p.wait("Cannot load this identity")
     check("password" in s.lower(), "the dialog says the password is wrong")
@@ -846,6 +847,60 @@ def recent_targets_keep_and_restore_the_whole_setup():
     p.keys("G", "Enter")  # the older entry: host:port only, the default setup
     p.wait("tlsscope connect", "127.0.0.1:9", "trust: system store")
     p.keys("q")
+    p.expect_restored("q")
+
+
+@scenario
+def key_picker_opens_beside_the_certificate_and_selects_its_key():
+    root, good, cli = pki()
+    d = path("ids")
+    os.makedirs(d)
+    # A decoy key sorts first; the matching one must be the one selected.
+    decoy = key("ids/a-decoy")
+    mine = cert("ids/zz-client", ['cn = "tui client 2"', "signing_key", "tls_www_client",
+                                  "expiration_days = 200"], root)
+    port = gnutls_serv(*good, ca_file=root[0], client_cert="require")
+    p = connect_pane(port, root, "--verify-name", "localhost")
+    p.wait("client-cert-required", "\u2718 FAIL")
+    p.keys("i")
+    p.wait("Client identity")
+    p.typed(mine[0])
+    p.keys("Tab", "F2")
+    s = p.wait("Pick a file", "in ~/ids", "matches the certificate")
+    p.wait_match(r"key: a private key, matches the certificate", "the preview names the match")
+    p.keys("Enter")  # picks the selected entry: the matching key, not the decoy
+    s = p.wait("Client identity", "zz-client.key", gone=("Pick a file",))
+    check("a-decoy" not in s, "the decoy was not picked")
+    # The password mask has one width whatever the length.
+    p.keys("Tab")
+    p.typed("abc")
+    short = p.wait("********")
+    p.typed("defghijklmnop")
+    p.wait("********")
+    check("*" * 9 not in p.text() and "*" * 9 not in short, "a fixed-width mask")
+    p.keys("C-u")
+    p.keys("Enter")
+    p.wait("asked for, sent", "\u2714 OK", gone=("Client identity",))
+    p.keys("q")
+    p.expect_restored("q")
+
+
+@scenario
+def picker_filter_takes_one_enter():
+    root, good, cli = pki()
+    port = gnutls_serv(*good)
+    p = connect_pane(port, root, "--verify-name", "localhost")
+    p.wait("\u2714 OK")
+    p.keys("i")
+    p.wait("Client identity")
+    p.keys("F2")
+    p.wait("Pick a file", "client.crt")
+    p.keys("/")
+    p.typed("client.cr")
+    p.wait("filter: client.cr")
+    p.keys("Enter")
+    p.wait("Client identity", "client.crt", gone=("Pick a file",))
+    p.keys("Escape", "q")
     p.expect_restored("q")
 
 
