@@ -284,10 +284,11 @@ void form_identity(struct ui *ui, void (*done)(struct ui *ui, void *arg), void *
 	form_text(fm, F_FILE, "Certificate",
 		  "client.crt (PEM or DER), a PKCS#12 file (.p12) or a pkcs11: URI; empty: none",
 		  s->cert);
-	struct field *key = form_text(fm, F_FILE, "Key",
-				      "client.key, or a pkcs11: URI; empty for PKCS#12; F2 finds the "
-				      "certificate's",
-				      s->key);
+	struct field *key =
+		form_text(fm, F_FILE, "Key",
+			  "client.key, or a pkcs11: URI; empty for PKCS#12; F2 finds the "
+			  "certificate's",
+			  s->key);
 	key->key_of = &fm->f[0];
 	form_text(fm, F_SECRET, "Password / PIN",
 		  "for PKCS#12, an encrypted key or the token; kept in memory, never saved",

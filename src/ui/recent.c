@@ -105,7 +105,8 @@ static void add(const char *kind, const char *value)
 			const char *v = lines.v[i] + k + 1;
 			size_t n = ident_len(kind, value);
 			/* The same target with another setup: the newest setup replaces it. */
-			bool same = same_kind && ident_len(kind, v) == n && strncmp(v, value, n) == 0;
+			bool same =
+				same_kind && ident_len(kind, v) == n && strncmp(v, value, n) == 0;
 			if (same || (same_kind && ++kept >= RECENT_KEEP))
 				continue;
 			fprintf(f, "%s\n", lines.v[i]);

@@ -5,6 +5,11 @@
 #include <string.h>
 #include <time.h>
 
+#include <gnutls/abstract.h>
+#include <gnutls/crypto.h>
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
+
 #include "tlsscope/diagnose.h"
 #include "tlsscope/names.h"
 #include "tlsscope/textsafe.h"
@@ -350,6 +355,65 @@ static void detail_list(struct ui_lines *L, const char *label, const struct strl
 		detail_row(L, i ? "" : label, l->v[i], true, ST_NORMAL, width);
 }
 
+static char *hex_colons(const unsigned char *b, size_t n)
+{
+	char *out = xmalloc(n * 3 + 1);
+
+	out[0] = '\0';
+	for (size_t i = 0; i < n; i++)
+		sprintf(out + strlen(out), i ? ":%02x" : "%02x", b[i]);
+	return out;
+}
+
+/* The key identifiers, the SPKI pin (RFC 7469: base64 of SHA-256 over the DER
+ * SubjectPublicKeyInfo, the form curl --pinnedpubkey takes) and the SHA-1 fingerprint,
+ * computed from the certificate's DER. */
+static void cert_ids(struct ui_lines *L, const struct tls_cert_info *c, int width)
+{
+	gnutls_x509_crt_t crt = NULL;
+	gnutls_pubkey_t pub = NULL;
+	gnutls_datum_t der = {c->der, (unsigned)c->der_len}, spki = {0}, b64 = {0};
+	unsigned char id[64], sha[32];
+	size_t len = sizeof(id);
+	unsigned crit = 0;
+
+	if (!c->der || gnutls_x509_crt_init(&crt) < 0)
+		return;
+	if (gnutls_x509_crt_import(crt, &der, GNUTLS_X509_FMT_DER) < 0)
+		goto out;
+	char *v = gnutls_x509_crt_get_subject_key_id(crt, id, &len, &crit) == 0
+			  ? hex_colons(id, len)
+			  : xstrdup("(absent)");
+	detail_row(L, "SKI", v, false, ST_NORMAL, width);
+	free(v);
+	len = sizeof(id);
+	v = gnutls_x509_crt_get_authority_key_id(crt, id, &len, &crit) == 0 ? hex_colons(id, len)
+									    : xstrdup("(absent)");
+	detail_row(L, "AKI", v, false, ST_NORMAL, width);
+	free(v);
+	if (gnutls_pubkey_init(&pub) == 0 && gnutls_pubkey_import_x509(pub, crt, 0) == 0 &&
+	    gnutls_pubkey_export2(pub, GNUTLS_X509_FMT_DER, &spki) == 0 &&
+	    gnutls_hash_fast(GNUTLS_DIG_SHA256, spki.data, spki.size, sha) == 0) {
+		gnutls_datum_t d = {sha, sizeof(sha)};
+		if (gnutls_base64_encode2(&d, &b64) == 0) {
+			v = xasprintf("pin-sha256:%.*s", (int)b64.size, (const char *)b64.data);
+			detail_row(L, "SPKI pin", v, false, ST_NORMAL, width);
+			free(v);
+		}
+	}
+	len = 20;
+	if (gnutls_x509_crt_get_fingerprint(crt, GNUTLS_DIG_SHA1, id, &len) == 0) {
+		v = hex_colons(id, len);
+		detail_row(L, "SHA-1", v, false, ST_NORMAL, width);
+		free(v);
+	}
+out:
+	gnutls_free(spki.data);
+	gnutls_free(b64.data);
+	gnutls_pubkey_deinit(pub);
+	gnutls_x509_crt_deinit(crt);
+}
+
 void view_cert_detail(struct ui_lines *L, const struct tls_cert_info *c, int width,
 		      const struct ui_glyphs *g)
 {
@@ -391,6 +455,7 @@ void view_cert_detail(struct ui_lines *L, const struct tls_cert_info *c, int wid
 	else
 		detail_row(L, "ext key use", "(absent: any)", false, ST_DIM, width);
 	detail_row(L, "SHA-256", c->sha256, false, ST_NORMAL, width);
+	cert_ids(L, c, width);
 	lines_blank(L);
 	if (!c->status.n) {
 		lines_text_line(L, ST_OK, -1, "%s no problem found on this certificate", g->ok);

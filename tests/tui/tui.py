@@ -904,5 +904,36 @@ def picker_filter_takes_one_enter():
     p.expect_restored("q")
 
 
+def openssl_out(*args, data=None):
+    return subprocess.run(["openssl"] + list(args), input=data, capture_output=True,
+                          check=True).stdout
+
+
+@scenario
+def certificate_detail_shows_key_ids_spki_pin_and_sha1():
+    import base64
+    import hashlib
+    root, good, _ = pki()
+    pub = openssl_out("x509", "-in", good[0], "-noout", "-pubkey")
+    spki = openssl_out("pkey", "-pubin", "-outform", "DER", data=pub)
+    pin = "pin-sha256:" + base64.b64encode(hashlib.sha256(spki).digest()).decode()
+    der = openssl_out("x509", "-in", good[0], "-outform", "DER")
+    sha1 = ":".join("%02x" % b for b in hashlib.sha1(der).digest())
+    ski = openssl_out("x509", "-in", good[0], "-noout", "-ext", "subjectKeyIdentifier")
+    ski = ski.decode().split("\n")[1].strip().lower()
+    root_ski = openssl_out("x509", "-in", root[0], "-noout", "-ext", "subjectKeyIdentifier")
+    root_ski = root_ski.decode().split("\n")[1].strip().lower()
+    p = Pane(["inspect", good[0], "--ca", root[0]])
+    p.wait("Files", "tui.example.test")
+    p.keys("Enter")
+    p.wait("SHA-256", "SPKI pin")
+    p.wait_match(r"(?m)^ SKI +%s" % re.escape(ski), "the subject key id")
+    p.wait_match(r"(?m)^ AKI +%s" % re.escape(root_ski), "the authority key id is the CA's")
+    p.wait_match(r"(?m)^ SPKI pin +%s" % re.escape(pin), "the pin as curl takes it")
+    p.wait_match(r"(?m)^ SHA-1 +%s" % re.escape(sha1), "the SHA-1 fingerprint")
+    p.keys("Escape", "q")
+    p.expect_restored("q")
+
+
 if __name__ == "__main__":
     sys.exit(main(SCENARIOS, cleanup=_close_panes))
