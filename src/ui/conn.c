@@ -203,8 +203,16 @@ static void conn_draw(struct ui_screen *s, struct ui *ui)
 	else
 		view_timeline(&tl, r, ui->g);
 	view_summary(&sum, r);
-	view_chain(&ch, r, ui->g);
-	view_findings(&fi, r, ui->g);
+	{
+		/* Rows wider than the screen wrap under their text column, not cut. */
+		struct ui_lines raw_ch = {0}, raw_fi = {0};
+		view_chain(&raw_ch, r, ui->g);
+		view_findings(&raw_fi, r, ui->g);
+		lines_fold(&ch, &raw_ch, ui->cols - 1, 2);
+		lines_fold(&fi, &raw_fi, ui->cols - 1, 37);
+		lines_free(&raw_ch);
+		lines_free(&raw_fi);
+	}
 
 	if (r->n_findings) {
 		const struct tls_finding *f =
@@ -250,8 +258,10 @@ static void conn_draw(struct ui_screen *s, struct ui *ui)
 		term_list(lo.tl_y, lo.tl_w + 2, lo.tl_h, ui->cols - lo.tl_w - 2, &sum, -1, false,
 			  &zero);
 	}
+	/* Until the user moves in it, the timeline shows its end: the newest message while it
+	 * runs, the alert and the handshake's outcome after. */
 	if (!c->moved && c->kind != CONN_INSPECT)
-		c->scroll[R_TIMELINE] = conn_running(c) ? INT_MAX : c->scroll[R_TIMELINE];
+		c->scroll[R_TIMELINE] = INT_MAX;
 	if (!tl.n)
 		lines_text_line(&tl, ST_DIM, -1, "%s",
 				conn_running(c) ? "(waiting for the first message)"
