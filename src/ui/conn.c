@@ -105,20 +105,28 @@ static int clamp(int v, int lo, int hi)
 }
 
 /* Rows: 2 header, a rule and the timeline, a rule and the chain, a rule, the findings and the
- * selected finding's detail, the key bar. The timeline gets what it needs; the rest goes to
- * the detail. */
-static void layout(int rows, int cols, int tl_need, int n_chain, int n_find, struct layout *o)
+ * selected finding's detail, the key bar. The timeline is sure of a few rows, the chain then
+ * gets what it needs (up to what fits), the timeline the rest it needs, and the detail what
+ * is left. */
+static void layout(int rows, int cols, int tl_need, int n_chain, int n_find, int de_need,
+		   struct layout *o)
 {
 	int avail = rows - 6;
 
-	o->ch_h = clamp(n_chain, 1, 5);
 	o->fi_h = clamp(n_find, 1, rows >= 30 ? 6 : 4);
-	o->de_h = 3;
+	o->de_h = clamp(de_need, 3, 5);
+	int tl_min = clamp(tl_need, 3, 6);
+	int room = avail - o->fi_h - o->de_h - tl_min;
+	o->ch_h = clamp(n_chain, 1, room > 1 ? room : 1);
 	o->tl_h = avail - o->ch_h - o->fi_h - o->de_h;
 	int want = tl_need > 3 ? tl_need : 3;
 	if (o->tl_h > want) {
 		o->de_h += o->tl_h - want;
 		o->tl_h = want;
+	}
+	if (o->tl_h < 1) {
+		o->de_h += o->tl_h - 1;
+		o->tl_h = 1;
 	}
 	o->tl_w = cols >= 80 ? cols - 31 : cols;
 	o->tl_y = 3;
@@ -195,15 +203,28 @@ static void conn_draw(struct ui_screen *s, struct ui *ui)
 	else
 		view_timeline(&tl, r, ui->g);
 	view_summary(&sum, r);
-	view_chain(&ch, r, ui->g);
-	view_findings(&fi, r, ui->g);
+	{
+		/* Rows wider than the screen wrap under their text column, not cut. */
+		struct ui_lines raw_ch = {0}, raw_fi = {0};
+		view_chain(&raw_ch, r, ui->g);
+		view_findings(&raw_fi, r, ui->g);
+		lines_fold(&ch, &raw_ch, ui->cols - 1, 2);
+		lines_fold(&fi, &raw_fi, ui->cols - 1, 37);
+		lines_free(&raw_ch);
+		lines_free(&raw_fi);
+	}
 
-	int need = (int)(tl.n > sum.n ? tl.n : sum.n);
-	layout(ui->rows, ui->cols, need, (int)ch.n, (int)fi.n, &lo);
+	if (r->n_findings) {
+		const struct tls_finding *f =
+			&r->findings[clamp(c->sel[R_FINDINGS], 0, (int)r->n_findings - 1)];
+		view_finding_detail(&de, f, ui->cols - 4, c->kind == CONN_CLIENT);
+	}
+	/* The summary column as wide as its longest line, within a third of the screen; what is
+	 * longer wraps there, and the timeline wraps at its own edge: nothing is cut. */
+	lo.tl_w = ui->cols >= 80 ? ui->cols - 31 : ui->cols;
 	if (!sum.n) {
 		lo.tl_w = ui->cols; /* nothing was negotiated (inspect): the files take the width */
 	} else if (lo.tl_w < ui->cols) {
-		/* The summary column as wide as its longest line, within a third of the screen. */
 		int sw = 24;
 		for (size_t i = 0; i < sum.n; i++) {
 			char *t = lines_text(&sum, i);
@@ -215,6 +236,18 @@ static void conn_draw(struct ui_screen *s, struct ui *ui)
 			sw = ui->cols / 3 + 4;
 		lo.tl_w = ui->cols - sw;
 	}
+	struct ui_lines tlf = {0}, sumf = {0};
+	lines_fold(&tlf, &tl, lo.tl_w - 1, c->kind == CONN_INSPECT ? 14 : 17);
+	if (lo.tl_w < ui->cols)
+		lines_fold(&sumf, &sum, ui->cols - lo.tl_w - 3, 11);
+	lines_free(&tl);
+	lines_free(&sum);
+	tl = tlf;
+	sum = sumf;
+	int need = (int)(tl.n > sum.n ? tl.n : sum.n);
+	int tl_w = lo.tl_w;
+	layout(ui->rows, ui->cols, need, (int)ch.n, (int)fi.n, (int)de.n, &lo);
+	lo.tl_w = tl_w;
 	char rule[64];
 	snprintf(rule, sizeof(rule), c->kind == CONN_INSPECT ? "Files" : "Handshake");
 	term_rule(2, 0, ui->cols, rule, c->focus == R_TIMELINE);
@@ -225,8 +258,10 @@ static void conn_draw(struct ui_screen *s, struct ui *ui)
 		term_list(lo.tl_y, lo.tl_w + 2, lo.tl_h, ui->cols - lo.tl_w - 2, &sum, -1, false,
 			  &zero);
 	}
+	/* Until the user moves in it, the timeline shows its end: the newest message while it
+	 * runs, the alert and the handshake's outcome after. */
 	if (!c->moved && c->kind != CONN_INSPECT)
-		c->scroll[R_TIMELINE] = conn_running(c) ? INT_MAX : c->scroll[R_TIMELINE];
+		c->scroll[R_TIMELINE] = INT_MAX;
 	if (!tl.n)
 		lines_text_line(&tl, ST_DIM, -1, "%s",
 				conn_running(c) ? "(waiting for the first message)"
@@ -252,15 +287,22 @@ static void conn_draw(struct ui_screen *s, struct ui *ui)
 		if (conn_running(c))
 			lines_text_line(&fi, ST_DIM, -1,
 					"(the diagnosis comes when the connection ends)");
-		else
+		else if (!r->verdict_ok) {
+			struct ui_line *ln = lines_add(&fi, -1);
+			line_addf(ln, ST_ERROR,
+				  "%s no diagnosis: the connection did not run to its end",
+				  ui->g->bad);
+			if (r->handshake.error) {
+				line_addf(ln, ST_ERROR, " (");
+				line_add_safe(ln, ST_ERROR, r->handshake.error);
+				line_addf(ln, ST_ERROR, ")");
+			}
+		} else
 			lines_text_line(&fi, ST_OK, -1, "%s no problem found", ui->g->ok);
 	}
 	term_list(lo.fi_y, 0, lo.fi_h, ui->cols, &fi, c->sel[R_FINDINGS], c->focus == R_FINDINGS,
 		  &c->scroll[R_FINDINGS]);
 	if (r->n_findings) {
-		const struct tls_finding *f =
-			&r->findings[clamp(c->sel[R_FINDINGS], 0, (int)r->n_findings - 1)];
-		view_finding_detail(&de, f, ui->cols - 4, c->kind == CONN_CLIENT);
 		int zero = 0;
 		term_list(lo.de_y, 2, lo.de_h, ui->cols - 4, &de, -1, false, &zero);
 	}
@@ -342,7 +384,7 @@ void conn_start(struct ui *ui, struct ui_screen *s)
 		ui_message(ui, true, "Cannot connect", "%s", err.msg);
 		return;
 	}
-	recent_add_target(ui->setup.host, ui->setup.port);
+	recent_add_setup(&ui->setup);
 	if (ui->setup.cert)
 		recent_add_identity(ui->setup.cert, ui->setup.key);
 	ui_want_ticks(ui);
@@ -407,12 +449,15 @@ static void whatif_recheck(struct ui *ui, void *arg)
 		c->sel[R_FINDINGS] = 0;
 }
 
-static void open_step(struct ui *ui, const struct tls_step *st)
+static void open_step(struct ui *ui, const struct tls_report *r, size_t i)
 {
-	ui_message(ui, st->type == STEP_ALERT, names_step(st->type), "%+.1f ms, %s%s%s%s", st->t_ms,
-		   st->dir == TLS_DIR_SENT ? "sent" : "received",
-		   st->probe ? " (a follow-up probe)" : "", st->detail ? ": " : "",
-		   st->detail ? st->detail : "");
+	struct ui_lines L = {0};
+	char title[96];
+
+	view_step_detail(&L, r, i, ui->cols - 4, ui->g);
+	snprintf(title, sizeof(title), "%s (Esc to go back)",
+		 names_step(r->handshake.steps[i].type));
+	ui_push(ui, ui_text_new(title, &L, 0, NULL, NULL, NULL));
 }
 
 static void open_finding(struct ui *ui, const struct tls_report *r, const struct tls_finding *f)
@@ -498,7 +543,7 @@ static void conn_key(struct ui_screen *s, struct ui *ui, int key, enum ui_action
 		else if (c->focus == R_FINDINGS)
 			open_finding(ui, r, &r->findings[c->sel[R_FINDINGS]]);
 		else if (c->kind != CONN_INSPECT)
-			open_step(ui, &r->handshake.steps[c->sel[R_TIMELINE]]);
+			open_step(ui, r, (size_t)c->sel[R_TIMELINE]);
 		break;
 	case ACT_BACK:
 		if (c->kind == CONN_CLIENT && c->running)

@@ -111,17 +111,10 @@ static void form_draw(struct ui_screen *s, struct ui *ui)
 				line_addf(ln, k == f->choice ? ST_SELECTED : ST_DIM, " %s ",
 					  f->choices[k]);
 			break;
-		case F_SECRET: {
-			size_t n = 0;
-			for (const char *p = f->value; *p; p++)
-				n += ((unsigned char)*p & 0xc0) != 0x80;
-			char *stars = xmalloc(n + 1);
-			memset(stars, '*', n);
-			stars[n] = '\0';
-			line_addf(ln, ST_NORMAL, "%s", stars);
-			free(stars);
+		case F_SECRET:
+			/* A fixed-width mask: the length of a password is not shown either. */
+			line_addf(ln, ST_NORMAL, "%s", *f->value ? "********" : "");
 			break;
-		}
 		default: {
 			/* Show the end of a long value: that is where typing happens. */
 			const char *v = f->value;
@@ -276,8 +269,11 @@ static void form_key(struct ui_screen *s, struct ui *ui, int key, enum ui_action
 			struct strlist paths = {0};
 			field_paths(f, &paths);
 			fm->browse_field = fm->cur;
-			picker_open(ui, f->label, paths.n ? paths.v[paths.n - 1] : NULL, on_picked,
-				    fm);
+			if (!paths.n && f->key_of && field_value(f->key_of))
+				picker_open_key(ui, f->label, f->key_of->value, on_picked, fm);
+			else
+				picker_open(ui, f->label, paths.n ? paths.v[paths.n - 1] : NULL,
+					    on_picked, fm);
 			strlist_free(&paths);
 		}
 		break;

@@ -14,6 +14,9 @@ struct field {
 	char *value; /* F_TEXT, F_SECRET, F_FILE, F_FILES (paths separated by "; ") */
 	bool on;     /* F_BOOL */
 	const char *const *choices; /* F_CHOICE: NULL-terminated */
+	/* F_FILE, a key: while empty, F2 opens the picker beside this field's certificate and
+	 * selects the key that matches it. NULL: none. */
+	const struct field *key_of;
 	int choice;
 };
 

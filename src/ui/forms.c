@@ -80,12 +80,24 @@ static void target_recent(struct ui *ui, struct form *fm)
 
 	recent_list("target", &l, 10);
 	if (l.n) {
-		/* Each F3 takes the next one. */
+		/* Each F3 takes the next one, with the setup it ran with. */
 		size_t i = 0;
 		for (size_t k = 0; k < l.n; k++)
-			if (strcmp(l.v[k], fm->f[0].value) == 0)
+			if (strncmp(l.v[k], fm->f[0].value, strlen(fm->f[0].value)) == 0 &&
+			    strcspn(l.v[k], "\t") == strlen(fm->f[0].value))
 				i = (k + 1) % l.n;
-		field_set(&fm->f[0], l.v[i]);
+		struct ui_setup s = {0};
+		if (recent_restore(l.v[i], &s) == 0) {
+			char hp[300];
+			snprintf(hp, sizeof(hp), "%.*s", (int)strcspn(l.v[i], "\t"), l.v[i]);
+			field_set(&fm->f[0], hp);
+			field_set(&fm->f[1], s.sni);
+			fm->f[2].on = s.no_sni;
+			field_set(&fm->f[3], s.verify_name);
+			field_set(&fm->f[4], s.alpn);
+			fm->f[6].choice = s.tls_max == 12 ? 1 : s.tls_max == 13 ? 2 : 0;
+		}
+		setup_free(&s);
 	}
 	strlist_free(&l);
 }
@@ -272,7 +284,12 @@ void form_identity(struct ui *ui, void (*done)(struct ui *ui, void *arg), void *
 	form_text(fm, F_FILE, "Certificate",
 		  "client.crt (PEM or DER), a PKCS#12 file (.p12) or a pkcs11: URI; empty: none",
 		  s->cert);
-	form_text(fm, F_FILE, "Key", "client.key, or a pkcs11: URI; empty for PKCS#12", s->key);
+	struct field *key =
+		form_text(fm, F_FILE, "Key",
+			  "client.key, or a pkcs11: URI; empty for PKCS#12; F2 finds the "
+			  "certificate's",
+			  s->key);
+	key->key_of = &fm->f[0];
 	form_text(fm, F_SECRET, "Password / PIN",
 		  "for PKCS#12, an encrypted key or the token; kept in memory, never saved",
 		  s->password);

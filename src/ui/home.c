@@ -324,8 +324,10 @@ static void home_draw(struct ui_screen *s, struct ui *ui)
 			h->recent.n ? " (Enter connects)" : ": none yet");
 	for (size_t i = 0; i < h->recent.n; i++) {
 		struct ui_line *ln = lines_add(&L, (int)(N_ITEMS + i));
+		char *d = recent_describe(h->recent.v[i]);
 		line_addf(ln, ST_NORMAL, "  ");
-		line_add_safe(ln, ST_NORMAL, h->recent.v[i]);
+		line_add_safe(ln, ST_NORMAL, d);
+		free(d);
 	}
 	lines_blank(&L);
 	lines_wrap(&L, ST_DIM, -1, "",
@@ -369,13 +371,8 @@ static void home_key(struct ui_screen *s, struct ui *ui, int key, enum ui_action
 		if (h->sel < (int)N_ITEMS) {
 			items[h->sel].open(ui);
 		} else {
-			struct tls_target t;
-			struct tls_error err = {{0}};
-			if (target_parse(h->recent.v[h->sel - N_ITEMS], 443, &t, &err) == 0) {
-				setup_set(&ui->setup.host, t.host);
-				ui->setup.port = t.port;
+			if (recent_restore(h->recent.v[h->sel - N_ITEMS], &ui->setup) == 0)
 				connect_now(ui, NULL);
-			}
 		}
 		break;
 	default:

@@ -236,3 +236,72 @@ void lines_free(struct ui_lines *L)
 	L->v = NULL;
 	L->n = 0;
 }
+
+/* A break may follow a space run, or an underscore (cipher suite names are one long word). */
+static size_t token_len(const char *p)
+{
+	if (*p == ' ')
+		return strspn(p, " ");
+	size_t n = 0;
+	while (p[n] && p[n] != ' ' && p[n] != '_')
+		n++;
+	return p[n] == '_' ? n + 1 : n;
+}
+
+void lines_fold(struct ui_lines *out, const struct ui_lines *in, int width, int indent)
+{
+	if (width < 8)
+		width = 8;
+	if (indent > width / 2)
+		indent = width / 2;
+	for (size_t i = 0; i < in->n; i++) {
+		const struct ui_line *src = &in->v[i];
+		struct ui_line *ln = lines_add(out, src->tag);
+		int col = 0;
+		bool cont = false; /* on a continuation line, nothing but the indent yet */
+
+		for (size_t k = 0; k < src->n; k++) {
+			const char *p = src->seg[k].text;
+			enum ui_style st = src->seg[k].style;
+			while (*p) {
+				size_t len = token_len(p);
+				char *tok = xstrndup(p, len);
+				int tw = text_width(tok);
+				if (cont && *p == ' ') {
+					free(tok);
+					p += len;
+					continue;
+				}
+				if (col + tw > width && *p != ' ' && col > (cont ? indent : 0)) {
+					/* Wrap: under the indent when the word fits there, else
+					 * from the left edge. */
+					int ind = tw <= width - indent ? indent : 0;
+					ln = lines_add(out, src->tag);
+					if (ind)
+						line_addf(ln, ST_NORMAL, "%*s", ind, "");
+					col = ind;
+					cont = true;
+					continue;
+				}
+				if (col + tw > width && *p != ' ') {
+					/* Longer than a whole line: cut it, the rest on the next.
+					 */
+					size_t fit = text_fit(tok, width - col);
+					if (!fit)
+						fit = 1;
+					line_take(ln, st, xstrndup(p, fit));
+					free(tok);
+					p += fit;
+					ln = lines_add(out, src->tag);
+					col = 0;
+					cont = true;
+					continue;
+				}
+				line_take(ln, st, tok);
+				col += tw;
+				cont = cont && *p == ' ';
+				p += len;
+			}
+		}
+	}
+}

@@ -64,6 +64,10 @@ void lines_text_line(struct ui_lines *L, enum ui_style st, int tag, const char *
  * by the display width of prefix. */
 void lines_wrap(struct ui_lines *L, enum ui_style st, int tag, const char *prefix, const char *text,
 		bool untrusted, int width);
+/* Appends in's lines to out, each broken to width columns at spaces (or after an
+ * underscore): a continuation is indented by indent columns, or starts at the left edge when
+ * the word does not fit beside the indent. Only a word wider than width is cut. */
+void lines_fold(struct ui_lines *out, const struct ui_lines *in, int width, int indent);
 /* The text of line i, segments joined (for tests and searches). Caller frees. */
 char *lines_text(const struct ui_lines *L, size_t i);
 /* The first line whose tag is tag, or -1. */

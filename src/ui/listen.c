@@ -66,11 +66,10 @@ static void listen_draw(struct ui_screen *s, struct ui *ui)
 	line_add_safe(ln, ST_DIM, v->describe);
 	for (size_t i = 0; i < head.n; i++)
 		term_line((int)i, 0, ui->cols, &head.v[i], false);
-	term_rule(2, 0, ui->cols, "Connections (newest last; Enter shows one)", true);
 	for (size_t i = 0; i < count; i++) {
 		unsigned long seq = v->total - count + i;
 		view_listen_row(&L, server_history_get(v->srv, i), v->when[seq % v->history],
-				(int)(seq % 0x7fffffff), ui->g);
+				(int)(seq % 0x7fffffff), ui->cols, ui->g);
 	}
 	if (!count)
 		lines_text_line(&L, ST_DIM, -1,
@@ -80,8 +79,28 @@ static void listen_draw(struct ui_screen *s, struct ui *ui)
 	long sel = v->sel >= 0 ? v->sel : (long)v->total - 1;
 	if (sel >= 0 && !by_seq(v, (unsigned long)sel))
 		sel = (long)(v->total - count);
-	term_list(3, 0, ui->rows - 4, ui->cols, &L, count ? (int)(sel % 0x7fffffff) : -1, true,
+	/* Split: the list above (as tall as it needs, up to 40% of the rows), the selected
+	 * connection below, following the selection. */
+	int avail = ui->rows - 5;
+	int list_h = (int)L.n < avail * 2 / 5 ? (int)L.n : avail * 2 / 5;
+	if (list_h < 3)
+		list_h = 3;
+	term_rule(2, 0, ui->cols, "Connections (newest last; Enter opens one)", true);
+	term_list(3, 0, list_h, ui->cols, &L, count ? (int)(sel % 0x7fffffff) : -1, true,
 		  &v->scroll);
+	const struct tls_report *r = count && sel >= 0 ? by_seq(v, (unsigned long)sel) : NULL;
+	char rule[64];
+	snprintf(rule, sizeof(rule), "Connection #%ld", sel + 1);
+	term_rule(3 + list_h, 0, ui->cols, r ? rule : "Selected connection", false);
+	if (r) {
+		struct ui_lines D = {0}, F = {0};
+		int zero = 0;
+		view_listen_selected(&D, r, ui->cols - 1, ui->g);
+		lines_fold(&F, &D, ui->cols - 1, 4);
+		term_list(4 + list_h, 0, avail - list_h, ui->cols, &F, -1, false, &zero);
+		lines_free(&D);
+		lines_free(&F);
+	}
 	lines_free(&L);
 	lines_free(&head);
 }

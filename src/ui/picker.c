@@ -345,10 +345,8 @@ static void picker_key(struct ui_screen *s, struct ui *ui, int key, enum ui_acti
 		}
 		break;
 	case ACT_OPEN:
-		if (p->filtering) {
-			p->filtering = false;
-			break;
-		}
+		/* Enter ends the filter and opens what it left selected: one key, not two. */
+		p->filtering = false;
 		if (!k)
 			break;
 		struct entry *e = &p->e[idx[p->sel]];
@@ -399,8 +397,9 @@ static const struct ui_screen_ops picker_ops = {
 	.free = picker_free,
 };
 
-void picker_open(struct ui *ui, const char *title, const char *start,
-		 void (*chosen)(struct ui *ui, void *arg, const char *path), void *arg)
+static struct picker *picker_new(struct ui *ui, const char *title, const char *start,
+				 void (*chosen)(struct ui *ui, void *arg, const char *path),
+				 void *arg)
 {
 	struct picker *p = xcalloc(1, sizeof(*p));
 	char *select = NULL;
@@ -432,4 +431,59 @@ void picker_open(struct ui *ui, const char *title, const char *start,
 			p->sel = (int)i;
 	free(select);
 	ui_push(ui, &p->base);
+	return p;
+}
+
+void picker_open(struct ui *ui, const char *title, const char *start,
+		 void (*chosen)(struct ui *ui, void *arg, const char *path), void *arg)
+{
+	picker_new(ui, title, start, chosen, arg);
+}
+
+/* The key in path matches the certificate crt. Only keys that open without a password are
+ * tried: an encrypted one needs the password the form has not applied yet. */
+static bool key_file_matches(const char *path, gnutls_x509_crt_t crt)
+{
+	gnutls_privkey_t key = NULL;
+	struct tls_error err = {{0}};
+	char *preview = NULL;
+	const char *kind = picker_kind(path, &preview);
+	bool yes = false;
+
+	free(preview);
+	if (strcmp(kind, "key") == 0 && creds_load_key(path, NULL, &key, &err) == 0) {
+		yes = creds_key_matches(crt, key);
+		gnutls_privkey_deinit(key);
+	}
+	return yes;
+}
+
+/* Directories beside a certificate are small; a large one is not searched past this. */
+#define SUGGEST_MAX 256
+
+void picker_open_key(struct ui *ui, const char *title, const char *cert,
+		     void (*chosen)(struct ui *ui, void *arg, const char *path), void *arg)
+{
+	struct picker *p = picker_new(ui, title, cert, chosen, arg);
+	gnutls_x509_crt_t *crts = NULL;
+	struct tls_error err = {{0}};
+	int n = strncmp(cert, "pkcs11:", 7) == 0 ? -1 : creds_read_certs(cert, &crts, &err);
+
+	for (size_t i = 0; n > 0 && i < p->n && i < SUGGEST_MAX; i++) {
+		if (p->e[i].dir)
+			continue;
+		char *full = join(p->dir, p->e[i].name);
+		bool match = key_file_matches(full, crts[0]);
+		free(full);
+		if (match) {
+			probe(p, &p->e[i]);
+			char *pv = xasprintf("%s, matches the certificate", p->e[i].preview);
+			free(p->e[i].preview);
+			p->e[i].preview = pv;
+			p->sel = (int)i;
+			break;
+		}
+	}
+	if (n > 0)
+		chain_free(crts, (unsigned)n);
 }

@@ -1,6 +1,11 @@
 /* Recent targets and identities: $XDG_STATE_HOME/tlsscope/recent (default
  * ~/.local/state/tlsscope/recent), one "kind<TAB>value" per line, newest first. Paths and
- * host names only: never a password. */
+ * host names only: never a password.
+ *
+ * A target is "target<TAB>host:port" followed by the setup it ran with, one "name=value"
+ * field per tab: ca=, int=, crl= (each repeatable), sni=, nosni=1, verify=, alpn=, max=12|13,
+ * nosys=1, cert=, key=, force=1. Older files hold only "target<TAB>host:port"; they still
+ * read (with the default setup). A value holding a tab or a newline is not remembered. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -10,6 +15,7 @@
 #include <unistd.h>
 
 #include "screens.h"
+#include "tlsscope/target.h"
 
 #define RECENT_KEEP 20
 
@@ -70,6 +76,12 @@ static void read_all(const char *file, struct strlist *out)
 	fclose(f);
 }
 
+/* Length of the part of a value that identifies it: a target's host:port, or all of it. */
+static size_t ident_len(const char *kind, const char *value)
+{
+	return strcmp(kind, "target") == 0 ? strcspn(value, "\t") : strlen(value);
+}
+
 static void add(const char *kind, const char *value)
 {
 	char *dir = state_dir();
@@ -88,9 +100,14 @@ static void add(const char *kind, const char *value)
 		size_t kept = 0;
 		fprintf(f, "%s\n", entry);
 		for (size_t i = 0; i < lines.n; i++) {
-			bool same_kind = strncmp(lines.v[i], kind, strlen(kind)) == 0 &&
-					 lines.v[i][strlen(kind)] == '\t';
-			if (strcmp(lines.v[i], entry) == 0 || (same_kind && ++kept >= RECENT_KEEP))
+			size_t k = strlen(kind);
+			bool same_kind = strncmp(lines.v[i], kind, k) == 0 && lines.v[i][k] == '\t';
+			const char *v = lines.v[i] + k + 1;
+			size_t n = ident_len(kind, value);
+			/* The same target with another setup: the newest setup replaces it. */
+			bool same =
+				same_kind && ident_len(kind, v) == n && strncmp(v, value, n) == 0;
+			if (same || (same_kind && ++kept >= RECENT_KEEP))
 				continue;
 			fprintf(f, "%s\n", lines.v[i]);
 		}
@@ -106,11 +123,112 @@ static void add(const char *kind, const char *value)
 	free(dir);
 }
 
-void recent_add_target(const char *host, unsigned port)
+static void field(char **buf, const char *name, const char *value)
 {
-	char *v = xasprintf(strchr(host, ':') ? "[%s]:%u" : "%s:%u", host, port);
+	if (!value || !*value || strpbrk(value, "\t\n"))
+		return;
+	char *next = xasprintf("%s\t%s=%s", *buf, name, value);
+	free(*buf);
+	*buf = next;
+}
+
+void recent_add_setup(const struct ui_setup *s)
+{
+	char *v = xasprintf(strchr(s->host, ':') ? "[%s]:%u" : "%s:%u", s->host, s->port);
+
+	for (size_t i = 0; i < s->ca_files.n; i++)
+		field(&v, "ca", s->ca_files.v[i]);
+	for (size_t i = 0; i < s->intermediates.n; i++)
+		field(&v, "int", s->intermediates.v[i]);
+	for (size_t i = 0; i < s->crls.n; i++)
+		field(&v, "crl", s->crls.v[i]);
+	field(&v, "sni", s->sni);
+	field(&v, "nosni", s->no_sni ? "1" : NULL);
+	field(&v, "verify", s->verify_name);
+	field(&v, "alpn", s->alpn);
+	field(&v, "max", s->tls_max == 12 ? "12" : s->tls_max == 13 ? "13" : NULL);
+	field(&v, "nosys", s->system_trust ? NULL : "1");
+	field(&v, "cert", s->cert);
+	field(&v, "key", s->key);
+	field(&v, "force", s->force_client_cert ? "1" : NULL);
 	add("target", v);
 	free(v);
+}
+
+int recent_restore(const char *entry, struct ui_setup *s)
+{
+	struct tls_target t;
+	struct tls_error err = {{0}};
+	char *copy = xstrdup(entry), *save = NULL;
+	char *hp = strtok_r(copy, "\t", &save);
+
+	if (!hp || target_parse(hp, TLS_DEFAULT_PORT, &t, &err) < 0) {
+		free(copy);
+		return -1;
+	}
+	setup_set(&s->host, t.host);
+	s->port = t.port;
+	setup_set(&s->sni, NULL);
+	s->no_sni = false;
+	setup_set(&s->verify_name, NULL);
+	setup_set(&s->alpn, NULL);
+	s->tls_max = 0;
+	s->system_trust = true;
+	s->force_client_cert = false;
+	strlist_free(&s->ca_files);
+	strlist_free(&s->intermediates);
+	strlist_free(&s->crls);
+	setup_set(&s->cert, NULL);
+	setup_set(&s->key, NULL);
+	setup_set_password(s, NULL);
+	for (char *f = strtok_r(NULL, "\t", &save); f; f = strtok_r(NULL, "\t", &save)) {
+		char *eq = strchr(f, '=');
+		if (!eq)
+			continue;
+		*eq = '\0';
+		const char *val = eq + 1;
+		if (strcmp(f, "ca") == 0)
+			strlist_add(&s->ca_files, val);
+		else if (strcmp(f, "int") == 0)
+			strlist_add(&s->intermediates, val);
+		else if (strcmp(f, "crl") == 0)
+			strlist_add(&s->crls, val);
+		else if (strcmp(f, "sni") == 0)
+			setup_set(&s->sni, val);
+		else if (strcmp(f, "nosni") == 0)
+			s->no_sni = true;
+		else if (strcmp(f, "verify") == 0)
+			setup_set(&s->verify_name, val);
+		else if (strcmp(f, "alpn") == 0)
+			setup_set(&s->alpn, val);
+		else if (strcmp(f, "max") == 0)
+			s->tls_max = atoi(val) == 12 || atoi(val) == 13 ? atoi(val) : 0;
+		else if (strcmp(f, "nosys") == 0)
+			s->system_trust = false;
+		else if (strcmp(f, "cert") == 0)
+			setup_set(&s->cert, val);
+		else if (strcmp(f, "key") == 0)
+			setup_set(&s->key, val);
+		else if (strcmp(f, "force") == 0)
+			s->force_client_cert = true;
+		/* Fields of a newer version are skipped. */
+	}
+	free(copy);
+	return 0;
+}
+
+char *recent_describe(const char *entry)
+{
+	struct ui_setup s = {0};
+	size_t n = strcspn(entry, "\t");
+
+	if (recent_restore(entry, &s) < 0)
+		return xstrndup(entry, n);
+	char *d = setup_describe(&s);
+	char *out = xasprintf("%.*s   %s", (int)n, entry, d);
+	free(d);
+	setup_free(&s);
+	return out;
 }
 
 void recent_add_identity(const char *cert, const char *key)

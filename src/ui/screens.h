@@ -57,13 +57,25 @@ void form_whatif(struct ui *ui, struct tls_report *r, bool *system,
  * directory or a file whose directory to open; NULL: the current directory. */
 void picker_open(struct ui *ui, const char *title, const char *start,
 		 void (*chosen)(struct ui *ui, void *arg, const char *path), void *arg);
+/* The picker in the directory of the certificate file cert, with the key that matches it
+ * selected (an unencrypted key file there whose public half is the certificate's). */
+void picker_open_key(struct ui *ui, const char *title, const char *cert,
+		     void (*chosen)(struct ui *ui, void *arg, const char *path), void *arg);
 /* What a file holds, in a word, and a one-line preview (subject, key type). Caller frees. */
 const char *picker_kind(const char *path, char **preview);
 
 /* Recent targets and identities (recent.c), in $XDG_STATE_HOME/tlsscope/recent. */
-void recent_add_target(const char *host, unsigned port);
+/* Remembers the target with its setup (trust files, SNI, verify name, identity paths, max
+ * version, ALPN; never the password). */
+void recent_add_setup(const struct ui_setup *s);
+/* Puts a "target" entry back into s: host, port and the setup it was kept with (an entry of
+ * the older host:port-only format gives the default setup). -1 when it does not parse. */
+int recent_restore(const char *entry, struct ui_setup *s);
+/* "host:port   trust: ...   identity: ..." for a list. Caller frees. */
+char *recent_describe(const char *entry);
 void recent_add_identity(const char *cert, const char *key);
-/* Up to max entries, newest first; each "host:port" or "cert\tkey". Caller frees the list. */
+/* Up to max entries, newest first; each "host:port[\tsetup fields]" or "cert\tkey". Caller
+ * frees the list. */
 void recent_list(const char *kind, struct strlist *out, size_t max);
 
 #endif

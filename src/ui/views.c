@@ -5,6 +5,11 @@
 #include <string.h>
 #include <time.h>
 
+#include <gnutls/abstract.h>
+#include <gnutls/crypto.h>
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
+
 #include "tlsscope/diagnose.h"
 #include "tlsscope/names.h"
 #include "tlsscope/textsafe.h"
@@ -120,9 +125,18 @@ void view_timeline(struct ui_lines *L, const struct tls_report *r, const struct 
 	if (r->handshake.status == HS_NOT_STARTED)
 		return;
 	struct ui_line *ln = lines_add(L, -1);
-	bool ok = r->handshake.status == HS_COMPLETE;
+	const struct tls_alert *a = &r->handshake.alert_received;
+	bool fatal = a->present && a->level == 2;
+	bool ok = r->handshake.status == HS_COMPLETE && !fatal;
+	/* A completed handshake the peer then ended with a fatal alert (TLS 1.3 refuses a client
+	 * certificate that way) is no success: it is not shown green. */
 	line_addf(ln, ok ? ST_OK : ST_ERROR, "%s handshake %s", ok ? g->ok : g->bad,
 		  names_hs_status(r->handshake.status));
+	if (r->handshake.status == HS_COMPLETE && fatal) {
+		const char *name = names_alert(a->code);
+		line_addf(ln, ST_ERROR, ", then the peer ended it with the fatal alert %s (%d)",
+			  name ? name : "unknown", a->code);
+	}
 	if (r->handshake.error) {
 		line_addf(ln, ST_NORMAL, ": ");
 		line_add_safe(ln, ST_NORMAL, r->handshake.error);
@@ -326,7 +340,7 @@ void view_finding_detail(struct ui_lines *L, const struct tls_finding *f, int wi
 static void detail_row(struct ui_lines *L, const char *label, const char *value, bool untrusted,
 		       enum ui_style st, int width)
 {
-	char prefix[32];
+	char prefix[64];
 	snprintf(prefix, sizeof(prefix), "%-13s", label);
 	lines_wrap(L, st, -1, prefix, value ? value : "-", untrusted, width);
 }
@@ -339,6 +353,65 @@ static void detail_list(struct ui_lines *L, const char *label, const struct strl
 	}
 	for (size_t i = 0; i < l->n; i++)
 		detail_row(L, i ? "" : label, l->v[i], true, ST_NORMAL, width);
+}
+
+static char *hex_colons(const unsigned char *b, size_t n)
+{
+	char *out = xmalloc(n * 3 + 1);
+
+	out[0] = '\0';
+	for (size_t i = 0; i < n; i++)
+		sprintf(out + strlen(out), i ? ":%02x" : "%02x", b[i]);
+	return out;
+}
+
+/* The key identifiers, the SPKI pin (RFC 7469: base64 of SHA-256 over the DER
+ * SubjectPublicKeyInfo, the form curl --pinnedpubkey takes) and the SHA-1 fingerprint,
+ * computed from the certificate's DER. */
+static void cert_ids(struct ui_lines *L, const struct tls_cert_info *c, int width)
+{
+	gnutls_x509_crt_t crt = NULL;
+	gnutls_pubkey_t pub = NULL;
+	gnutls_datum_t der = {c->der, (unsigned)c->der_len}, spki = {0}, b64 = {0};
+	unsigned char id[64], sha[32];
+	size_t len = sizeof(id);
+	unsigned crit = 0;
+
+	if (!c->der || gnutls_x509_crt_init(&crt) < 0)
+		return;
+	if (gnutls_x509_crt_import(crt, &der, GNUTLS_X509_FMT_DER) < 0)
+		goto out;
+	char *v = gnutls_x509_crt_get_subject_key_id(crt, id, &len, &crit) == 0
+			  ? hex_colons(id, len)
+			  : xstrdup("(absent)");
+	detail_row(L, "SKI", v, false, ST_NORMAL, width);
+	free(v);
+	len = sizeof(id);
+	v = gnutls_x509_crt_get_authority_key_id(crt, id, &len, &crit) == 0 ? hex_colons(id, len)
+									    : xstrdup("(absent)");
+	detail_row(L, "AKI", v, false, ST_NORMAL, width);
+	free(v);
+	if (gnutls_pubkey_init(&pub) == 0 && gnutls_pubkey_import_x509(pub, crt, 0) == 0 &&
+	    gnutls_pubkey_export2(pub, GNUTLS_X509_FMT_DER, &spki) == 0 &&
+	    gnutls_hash_fast(GNUTLS_DIG_SHA256, spki.data, spki.size, sha) == 0) {
+		gnutls_datum_t d = {sha, sizeof(sha)};
+		if (gnutls_base64_encode2(&d, &b64) == 0) {
+			v = xasprintf("pin-sha256:%.*s", (int)b64.size, (const char *)b64.data);
+			detail_row(L, "SPKI pin", v, false, ST_NORMAL, width);
+			free(v);
+		}
+	}
+	len = 20;
+	if (gnutls_x509_crt_get_fingerprint(crt, GNUTLS_DIG_SHA1, id, &len) == 0) {
+		v = hex_colons(id, len);
+		detail_row(L, "SHA-1", v, false, ST_NORMAL, width);
+		free(v);
+	}
+out:
+	gnutls_free(spki.data);
+	gnutls_free(b64.data);
+	gnutls_pubkey_deinit(pub);
+	gnutls_x509_crt_deinit(crt);
 }
 
 void view_cert_detail(struct ui_lines *L, const struct tls_cert_info *c, int width,
@@ -382,6 +455,7 @@ void view_cert_detail(struct ui_lines *L, const struct tls_cert_info *c, int wid
 	else
 		detail_row(L, "ext key use", "(absent: any)", false, ST_DIM, width);
 	detail_row(L, "SHA-256", c->sha256, false, ST_NORMAL, width);
+	cert_ids(L, c, width);
 	lines_blank(L);
 	if (!c->status.n) {
 		lines_text_line(L, ST_OK, -1, "%s no problem found on this certificate", g->ok);
@@ -397,36 +471,320 @@ void view_cert_detail(struct ui_lines *L, const struct tls_cert_info *c, int wid
 	}
 }
 
+/* The serial in a listen row: a short one in hex and decimal, a long one's start elided (the
+ * selected connection's pane shows it whole). */
+static char *serial_short(const struct tls_cert_info *c, const struct ui_glyphs *g)
+{
+	const char *hex = c->serial_hex ? c->serial_hex : "?",
+		   *dec = c->serial_dec ? c->serial_dec : "?";
+
+	if (strlen(hex) <= 8)
+		return xasprintf("0x%s=%s", hex, dec);
+	return xasprintf("0x%.6s%s", hex, g->ellipsis);
+}
+
+/* Text cut to width with an ellipsis, padded to width. */
+static void fit_column(struct ui_line *ln, enum ui_style st, const char *text, int width,
+		       const struct ui_glyphs *g)
+{
+	int w = text_width(text);
+
+	if (width <= 0)
+		return;
+	if (w > width) {
+		size_t fit = text_fit(text, width - 1);
+		line_addf(ln, st, "%.*s%s", (int)fit, text, g->ellipsis);
+		w = text_width(ln->seg[ln->n - 1].text);
+	} else {
+		line_addf(ln, st, "%s", text);
+	}
+	if (width > w)
+		line_addf(ln, ST_NORMAL, "%*s", width - w, "");
+}
+
 void view_listen_row(struct ui_lines *L, const struct tls_report *r, long long when, int tag,
-		     const struct ui_glyphs *g)
+		     int width, const struct ui_glyphs *g)
 {
 	struct ui_line *ln = lines_add(L, tag);
 	time_t t = (time_t)when;
 	struct tm tm;
 	char hms[16];
 
+	/* Time, peer and version on the left; the verdict with the first error's id whole on the
+	 * right; the client certificate's CN and serial share what is left. */
 	strftime(hms, sizeof(hms), "%H:%M:%S", localtime_r(&t, &tm));
-	line_addf(ln, ST_DIM, "%s  ", hms);
-	line_add_safe(ln, ST_NORMAL, r->listen.peer_address);
-	int pad = 24 - text_width(ln->seg[ln->n - 1].text);
-	line_addf(ln, ST_NORMAL, "%*s%-9s ", pad > 0 ? pad : 1, "",
+	line_addf(ln, ST_DIM, "%s ", hms);
+	char *peer = textsafe_escape(r->listen.peer_address ? r->listen.peer_address : "-",
+				     strlen(r->listen.peer_address ? r->listen.peer_address : "-"));
+	int pw = text_width(peer) > 15 ? text_width(peer) : 15;
+	fit_column(ln, ST_NORMAL, peer, pw, g);
+	free(peer);
+	line_addf(ln, ST_NORMAL, " %-7s ",
 		  r->negotiated.version ? r->negotiated.version
 					: names_hs_status(r->handshake.status));
-	if (r->n_chain) {
-		char *cn = view_common_name(r->chain[0].subject);
-		line_add_safe(ln, ST_TITLE, cn);
-		free(cn);
-	} else {
-		line_addf(ln, ST_DIM, "(no client certificate)");
+	int used = 9 + pw + 9;
+
+	const struct tls_finding *err = NULL;
+	size_t n_err = 0;
+	for (size_t i = 0; i < r->n_findings; i++)
+		if (r->findings[i].severity == SEV_ERROR && !n_err++)
+			err = &r->findings[i];
+	char *verdict;
+	if (r->verdict_ok)
+		verdict = xasprintf("%s OK", g->ok);
+	else if (err)
+		verdict = n_err > 1 ? xasprintf("%s %s +%zu", g->bad, err->id, n_err - 1)
+				    : xasprintf("%s %s", g->bad, err->id);
+	else
+		verdict = xasprintf("%s FAIL", g->bad);
+	int rest = width - used - text_width(verdict) - 1;
+
+	char *cn = r->n_chain ? view_common_name(r->chain[0].subject) : xstrdup("(no cert)");
+	char *safe = textsafe_escape(cn, strlen(cn));
+	char *serial = r->n_chain ? serial_short(&r->chain[0], g) : xstrdup("");
+	int sw = text_width(serial);
+	int cw = rest - (sw ? sw + 1 : 0);
+	if (cw < 8) { /* too narrow for both: the name first */
+		cw = rest;
+		sw = 0;
 	}
-	pad = 26 - text_width(ln->seg[ln->n - 1].text);
-	line_addf(ln, ST_NORMAL, "%*s", pad > 0 ? pad : 2, "");
-	verdict_segment(ln, r, g);
-	if (!r->verdict_ok) {
-		for (size_t i = 0; i < r->n_findings; i++)
-			if (r->findings[i].severity == SEV_ERROR) {
-				line_addf(ln, ST_ERROR, " %s", r->findings[i].id);
-				break;
-			}
+	fit_column(ln, r->n_chain ? ST_TITLE : ST_DIM, safe, cw, g);
+	if (sw) {
+		line_addf(ln, ST_NORMAL, " ");
+		line_addf(ln, r->listen.serial_matched ? ST_OK : ST_DIM, "%s", serial);
+	}
+	line_addf(ln, ST_NORMAL, " ");
+	line_addf(ln, r->verdict_ok ? ST_OK : ST_ERROR, "%s", verdict);
+	if (r->verdict_ok && r->n_findings)
+		line_addf(ln, ST_WARN, " %zu note%s", r->n_findings, r->n_findings == 1 ? "" : "s");
+	free(verdict);
+	free(cn);
+	free(safe);
+	free(serial);
+}
+
+void view_listen_selected(struct ui_lines *L, const struct tls_report *r, int width,
+			  const struct ui_glyphs *g)
+{
+	struct ui_line *ln;
+
+	ln = lines_add(L, -1);
+	line_addf(ln, ST_DIM, "peer ");
+	line_add_safe(ln, ST_NORMAL, r->listen.peer_address);
+	bool ok = r->handshake.status == HS_COMPLETE;
+	line_addf(ln, ok ? ST_NORMAL : ST_ERROR, "   handshake %s",
+		  names_hs_status(r->handshake.status));
+	if (r->negotiated.present) {
+		line_addf(ln, ST_NORMAL, "  ");
+		line_add_safe(ln, ST_NORMAL, r->negotiated.version);
+		line_addf(ln, ST_NORMAL, " ");
+		line_add_safe(ln, ST_DIM, r->negotiated.cipher_suite);
+	}
+	if (r->handshake.error)
+		lines_wrap(L, ST_ERROR, -1, "error  ", r->handshake.error, true, width);
+	if (r->n_chain) {
+		const struct tls_cert_info *c = &r->chain[0];
+		char *v = xasprintf("hex %s  dec %s%s%s", c->serial_hex ? c->serial_hex : "?",
+				    c->serial_dec ? c->serial_dec : "?",
+				    r->listen.serial_matched ? "  matched --allow-serial as " : "",
+				    r->listen.serial_matched ? r->listen.serial_form : "");
+		lines_wrap(L, ST_NORMAL, -1, "serial ", v, true, width);
+		free(v);
+	}
+	lines_text_line(L, ST_FRAME, -1, "Client certificate chain (%zu)", r->n_chain);
+	if (!r->n_chain)
+		lines_text_line(L, ST_DIM, -1, "(no client certificate)");
+	view_chain(L, r, g);
+	lines_text_line(L, ST_FRAME, -1, "Findings (%zu)", r->n_findings);
+	if (!r->n_findings)
+		lines_text_line(L, r->verdict_ok ? ST_OK : ST_ERROR, -1, "%s",
+				r->verdict_ok ? "no problem found" : "no diagnosis");
+	view_findings(L, r, g);
+	if (r->n_findings)
+		view_finding_detail(L, &r->findings[0], width - 2, false);
+}
+
+/* ---- a handshake message's content, from what the report holds ---- */
+
+static void kv(struct ui_lines *L, const char *label, const char *value, bool untrusted,
+	       enum ui_style st, int width)
+{
+	detail_row(L, label, value, untrusted, st, width);
+}
+
+static void step_certificate_request(struct ui_lines *L, const struct tls_report *r, int width,
+				     const struct ui_glyphs *g)
+{
+	const struct tls_client_auth *ca = &r->client_auth;
+
+	if (r->mode != TLS_MODE_CONNECT) {
+		lines_wrap(L, ST_NORMAL, -1, "",
+			   "We asked the client for a certificate, naming the CAs of --client-ca.",
+			   false, width);
+		return;
+	}
+	lines_text_line(L, ST_TITLE, -1, "Acceptable CA names the server sent (%zu)",
+			ca->acceptable_cas.n);
+	if (!ca->acceptable_cas.n)
+		lines_wrap(L, ST_INFO, -1, "  ", "empty list: any CA (the server names none)",
+			   false, width);
+	for (size_t i = 0; i < ca->acceptable_cas.n; i++) {
+		bool ours = ca->loaded_issuer &&
+			    strcmp(ca->loaded_issuer, ca->acceptable_cas.v[i]) == 0;
+		char prefix[16];
+		snprintf(prefix, sizeof(prefix), "  %s ", ours ? g->ok : g->bullet);
+		lines_wrap(L, ours ? ST_OK : ST_NORMAL, -1, prefix, ca->acceptable_cas.v[i], true,
+			   width);
+	}
+	lines_blank(L);
+	if (!ca->loaded) {
+		lines_wrap(L, ST_WARN, -1,
+			   "Identity: ", "none loaded, so none was sent (i loads one)", false,
+			   width);
+		return;
+	}
+	kv(L, "our cert", ca->loaded_subject, true, ST_NORMAL, width);
+	kv(L, "its issuer", ca->loaded_issuer, true, ST_NORMAL, width);
+	bool listed = !ca->acceptable_cas.n;
+	for (size_t i = 0; ca->loaded_issuer && i < ca->acceptable_cas.n; i++)
+		listed |= strcmp(ca->loaded_issuer, ca->acceptable_cas.v[i]) == 0;
+	if (!ca->acceptable_cas.n)
+		lines_wrap(L, ST_OK, -1, "",
+			   "The server accepts any issuer: the identity qualifies.", false, width);
+	else if (listed && !ca->issuer_not_acceptable)
+		lines_wrap(L, ST_OK, -1, "",
+			   "Its issuer is in the list (by name): the certificate qualifies.", false,
+			   width);
+	else
+		lines_wrap(L, ST_ERROR, -1, "",
+			   "Its issuer is NOT in the list (by name): GnuTLS sends an empty "
+			   "Certificate unless --force-client-cert.",
+			   false, width);
+	kv(L, "sent", ca->sent ? "yes" : "no", false, ca->sent ? ST_OK : ST_ERROR, width);
+}
+
+static void step_server_hello(struct ui_lines *L, const struct tls_report *r, int width)
+{
+	const struct tls_negotiated *n = &r->negotiated;
+
+	if (!n->present) {
+		lines_wrap(L, ST_DIM, -1, "",
+			   "The handshake ended before the parameters were known.", false, width);
+		return;
+	}
+	kv(L, "version", n->version, true, ST_TITLE, width);
+	kv(L, "cipher suite", n->cipher_suite, true, ST_NORMAL, width);
+	kv(L, "group", n->group, true, ST_NORMAL, width);
+	kv(L, "signature", n->signature, true, ST_NORMAL, width);
+	kv(L, "ALPN", n->alpn ? n->alpn : "(none agreed)", n->alpn != NULL, ST_NORMAL, width);
+	kv(L, "ext. master", n->extended_master_secret ? "yes (RFC 7627)" : "no", false, ST_NORMAL,
+	   width);
+	kv(L, "resumed", n->resumed ? "yes" : "no (a full handshake)", false, ST_NORMAL, width);
+	kv(L, "OCSP staple", n->ocsp_stapled ? "yes" : "no", false, ST_NORMAL, width);
+}
+
+static void cert_rows(struct ui_lines *L, const struct tls_cert_info *c, size_t n, int width)
+{
+	for (size_t i = 0; i < n; i++) {
+		char label[40];
+		snprintf(label, sizeof(label), "%u subject", (unsigned)(i % 1000));
+		kv(L, label, c[i].subject, true, ST_TITLE, width);
+		kv(L, "  issuer", c[i].issuer, true, ST_NORMAL, width);
+	}
+}
+
+static void step_certificate(struct ui_lines *L, const struct tls_report *r,
+			     const struct tls_step *s, int width)
+{
+	/* Received: the peer's chain, in the report. Sent as a client: the identity's leaf. */
+	if (s->dir == TLS_DIR_RECEIVED) {
+		if (!r->n_chain)
+			lines_wrap(L, ST_WARN, -1, "", "It held no certificate (an empty list).",
+				   false, width);
+		else
+			lines_text_line(L, ST_TITLE, -1, "%zu certificate%s, leaf first",
+					r->n_chain, r->n_chain == 1 ? "" : "s");
+		cert_rows(L, r->chain, r->n_chain, width);
+	} else if (r->mode == TLS_MODE_CONNECT && r->client_auth.certificate) {
+		lines_text_line(L, ST_TITLE, -1, "Our client certificate");
+		cert_rows(L, r->client_auth.certificate, 1, width);
+	} else if (r->mode == TLS_MODE_CONNECT) {
+		lines_wrap(L, ST_WARN, -1, "",
+			   "An empty Certificate message: no client certificate was sent.", false,
+			   width);
+	} else {
+		lines_wrap(L, ST_DIM, -1, "", "Our own certificate (the --cert given to listen).",
+			   false, width);
+	}
+}
+
+static void step_alert(struct ui_lines *L, const struct tls_report *r, const struct tls_step *s,
+		       int width)
+{
+	const struct tls_alert *a =
+		s->dir == TLS_DIR_SENT ? &r->handshake.alert_sent : &r->handshake.alert_received;
+	char buf[64];
+
+	if (a->present) {
+		snprintf(buf, sizeof(buf), "%s (%d)", names_alert_level(a->level), a->level);
+		kv(L, "level", buf, false, a->level == 2 ? ST_ERROR : ST_WARN, width);
+		snprintf(buf, sizeof(buf), "%d", a->code);
+		kv(L, "code", buf, false, ST_NORMAL, width);
+		const char *name = names_alert(a->code);
+		kv(L, "name", name ? name : "unknown", false, ST_ERROR, width);
+	}
+	kv(L, "as traced", s->detail, true, ST_DIM, width);
+	/* The finding that explains it: the one naming the alert's code, else the first error. */
+	const struct tls_finding *f = NULL;
+	snprintf(buf, sizeof(buf), "(%d)", a->code);
+	for (size_t i = 0; a->present && !f && i < r->n_findings; i++)
+		if (r->findings[i].detail && strstr(r->findings[i].detail, buf))
+			f = &r->findings[i];
+	for (size_t i = 0; !f && i < r->n_findings; i++)
+		if (r->findings[i].severity == SEV_ERROR)
+			f = &r->findings[i];
+	lines_blank(L);
+	if (!f) {
+		lines_wrap(L, ST_DIM, -1, "", "No finding explains it (yet).", false, width);
+		return;
+	}
+	struct ui_line *ln = lines_add(L, -1);
+	line_addf(ln, severity_style(f->severity), "Explained by %s", f->id);
+	lines_wrap(L, ST_TITLE, -1, "", f->title, true, width);
+	view_finding_detail(L, f, width, false);
+}
+
+void view_step_detail(struct ui_lines *L, const struct tls_report *r, size_t i, int width,
+		      const struct ui_glyphs *g)
+{
+	const struct tls_step *s = &r->handshake.steps[i];
+	struct ui_line *ln = lines_add(L, -1);
+
+	line_addf(ln, ST_DIM, "%+.1f ms, %s%s", s->t_ms,
+		  s->dir == TLS_DIR_SENT ? "sent" : "received",
+		  s->probe ? " (a follow-up probe)" : "");
+	if (s->failure_point)
+		line_addf(ln, ST_ERROR, "  %s", g->failed_here);
+	lines_blank(L);
+	switch (s->probe ? STEP_PROBE : s->type) {
+	case STEP_CERTIFICATE_REQUEST:
+		step_certificate_request(L, r, width, g);
+		break;
+	case STEP_SERVER_HELLO:
+		step_server_hello(L, r, width);
+		break;
+	case STEP_CERTIFICATE:
+		step_certificate(L, r, s, width);
+		break;
+	case STEP_ALERT:
+		step_alert(L, r, s, width);
+		break;
+	default:
+		if (s->detail)
+			lines_wrap(L, ST_NORMAL, -1, "", s->detail, true, width);
+		else
+			lines_wrap(L, ST_DIM, -1, "",
+				   "The report keeps no content for this message.", false, width);
+		break;
 	}
 }

@@ -46,10 +46,23 @@ void view_finding_detail(struct ui_lines *L, const struct tls_finding *f, int wi
 void view_cert_detail(struct ui_lines *L, const struct tls_cert_info *c, int width,
 		      const struct ui_glyphs *g);
 
-/* Listen mode: one row for one connection, tagged tag: time, peer, version, client
- * certificate subject, verdict; when is the wall-clock time it was reported. */
+/* The content of handshake step i, from what the report holds: CertificateRequest's acceptable
+ * CA names and whether the loaded identity's issuer is among them, ServerHello's parameters,
+ * Certificate's chain, an alert's level, code, name and the finding that explains it. */
+void view_step_detail(struct ui_lines *L, const struct tls_report *r, size_t i, int width,
+		      const struct ui_glyphs *g);
+
+/* Listen mode: one row for one connection, tagged tag, fitted to width: time, peer, version,
+ * client certificate CN and serial (short ones in hex and decimal, long ones elided), and the
+ * verdict with the first error finding's id whole; when is the wall-clock time it was
+ * reported. */
 void view_listen_row(struct ui_lines *L, const struct tls_report *r, long long when, int tag,
-		     const struct ui_glyphs *g);
+		     int width, const struct ui_glyphs *g);
+
+/* Listen mode: the selected connection below the list: peer, handshake state, the serial
+ * whole, the client chain, the findings and the first one's detail. */
+void view_listen_selected(struct ui_lines *L, const struct tls_report *r, int width,
+			  const struct ui_glyphs *g);
 
 /* The CN of a distinguished name ("CN=a,O=b" gives "a"), or the whole name. Caller frees. */
 char *view_common_name(const char *dn);

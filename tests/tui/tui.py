@@ -173,13 +173,13 @@ def hostname_mismatch_and_untrusted_ca_marked_on_the_right_certificate():
 
 
 def pick(p, name):
-    """In the file picker: filter by name, then pick the first match."""
+    """In the file picker: filter by name; one Enter picks the first match."""
     p.wait("Pick a file")
     p.keys("/")
     p.typed(name)
+    p.wait("filter: " + name)
     p.keys("Enter")
-    p.wait(name)
-    p.keys("Enter")
+    p.wait(gone=("Pick a file",))
 
 
 @scenario
@@ -225,8 +225,9 @@ def wrong_pkcs12_password_shows_a_dialog_and_the_ui_stays():
     p.wait("PKCS#12 file holds the key")
     p.keys("Tab", "Tab")
     p.typed("wrong-password")
-    s = p.wait("*" * len("wrong-password"))
+    s = p.wait("********")
     check("wrong-password" not in s, "the password is masked")
+    check("*" * 9 not in s, "the mask does not show the password's length")
     p.keys("Enter")
     s = p.wait("Cannot load this identity")
     check("password" in s.lower(), "the dialog says the password is wrong")
@@ -565,6 +566,373 @@ def sigterm_and_sighup_end_the_tui_while_it_reads_a_fifo():
               how)
         p.close()
         p.tmux("kill-server")
+
+
+def open_message(p, name, most=16):
+    """In a finished connection view with the timeline focused (one Tab from the findings
+    or the chain): Enter on each message in turn until the one called name opens; returns
+    its screen."""
+    for k in range(most):
+        p.keys("g", *(["j"] * k))
+        p.keys("Enter")
+        s = p.wait("(Esc to go back)")
+        if re.search(r"(?m)^\S*\s*%s \(Esc to go back\)" % re.escape(name), s) or \
+                (" %s (Esc to go back)" % name) in s:
+            return s
+        p.keys("Escape")
+        p.wait("Handshake", gone=("(Esc to go back)",))
+    raise Failure("no message %r in the timeline:\n%s" % (name, p.text()))
+
+
+@scenario
+def enter_on_messages_shows_their_content():
+    root, good, cli = pki()
+    port = gnutls_serv(*good, ca_file=root[0], client_cert="require",
+                       priority="NORMAL:-VERS-ALL:+VERS-TLS1.3")
+    p = connect_pane(port, root, "--verify-name", "localhost", "--cert", cli[0], "--key", cli[1])
+    p.wait("\u2714 OK", "asked for, sent")
+    p.keys("Tab")
+    s = open_message(p, "CertificateRequest")
+    check("Acceptable CA names the server sent (1)" in s, "the list's size is shown")
+    check("CN=TUI Root CA" in s, "the acceptable CA is named")
+    check("Its issuer is in the list (by name)" in s, "the identity's issuer is matched by name")
+    check("received: " not in s, "not the bare byte count")
+    p.keys("Escape")
+    p.wait("Handshake", gone=("(Esc to go back)",))
+    s = open_message(p, "ServerHello")
+    for w in ("version", "TLS1.3", "cipher suite", "TLS_AES", "group", "ALPN", "ext. master",
+              "resumed"):
+        check(w in s, "ServerHello shows %r" % w)
+    p.keys("Escape")
+    p.wait("Handshake", gone=("(Esc to go back)",))
+    s = open_message(p, "Certificate")
+    check("0 subject" in s and "CN=tui.example.test" in s and "CN=TUI Root CA" in s,
+          "Certificate shows the chain's subject and issuer")
+    p.keys("Escape", "q")
+    p.expect_restored("q")
+    # A fatal alert: level, code, name and the finding that explains it.
+    p = connect_pane(port, root, "--verify-name", "localhost")
+    p.wait("client-cert-required", "\u2718 FAIL")
+    p.keys("Tab")
+    s = open_message(p, "Alert")
+    check("fatal (2)" in s and "116" in s and "certificate_required" in s,
+          "the alert's level, code and name")
+    check("Explained by client-cert-required" in s, "the finding that explains it")
+    p.keys("Escape", "q")
+    p.expect_restored("q")
+
+
+@scenario
+def certificate_request_shows_a_foreign_issuer_and_an_empty_list():
+    root, good, _ = pki()
+    other = ca("Other Root CA", file="other")
+    stranger = client(other, cn="stranger", name="stranger")
+    port = gnutls_serv(*good, ca_file=root[0], client_cert="request")
+    p = connect_pane(port, root, "--verify-name", "localhost", "--cert", stranger[0], "--key",
+                     stranger[1])
+    p.wait("Findings", "\u2718 FAIL")
+    p.keys("Tab")
+    s = open_message(p, "CertificateRequest")
+    check("CN=TUI Root CA" in s, "the acceptable CA is named")
+    check("NOT in the list" in s, "a foreign issuer is told apart by name")
+    p.keys("Escape", "q")
+    p.expect_restored("q")
+    # A server that names no CA: any issuer will do.
+    port = gnutls_serv(*good, client_cert="request")
+    p = connect_pane(port, root, "--verify-name", "localhost", "--cert", stranger[0], "--key",
+                     stranger[1])
+    p.wait("Findings", "asked for, sent")
+    p.wait_match(r"tlsscope connect .*(OK|FAIL)", "the connection ended")
+    p.keys("Tab")
+    s = open_message(p, "CertificateRequest")
+    check("empty list: any CA" in s, "an empty list says any CA")
+    p.keys("Escape", "q")
+    p.expect_restored("q")
+
+
+def column(screen, first, last, left=True):
+    """The text of the handshake column (left=True) or the negotiated column between screen
+    lines first..last, wrapped lines joined again (after an underscore without a space)."""
+    out = ""
+    for line in screen.splitlines()[first:last]:
+        if "\u2502" not in line:
+            continue
+        part = line.split("\u2502", 1)[0 if left else 1].strip()
+        if not part:
+            continue
+        out += ("" if not out or out.endswith("_") else " ") + part
+    return re.sub(r"\s+", " ", out)
+
+
+def region_rows(screen, rule):
+    """Screen line numbers of the region under the rule titled rule, to the next rule."""
+    lines = screen.splitlines()
+    start = next(i for i, l in enumerate(lines) if l.startswith("\u2500 " + rule))
+    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("\u2500 ")),
+               len(lines))
+    return start + 1, end
+
+
+@scenario
+def negotiated_values_and_alerts_are_not_cut_at_80x24():
+    root, good, _ = pki()
+    suite = "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384"
+    port = gnutls_serv(*good, ca_file=root[0], client_cert="request",
+                       priority="NORMAL:-VERS-ALL:+VERS-TLS1.2:-CIPHER-ALL:+AES-256-GCM")
+    p = connect_pane(port, root, "--verify-name", "localhost", x=80, y=24)
+    s = p.wait("Findings", "HTTP/1.0 200 OK")
+    p.wait_match(r"tlsscope connect .*(OK|FAIL)", "the connection ended")
+    s = p.text()
+    check(max(len(l) for l in s.splitlines()) <= 80, "nothing drawn past 80 columns")
+    first, last = region_rows(s, "Handshake")
+    neg = column(s, first, last, left=False)
+    for value in (suite, "asked for, none sent", "HTTP/1.0 200 OK"):
+        check(value in neg, "the negotiated column shows %r whole: %r" % (value, neg))
+    p.keys("q")
+    p.expect_restored("q")
+    # A TLS 1.3 refusal after the handshake: the alert line wraps, nothing of it is lost.
+    port = gnutls_serv(*good, ca_file=root[0], client_cert="require",
+                       priority="NORMAL:-VERS-ALL:+VERS-TLS1.3")
+    p = connect_pane(port, root, "--verify-name", "localhost", x=80, y=24)
+    s = p.wait("client-cert-required", "\u2718 FAIL")
+    first, last = region_rows(s, "Handshake")
+    hs = column(s, first, last)
+    check("Alert fatal certificate_required (116) after the handshake" in hs,
+          "the alert line is whole: %r" % hs)
+    check("client crt asked for, none sent" in column(s, first, last, left=False),
+          "the client certificate state is whole")
+    p.keys("q")
+    p.expect_restored("q")
+
+
+@scenario
+def a_fatal_alert_is_never_under_a_green_handshake_complete():
+    root, good, _ = pki()
+    port = gnutls_serv(*good, ca_file=root[0], client_cert="require",
+                       priority="NORMAL:-VERS-ALL:+VERS-TLS1.3")
+    p = connect_pane(port, root, "--verify-name", "localhost")
+    s = p.wait("client-cert-required", "\u2718 FAIL", "certificate_required (116)")
+    check("\u2714 handshake complete" not in s, "no green handshake complete:\n" + s)
+    first, last = region_rows(s, "Handshake")
+    check("\u2718 handshake complete, then the peer ended it with the fatal alert "
+          "certificate_required (116)" in column(s, first, last),
+          "the status line says the alert ended it")
+    p.keys("q")
+    p.expect_restored("q")
+
+
+@scenario
+def a_cancelled_connection_never_says_no_problem_found():
+    # Cancelled while connect() waits (the peer's accept queue is full) and while the
+    # handshake waits for the peer.
+    for port, phase in ((blackhole(), "connecting"), (staller(), "handshake")):
+        p = Pane(["connect", "127.0.0.1:%d" % port, "--timeout", "60", "--no-probe"])
+        p.wait(phase)
+        p.keys("Escape")
+        s = p.wait("cancelled", "FAIL", "Findings")
+        s = p.text()
+        check("no problem found" not in s,
+              "%s: a cancelled run never says no problem found:\n%s" % (phase, s))
+        check("Findings (0)" not in s or "no diagnosis" in s,
+              "%s: without findings, the region says there is no diagnosis" % phase)
+        p.keys("q")
+        p.expect_restored("q")
+        p.close()
+        p.tmux("kill-server")
+
+
+@scenario
+def a_seven_certificate_chain_is_visible_when_there_is_room():
+    root = ca("TUI Root CA")
+    signer, chain = root, []
+    for n in range(5):
+        signer = cert("inter%d" % n, ['cn = "Intermediate %d"' % n, "ca", "cert_signing_key",
+                                      "expiration_days = 300"], signer)
+        chain.insert(0, signer[0])
+    leaf = server(signer, cn="deep.example.test", dns=("localhost",))
+    port = gnutls_serv_chain(bundle("chain7.pem", leaf[0], *chain, root[0]), leaf[1])
+    p = connect_pane(port, root, "--verify-name", "localhost")
+    s = p.wait("Certificate chain (7)", "deep.example.test", "Findings")
+    p.wait_match(r"tlsscope connect .*(OK|FAIL)", "the connection ended")
+    s = p.text()
+    first, last = region_rows(s, "Certificate chain")
+    rows = [l for l in s.splitlines()[first:last] if re.match(r"\d ", l)]
+    check(len(rows) == 7, "every certificate has its row:\n" + s)
+    check(rows[6].startswith("6 TUI Root CA"), "the root is the last row")
+    p.keys("q")
+    p.expect_restored("q")
+
+
+@scenario
+def listen_view_is_split_and_follows_the_selection_at_80x24():
+    root, good, _ = pki()
+    short = cert("short", ['cn = "tui client"', "serial = 4660", "signing_key",
+                           "tls_www_client", "expiration_days = 200"], root)
+    other = ca("Other Root CA", file="other")
+    stranger = client(other, cn="stranger", name="stranger")
+    port = free_port()
+    p = Pane(["listen", "127.0.0.1:%d" % port, "--cert", good[0], "--key", good[1],
+              "--client-ca", root[0]], x=80, y=24)
+    p.wait("tlsscope listen", "waiting for clients")
+    base = ["connect", "127.0.0.1:%d" % port, "--ca", root[0], "--no-system-trust",
+            "--verify-name", "localhost", "--no-http", "--json"]
+    tlsscope(base + ["--cert", short[0], "--key", short[1]])
+    p.wait("1 connection", "tui client")
+    tlsscope(base + ["--cert", stranger[0], "--key", stranger[1], "--force-client-cert"])
+    s = p.wait("2 connections", "stranger")
+    p.wait_match(r"(?m)^\d\d:\d\d:\d\d 127\.0\.0\.1:\d+ +TLS1\.3 +tui client +0x1234=4660 "
+                 r"+\u2714 OK", "the short serial in hex and decimal, in the row")
+    p.wait_match(r"(?m)^\d\d:\d\d:\d\d .*stranger +0x[0-9a-f]{6}\u2026 \u2718 "
+                 r"(client-cert-[a-z-]+)", "the long serial elided, the finding id whole")
+    s = p.text()
+    check(max(len(l) for l in s.splitlines()) <= 80, "nothing past 80 columns")
+    fid = re.search(r"\u2718 (client-cert-[a-z-]+)", s).group(1)
+    # Below the list: the newest connection, its chain, the serial whole, the finding.
+    p.wait("Connection #2", "0 stranger", "error   " + fid)
+    serial = re.search(r"(?m)^serial hex ([0-9a-f]+)", p.text())
+    check(serial and len(serial.group(1)) > 8, "the long serial is whole below the list")
+    p.keys("Up")
+    p.wait("Connection #1", "0 tui client", "hex 1234  dec 4660", gone=("0 stranger",))
+    p.keys("Down")
+    p.wait("Connection #2", "0 stranger", gone=("0 tui client",))
+    p.keys("q")
+    p.expect_restored("q")
+
+
+@scenario
+def recent_targets_keep_and_restore_the_whole_setup():
+    root, good, cli = pki()
+    p12 = path("client.p12")
+    sh("certtool", "--to-p12", "--load-certificate", cli[0], "--load-privkey", cli[1],
+       "--p12-name", "tui", "--password", "secret-pass-77", "--outder", "--outfile", p12)
+    port = gnutls_serv(*good, ca_file=root[0], client_cert="require")
+    # An entry in the older format (host:port only) still reads.
+    os.makedirs(path("state/tlsscope"), exist_ok=True)
+    with open(path("state/tlsscope/recent"), "w") as f:
+        f.write("target\t127.0.0.1:9\n")
+    setup = ["--sni", "tui.example.test", "--verify-name", "localhost", "--tls-max", "1.2",
+             "--alpn", "http/1.1"]
+    p = connect_pane(port, root, "--p12", p12, "--password-env", "TUI_P12_PASS", *setup,
+                     env={"TUI_P12_PASS": "secret-pass-77"})
+    p.wait("asked for, sent", "\u2714 OK")
+    p.keys("q")
+    p.expect_restored("q")
+    recent = open(path("state/tlsscope/recent")).read()
+    check("secret-pass-77" not in recent, "the password is never remembered")
+    check("cert=" + p12 in recent, "the PKCS#12 path is remembered")
+    # The same target again with a certificate and key: the newest setup replaces the entry.
+    p = connect_pane(port, root, "--cert", cli[0], "--key", cli[1], *setup)
+    p.wait("asked for, sent", "\u2714 OK")
+    p.keys("q")
+    p.expect_restored("q")
+    recent = open(path("state/tlsscope/recent")).read()
+    mine = [l for l in recent.splitlines() if l.startswith("target\t127.0.0.1:%d" % port)]
+    check(len(mine) == 1, "one entry per target:\n" + recent)
+    for field in ("ca=" + root[0], "sni=tui.example.test", "verify=localhost", "max=12",
+                  "alpn=http/1.1", "nosys=1", "cert=" + cli[0], "key=" + cli[1]):
+        check("\t" + field in mine[0], "the entry keeps %r: %r" % (field, mine[0]))
+    check("target\t127.0.0.1:9" in recent, "the older entry is kept")
+    # Home: the list describes each entry, and Enter reconnects with the whole setup.
+    p = Pane([])
+    p.wait("Recent targets", "127.0.0.1:%d" % port, "127.0.0.1:9")
+    p.wait_match(r"127\.0\.0\.1:%d +trust: ca\.crt +identity: client\.crt \+ client\.key"
+                 % port, "the entry shows its setup")
+    p.keys("G", "k")  # the newest entry is above the older one, which is last
+    p.keys("Enter")
+    s = p.wait("tlsscope connect", "asked for, sent", "\u2714 OK", "TLS1.2")
+    check("identity: client.crt + client.key" in s and "verify name: localhost" in s,
+          "the header shows the restored setup")
+    p.keys("Escape")
+    p.wait("Recent targets")
+    p.keys("G", "Enter")  # the older entry: host:port only, the default setup
+    p.wait("tlsscope connect", "127.0.0.1:9", "trust: system store")
+    p.keys("q")
+    p.expect_restored("q")
+
+
+@scenario
+def key_picker_opens_beside_the_certificate_and_selects_its_key():
+    root, good, cli = pki()
+    d = path("ids")
+    os.makedirs(d)
+    # A decoy key sorts first; the matching one must be the one selected.
+    decoy = key("ids/a-decoy")
+    mine = cert("ids/zz-client", ['cn = "tui client 2"', "signing_key", "tls_www_client",
+                                  "expiration_days = 200"], root)
+    port = gnutls_serv(*good, ca_file=root[0], client_cert="require")
+    p = connect_pane(port, root, "--verify-name", "localhost")
+    p.wait("client-cert-required", "\u2718 FAIL")
+    p.keys("i")
+    p.wait("Client identity")
+    p.typed(mine[0])
+    p.keys("Tab", "F2")
+    s = p.wait("Pick a file", "in ~/ids", "matches the certificate")
+    p.wait_match(r"key: a private key, matches the certificate", "the preview names the match")
+    p.keys("Enter")  # picks the selected entry: the matching key, not the decoy
+    s = p.wait("Client identity", "zz-client.key", gone=("Pick a file",))
+    check("a-decoy" not in s, "the decoy was not picked")
+    # The password mask has one width whatever the length.
+    p.keys("Tab")
+    p.typed("abc")
+    short = p.wait("********")
+    p.typed("defghijklmnop")
+    p.wait("********")
+    check("*" * 9 not in p.text() and "*" * 9 not in short, "a fixed-width mask")
+    p.keys("C-u")
+    p.keys("Enter")
+    p.wait("asked for, sent", "\u2714 OK", gone=("Client identity",))
+    p.keys("q")
+    p.expect_restored("q")
+
+
+@scenario
+def picker_filter_takes_one_enter():
+    root, good, cli = pki()
+    port = gnutls_serv(*good)
+    p = connect_pane(port, root, "--verify-name", "localhost")
+    p.wait("\u2714 OK")
+    p.keys("i")
+    p.wait("Client identity")
+    p.keys("F2")
+    p.wait("Pick a file", "client.crt")
+    p.keys("/")
+    p.typed("client.cr")
+    p.wait("filter: client.cr")
+    p.keys("Enter")
+    p.wait("Client identity", "client.crt", gone=("Pick a file",))
+    p.keys("Escape", "q")
+    p.expect_restored("q")
+
+
+def openssl_out(*args, data=None):
+    return subprocess.run(["openssl"] + list(args), input=data, capture_output=True,
+                          check=True).stdout
+
+
+@scenario
+def certificate_detail_shows_key_ids_spki_pin_and_sha1():
+    import base64
+    import hashlib
+    root, good, _ = pki()
+    pub = openssl_out("x509", "-in", good[0], "-noout", "-pubkey")
+    spki = openssl_out("pkey", "-pubin", "-outform", "DER", data=pub)
+    pin = "pin-sha256:" + base64.b64encode(hashlib.sha256(spki).digest()).decode()
+    der = openssl_out("x509", "-in", good[0], "-outform", "DER")
+    sha1 = ":".join("%02x" % b for b in hashlib.sha1(der).digest())
+    ski = openssl_out("x509", "-in", good[0], "-noout", "-ext", "subjectKeyIdentifier")
+    ski = ski.decode().split("\n")[1].strip().lower()
+    root_ski = openssl_out("x509", "-in", root[0], "-noout", "-ext", "subjectKeyIdentifier")
+    root_ski = root_ski.decode().split("\n")[1].strip().lower()
+    p = Pane(["inspect", good[0], "--ca", root[0]])
+    p.wait("Files", "tui.example.test")
+    p.keys("Enter")
+    p.wait("SHA-256", "SPKI pin")
+    p.wait_match(r"(?m)^ SKI +%s" % re.escape(ski), "the subject key id")
+    p.wait_match(r"(?m)^ AKI +%s" % re.escape(root_ski), "the authority key id is the CA's")
+    p.wait_match(r"(?m)^ SPKI pin +%s" % re.escape(pin), "the pin as curl takes it")
+    p.wait_match(r"(?m)^ SHA-1 +%s" % re.escape(sha1), "the SHA-1 fingerprint")
+    p.keys("Escape", "q")
+    p.expect_restored("q")
 
 
 if __name__ == "__main__":
