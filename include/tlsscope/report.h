@@ -234,6 +234,7 @@ struct tls_report {
 		bool post_handshake_alert; /* the received alert came after the handshake completed
 					    */
 		bool peer_closed;	   /* the peer closed without an alert */
+		bool cancelled; /* stopped by the user (client_cancel), not by the peer */
 		struct tls_step *steps;
 		size_t n_steps;
 		unsigned char first_bytes[48]; /* the first bytes the peer sent, for not-tls */

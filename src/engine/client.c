@@ -947,6 +947,7 @@ void client_cancel(struct tls_client *c)
 	if (c->rep->handshake.status == HS_NOT_STARTED && c->phase >= P_HANDSHAKE)
 		c->rep->handshake.status = HS_FAILED;
 	trace_set_error(c->rep, "cancelled");
+	c->rep->handshake.cancelled = true;
 	client_finish(c);
 }
 

@@ -387,7 +387,8 @@ static void diagnose_unexplained(struct tls_report *r, const char *who)
 	const char *after = dir == TLS_DIR_SENT ? "we sent" : "we received";
 	char answer[96] = "";
 
-	if (r->handshake.status != HS_FAILED)
+	/* A connection the user stopped says nothing about the peer. */
+	if (r->handshake.status != HS_FAILED || r->handshake.cancelled)
 		return;
 	for (size_t i = 0; i < r->n_findings; i++)
 		if (r->findings[i].severity == SEV_ERROR)
