@@ -353,6 +353,11 @@ def node_command():
     Debian's libnode loads some of its JavaScript from /usr/share/nodejs (acorn, undici,
     cjs-module-lexer), so it runs in a private mount namespace where that directory is an
     overlay of the unpacked packages on /usr/share: the machine's own files stay as they are."""
+    # On Debian 12 itself the installed nodejs is that version: use it as it is.
+    installed = subprocess.run(["dpkg-query", "-W", "-f", "${Version}", "nodejs"],
+                               capture_output=True, text=True).stdout
+    if installed.startswith("18.") and os.path.exists("/usr/bin/node"):
+        return ["/usr/bin/node"]
     d = path("node18")
     exe = os.path.join(d, "usr", "bin", "node")
     if not os.path.exists(exe):
