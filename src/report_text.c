@@ -404,6 +404,8 @@ void report_text_print(FILE *f, const struct tls_report *r, bool color)
 	print_resumption(&o, r);
 	if (r->n_chain)
 		print_peers(&o, r, r->mode == TLS_MODE_LISTEN ? PROFILE_SERVERS : PROFILE_CLIENTS);
+	if (r->mode == TLS_MODE_CONNECT && r->client_auth.n_chain)
+		print_peers(&o, r, PROFILE_SERVERS);
 	print_findings(&o, r);
 	fprintf(f, "\n%sVerdict: %s%s\n", r->verdict_ok ? o.c->good : o.c->bad,
 		r->verdict_ok ? "OK" : "FAIL", o.c->off);

@@ -445,6 +445,8 @@ static const struct rule rules[] = {
 	{"wrong-purpose", always, SAYS(purpose)},
 	{"path-length-exceeded", always, SAYS(path_len)},
 	{"name-constraint-violated", always, SAYS(name_constraint)},
+	/* Connect mode: the server's own CA list does not hold the client chain's issuer. */
+	{"client-cert-ca-not-accepted", always, SAYS(untrusted)},
 };
 
 /* ---------------- the name ---------------- */
