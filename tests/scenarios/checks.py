@@ -280,6 +280,41 @@ def inspect_bundle_of_roots_gives_expired_root_anchor_expired_warning():
     check(not ok and "certificate has expired" in out, "openssl verify: %s" % out)
 
 
+@scenario
+def inspect_pki_output_is_one_chain_per_leaf_to_its_ca():
+    """Everything `tlsscope pki` writes (CA, server and client certificates, keys, DER copies,
+    the PKCS#12) is two chains, one per leaf, both ending at the CA: complete. A leaf whose
+    issuer is not among the files leaves its own chain open, and the text names it."""
+    d = path("pki")
+    rc = subprocess.run([os.environ["TLSSCOPE"], "pki", d, "--batch"], capture_output=True,
+                        env=dict(os.environ, HOME=WORK)).returncode
+    check(rc == 0, "tlsscope pki: exit %d" % rc)
+    written = sorted(os.path.join(dp, f) for dp, _, fs in os.walk(d) for f in fs)
+    check(any(f.endswith(".p12") for f in written) and any(f.endswith(".der") for f in written),
+          "pki wrote %s" % written)
+    r = tlsscope(["inspect", "--json"] + written)
+    check(r.rc == 0 and not r.ids(), "inspect: exit %d, %s %s" % (r.rc, r.ids(), r.err))
+    certs = [c["subject"] for c in r.report["certificates"]]
+    ca = next(i for i, c in enumerate(r.report["certificates"]) if c["self_signed"])
+    chains = r.report["chains"]
+    check(r.report["chain_complete"] is True and len(chains) == 2 and
+          all(c["complete"] and c["top"] == ca and c["length"] == 2 for c in chains) and
+          sorted(certs[c["leaf"]] for c in chains) == ["CN=localhost", "CN=tlsscope client"],
+          "chains %s over %s" % (chains, certs))
+    t = tlsscope(["inspect"] + written)
+    check("complete: each leaf to a self-signed root" in t.out, t.out[-800:])
+    # A leaf from elsewhere: its chain stops short, the other two stay complete.
+    make("stray", "stray leaf", make("elsewhere", "Elsewhere CA", ca=True))
+    r = tlsscope(["inspect", "--json", path("stray.crt")] + written)
+    chains = r.report["chains"]
+    names = [c["subject"] for c in r.report["certificates"]]
+    open_ = [c for c in chains if not c["complete"]]
+    check(r.report["chain_complete"] is False and len(chains) == 3 and len(open_) == 1 and
+          names[open_[0]["leaf"]] == "CN=stray leaf", "with a stray leaf: %s" % chains)
+    t = tlsscope(["inspect", path("stray.crt")] + written)
+    check("CN=stray leaf stops at" in t.out and "CN=Elsewhere CA" in t.out, t.out[-800:])
+
+
 def openssl_verify(ca, leaf):
     p = subprocess.run(["openssl", "verify", "-CAfile", ca, leaf], capture_output=True,
                        text=True)
