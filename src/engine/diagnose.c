@@ -478,10 +478,12 @@ static bool has_sent_certificate(const struct tls_report *r)
 	return has_step_type(r, TLS_DIR_SENT, STEP_CERTIFICATE);
 }
 
-/* The findings diagnose_identity makes about the loaded chain (not about the exchange). */
-static bool is_identity_finding(const char *id)
+/* A fault of the loaded client chain that diagnose_identity found: the evidence for a
+ * refusal (the chain's errors, and an issuer the server did not list). */
+static bool is_evidence(const struct tls_finding *f)
 {
-	return strcmp(id, "client-cert-rejected") != 0;
+	return f->subject == SUBJ_CLIENT_CHAIN && strcmp(f->id, "client-cert-rejected") != 0 &&
+	       (f->severity == SEV_ERROR || strcmp(f->id, "client-cert-ca-not-accepted") == 0);
 }
 
 /* Alerts a server sends when it does not like the client certificate it got (RFC 8446 §6.2). */
@@ -513,8 +515,7 @@ static void refusal_causes(const struct tls_report *r, bool app, char *buf, size
 	 * guesses and come only when there is none. */
 	for (size_t i = 0; i < r->n_findings && n < 3; i++) {
 		const struct tls_finding *f = &r->findings[i];
-		if (f->subject == SUBJ_CLIENT_CHAIN && f->severity == SEV_ERROR &&
-		    is_identity_finding(f->id))
+		if (is_evidence(f))
 			CAUSE("your certificate: %s [%s]", f->detail, f->id);
 	}
 	if (n) {
@@ -576,12 +577,14 @@ static void diagnose_identity(struct tls_report *r)
 	if (ca->sent && ca->issuer_unlisted) {
 		char cas[512];
 		join(&ca->acceptable_cas, cas, sizeof(cas), "(none)");
-		add(&tmp, "client-cert-ca-not-accepted", SUBJ_CLIENT_CHAIN, -1,
-		    "Use a client certificate issued by one of the CAs the server lists, or add "
-		    "your CA to the server's client CA file.",
-		    "Your certificate (%s) is issued by \"%s\", which is not among the CAs the "
-		    "server accepts: %s. It was sent anyway (--force-client-cert).",
-		    ca->chain[0].subject, ca->chain[0].issuer, cas);
+		/* A warning: the server's refusal, when it comes, is the error. */
+		add_sev(&tmp, "client-cert-ca-not-accepted", SEV_WARNING, SUBJ_CLIENT_CHAIN, -1,
+			"Use a client certificate issued by one of the CAs the server lists, or "
+			"add "
+			"your CA to the server's client CA file.",
+			"Your certificate (%s) is issued by \"%s\", which is not among the CAs the "
+			"server accepts: %s. It was sent anyway (--force-client-cert).",
+			ca->chain[0].subject, ca->chain[0].issuer, cas);
 	}
 	for (size_t i = 0; i < tmp.n_findings; i++) {
 		struct tls_finding *f = &tmp.findings[i];
@@ -602,8 +605,7 @@ static bool diagnose_client_cert(struct tls_report *r)
 {
 	const struct tls_finding *evidence = NULL;
 	for (size_t i = 0; i < r->n_findings && !evidence; i++)
-		if (r->findings[i].subject == SUBJ_CLIENT_CHAIN &&
-		    r->findings[i].severity == SEV_ERROR && is_identity_finding(r->findings[i].id))
+		if (is_evidence(&r->findings[i]))
 			evidence = &r->findings[i];
 	const struct tls_client_auth *ca = &r->client_auth;
 	const struct tls_alert *a = &r->handshake.alert_received;
@@ -986,6 +988,21 @@ static void diagnose_anchor(struct tls_report *r, enum tls_subject subj, long lo
 		return;
 	diagnose_cert_basics(r, subj, a, 0, now, false, any);
 	diagnose_issuer(r, subj, a, 0, chain_top(r), any);
+	/* OpenSSL checks the anchor's extendedKeyUsage against the role too (s_client, Python's
+	 * ssl and curl refuse a root that allows clientAuth only); GnuTLS does not. */
+	bool server = subj == SUBJ_SERVER_CHAIN;
+	if (r->policy.check_purpose && !has_serverauth_or_any(a, server)) {
+		char eku[256], who[512];
+		join(&a->eku, eku, sizeof(eku), "none");
+		add(r, "wrong-purpose", subj, -1,
+		    "Reissue the root without extendedKeyUsage (a CA needs none), or with the "
+		    "purposes of every certificate below it.",
+		    "%s allows %s only, not TLS %s use: OpenSSL-based peers (s_client, Python's "
+		    "ssl, curl) refuse every chain below it (\"unsuitable certificate purpose\"); "
+		    "GnuTLS accepts it.",
+		    cert_label(a, 0, who, sizeof(who)), eku, server ? "server" : "client");
+		*any = true;
+	}
 }
 
 /* ---- revocation (facts from revocation.c) ---- */

@@ -44,6 +44,7 @@ struct profile {
 	bool ip_as_dns;		 /* an IP may match a DNS subjectAltName */
 	bool aia_fetch;		 /* fetches a missing issuer from AIA caIssuers */
 	bool one_label_wildcard; /* "*.test" matches "a.test" */
+	bool anchor_eku;	 /* refuses an anchor whose extendedKeyUsage excludes the role */
 	struct profile_says says;
 };
 
@@ -76,6 +77,7 @@ struct profile {
 static const struct profile clients[] = {
 	{.id = "openssl",
 	 .name = "openssl s_client -verify_return_error (OpenSSL 3.0, security level 2)",
+	 .anchor_eku = true,
 	 .weak_leaf = true,
 	 .weak_ca = true,
 	 .cn_fallback = true,
@@ -96,6 +98,7 @@ static const struct profile clients[] = {
 		  .ip_as_dns = S_CLIENT(64, OSSL_IP)}},
 	{.id = "python",
 	 .name = "Python 3.11 ssl.create_default_context() (OpenSSL 3.0, security level 2)",
+	 .anchor_eku = true,
 	 .weak_leaf = true,
 	 .weak_ca = true,
 	 .cn_fallback = true, /* hostname_checks_common_name defaults to True */
@@ -116,6 +119,7 @@ static const struct profile clients[] = {
 		  .ip_as_dns = PY("IP address mismatch, certificate is not valid for '{name}'.")}},
 	{.id = "curl",
 	 .name = "curl 7.88 with OpenSSL 3.0 (security level 2)",
+	 .anchor_eku = true,
 	 .weak_leaf = true,
 	 .weak_ca = true,
 	 .cn_fallback = true,
@@ -180,6 +184,7 @@ static const struct profile clients[] = {
 			       "contain any IP SANs"}},
 	{.id = "node",
 	 .name = "Node.js 18.20 tls.connect (Debian 12 package, OpenSSL 3.0 security level 2)",
+	 .anchor_eku = true,
 	 .weak_leaf = true,
 	 .weak_ca = true,
 	 .cn_fallback = true, /* checkServerIdentity uses the CN when there is no DNS SAN */
@@ -306,21 +311,25 @@ static const struct profile clients[] = {
 static const struct profile servers[] = {
 	{.id = "nginx",
 	 .name = "nginx 1.22 ssl_verify_client on (OpenSSL 3.0, security level 2)",
+	 .anchor_eku = true,
 	 .weak_leaf = true,
 	 .weak_ca = true,
 	 .says = OSSL_SERVER_SAYS(NGINX, NGINX(21, OSSL_LEAF))},
 	{.id = "apache",
 	 .name = "Apache httpd 2.4 SSLVerifyClient require (OpenSSL 3.0, security level 2)",
+	 .anchor_eku = true,
 	 .weak_leaf = true,
 	 .weak_ca = true,
 	 .says = OSSL_SERVER_SAYS(APACHE, APACHE(21, OSSL_LEAF))},
 	{.id = "haproxy",
 	 .name = "HAProxy 2.6 verify required (OpenSSL 3.0, security level 2)",
+	 .anchor_eku = true,
 	 .weak_leaf = true,
 	 .weak_ca = true,
 	 .says = OSSL_SERVER_SAYS(HAPROXY, NULL)},
 	{.id = "python",
 	 .name = "Python 3.11 ssl server, verify_mode CERT_REQUIRED (OpenSSL 3.0)",
+	 .anchor_eku = true,
 	 .weak_leaf = true,
 	 .weak_ca = true,
 	 .says = OSSL_SERVER_SAYS(PY_SERVER, NULL)},
@@ -339,6 +348,7 @@ static const struct profile servers[] = {
 			  GO_SERVER("x509: too many intermediates for path length constraint")}},
 	{.id = "node",
 	 .name = "Node.js 18.20 tls.createServer requestCert (OpenSSL 3.0, security level 2)",
+	 .anchor_eku = true,
 	 .weak_leaf = true,
 	 .weak_ca = true,
 	 .says = OSSL_SERVER_SAYS(NODE_SERVER, NULL)},
@@ -377,6 +387,7 @@ static const struct profile servers[] = {
 			  GNUTLS("The certificate chain violates the signer's constraints.")}},
 	{.id = "openssl",
 	 .name = "openssl s_server -Verify (OpenSSL 3.0, security level 2)",
+	 .anchor_eku = true,
 	 .weak_leaf = true,
 	 .weak_ca = true,
 	 .says = OSSL_SERVER_SAYS(S_SERVER, NULL)},
@@ -416,6 +427,16 @@ static bool sha1_refused(const struct profile *p, const struct tls_report *r,
 {
 	(void)r, (void)f;
 	return !p->sha1_ok;
+}
+
+/* A wrong purpose on a sent certificate, or on the anchor (cert_index -1) where the profile
+ * checks the anchor's EKU: OpenSSL does (tests/scenarios/checks.py runs s_client, Python and
+ * curl against it), GnuTLS does not. */
+static bool purpose_refused(const struct profile *p, const struct tls_report *r,
+			    const struct tls_finding *f)
+{
+	(void)r;
+	return f->cert_index >= 0 || p->anchor_eku;
 }
 
 /* An AIA fetcher completes a chain whose only missing link has a caIssuers pointer. */
@@ -464,7 +485,7 @@ static const struct rule rules[] = {
 	{"weak-key", weak_ca, SAYS(weak_ca)},
 	{"insecure-signature", sha1_refused, SAYS(sha1)},
 	{"not-a-ca", always, SAYS(not_ca)},
-	{"wrong-purpose", always, SAYS(purpose)},
+	{"wrong-purpose", purpose_refused, SAYS(purpose)},
 	{"path-length-exceeded", always, SAYS(path_len)},
 	{"name-constraint-violated", always, SAYS(name_constraint)},
 	/* Connect mode: the server's own CA list does not hold the client chain's issuer. */
