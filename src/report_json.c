@@ -213,9 +213,17 @@ static json_t *jclient_auth(const struct tls_report *r)
 			    ca->certificate ? jcert(ca->certificate) : json_null());
 	json_object_set_new(o, "accepted",
 			    ca->accepted < 0 ? json_null() : json_boolean(ca->accepted));
-	/* Listen mode: the servers' verdicts on the client's chain (peer_chain). */
+	/* Listen mode: the servers' verdicts on the client's chain (peer_chain). Connect mode:
+	 * the loaded chain, and the servers' verdicts on it. */
 	if (r->mode == TLS_MODE_LISTEN && r->n_chain)
 		json_object_set_new(o, "servers", jpeers(r, PROFILE_SERVERS));
+	if (r->mode == TLS_MODE_CONNECT && ca->n_chain) {
+		json_t *chain = json_array();
+		for (size_t i = 0; i < ca->n_chain; i++)
+			json_array_append_new(chain, jcert(&ca->chain[i]));
+		json_object_set_new(o, "chain", chain);
+		json_object_set_new(o, "servers", jpeers(r, PROFILE_SERVERS));
+	}
 	return o;
 }
 
@@ -419,6 +427,15 @@ char *inspect_json_dump(const struct inspect_result *r, const char *mode, const 
 	}
 	json_object_set_new(o, "keys", keys);
 	json_object_set_new(o, "chain_complete", json_boolean(r->chain_complete));
+	json_t *chains = json_array();
+	for (size_t i = 0; i < r->n_chains; i++) {
+		const struct inspect_chain *c = &r->chains[i];
+		json_array_append_new(chains,
+				      json_pack("{s:I, s:I, s:I, s:b}", "leaf", (json_int_t)c->leaf,
+						"top", (json_int_t)c->top, "length",
+						(json_int_t)c->length, "complete", c->complete));
+	}
+	json_object_set_new(o, "chains", chains);
 	if (r->report.verification.done)
 		json_object_set_new(o, "verification", jverification(&r->report.verification));
 	/* With --purpose and --ca: how the peers of that side would judge the files. */

@@ -404,6 +404,8 @@ void report_text_print(FILE *f, const struct tls_report *r, bool color)
 	print_resumption(&o, r);
 	if (r->n_chain)
 		print_peers(&o, r, r->mode == TLS_MODE_LISTEN ? PROFILE_SERVERS : PROFILE_CLIENTS);
+	if (r->mode == TLS_MODE_CONNECT && r->client_auth.n_chain)
+		print_peers(&o, r, PROFILE_SERVERS);
 	print_findings(&o, r);
 	fprintf(f, "\n%sVerdict: %s%s\n", r->verdict_ok ? o.c->good : o.c->bad,
 		r->verdict_ok ? "OK" : "FAIL", o.c->off);
@@ -463,10 +465,30 @@ void inspect_text_print(FILE *f, const struct inspect_result *r, bool color)
 			snprintf(label, sizeof(label), "%zu", i);
 			print_cert(&o, &r->report.chain[i], label);
 		}
+		size_t n_open = 0;
+		for (size_t i = 0; i < r->n_chains; i++)
+			n_open += !r->chains[i].complete;
+		if (r->n_chains > 1)
+			fprintf(f, "  %-16s%zu leaves, %zu with a path to a self-signed root\n",
+				"chains", r->n_chains, r->n_chains - n_open);
 		fprintf(f, "  %-16s%s\n", "chain",
-			r->chain_complete ? "complete: leaf to a self-signed root"
-					  : "not complete (no self-signed root at the top, or "
-					    "certificates that do not link)");
+			r->chain_complete
+				? (r->n_chains > 1 ? "complete: each leaf to a self-signed root"
+						   : "complete: leaf to a self-signed root")
+				: "not complete (no self-signed root at the top, or "
+				  "certificates that do not link)");
+		/* The paths that stop short, a few of them: a bundle may hold thousands. */
+		for (size_t i = 0, shown = 0; i < r->n_chains && shown < 5; i++) {
+			const struct inspect_chain *c = &r->chains[i];
+			if (c->complete)
+				continue;
+			shown++;
+			fprintf(f, "  %-16s[%zu] ", "", c->leaf);
+			put_safe(&o, r->report.chain[c->leaf].subject);
+			fprintf(f, " stops at [%zu], issued by \"", c->top);
+			put_safe(&o, r->report.chain[c->top].issuer);
+			fputs("\", which is not among the files\n", f);
+		}
 	}
 	if (r->n_keys) {
 		section(&o, "Keys");

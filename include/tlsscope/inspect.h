@@ -35,12 +35,23 @@ struct inspect_key {
 	int matches_certificate; /* index into report.chain, or -1 */
 };
 
+/* One leaf's path through the files: leaf, its issuer, ... up to top. */
+struct inspect_chain {
+	size_t leaf, top; /* indexes into report.chain */
+	size_t length;	  /* certificates on the path, leaf and top included */
+	bool complete;	  /* top is self-signed: the path ends at a root among the files */
+};
+
 struct inspect_result {
 	struct inspect_file *files;
 	size_t n_files;
 	struct inspect_key *keys;
 	size_t n_keys;
-	bool chain_complete;	      /* the certificates link leaf to a self-signed root */
+	/* Every leaf (a certificate that issued none of the others) and its path upwards; the
+	 * files are complete when each leaf's path ends at a self-signed root among them. */
+	struct inspect_chain *chains;
+	size_t n_chains;
+	bool chain_complete;
 	enum inspect_purpose purpose; /* as asked (o->purpose) */
 	struct tls_report report; /* chain = every certificate, issuer order; findings; verdict */
 };

@@ -150,6 +150,13 @@ struct tls_client_auth {
 	bool issuer_not_acceptable;	      /* loaded, but its issuer is not in acceptable_cas */
 	struct tls_cert_info *certificate;    /* the certificate sent, or NULL */
 	int accepted;			      /* 1 yes, 0 no, -1 unknown */
+	/* Connect mode: the loaded client chain (leaf first), described once; findings with
+	 * subject client-chain index it. NULL when no identity was loaded. */
+	struct tls_cert_info *chain;
+	size_t n_chain;
+	/* The server listed acceptable CAs and none of them issued a certificate of the loaded
+	 * chain (by issuer DN); set whether or not it was sent (--force-client-cert). */
+	bool issuer_unlisted;
 };
 
 struct tls_http {

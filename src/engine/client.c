@@ -574,6 +574,7 @@ static int on_retrieve(gnutls_session_t s, const struct gnutls_cert_retr_st *inf
 	*flags = 0;
 	if (!cr->n_id)
 		return 0;
+	ca->issuer_unlisted = !acceptable;
 	if (!acceptable && !c->cfg.force_client_cert) {
 		ca->issuer_not_acceptable = true;
 		return 0;
@@ -914,12 +915,17 @@ struct tls_client *client_start(struct loop *l, const struct tls_client_config *
 		r->target.verify_name = xstrdup(cfg->verify_name ? cfg->verify_name : cfg->host);
 	}
 	r->client_auth.loaded = cfg->creds->n_id > 0;
-	if (r->client_auth.loaded && !r->client_auth.loaded_subject) {
-		struct tls_cert_info id = {0};
-		chain_describe(cfg->creds->id_crts[0], 0, &id);
-		r->client_auth.loaded_subject = xstrdup(id.subject);
-		r->client_auth.loaded_issuer = xstrdup(id.issuer);
-		cert_info_free(&id);
+	if (r->client_auth.loaded && !r->client_auth.chain) {
+		/* The loaded chain as the server will see it (diagnose_connect checks it). */
+		struct tls_report own;
+		diagnose_own_chain(cfg->creds, SUBJ_CLIENT_CHAIN, &own);
+		r->client_auth.chain = own.chain;
+		r->client_auth.n_chain = own.n_chain;
+		own.chain = NULL;
+		own.n_chain = 0;
+		report_free(&own);
+		r->client_auth.loaded_subject = xstrdup(r->client_auth.chain[0].subject);
+		r->client_auth.loaded_issuer = xstrdup(r->client_auth.chain[0].issuer);
 	}
 	verify_request_init(&c->vreq, cfg->creds, r->target.verify_name, GNUTLS_KP_TLS_WWW_SERVER,
 			    &r->policy);

@@ -118,7 +118,7 @@ static const struct diag_entry catalog[] = {
 	 "Make sure the client certificate is issued by a CA the server trusts, is valid now and "
 	 "carries extendedKeyUsage clientAuth."},
 	{"client-cert-ca-not-accepted", SEV_ERROR,
-	 "The client certificate's issuer is not one the server accepts, so none was sent",
+	 "The client certificate's issuer is not one the server accepts",
 	 "Use a client certificate issued by one of the CAs the server lists, or add your CA to "
 	 "the server's client CA file. --force-client-cert sends it anyway."},
 	{"client-cert-not-requested", SEV_WARNING,
@@ -184,9 +184,13 @@ static void vadd(struct tls_report *r, const char *id, const enum tls_severity *
 	vsnprintf(detail, sizeof(detail), fmt, ap);
 	report_add_finding(r, e->id, sev ? *sev : e->severity, subj, cert_index, e->title, detail,
 			   fix ? fix : e->fix);
-	if (cert_index >= 0 && (size_t)cert_index < r->n_chain &&
-	    !strlist_contains(&r->chain[cert_index].status, e->id))
-		strlist_add(&r->chain[cert_index].status, e->id);
+	/* In connect mode a client-chain finding is about the loaded chain, not peer_chain. */
+	bool own = r->mode == TLS_MODE_CONNECT && subj == SUBJ_CLIENT_CHAIN && r->client_auth.chain;
+	struct tls_cert_info *chain = own ? r->client_auth.chain : r->chain;
+	size_t n = own ? r->client_auth.n_chain : r->n_chain;
+	if (cert_index >= 0 && (size_t)cert_index < n &&
+	    !strlist_contains(&chain[cert_index].status, e->id))
+		strlist_add(&chain[cert_index].status, e->id);
 }
 
 /* Adds a finding from the catalog; detail is formatted, fix NULL means the catalog's. */
@@ -475,6 +479,14 @@ static bool has_sent_certificate(const struct tls_report *r)
 	return has_step_type(r, TLS_DIR_SENT, STEP_CERTIFICATE);
 }
 
+/* A fault of the loaded client chain that diagnose_identity found: the evidence for a
+ * refusal (the chain's errors, and an issuer the server did not list). */
+static bool is_evidence(const struct tls_finding *f)
+{
+	return f->subject == SUBJ_CLIENT_CHAIN && strcmp(f->id, "client-cert-rejected") != 0 &&
+	       (f->severity == SEV_ERROR || strcmp(f->id, "client-cert-ca-not-accepted") == 0);
+}
+
 /* Alerts a server sends when it does not like the client certificate it got (RFC 8446 §6.2). */
 static bool is_certificate_alert(int code)
 {
@@ -500,6 +512,18 @@ static void refusal_causes(const struct tls_report *r, bool app, char *buf, size
 #define CAUSE(...)                                                                                 \
 	snprintf(buf + strlen(buf), len - strlen(buf), "%s%d) ", n ? "; " : "", n + 1),            \
 		snprintf(buf + strlen(buf), len - strlen(buf), __VA_ARGS__), n++
+	/* The loaded chain's own faults (diagnose_identity) are the evidence: the rest are
+	 * guesses and come only when there is none. */
+	for (size_t i = 0; i < r->n_findings && n < 3; i++) {
+		const struct tls_finding *f = &r->findings[i];
+		if (is_evidence(f))
+			CAUSE("your certificate: %s [%s]", f->detail, f->id);
+	}
+	if (n) {
+		if (app)
+			CAUSE("the application, not TLS, refused it (no TLS alert came)");
+		return;
+	}
 	if (ci && ci->not_after && ci->not_after < now) {
 		char when[32];
 		time_t t = (time_t)ci->not_after;
@@ -512,7 +536,7 @@ static void refusal_causes(const struct tls_report *r, bool app, char *buf, size
 	if (ci && ci->has_eku && !strlist_contains(&ci->eku, "clientAuth") &&
 	    !strlist_contains(&ci->eku, "any"))
 		CAUSE("it lacks extendedKeyUsage clientAuth");
-	if (ca->issuer_not_acceptable)
+	if (ca->issuer_unlisted)
 		CAUSE("its issuer is not among the CAs the server listed (sent with "
 		      "--force-client-cert)");
 	if (app)
@@ -526,8 +550,64 @@ static void refusal_causes(const struct tls_report *r, bool app, char *buf, size
 #undef CAUSE
 }
 
+static void diagnose_cert(struct tls_report *r, enum tls_subject subj, size_t i, long long now,
+			  bool files, bool *any);
+
+/* Connect mode: this side's own client chain (client_auth.chain), checked as the server will
+ * check it (dates, keys, algorithms, constraints, extendedKeyUsage clientAuth). Errors only
+ * when it was sent: a certificate the server never saw breaks nothing yet. cert_index indexes
+ * client_auth.chain. */
+static void diagnose_identity(struct tls_report *r)
+{
+	struct tls_client_auth *ca = &r->client_auth;
+	long long now = (long long)time(NULL);
+	struct tls_report tmp;
+	bool any = false;
+
+	if (!ca->n_chain)
+		return;
+	report_init(&tmp, TLS_MODE_CONNECT);
+	tmp.chain = ca->chain;
+	tmp.n_chain = ca->n_chain;
+	tmp.policy = r->policy;
+	tmp.policy.check_purpose = true;
+	for (size_t i = 0; i < ca->n_chain; i++) {
+		strlist_free(&ca->chain[i].status);
+		diagnose_cert(&tmp, SUBJ_CLIENT_CHAIN, i, now, false, &any);
+	}
+	if (ca->sent && ca->issuer_unlisted) {
+		char cas[512];
+		join(&ca->acceptable_cas, cas, sizeof(cas), "(none)");
+		/* A warning: the server's refusal, when it comes, is the error. */
+		add_sev(&tmp, "client-cert-ca-not-accepted", SEV_WARNING, SUBJ_CLIENT_CHAIN, -1,
+			"Use a client certificate issued by one of the CAs the server lists, or "
+			"add "
+			"your CA to the server's client CA file.",
+			"Your certificate (%s) is issued by \"%s\", which is not among the CAs the "
+			"server accepts: %s. It was sent anyway (--force-client-cert).",
+			ca->chain[0].subject, ca->chain[0].issuer, cas);
+	}
+	for (size_t i = 0; i < tmp.n_findings; i++) {
+		struct tls_finding *f = &tmp.findings[i];
+		/* The catalog's fix for an expired certificate speaks of a server's. */
+		const char *fix = strcmp(f->id, "expired") == 0
+					  ? "Renew the client certificate and load the new one "
+					    "(--cert and --key, or --p12)."
+					  : f->fix;
+		report_add_finding(r, f->id, ca->sent ? f->severity : SEV_WARNING, f->subject,
+				   f->cert_index, f->title, f->detail, fix);
+	}
+	tmp.chain = NULL;
+	tmp.n_chain = 0;
+	report_free(&tmp);
+}
+
 static bool diagnose_client_cert(struct tls_report *r)
 {
+	const struct tls_finding *evidence = NULL;
+	for (size_t i = 0; i < r->n_findings && !evidence; i++)
+		if (is_evidence(&r->findings[i]))
+			evidence = &r->findings[i];
 	const struct tls_client_auth *ca = &r->client_auth;
 	const struct tls_alert *a = &r->handshake.alert_received;
 	int http = r->http.status_code;
@@ -601,7 +681,8 @@ static bool diagnose_client_cert(struct tls_report *r)
 	if ((alert_refused && is_certificate_alert(a->code)) || http_refused) {
 		char causes[640];
 		refusal_causes(r, closed, causes, sizeof(causes));
-		add(r, "client-cert-rejected", SUBJ_CLIENT_CHAIN, 0, NULL,
+		add(r, "client-cert-rejected", SUBJ_CLIENT_CHAIN, 0,
+		    evidence ? evidence->fix : NULL,
 		    "The server refused the client certificate %s %s%s. Likely causes, most "
 		    "likely first: %s.",
 		    ca->certificate && ca->certificate->subject ? ca->certificate->subject : "",
@@ -908,6 +989,21 @@ static void diagnose_anchor(struct tls_report *r, enum tls_subject subj, long lo
 		return;
 	diagnose_cert_basics(r, subj, a, 0, now, false, any);
 	diagnose_issuer(r, subj, a, 0, chain_top(r), any);
+	/* OpenSSL checks the anchor's extendedKeyUsage against the role too (s_client, Python's
+	 * ssl and curl refuse a root that allows clientAuth only); GnuTLS does not. */
+	bool server = subj == SUBJ_SERVER_CHAIN;
+	if (r->policy.check_purpose && !has_serverauth_or_any(a, server)) {
+		char eku[256], who[512];
+		join(&a->eku, eku, sizeof(eku), "none");
+		add(r, "wrong-purpose", subj, -1,
+		    "Reissue the root without extendedKeyUsage (a CA needs none), or with the "
+		    "purposes of every certificate below it.",
+		    "%s allows %s only, not TLS %s use: OpenSSL-based peers (s_client, Python's "
+		    "ssl, curl) refuse every chain below it (\"unsuitable certificate purpose\"); "
+		    "GnuTLS accepts it.",
+		    cert_label(a, 0, who, sizeof(who)), eku, server ? "server" : "client");
+		*any = true;
+	}
 }
 
 /* ---- revocation (facts from revocation.c) ---- */
@@ -1133,6 +1229,7 @@ void diagnose_connect(struct tls_report *r)
 {
 	report_clear_findings(r);
 	if (!diagnose_reach(r)) {
+		diagnose_identity(r);
 		bool claimed = diagnose_client_cert(r);
 		diagnose_handshake(r, claimed);
 		diagnose_version(r);

@@ -414,6 +414,94 @@ static void order(struct pool *p)
 	free(used);
 }
 
+/* An issuer is looked for among this many certificates of the same subject DN at most, so that
+ * thousands of certificates sharing one name cost no more than a bounded scan each. */
+#define MAX_SAME_NAME 64
+
+/* The issuer of crts[i] among the others: i itself for a self-signed one, n for none. */
+static size_t issuer_among(const struct pool *p, struct dn_index *subjects, size_t i)
+{
+	gnutls_x509_crt_t c = p->crts[i];
+	size_t n = p->n_crts, found = n;
+
+	if (gnutls_x509_crt_check_issuer(c, c))
+		return i;
+	gnutls_datum_t is = raw_dn(c, true);
+	struct dn_bucket *b = dn_slot(subjects->b, subjects->cap, is.data, is.size);
+	for (size_t k = 0; b->dn && k < b->n && k < MAX_SAME_NAME && found == n; k++)
+		if (b->pos[k] != i && gnutls_x509_crt_check_issuer(c, p->crts[b->pos[k]]))
+			found = b->pos[k];
+	gnutls_free(is.data);
+	return found;
+}
+
+/* Each leaf's path to a root among the files. Every certificate's issuer is found once by
+ * subject DN, and each path is walked once (the answer is kept per certificate), so thousands
+ * of leaves under one root, or one chain thousands deep, cost a DN hash per certificate. */
+static void judge_chains(const struct pool *p, struct inspect_result *out)
+{
+	size_t n = p->n_crts;
+	struct dn_index subjects = {0};
+	size_t *up = xcalloc(n, sizeof(*up)), *top = xcalloc(n, sizeof(*top));
+	size_t *depth = xcalloc(n, sizeof(*depth)), *stack = xcalloc(n, sizeof(*stack));
+	unsigned char *state = xcalloc(n, 1); /* 0 not seen, 1 on the walk, 2 done */
+	bool *rooted = xcalloc(n, sizeof(*rooted)), *has_child = xcalloc(n, sizeof(*has_child));
+
+	for (size_t i = 0; i < n; i++) {
+		gnutls_datum_t s = raw_dn(p->crts[i], false);
+		dn_index_add(&subjects, &s, i);
+		gnutls_free(s.data);
+	}
+	for (size_t i = 0; i < n; i++) {
+		up[i] = issuer_among(p, &subjects, i);
+		if (up[i] != i && up[i] < n)
+			has_child[up[i]] = true;
+	}
+	for (size_t i = 0; i < n; i++) {
+		size_t sp = 0, cur = i;
+		while (cur < n && state[cur] == 0) {
+			state[cur] = 1;
+			stack[sp++] = cur;
+			if (up[cur] == cur)
+				break;
+			cur = up[cur];
+		}
+		/* The walk stopped at a root (on the stack), a known certificate, no issuer, or a
+		 * cycle (a certificate already on this walk): unwind, nearest the top first. */
+		while (sp) {
+			size_t c = stack[--sp], u = up[c];
+			if (u == c) {
+				rooted[c] = true, top[c] = c, depth[c] = 1;
+			} else if (u < n && state[u] == 2) {
+				rooted[c] = rooted[u], top[c] = top[u], depth[c] = depth[u] + 1;
+			} else {
+				rooted[c] = false, top[c] = c, depth[c] = 1;
+			}
+			state[c] = 2;
+		}
+	}
+	for (size_t i = 0; i < n; i++)
+		if (!has_child[i])
+			out->n_chains++;
+	out->chains = xcalloc(out->n_chains ? out->n_chains : 1, sizeof(*out->chains));
+	out->chain_complete = out->n_chains > 0;
+	for (size_t i = 0, k = 0; i < n; i++) {
+		if (has_child[i])
+			continue;
+		out->chains[k++] = (struct inspect_chain){
+			.leaf = i, .top = top[i], .length = depth[i], .complete = rooted[i]};
+		out->chain_complete = out->chain_complete && rooted[i];
+	}
+	dn_index_free(&subjects);
+	free(up);
+	free(top);
+	free(depth);
+	free(stack);
+	free(state);
+	free(rooted);
+	free(has_child);
+}
+
 /* The first certificate whose public key is k's, or -1. The key's identifier is computed once,
  * not once per certificate. */
 static int find_key_owner(const struct pool *p, gnutls_privkey_t k)
@@ -458,10 +546,7 @@ int inspect_run(const char *const *paths, size_t n, const struct inspect_options
 		for (size_t i = 0; i < pool.n_crts; i++)
 			chain_describe(pool.crts[i], (unsigned)i, &r->chain[i]);
 		chain_link(pool.crts, (unsigned)pool.n_crts, r->chain);
-		size_t top = 0;
-		while (top + 1 < r->n_chain && r->chain[top + 1].issues_previous)
-			top++;
-		out->chain_complete = top + 1 == r->n_chain && r->chain[top].self_signed;
+		judge_chains(&pool, out);
 		for (size_t k = 0; k < out->n_keys; k++)
 			out->keys[k].matches_certificate = find_key_owner(&pool, pool.keys[k]);
 		struct verify_request req;
@@ -502,6 +587,7 @@ void inspect_result_free(struct inspect_result *r)
 	for (size_t i = 0; i < r->n_keys; i++)
 		free(r->keys[i].path);
 	free(r->keys);
+	free(r->chains);
 	report_free(&r->report);
 	memset(r, 0, sizeof(*r));
 }

@@ -20,6 +20,7 @@
 struct profile_says {
 	const char *untrusted;		  /* no path to a trusted root */
 	const char *missing_intermediate; /* only the leaf sent, its issuer unknown */
+	const char *untrusted_leaf;	  /* server: a lone client certificate, issuer unknown */
 	const char *self_signed;
 	const char *expired;
 	const char *weak_leaf, *weak_ca;
@@ -43,11 +44,13 @@ struct profile {
 	bool ip_as_dns;		 /* an IP may match a DNS subjectAltName */
 	bool aia_fetch;		 /* fetches a missing issuer from AIA caIssuers */
 	bool one_label_wildcard; /* "*.test" matches "a.test" */
+	bool anchor_eku;	 /* refuses an anchor whose extendedKeyUsage excludes the role */
 	struct profile_says says;
 };
 
 /* OpenSSL 3.0's X509_verify_cert_error_string texts, as every OpenSSL-based program prints them. */
 #define OSSL_UNTRUSTED	 "unable to get local issuer certificate"
+#define OSSL_LEAF	 "unable to verify the first certificate"
 #define OSSL_SELF_SIGNED "self-signed certificate"
 #define OSSL_EXPIRED	 "certificate has expired"
 #define OSSL_WEAK_EE	 "EE certificate key too weak"
@@ -74,6 +77,7 @@ struct profile {
 static const struct profile clients[] = {
 	{.id = "openssl",
 	 .name = "openssl s_client -verify_return_error (OpenSSL 3.0, security level 2)",
+	 .anchor_eku = true,
 	 .weak_leaf = true,
 	 .weak_ca = true,
 	 .cn_fallback = true,
@@ -94,6 +98,7 @@ static const struct profile clients[] = {
 		  .ip_as_dns = S_CLIENT(64, OSSL_IP)}},
 	{.id = "python",
 	 .name = "Python 3.11 ssl.create_default_context() (OpenSSL 3.0, security level 2)",
+	 .anchor_eku = true,
 	 .weak_leaf = true,
 	 .weak_ca = true,
 	 .cn_fallback = true, /* hostname_checks_common_name defaults to True */
@@ -114,6 +119,7 @@ static const struct profile clients[] = {
 		  .ip_as_dns = PY("IP address mismatch, certificate is not valid for '{name}'.")}},
 	{.id = "curl",
 	 .name = "curl 7.88 with OpenSSL 3.0 (security level 2)",
+	 .anchor_eku = true,
 	 .weak_leaf = true,
 	 .weak_ca = true,
 	 .cn_fallback = true,
@@ -178,6 +184,7 @@ static const struct profile clients[] = {
 			       "contain any IP SANs"}},
 	{.id = "node",
 	 .name = "Node.js 18.20 tls.connect (Debian 12 package, OpenSSL 3.0 security level 2)",
+	 .anchor_eku = true,
 	 .weak_leaf = true,
 	 .weak_ca = true,
 	 .cn_fallback = true, /* checkServerIdentity uses the CN when there is no DNS SAN */
@@ -286,14 +293,14 @@ static const struct profile clients[] = {
 };
 
 /* The same words for every server built on OpenSSL 3.0's verifier at security level 2. */
-#define OSSL_SERVER_SAYS(W)                                                                        \
+#define OSSL_SERVER_SAYS(W, LEAF)                                                                  \
 	{                                                                                          \
 		.untrusted = W(20, OSSL_UNTRUSTED), .missing_intermediate = W(20, OSSL_UNTRUSTED), \
-		.self_signed = W(18, OSSL_SELF_SIGNED), .expired = W(10, OSSL_EXPIRED),            \
-		.weak_leaf = W(66, OSSL_WEAK_EE), .weak_ca = W(67, OSSL_WEAK_CA),                  \
-		.sha1 = W(68, OSSL_SHA1), .not_ca = W(79, OSSL_NOT_CA),                            \
-		.purpose = W(26, OSSL_PURPOSE), .path_len = W(25, OSSL_PATHLEN),                   \
-		.name_constraint = W(47, OSSL_NC)                                                  \
+		.untrusted_leaf = LEAF, .self_signed = W(18, OSSL_SELF_SIGNED),                    \
+		.expired = W(10, OSSL_EXPIRED), .weak_leaf = W(66, OSSL_WEAK_EE),                  \
+		.weak_ca = W(67, OSSL_WEAK_CA), .sha1 = W(68, OSSL_SHA1),                          \
+		.not_ca = W(79, OSSL_NOT_CA), .purpose = W(26, OSSL_PURPOSE),                      \
+		.path_len = W(25, OSSL_PATHLEN), .name_constraint = W(47, OSSL_NC)                 \
 	}
 #define HAPROXY(n, s)	  "SSL client certificate verify error: " s " (" #n ")"
 #define S_SERVER(n, s)	  "verify error:num=" #n ":" s
@@ -304,24 +311,28 @@ static const struct profile clients[] = {
 static const struct profile servers[] = {
 	{.id = "nginx",
 	 .name = "nginx 1.22 ssl_verify_client on (OpenSSL 3.0, security level 2)",
+	 .anchor_eku = true,
 	 .weak_leaf = true,
 	 .weak_ca = true,
-	 .says = OSSL_SERVER_SAYS(NGINX)},
+	 .says = OSSL_SERVER_SAYS(NGINX, NGINX(21, OSSL_LEAF))},
 	{.id = "apache",
 	 .name = "Apache httpd 2.4 SSLVerifyClient require (OpenSSL 3.0, security level 2)",
+	 .anchor_eku = true,
 	 .weak_leaf = true,
 	 .weak_ca = true,
-	 .says = OSSL_SERVER_SAYS(APACHE)},
+	 .says = OSSL_SERVER_SAYS(APACHE, APACHE(21, OSSL_LEAF))},
 	{.id = "haproxy",
 	 .name = "HAProxy 2.6 verify required (OpenSSL 3.0, security level 2)",
+	 .anchor_eku = true,
 	 .weak_leaf = true,
 	 .weak_ca = true,
-	 .says = OSSL_SERVER_SAYS(HAPROXY)},
+	 .says = OSSL_SERVER_SAYS(HAPROXY, NULL)},
 	{.id = "python",
 	 .name = "Python 3.11 ssl server, verify_mode CERT_REQUIRED (OpenSSL 3.0)",
+	 .anchor_eku = true,
 	 .weak_leaf = true,
 	 .weak_ca = true,
-	 .says = OSSL_SERVER_SAYS(PY_SERVER)},
+	 .says = OSSL_SERVER_SAYS(PY_SERVER, NULL)},
 	{.id = "go",
 	 .name = "Go 1.19 crypto/tls RequireAndVerifyClientCert",
 	 .says = {.untrusted = GO_SERVER("x509: certificate signed by unknown authority"),
@@ -337,9 +348,10 @@ static const struct profile servers[] = {
 			  GO_SERVER("x509: too many intermediates for path length constraint")}},
 	{.id = "node",
 	 .name = "Node.js 18.20 tls.createServer requestCert (OpenSSL 3.0, security level 2)",
+	 .anchor_eku = true,
 	 .weak_leaf = true,
 	 .weak_ca = true,
-	 .says = OSSL_SERVER_SAYS(NODE_SERVER)},
+	 .says = OSSL_SERVER_SAYS(NODE_SERVER, NULL)},
 	{.id = "java",
 	 .name = "OpenJDK 17 SSLServerSocket needClientAuth (default trust manager)",
 	 .sha1_ok = true,
@@ -358,23 +370,27 @@ static const struct profile servers[] = {
 				       "constraints check failed: this is not a CA certificate",
 		  .purpose = "javax.net.ssl.SSLHandshakeException: Extended key usage does not "
 			     "permit use for TLS client authentication"}},
+	/* Without --verify-client-cert gnutls-serv verifies nothing ("Peer's certificate was NOT
+	 * verified"). With it, run in tests/scenarios/clients.py: it refuses an expired client
+	 * certificate, and accepts one whose EKU is serverAuth only (it asks for no key purpose)
+	 * and an RSA-1024 one. */
 	{.id = "gnutls",
-	 .name = "gnutls-serv 3.7.9 --require-client-cert",
+	 .name = "gnutls-serv 3.7.9 --require-client-cert --verify-client-cert",
 	 .says = {.untrusted = GNUTLS("The certificate issuer is unknown."),
 		  .missing_intermediate = GNUTLS("The certificate issuer is unknown."),
 		  .self_signed = GNUTLS("The certificate issuer is unknown."),
 		  .expired = GNUTLS("The certificate chain uses expired certificate."),
 		  .sha1 = GNUTLS("The certificate chain uses insecure algorithm."),
 		  .not_ca = GNUTLS("The certificate issuer is not a CA."),
-		  .purpose = GNUTLS("The certificate chain does not match the intended purpose."),
 		  .path_len = GNUTLS("The certificate chain violates the signer's constraints."),
 		  .name_constraint =
 			  GNUTLS("The certificate chain violates the signer's constraints.")}},
 	{.id = "openssl",
 	 .name = "openssl s_server -Verify (OpenSSL 3.0, security level 2)",
+	 .anchor_eku = true,
 	 .weak_leaf = true,
 	 .weak_ca = true,
-	 .says = OSSL_SERVER_SAYS(S_SERVER)},
+	 .says = OSSL_SERVER_SAYS(S_SERVER, NULL)},
 };
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
@@ -413,12 +429,39 @@ static bool sha1_refused(const struct profile *p, const struct tls_report *r,
 	return !p->sha1_ok;
 }
 
+/* A wrong purpose on a sent certificate, or on the anchor (cert_index -1) where the profile
+ * checks the anchor's EKU: OpenSSL does (tests/scenarios/checks.py runs s_client, Python and
+ * curl against it), GnuTLS does not. */
+static bool purpose_refused(const struct profile *p, const struct tls_report *r,
+			    const struct tls_finding *f)
+{
+	(void)r;
+	return f->cert_index >= 0 || p->anchor_eku;
+}
+
 /* An AIA fetcher completes a chain whose only missing link has a caIssuers pointer. */
 static bool issuer_not_fetched(const struct profile *p, const struct tls_report *r,
 			       const struct tls_finding *f)
 {
 	(void)f;
 	return !(p->aia_fetch && r->n_chain && r->chain[r->n_chain - 1].has_aia_ca_issuers);
+}
+
+/* Connect mode: the client chain is one certificate. With a verify depth of 1 (nginx's
+ * ssl_verify_depth and Apache's SSLVerifyDepth default) OpenSSL then says "unable to verify
+ * the first certificate" (21), at a larger depth (s_server -Verify 2, Python) "unable to get
+ * local issuer certificate" (20): untrusted_leaf is set only where the depth is 1. */
+static bool lone_leaf(const struct profile *p, const struct tls_report *r,
+		      const struct tls_finding *f)
+{
+	(void)f;
+	return r->client_auth.n_chain == 1 && p->says.untrusted_leaf;
+}
+
+static bool not_lone_leaf(const struct profile *p, const struct tls_report *r,
+			  const struct tls_finding *f)
+{
+	return !lone_leaf(p, r, f);
 }
 
 struct rule {
@@ -442,9 +485,12 @@ static const struct rule rules[] = {
 	{"weak-key", weak_ca, SAYS(weak_ca)},
 	{"insecure-signature", sha1_refused, SAYS(sha1)},
 	{"not-a-ca", always, SAYS(not_ca)},
-	{"wrong-purpose", always, SAYS(purpose)},
+	{"wrong-purpose", purpose_refused, SAYS(purpose)},
 	{"path-length-exceeded", always, SAYS(path_len)},
 	{"name-constraint-violated", always, SAYS(name_constraint)},
+	/* Connect mode: the server's own CA list does not hold the client chain's issuer. */
+	{"client-cert-ca-not-accepted", lone_leaf, SAYS(untrusted_leaf)},
+	{"client-cert-ca-not-accepted", not_lone_leaf, SAYS(untrusted)},
 };
 
 /* ---------------- the name ---------------- */
@@ -802,6 +848,7 @@ static const struct {
 } says_findings[] = {
 	{SAYS(untrusted), "untrusted-issuer"},
 	{SAYS(missing_intermediate), "missing-intermediate"},
+	{SAYS(untrusted_leaf), "client-cert-untrusted"},
 	{SAYS(self_signed), "self-signed"},
 	{SAYS(expired), "expired"},
 	{SAYS(weak_leaf), "weak-key"},

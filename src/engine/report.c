@@ -82,6 +82,9 @@ void report_free(struct tls_report *r)
 	strlist_free(&r->client_auth.acceptable_cas);
 	free(r->client_auth.loaded_subject);
 	free(r->client_auth.loaded_issuer);
+	for (size_t i = 0; i < r->client_auth.n_chain; i++)
+		cert_info_free(&r->client_auth.chain[i]);
+	free(r->client_auth.chain);
 	if (r->client_auth.certificate) {
 		cert_info_free(r->client_auth.certificate);
 		free(r->client_auth.certificate);
@@ -109,6 +112,8 @@ void report_clear_findings(struct tls_report *r)
 		strlist_free(&r->chain[i].status);
 	if (r->client_auth.certificate)
 		strlist_free(&r->client_auth.certificate->status);
+	for (size_t i = 0; i < r->client_auth.n_chain; i++)
+		strlist_free(&r->client_auth.chain[i].status);
 }
 
 struct tls_step *report_add_step(struct tls_report *r, double t_ms, enum tls_dir dir,

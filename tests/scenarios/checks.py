@@ -28,7 +28,7 @@ DAY = datetime.timedelta(days=1)
 
 
 def make(name, cn, signer=None, ca=False, pathlen=None, key_kind="ec", hash_=hashes.SHA256,
-         cert_sign=True, permitted=None, days=(-1, 200), crit_oid=None):
+         cert_sign=True, permitted=None, days=(-1, 200), crit_oid=None, ca_eku=None):
     """One certificate (and its key) under WORK: name.crt, name.key. signer: (cert, key)."""
     k = (rsa.generate_private_key(65537, int(key_kind[3:])) if key_kind.startswith("rsa")
          else ec.generate_private_key(ec.SECP256R1()))
@@ -48,6 +48,8 @@ def make(name, cn, signer=None, ca=False, pathlen=None, key_kind="ec", hash_=has
         b = b.add_extension(x509.KeyUsage(digital_signature=not cert_sign,
                                           key_cert_sign=cert_sign, crl_sign=cert_sign,
                                           **usage), True)
+        if ca_eku:
+            b = b.add_extension(x509.ExtendedKeyUsage(ca_eku), False)
         if permitted:
             b = b.add_extension(x509.NameConstraints([x509.DNSName(p) for p in permitted],
                                                      None), True)
@@ -278,6 +280,72 @@ def inspect_bundle_of_roots_gives_expired_root_anchor_expired_warning():
     check(r.rc == 1 and got and got[0]["severity"] == "error", "chain: %s" % r.ids())
     ok, out = openssl_verify(path("old2.crt"), path("leaf2.crt"))
     check(not ok and "certificate has expired" in out, "openssl verify: %s" % out)
+
+
+@scenario
+def inspect_pki_output_is_one_chain_per_leaf_to_its_ca():
+    """Everything `tlsscope pki` writes (CA, server and client certificates, keys, DER copies,
+    the PKCS#12) is two chains, one per leaf, both ending at the CA: complete. A leaf whose
+    issuer is not among the files leaves its own chain open, and the text names it."""
+    d = path("pki")
+    rc = subprocess.run([os.environ["TLSSCOPE"], "pki", d, "--batch"], capture_output=True,
+                        env=dict(os.environ, HOME=WORK)).returncode
+    check(rc == 0, "tlsscope pki: exit %d" % rc)
+    written = sorted(os.path.join(dp, f) for dp, _, fs in os.walk(d) for f in fs)
+    check(any(f.endswith(".p12") for f in written) and any(f.endswith(".der") for f in written),
+          "pki wrote %s" % written)
+    r = tlsscope(["inspect", "--json"] + written)
+    check(r.rc == 0 and not r.ids(), "inspect: exit %d, %s %s" % (r.rc, r.ids(), r.err))
+    certs = [c["subject"] for c in r.report["certificates"]]
+    ca = next(i for i, c in enumerate(r.report["certificates"]) if c["self_signed"])
+    chains = r.report["chains"]
+    check(r.report["chain_complete"] is True and len(chains) == 2 and
+          all(c["complete"] and c["top"] == ca and c["length"] == 2 for c in chains) and
+          sorted(certs[c["leaf"]] for c in chains) == ["CN=localhost", "CN=tlsscope client"],
+          "chains %s over %s" % (chains, certs))
+    t = tlsscope(["inspect"] + written)
+    check("complete: each leaf to a self-signed root" in t.out, t.out[-800:])
+    # A leaf from elsewhere: its chain stops short, the other two stay complete.
+    make("stray", "stray leaf", make("elsewhere", "Elsewhere CA", ca=True))
+    r = tlsscope(["inspect", "--json", path("stray.crt")] + written)
+    chains = r.report["chains"]
+    names = [c["subject"] for c in r.report["certificates"]]
+    open_ = [c for c in chains if not c["complete"]]
+    check(r.report["chain_complete"] is False and len(chains) == 3 and len(open_) == 1 and
+          names[open_[0]["leaf"]] == "CN=stray leaf", "with a stray leaf: %s" % chains)
+    t = tlsscope(["inspect", path("stray.crt")] + written)
+    check("CN=stray leaf stops at" in t.out and "CN=Elsewhere CA" in t.out, t.out[-800:])
+
+
+@scenario
+def anchor_with_client_auth_eku_only_is_wrong_purpose_for_openssl_clients_not_gnutls():
+    """A root whose extendedKeyUsage allows clientAuth only, above a serverAuth leaf: run here,
+    openssl s_client, Python's ssl and curl refuse it ("unsuitable certificate purpose"),
+    gnutls-cli accepts it. So wrong-purpose with cert_index null, and only the OpenSSL-based
+    profiles reject."""
+    r = make("root", "Client-Only Root", ca=True, ca_eku=[ExtendedKeyUsageOID.CLIENT_AUTH])
+    make("leaf", "localhost", r)
+    port = serve("leaf")
+    rep = judge(port, path("root.crt"), "wrong-purpose", ("openssl", "python", "curl"),
+                "unsuitable certificate purpose", cert_index=None).report
+    ok, out = gnutls_client(port, path("root.crt"))
+    check(ok, "gnutls-cli refused the root: %s" % out[-400:])
+    verdicts = {c["id"]: c["verdict"] for c in rep["clients"]}
+    check(all(verdicts[c] == "reject" for c in ("openssl", "python", "curl", "node")) and
+          verdicts["gnutls"] == "accept", "verdicts: %s" % verdicts)
+
+
+@scenario
+def anchor_keyusage_without_keycertsign_is_not_a_ca_with_null_index():
+    """A root whose keyUsage lacks keyCertSign: openssl s_client, Python's ssl, gnutls-cli and
+    curl all refuse it (OpenSSL: "invalid CA certificate"), and every profile rejects."""
+    r = make("root", "No KeyCertSign Root", ca=True, cert_sign=False)
+    make("leaf", "localhost", r)
+    port = serve("leaf")
+    rep = judge(port, path("root.crt"), "not-a-ca", CLIENTS, "invalid CA certificate",
+                cert_index=None).report
+    check(all(c["verdict"] == "reject" for c in rep["clients"]),
+          [(c["id"], c["verdict"]) for c in rep["clients"]])
 
 
 def openssl_verify(ca, leaf):

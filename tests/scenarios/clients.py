@@ -34,10 +34,11 @@ import subprocess
 import sys
 import tempfile
 import textwrap
+import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 from peers import (PY, WORK, Failure, cert, check, key, main, path, registry, sh, spawn,  # noqa
-                   start, free_port, openssl_server, tlsscope, legacy_pki)
+                   start, free_port, openssl_server, tlsscope, legacy_pki, GNUTLS_SERV_END)
 
 tests, scenario = registry()
 TIMEOUT = 20
@@ -670,6 +671,227 @@ def legacy_pki_per_client():
     if not anchors_checked(chain):
         skip()
     agree(chain, LIGHT + HEAVY)
+
+
+# ---------------- servers judging tlsscope's own client certificate ----------------
+#
+# connect with an identity: client_auth.chain describes the loaded chain, client_auth.servers
+# judges it as each server would. The real servers run here, each given the same client CA:
+# nginx (ssl_verify_client on), openssl s_server -Verify -verify_return_error, gnutls-serv
+# --require-client-cert --verify-client-cert, and a Python ssl server with CERT_REQUIRED. What
+# each real server did (refused: tlsscope's client-cert-rejected or a failed handshake;
+# accepted: the request answered) must be the profile's verdict, and on a refusal the profile's
+# words hold what the server logged.
+
+PY_SERVER_SRC = textwrap.dedent("""
+    import socket, ssl, sys
+    port, crt, key, ca = sys.argv[1:5]
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(crt, key)
+    ctx.load_verify_locations(ca)
+    ctx.verify_mode = ssl.CERT_REQUIRED
+    s = socket.create_server(("127.0.0.1", int(port)))
+    while True:
+        c, _ = s.accept()
+        try:
+            t = ctx.wrap_socket(c, server_side=True)
+            t.recv(4096)
+            t.sendall(b"HTTP/1.0 200 OK\\r\\nContent-Length: 3\\r\\n\\r\\nok\\n")
+            t.close()
+        except (ssl.SSLError, OSError) as e:
+            print(e, file=sys.stderr, flush=True)
+            c.close()
+    """)
+
+
+def log_file(name):
+    return open(path(name), "w")
+
+
+def real_nginx(crt, k, ca):
+    """nginx logs a client's verify error at level info, and answers 400 "The SSL
+    certificate error"."""
+    port = free_port()
+    d = path("nginx_%d" % port)
+    os.makedirs(os.path.join(d, "logs"))
+    conf, log = os.path.join(d, "nginx.conf"), os.path.join(d, "logs", "error.log")
+    with open(conf, "w") as f:
+        f.write(textwrap.dedent("""
+            daemon off; master_process off; worker_processes 1;
+            pid %(d)s/nginx.pid; error_log %(log)s info;
+            events { worker_connections 64; }
+            http {
+              access_log off;
+              client_body_temp_path %(d)s; proxy_temp_path %(d)s; fastcgi_temp_path %(d)s;
+              uwsgi_temp_path %(d)s; scgi_temp_path %(d)s;
+              server {
+                listen 127.0.0.1:%(port)d ssl;
+                ssl_certificate %(crt)s; ssl_certificate_key %(k)s;
+                ssl_client_certificate %(ca)s; ssl_verify_client on;
+                location / { return 200 "ok\\n"; }
+              }
+            }""") % dict(d=d, log=log, port=port, crt=crt, k=k, ca=ca))
+    start(["nginx", "-c", conf, "-p", d, "-e", log], port)
+    return port, log
+
+
+def real_s_server(crt, k, ca):
+    port = free_port()
+    log = path("s_server_%d.log" % port)
+    start(["openssl", "s_server", "-accept", "127.0.0.1:%d" % port, "-cert", crt, "-key", k,
+           "-CAfile", ca, "-Verify", "2", "-verify_return_error", "-www"], port,
+          stdout=log_file(log), stderr=subprocess.STDOUT)
+    return port, log
+
+
+def real_gnutls_serv(crt, k, ca):
+    port = free_port()
+    log = path("gnutls_serv_%d.log" % port)
+    # stdbuf: gnutls-serv prints its verification status to a buffered stdout.
+    start(["stdbuf", "-oL", "gnutls-serv", "-p", str(port), "--x509certfile", crt, "--x509keyfile", k,
+           "--x509cafile", ca, "--require-client-cert", "--verify-client-cert", "--http"],
+          port, allowed=GNUTLS_SERV_END, stdout=log_file(log), stderr=subprocess.STDOUT)
+    return port, log
+
+
+def real_python_server(crt, k, ca):
+    port = free_port()
+    src, log = path("pyserv_%d.py" % port), path("pyserv_%d.log" % port)
+    open(src, "w").write(PY_SERVER_SRC)
+    start([PY, src, str(port), crt, k, ca], port, stderr=log_file(log))
+    return port, log
+
+
+REAL_SERVERS = {"nginx": real_nginx, "openssl": real_s_server, "gnutls": real_gnutls_serv,
+                "python": real_python_server}
+SERVER_PHRASE = {
+    "nginx": r"client SSL certificate verify error: \((\d+:[^)]*)\)",
+    "openssl": r"^verify error:num=(\d+:.*)$",
+    "gnutls": r"Status: The certificate is NOT trusted\. (.*?) *$",
+    "python": r"certificate verify failed: (.*?) \(_ssl",
+}
+SERVER_IDS = ["nginx", "apache", "haproxy", "python", "go", "node", "java", "gnutls", "openssl"]
+
+
+def client_identity(kind):
+    """(crt, key, server's client CA, extra args) for one kind of client certificate."""
+    r = root("Client Root", file="croot")
+    other = root("Other Client Root", file="oroot")
+    lines = {"expired": ["tls_www_client", 'activation_date = "2020-01-01 00:00:00"',
+                         'expiration_date = "2021-01-01 00:00:00"'],
+             "server-eku": ["tls_www_server", "expiration_days = 100"],
+             "rsa1024": ["tls_www_client", "expiration_days = 100"],
+             "good": ["tls_www_client", "expiration_days = 100"],
+             "unlisted": ["tls_www_client", "expiration_days = 100"]}[kind]
+    signer = other if kind == "unlisted" else r
+    crt, k = cert("cl_" + kind, ['cn = "client %s"' % kind, "signing_key"] + lines, signer,
+                  "rsa" if kind == "rsa1024" else "ecdsa", 1024 if kind == "rsa1024" else None)
+    return crt, k, r[0], ["--force-client-cert"] if kind == "unlisted" else []
+
+
+def servers_agree(kind, expect_reject):
+    crt, k, client_ca, extra = client_identity(kind)
+    sroot = root("Server Root", file="sroot")
+    srv = leaf(sroot, file="srv", ips=("127.0.0.1",))
+    problems, reports = [], {}
+    for sid, launch in REAL_SERVERS.items():
+        port, log = launch(srv[0], srv[1], client_ca)
+        r = tlsscope(["connect", "127.0.0.1:%d" % port, "--ca", sroot[0], "--no-system-trust",
+                      "--cert", crt, "--key", k, "--json"] + extra)
+        rep = reports[sid] = r.report
+        ca = rep["client_auth"]
+        check(len(ca["chain"]) == 1 and ca["chain"][0]["sha256"] and
+              ca["chain"][0]["subject"] == "CN=client %s" % kind, "client_auth.chain: %s" % ca)
+        ids = {v["id"]: v for v in ca["servers"]}
+        check(sorted(ids) == sorted(SERVER_IDS), "server ids: %s" % sorted(ids))
+        findings = {(f["id"], f["cert_index"]) for f in rep["findings"]
+                    if f["subject"] == "client-chain"}
+        for v in ca["servers"]:
+            for reason in v["reasons"]:
+                check((reason["finding"], reason["cert_index"]) in findings,
+                      "%s's reason %s is not a client-chain finding %s" % (
+                          v["id"], reason, findings))
+        refused = "client-cert-rejected" in r.ids() or rep["handshake"]["status"] != "complete"
+        http = rep["http"] and rep["http"]["status_line"] or ""
+        check(refused or " 200 " in http, "%s: neither refused nor answered: %s" % (sid, http))
+        mine = ids[sid]
+        if not ca["acceptable_cas"] and kind == "unlisted":
+            # This server names no acceptable CA (Python's ssl sends none): the issuer cannot
+            # be judged from the handshake, and the profile does not guess.
+            check(refused and mine["verdict"] == "accept", "%s: %s" % (sid, mine))
+            continue
+        if refused != (mine["verdict"] == "reject"):
+            problems.append("%s: real server %s, profile says %s %s" % (
+                sid, "refuses" if refused else "accepts", mine["verdict"], mine["reasons"]))
+            continue
+        if refused != expect_reject.get(sid, expect_reject.get("*")):
+            problems.append("%s: %s, expected otherwise" % (sid, "refused" if refused else
+                                                               "accepted"))
+        if not refused:
+            continue
+        # The refusal names the certificate's own fault, not three guesses.
+        rej = [f for f in rep["findings"] if f["id"] == "client-cert-rejected"]
+        causes = [x["finding"] for x in mine["reasons"]]
+        if rej and not any("[%s]" % c in rej[0]["detail"] for c in causes):
+            problems.append("%s: the refusal does not name %s: %s" % (sid, causes,
+                                                                      rej[0]["detail"]))
+        deadline = time.monotonic() + 5
+        while True:  # the server may write its log after the connection ends
+            text = open(log).read()
+            m = re.search(SERVER_PHRASE[sid], text, re.M)
+            if m or time.monotonic() > deadline:
+                break
+            time.sleep(0.02)  # polling interval, bounded by the deadline above
+        if not m:
+            problems.append("%s: no verify error in its log:\n%s" % (sid, text[-800:]))
+            continue
+        words = m.group(1).strip()
+        if not any(words in x["says"] for x in mine["reasons"]):
+            problems.append("%s logged %r; the profile says %r" % (
+                sid, words, [x["says"] for x in mine["reasons"]]))
+    check(not problems, "\n".join(problems))
+    return reports
+
+
+@scenario
+def own_client_cert_good_accepted_by_every_server():
+    for rep in servers_agree("good", {"*": False}).values():
+        check(all(v["verdict"] == "accept" for v in rep["client_auth"]["servers"]),
+              rep["client_auth"]["servers"])
+        check(rep["verdict"] == "ok", rep["findings"])
+
+
+@scenario
+def own_client_cert_expired_refused_by_every_server():
+    rep = servers_agree("expired", {"*": True})["nginx"]
+    check(" 400 " in rep["http"]["status_line"] and "SSL certificate error" in
+          rep["http"].get("body_head", ""), rep["http"])
+    f = [x for x in rep["findings"] if x["id"] == "expired" and x["subject"] == "client-chain"]
+    check(f and f[0]["cert_index"] == 0 and f[0]["severity"] == "error", rep["findings"])
+    check("expired" in rep["client_auth"]["chain"][0]["status"], rep["client_auth"]["chain"])
+
+
+@scenario
+def own_client_cert_server_eku_gnutls_accepts():
+    """OpenSSL-based servers refuse a client certificate whose EKU is serverAuth only
+    ("unsuitable certificate purpose"); gnutls-serv asks for no key purpose and accepts it."""
+    servers_agree("server-eku", {"*": True, "gnutls": False})
+
+
+@scenario
+def own_client_cert_rsa1024_gnutls_accepts():
+    """OpenSSL at security level 2 refuses an RSA-1024 client key ("EE certificate key too
+    weak"); GnuTLS accepts it."""
+    servers_agree("rsa1024", {"*": True, "gnutls": False})
+
+
+@scenario
+def own_client_cert_unlisted_issuer_refused():
+    """Issued by a CA the server does not list, sent anyway (--force-client-cert): every
+    server refuses it as untrusted, and the refusal names the issuer."""
+    rep = servers_agree("unlisted", {"*": True})["nginx"]
+    f = [x for x in rep["findings"] if x["id"] == "client-cert-ca-not-accepted"]
+    check(f and "CN=Other Client Root" in f[0]["detail"], rep["findings"])
 
 
 @scenario
