@@ -266,6 +266,7 @@ struct tls_report {
 		char *peer_address; /* "127.0.0.1:54321", "[::1]:54321" */
 		enum tls_client_cert_mode client_cert;
 		size_t n_serial_rules;		/* 0: no --allow-serial */
+		struct strlist serial_rules;	/* each rule labelled (serial_rule_describe) */
 		char *serial_matched;		/* the rule that matched, as given, or NULL */
 		const char *serial_form;	/* static: "hex" or "decimal" */
 		bool rejected;			/* the server refused the client */

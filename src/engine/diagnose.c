@@ -1303,16 +1303,17 @@ static bool diagnose_listen_client_cert(struct tls_report *r)
 
 static void diagnose_serial(struct tls_report *r)
 {
+	char allowed[900];
+
 	if (!r->listen.n_serial_rules || !r->n_chain || r->listen.serial_matched)
 		return;
 	const struct tls_cert_info *leaf = &r->chain[0];
+	join(&r->listen.serial_rules, allowed, sizeof(allowed), "?");
 	add(r, "client-serial-not-allowed", SUBJ_CLIENT_CHAIN, 0, NULL,
 	    "The client certificate's serial number is %s in hex, %s in decimal; it matches none "
-	    "of "
-	    "the %zu --allow-serial value%s (each compared both as hex and, when it has only "
-	    "digits, as decimal).",
+	    "of the %zu --allow-serial value%s: %s.",
 	    leaf->serial_hex, leaf->serial_dec, r->listen.n_serial_rules,
-	    r->listen.n_serial_rules == 1 ? "" : "s");
+	    r->listen.n_serial_rules == 1 ? "" : "s", allowed);
 }
 
 void diagnose_own_chain(const struct tls_creds *c, enum tls_subject subj, struct tls_report *out)

@@ -64,6 +64,7 @@ void report_free(struct tls_report *r)
 		free(r->resumption);
 	}
 	free(r->listen.serial_matched);
+	strlist_free(&r->listen.serial_rules);
 	for (size_t i = 0; i < r->n_probes; i++) {
 		free(r->probes[i].offered);
 		free(r->probes[i].version);
