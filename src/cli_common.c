@@ -193,6 +193,14 @@ struct tls_serial_rule *cli_serial_rules(const struct cli *cli, struct tls_error
 			return NULL;
 		}
 	}
+	/* stderr, so that stdout keeps one JSON object per connection. */
+	for (size_t i = 0; i < cli->allow_serial.n; i++)
+		if (serial_rule_is_ambiguous(&rules[i]))
+			fprintf(stderr,
+				"tlsscope: warning: --allow-serial %s reads both as hex 0x%s and "
+				"as "
+				"decimal %s, and matches either; write 0x%s for hex only\n",
+				rules[i].text, rules[i].hex, rules[i].dec, rules[i].hex);
 	return rules;
 }
 

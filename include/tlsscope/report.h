@@ -105,14 +105,20 @@ struct tls_policy {
 	bool check_purpose;    /* wrong-purpose applies (inspect: only with --purpose) */
 };
 
-/* A follow-up probe after a handshake that failed before ServerHello (DESIGN.md §5). */
+/* A follow-up probe after a handshake that failed before ServerHello (DESIGN.md §5), or, when
+ * no SNI was sent, one with SNI after a failure or a certificate for another name. */
 struct tls_probe {
 	char *offered; /* what it offered, in words: "TLS1.0 to TLS1.3" */
 	bool broad_versions, broad_ciphers;
-	bool accepted; /* the server answered with a ServerHello */
+	bool accepted; /* the server answered with a ServerHello (an SNI probe: completed) */
 	char *version; /* what the server chose, when accepted */
 	char *cipher_suite;
 	int alert; /* the alert it sent instead, or -1 */
+	/* An SNI probe: the name sent, else NULL; whether the certificate it got is valid for
+	 * that name and is another than the first connection's; the leaf's names. */
+	char *sni;
+	bool name_ok, other_cert;
+	char *served;
 };
 
 struct tls_finding {
@@ -274,6 +280,7 @@ struct tls_report {
 		char *peer_address; /* "127.0.0.1:54321", "[::1]:54321" */
 		enum tls_client_cert_mode client_cert;
 		size_t n_serial_rules;		/* 0: no --allow-serial */
+		struct strlist serial_rules;	/* each rule labelled (serial_rule_describe) */
 		char *serial_matched;		/* the rule that matched, as given, or NULL */
 		const char *serial_form;	/* static: "hex" or "decimal" */
 		bool rejected;			/* the server refused the client */

@@ -24,6 +24,10 @@ struct tls_serial_rule {
 /* Parses text into rule (caller frees with serial_rule_free). Returns 0 or -1 with err set. */
 int serial_rule_parse(const char *text, struct tls_serial_rule *rule, struct tls_error *err);
 void serial_rule_free(struct tls_serial_rule *rule);
+/* The rule in words, labelled: "0x1234 (hex 1234)", "4660 (hex 0x4660 or decimal 4660)". */
+void serial_rule_describe(const struct tls_serial_rule *rule, char *buf, size_t len);
+/* Whether the rule reads both ways (digits only, without 0x or colons). */
+bool serial_rule_is_ambiguous(const struct tls_serial_rule *rule);
 
 /* Checks a certificate's serial (normalised hex and decimal, as chain.c gives them) against
  * the rules. Returns the index of the rule that matched, or -1; *form says "hex" or "decimal". */

@@ -53,7 +53,7 @@ static void watch(struct tls_client *c, short events, loop_fd_fn fn)
 void client_conclude(struct tls_client *c)
 {
 	c->rep->timing.total_ms = trace_elapsed(&c->tr);
-	if (c->is_probe || c->is_resume) {
+	if (c->is_probe || c->is_resume || c->is_sni_probe) {
 		if (c->done)
 			c->done(c->done_arg);
 		return;
@@ -83,7 +83,7 @@ static void on_ocsp_done(void *arg)
 /* --ocsp: the responders are asked once the connection is over, within the same deadline. */
 static bool start_ocsp_query(struct tls_client *c)
 {
-	if (!c->cfg.ocsp || c->is_probe || c->is_resume || !c->rep->n_chain)
+	if (!c->cfg.ocsp || c->is_probe || c->is_resume || c->is_sni_probe || !c->rep->n_chain)
 		return false;
 	creds_need_system_trust(c->cfg.creds);
 	c->ocsp_query = revocation_query_start(c->loop, c->rep, c->vreq.trust, c->deadline,
@@ -113,7 +113,15 @@ void client_finish(struct tls_client *c)
 	}
 	if (resume)
 		client_start_resume(c);
-	else if (!start_ocsp_query(c))
+	else if (client_should_probe_sni(c))
+		client_start_sni_probe(c, true);
+	else
+		client_after_followups(c);
+}
+
+void client_after_followups(struct tls_client *c)
+{
+	if (c->cancelled || !start_ocsp_query(c))
 		client_conclude(c);
 }
 
@@ -432,7 +440,9 @@ static void fail_handshake(struct tls_client *c, int rc)
 	trace_handshake_failed(&c->tr, rc);
 	trace_emit(&c->tr, EV_HANDSHAKE, NULL);
 	collect_chain(c);
-	if (client_should_probe(c))
+	if (client_should_probe_sni(c))
+		client_start_sni_probe(c, false);
+	else if (client_should_probe(c))
 		client_start_probes(c);
 	else
 		client_finish(c);
@@ -448,6 +458,10 @@ static void handshake_complete(struct tls_client *c)
 	collect_negotiated(c);
 	trace_emit(&c->tr, EV_HANDSHAKE, NULL);
 	collect_chain(c);
+	if (c->is_sni_probe) {
+		client_finish(c); /* the certificate is what it came for */
+		return;
+	}
 	c->handshake_done_ms = trace_elapsed(&c->tr);
 	c->wait_first_record = c->rep->client_auth.requested && !http_wanted(c) && !c->is_resume;
 	if (gnutls_protocol_get_version(c->tr.s) == GNUTLS_TLS1_3 || c->wait_first_record ||
@@ -944,7 +958,7 @@ void client_cancel(struct tls_client *c)
 	/* --resume: the first connection is over and the second runs; stopping that one
 	 * concludes us (on_resume_done). */
 	if (c->phase == P_DONE) {
-		if (c->probe && c->probe->is_resume)
+		if (c->probe && (c->probe->is_resume || c->probe->is_sni_probe))
 			client_cancel(c->probe);
 		return;
 	}
@@ -980,10 +994,8 @@ void client_free(struct tls_client *c)
 		gnutls_priority_deinit(c->prio);
 	loop_timer_cancel(c->loop, c->probe_timer);
 	client_free(c->probe);
-	if (c->probe_priority) {
-		report_free(&c->probe_report);
-		free(c->probe_priority);
-	}
+	report_free(&c->probe_report); /* zeroed when no probe holds it */
+	free(c->probe_priority);
 	free(c->alpn_buf);
 	if (!c->session_data_lent)
 		gnutls_free(c->session_data.data);

@@ -8,7 +8,11 @@
 
 #include "client_private.h"
 #include "tlsscope/names.h"
+#include "tlsscope/target.h"
 #include "trace.h"
+
+/* DESIGN.md §5: a failed connection gets at most three follow-up connections. */
+#define MAX_FOLLOWUPS 3
 
 /* ---- --resume ---- */
 
@@ -163,7 +167,7 @@ static void next_probe(void *arg)
 	free(c->probe_priority);
 	c->probe_priority = NULL;
 	while (c->probe_stage < (int)(sizeof(probe_stages) / sizeof(probe_stages[0])) &&
-	       c->deadline - util_now_ms() > 50) {
+	       c->n_followups < MAX_FOLLOWUPS && c->deadline - util_now_ms() > 50) {
 		bool v = probe_stages[c->probe_stage].versions;
 		c->probe_priority =
 			xasprintf("%s%s%s", base,
@@ -182,6 +186,7 @@ static void next_probe(void *arg)
 			client_start(c->loop, &pc, NULL, &c->probe_report, on_probe_done, c, &err);
 		if (c->probe) {
 			c->probe->is_probe = true;
+			c->n_followups++;
 			return;
 		}
 		/* This GnuTLS cannot offer that much: try the next stage. */
@@ -204,4 +209,162 @@ void client_start_probes(struct tls_client *c)
 	}
 	c->probe_stage = 0;
 	next_probe(c);
+}
+
+/* ---- the SNI probe ---- */
+
+static const char *sni_probe_name(const struct tls_client *c)
+{
+	const struct tls_report *r = c->rep;
+	const char *vn = r->target.verify_name;
+
+	if (r->target.sni)
+		return NULL;
+	if (vn && *vn && !target_is_ip(vn))
+		return vn;
+	for (size_t i = 0; r->n_chain && i < r->chain[0].san.n; i++) {
+		const char *san = r->chain[0].san.v[i];
+		if (strncmp(san, "DNS:", 4) == 0 && san[4] && !strchr(san, '*'))
+			return san + 4;
+	}
+	return NULL;
+}
+
+bool client_should_probe_sni(const struct tls_client *c)
+{
+	const struct tls_report *r = c->rep;
+	const struct tls_alert *a = &r->handshake.alert_received;
+	const struct tls_hostname_check *h = &r->verification.hostname;
+	bool failed = r->handshake.status == HS_FAILED &&
+		      (!has_server_answer(r) || (a->present && a->code == 112));
+	bool other_name = r->n_chain && h->checked && !h->match && r->policy.check_hostname;
+
+	return !c->is_probe && !c->is_resume && !c->is_sni_probe && !c->sni_probed &&
+	       !c->cfg.no_probe && !c->cancelled && c->n_followups < MAX_FOLLOWUPS &&
+	       (failed || other_name) && sni_probe_name(c) && c->deadline - util_now_ms() > 50;
+}
+
+static bool has_dns_name(const struct tls_cert_info *ci)
+{
+	for (size_t i = 0; i < ci->san.n; i++)
+		if (strncmp(ci->san.v[i], "DNS:", 4) == 0)
+			return true;
+	return false;
+}
+
+static void after_sni_probe(void *arg);
+
+static void on_sni_probe_done(void *arg)
+{
+	struct tls_client *c = arg;
+	struct tls_report *pr = &c->probe_report;
+	struct tls_report *r = c->rep;
+	char detail[600];
+
+	if (c->phase == P_DONE && !c->sni_probe_late)
+		return; /* cancelled meanwhile */
+	r->probes = xrealloc(r->probes, (r->n_probes + 1) * sizeof(*r->probes));
+	struct tls_probe *p = &r->probes[r->n_probes++];
+	const struct tls_cert_info *leaf = pr->n_chain ? &pr->chain[0] : NULL;
+	*p = (struct tls_probe){
+		.offered = xasprintf("SNI %s", pr->target.sni ? pr->target.sni : "?"),
+		.accepted = pr->handshake.status == HS_COMPLETE,
+		.version = pr->negotiated.version ? xstrdup(pr->negotiated.version) : NULL,
+		.cipher_suite =
+			pr->negotiated.cipher_suite ? xstrdup(pr->negotiated.cipher_suite) : NULL,
+		.alert = pr->handshake.alert_received.present ? pr->handshake.alert_received.code
+							      : -1,
+		.sni = pr->target.sni ? xstrdup(pr->target.sni) : NULL,
+		.name_ok = leaf &&
+			   (pr->verification.hostname.match || !pr->verification.hostname.checked),
+		.other_cert = leaf && (!r->n_chain || strcmp(leaf->sha256, r->chain[0].sha256)),
+	};
+	if (leaf) {
+		char names[400] = "";
+		for (size_t i = 0; i < leaf->san.n; i++)
+			if (strncmp(leaf->san.v[i], "DNS:", 4) == 0 || !has_dns_name(leaf))
+				snprintf(names + strlen(names), sizeof(names) - strlen(names),
+					 "%s%s", *names ? ", " : "", leaf->san.v[i]);
+		p->served = xstrdup(*names ? names : leaf->subject);
+	}
+	if (p->accepted)
+		snprintf(detail, sizeof(detail),
+			 "offered %s: the handshake completed (%s %s), certificate for %s",
+			 p->offered, p->version ? p->version : "?",
+			 p->cipher_suite ? p->cipher_suite : "", p->served ? p->served : "nothing");
+	else if (p->alert >= 0)
+		snprintf(detail, sizeof(detail), "offered %s: refused with %s (%d)", p->offered,
+			 names_alert(p->alert) ? names_alert(p->alert) : "an alert", p->alert);
+	else
+		snprintf(detail, sizeof(detail), "offered %s: failed (%s)", p->offered,
+			 pr->handshake.error ? pr->handshake.error : "closed");
+	struct tls_step *s =
+		report_add_step(r, trace_elapsed(&c->tr), TLS_DIR_SENT, STEP_PROBE, detail);
+	s->probe = true;
+	trace_emit(&c->tr, EV_STEP, s);
+	/* The probe is still on the stack: free it from the loop, not from here. */
+	c->probe_timer = loop_timer_add(c->loop, util_now_ms(), after_sni_probe, c);
+}
+
+static void after_sni_probe(void *arg)
+{
+	struct tls_client *c = arg;
+	const struct tls_probe *p = &c->rep->probes[c->rep->n_probes - 1];
+	bool worked = p->accepted && p->name_ok && p->other_cert;
+
+	c->probe_timer = 0;
+	client_free(c->probe);
+	c->probe = NULL;
+	report_free(&c->probe_report);
+	if (c->sni_probe_late) {
+		client_after_followups(c);
+		return;
+	}
+	if (!worked && client_should_probe(c)) {
+		c->probe_stage = 0;
+		next_probe(c);
+		return;
+	}
+	client_finish(c);
+}
+
+void client_start_sni_probe(struct tls_client *c, bool late)
+{
+	struct tls_client_config pc = c->cfg;
+	struct tls_error err;
+	const char *name = sni_probe_name(c);
+
+	c->sni_probe_late = late;
+	c->sni_probed = true;
+	if (!late) {
+		loop_timer_cancel(c->loop, c->timer);
+		c->timer = 0;
+		if (c->tr.fd >= 0) {
+			loop_unwatch(c->loop, c->tr.fd);
+			close(c->tr.fd);
+			c->tr.fd = -1;
+		}
+	}
+	pc.sni = name;
+	pc.no_sni = false;
+	pc.verify_name = name;
+	pc.http = HTTP_OFF;
+	pc.resume = false;
+	pc.keylog_path = NULL;
+	pc.strict = false;
+	pc.no_probe = true;
+	pc.ocsp = false;
+	pc.timeout_s = (c->deadline - util_now_ms()) / 1000.0;
+	report_init(&c->probe_report, TLS_MODE_CONNECT);
+	c->probe = client_start(c->loop, &pc, NULL, &c->probe_report, on_sni_probe_done, c, &err);
+	if (c->probe) {
+		c->probe->is_sni_probe = true;
+		c->n_followups++;
+		return;
+	}
+	report_free(&c->probe_report);
+	if (late)
+		client_after_followups(c);
+	else
+		client_finish(c);
 }

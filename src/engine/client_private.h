@@ -47,6 +47,10 @@ struct tls_client {
 	/* Follow-up probes (DESIGN.md §5): a probe is a client of its own that stops at the
 	 * server's first answer. */
 	bool is_probe;
+	bool is_sni_probe;   /* a full handshake with SNI, stopped once the certificate is in */
+	bool sni_probe_late; /* it started after the first connection was over (client_finish) */
+	bool sni_probed;     /* it ran (once a connection) */
+	int n_followups;     /* probes started, SNI probe included: at most three */
 	int probe_stage;
 	struct tls_client *probe;
 	int probe_timer;
@@ -54,12 +58,8 @@ struct tls_client {
 	char *probe_priority;
 
 	double handshake_done_ms; /* trace_elapsed() when the handshake completed, -1: not */
-	bool wait_first_record;
-	bool body_wait;
-		/* the headers of a refusal are in: a short wait for its body */ /* no HTTP request:
-										    wait for the
-										    server's first
-										    data or close */
+	bool wait_first_record;	  /* no HTTP request: wait for the server's first data or close */
+	bool body_wait;		  /* the headers of a refusal are in: a short wait for its body */
 
 	char *req;
 	size_t req_len;
@@ -72,6 +72,8 @@ struct tls_client {
 void client_finish(struct tls_client *c);
 /* The report is final: diagnose it and hand it over. */
 void client_conclude(struct tls_client *c);
+/* The follow-up connections are over: the OCSP query (--ocsp), then the conclusion. */
+void client_after_followups(struct tls_client *c);
 
 /* --resume: a second client with the first session's data; concludes when it is done. */
 void client_start_resume(struct tls_client *c);
@@ -79,5 +81,12 @@ void client_start_resume(struct tls_client *c);
  * in client_finish. */
 bool client_should_probe(const struct tls_client *c);
 void client_start_probes(struct tls_client *c);
+/* No SNI was sent (an IP target, --no-sni) and the handshake failed, or the certificate is not
+ * valid for the name checked: whether to try once with SNI. The name is --verify-name when it
+ * is a DNS name, else a DNS name of the served leaf; an IP is never sent (RFC 6066 §3). */
+bool client_should_probe_sni(const struct tls_client *c);
+/* Starts it. late: the first connection is over (from client_finish), and the probe ends in
+ * the OCSP query or the conclusion; else it ends in the version probes or client_finish. */
+void client_start_sni_probe(struct tls_client *c, bool late);
 
 #endif

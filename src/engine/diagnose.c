@@ -43,6 +43,10 @@ static const struct diag_entry catalog[] = {
 	{"no-shared-cipher", SEV_ERROR, "No cipher suite, group or signature algorithm in common",
 	 "Enable a common cipher suite on one side (try --priority NORMAL), or give the server "
 	 "a certificate whose key type the client supports."},
+	{"sni-required", SEV_ERROR, "The server needs SNI with a name it serves",
+	 "Send the name as SNI: connect by name, or add --sni NAME when connecting by address; or "
+	 "make the server answer without SNI (nginx: a listen ... default_server block with this "
+	 "certificate, no ssl_reject_handshake; HAProxy: no strict-sni on the bind line)."},
 	{"alert-received", SEV_ERROR, "The peer refused with a TLS alert",
 	 "The alert names the reason; the peer's log has the details."},
 	{"protocol-error", SEV_ERROR, "The peer broke the TLS protocol",
@@ -404,6 +408,114 @@ static void diagnose_unexplained(struct tls_report *r, const char *who)
 	    "What %s sent after %s %s broke the handshake: %s.%s", who, after,
 	    last ? last : "nothing", r->handshake.error ? r->handshake.error : "no reason given",
 	    answer);
+}
+
+/* ---- SNI ---- */
+
+static const struct tls_probe *sni_probe(const struct tls_report *r)
+{
+	for (size_t i = 0; i < r->n_probes; i++)
+		if (r->probes[i].sni)
+			return &r->probes[i];
+	return NULL;
+}
+
+/* What the connection without SNI got, in words, into buf. */
+static const char *without_sni(const struct tls_report *r, char *buf, size_t len)
+{
+	const struct tls_alert *a = &r->handshake.alert_received;
+	char names[400];
+
+	if (r->handshake.status == HS_FAILED && a->present)
+		snprintf(buf, len, "refused the handshake with %s (%d)", alert_name(a->code),
+			 a->code);
+	else if (r->handshake.status == HS_FAILED)
+		snprintf(buf, len, "failed the handshake (%s)",
+			 r->handshake.error ? r->handshake.error : "closed");
+	else {
+		join(&r->chain[0].san, names, sizeof(names), r->chain[0].subject);
+		snprintf(buf, len, "served a certificate for %s, not valid for %s", names,
+			 r->verification.hostname.name ? r->verification.hostname.name
+						       : "the name");
+	}
+	return buf;
+}
+
+/* A fatal unrecognized_name (112), or a handshake without SNI that failed or served a
+ * certificate for another name while the follow-up with SNI worked. Claims the handshake's
+ * failure and the name check: the fix is SNI, not another certificate. */
+static bool diagnose_sni(struct tls_report *r)
+{
+	const struct tls_alert *a = &r->handshake.alert_received;
+	const struct tls_probe *p = sni_probe(r);
+	const char *sent = r->target.sni;
+	bool refused_name =
+		r->handshake.status == HS_FAILED && a->present && a->code == 112 && alert_ended(r);
+	bool worked = p && p->accepted && p->name_ok && p->other_cert;
+	char first[600], fix[700], why[160];
+
+	if (sent) {
+		if (!refused_name)
+			return false;
+		snprintf(fix, sizeof(fix),
+			 "Connect with a name the server serves (--sni NAME, or connect by that "
+			 "name), or add %s to the server: nginx: server_name %s; in a server block "
+			 "with its certificate; HAProxy: a crt whose certificate holds it.",
+			 sent, sent);
+		add(r, "sni-required", SUBJ_CONNECTION, -1, fix,
+		    "The server refused the name %s, sent as SNI, with a fatal alert "
+		    "unrecognized_name "
+		    "(112): it serves no site of that name.",
+		    sent);
+		return true;
+	}
+	if (!worked && !refused_name)
+		return false;
+	snprintf(why, sizeof(why), "%s",
+		 target_is_ip(r->target.host)
+			 ? "the target is an IP address, and RFC 6066 §3 allows only names as SNI"
+			 : "--no-sni");
+	without_sni(r, first, sizeof(first));
+	if (worked) {
+		snprintf(fix, sizeof(fix),
+			 "Send the name: connect to %s by name, or add --sni %s --verify-name %s "
+			 "when "
+			 "connecting by address. Or make the server answer clients without SNI: "
+			 "nginx: "
+			 "put this certificate in the listen ... default_server block "
+			 "(server_name), "
+			 "or drop ssl_reject_handshake; HAProxy: drop strict-sni from the bind "
+			 "line.",
+			 p->sni, p->sni, p->sni);
+		add(r, "sni-required", SUBJ_CONNECTION, -1, fix,
+		    "No SNI was sent (%s). Without SNI the server %s; with SNI %s the handshake "
+		    "completed (%s %s) with a certificate for %s.",
+		    why, first, p->sni, p->version ? p->version : "?",
+		    p->cipher_suite ? p->cipher_suite : "", p->served ? p->served : "that name");
+		return true;
+	}
+	char second[500];
+	if (!p)
+		snprintf(second, sizeof(second),
+			 "no name was known to try as SNI (give --verify-name NAME and tlsscope "
+			 "tries it)");
+	else if (p->accepted)
+		snprintf(second, sizeof(second),
+			 "with SNI %s the handshake completed, but the certificate (for %s) is %s",
+			 p->sni, p->served ? p->served : "?",
+			 p->other_cert ? "not valid for that name either" : "the same");
+	else if (p->alert >= 0)
+		snprintf(second, sizeof(second), "with SNI %s it refused too, with %s (%d)", p->sni,
+			 alert_name(p->alert), p->alert);
+	else
+		snprintf(second, sizeof(second), "with SNI %s it failed too", p->sni);
+	add(r, "sni-required", SUBJ_CONNECTION, -1,
+	    "Send SNI with a name the server serves: --sni NAME --verify-name NAME, or connect by "
+	    "name. Or let the server answer clients without SNI: nginx: a listen ... "
+	    "default_server block with a certificate instead of ssl_reject_handshake on; "
+	    "HAProxy: drop strict-sni from the bind line.",
+	    "No SNI was sent (%s), and the server %s; %s.", why, first, second);
+	return true;
 }
 
 static void diagnose_handshake(struct tls_report *r, bool claimed)
@@ -1231,10 +1343,12 @@ void diagnose_connect(struct tls_report *r)
 	if (!diagnose_reach(r)) {
 		diagnose_identity(r);
 		bool claimed = diagnose_client_cert(r);
-		diagnose_handshake(r, claimed);
+		bool sni = !claimed && diagnose_sni(r);
+		diagnose_handshake(r, claimed || sni);
 		diagnose_version(r);
 		diagnose_chain(r, SUBJ_SERVER_CHAIN);
-		diagnose_hostname(r, SUBJ_SERVER_CHAIN);
+		if (!sni)
+			diagnose_hostname(r, SUBJ_SERVER_CHAIN);
 		diagnose_unexplained(r, "the peer");
 	}
 	sort_and_judge(r);
@@ -1401,16 +1515,17 @@ static bool diagnose_listen_client_cert(struct tls_report *r)
 
 static void diagnose_serial(struct tls_report *r)
 {
+	char allowed[900];
+
 	if (!r->listen.n_serial_rules || !r->n_chain || r->listen.serial_matched)
 		return;
 	const struct tls_cert_info *leaf = &r->chain[0];
+	join(&r->listen.serial_rules, allowed, sizeof(allowed), "?");
 	add(r, "client-serial-not-allowed", SUBJ_CLIENT_CHAIN, 0, NULL,
 	    "The client certificate's serial number is %s in hex, %s in decimal; it matches none "
-	    "of "
-	    "the %zu --allow-serial value%s (each compared both as hex and, when it has only "
-	    "digits, as decimal).",
+	    "of the %zu --allow-serial value%s: %s.",
 	    leaf->serial_hex, leaf->serial_dec, r->listen.n_serial_rules,
-	    r->listen.n_serial_rules == 1 ? "" : "s");
+	    r->listen.n_serial_rules == 1 ? "" : "s", allowed);
 }
 
 void diagnose_own_chain(const struct tls_creds *c, enum tls_subject subj, struct tls_report *out)

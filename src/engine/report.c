@@ -64,10 +64,13 @@ void report_free(struct tls_report *r)
 		free(r->resumption);
 	}
 	free(r->listen.serial_matched);
+	strlist_free(&r->listen.serial_rules);
 	for (size_t i = 0; i < r->n_probes; i++) {
 		free(r->probes[i].offered);
 		free(r->probes[i].version);
 		free(r->probes[i].cipher_suite);
+		free(r->probes[i].sni);
+		free(r->probes[i].served);
 	}
 	free(r->probes);
 	for (size_t i = 0; i < r->n_chain; i++)

@@ -95,6 +95,19 @@ void serial_rule_free(struct tls_serial_rule *rule)
 	memset(rule, 0, sizeof(*rule));
 }
 
+bool serial_rule_is_ambiguous(const struct tls_serial_rule *rule)
+{
+	return rule->hex && rule->dec;
+}
+
+void serial_rule_describe(const struct tls_serial_rule *rule, char *buf, size_t len)
+{
+	if (serial_rule_is_ambiguous(rule))
+		snprintf(buf, len, "%s (hex 0x%s or decimal %s)", rule->text, rule->hex, rule->dec);
+	else
+		snprintf(buf, len, "%s (hex %s)", rule->text, rule->hex);
+}
+
 int serial_rules_match(const struct tls_serial_rule *rules, size_t n, const char *serial_hex,
 		       const char *serial_dec, const char **form)
 {
@@ -273,11 +286,16 @@ static void build_http_reply(struct conn *c)
 	if (r->n_chain) {
 		const struct tls_cert_info *leaf = &r->chain[0];
 		append(&body, &blen,
-		       "client certificate: %s\nissuer: %s\nserial: %s (decimal %s)\n",
+		       "client certificate: %s\nissuer: %s\nserial: hex %s, decimal %s\n",
 		       leaf->subject, leaf->issuer, leaf->serial_hex, leaf->serial_dec);
 	} else {
 		append(&body, &blen, "client certificate: none\n");
 	}
+	for (size_t i = 0; i < r->listen.serial_rules.n; i++)
+		append(&body, &blen, "%s%s",
+		       i ? ", " : "allowed serials: ", r->listen.serial_rules.v[i]);
+	if (r->listen.serial_rules.n)
+		append(&body, &blen, "\n");
 	for (size_t i = 0; i < r->n_findings; i++)
 		append(&body, &blen, "%s %s: %s\n", names_severity(r->findings[i].severity),
 		       r->findings[i].id, r->findings[i].detail);
@@ -433,6 +451,11 @@ static void check_serial(struct conn *c)
 	const char *form = NULL;
 
 	r->listen.n_serial_rules = cfg->n_serials;
+	for (size_t k = 0; k < cfg->n_serials && r->listen.serial_rules.n < cfg->n_serials; k++) {
+		char buf[600];
+		serial_rule_describe(&cfg->serials[k], buf, sizeof(buf));
+		strlist_add(&r->listen.serial_rules, buf);
+	}
 	if (!cfg->n_serials || !r->n_chain)
 		return;
 	int i = serial_rules_match(cfg->serials, cfg->n_serials, r->chain[0].serial_hex,

@@ -147,17 +147,36 @@ def no_common_cipher_suite():
     return r
 
 
-@scenario(errors=["alert-received"])
+@scenario(errors=["sni-required"])
 def server_refuses_the_sni():
     root = ca()
-    port = free_port()
-    start(["gnutls-serv", "-p", str(port), "--x509certfile", server(root)[0], "--x509keyfile",
-           path("server.key"), "--sni-hostname", "other.example", "--sni-hostname-fatal"], port,
-          allowed=GNUTLS_SERV_END)
+    port = gnutls_serv_sni(server(root)[0], path("server.key"), "other.example")
     r = connect("localhost:%d" % port, *trust(root))
     check(r.report["handshake"]["alert_received"]["name"] == "unrecognized_name",
           r.report["handshake"]["alert_received"])
     return r
+
+
+@scenario(errors=["sni-required"])
+def haproxy_strict_sni_by_ip():
+    root = ca()
+    return connect(local(haproxy(*server(root), strict_sni=True)), *trust(root))
+
+
+@scenario(errors=["sni-required"])
+def nginx_reject_handshake_by_ip_with_name():
+    root = ca()
+    port = nginx_strict_sni(*server(root))
+    return connect(local(port), "--verify-name", "localhost", *trust(root))
+
+
+@scenario(errors=["sni-required"])
+def nginx_default_vhost_by_ip_with_name():
+    root = ca()
+    srv = server(root)
+    other = server(root, cn="default.invalid", dns=("default.invalid",), ips=(), name="default")
+    port = nginx_strict_sni(*srv, default=other)
+    return connect(local(port), "--verify-name", "localhost", *trust(root))
 
 
 @scenario(errors=(), warnings=["tls-version-old"])
@@ -416,6 +435,29 @@ def nginx_optional_bad_cert():
     r = connect(local(port), "--cert", client(other)[0], "--key", path("client.key"),
                 "--force-client-cert", *trust(root))
     check(r.report["http"]["status_line"].split()[1] in ("400", "495"), r.report["http"])
+    return r
+
+
+@scenario(errors=["client-cert-rejected"])
+def nginx_expired_client_cert():
+    root = ca()
+    port = nginx(*server(root), ca_file=root[0])
+    expired = cert("expired_client", ['cn = "expired client"', "signing_key", "tls_www_client",
+                                      'activation_date = "2020-01-01 00:00:00"',
+                                      'expiration_date = "2021-01-01 00:00:00"'], root)
+    r = connect(local(port), "--cert", expired[0], "--key", expired[1], *trust(root))
+    check(r.report["http"]["status_line"].split()[1] == "400", r.report["http"])
+    return r
+
+
+@scenario(errors=["client-cert-rejected"])
+def apache_client_cert_from_other_ca():
+    root = ca()
+    other = ca("Other Client CA", file="other_ca")
+    port = apache(*server(root), ca_file=root[0])
+    r = connect(local(port), "--cert", client(other)[0], "--key", path("client.key"),
+                "--force-client-cert", *trust(root))
+    check(r.report["handshake"]["alert_received"] is not None, "apache's alert")
     return r
 
 

@@ -245,7 +245,17 @@ def serial_not_allowed_shows_both_forms():
     check(SERIAL in f["detail"] and str(int(SERIAL, 16)) in f["detail"], f["detail"])
     check(rep["serial_check"]["allowed"] is False, rep["serial_check"])
     check("403 Forbidden" in out and "client-serial-not-allowed" in out, "the client is told")
-    lst.stop()
+    # The configured values, each with how it was read, in the finding and the HTTP body.
+    for told in (f["detail"], out):
+        check("4660 (hex 0x4660 or decimal 4660)" in told and "0x99:88 (hex 9988)" in told,
+              "the configured values: %s" % told)
+    check("serial: hex %s, decimal %s" % (SERIAL, int(SERIAL, 16)) in out, out)
+    check("allowed serials: 4660 (hex" in out, out)
+    rc, lines, err = lst.stop()
+    # The value that reads both ways is warned about, on stderr only; the hex one is not.
+    check("--allow-serial 4660 reads both as hex 0x4660 and as decimal 4660" in err, err)
+    check("99:88" not in err, err)
+    check(all(l.startswith("{") for l in lines.splitlines()), "stdout: JSON only: %r" % lines)
     # --strict refuses it during the handshake instead, with an alert.
     root, cl, lst = serial_listener("4660")
     lst.stop()

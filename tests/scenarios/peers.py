@@ -287,6 +287,116 @@ def nginx(crt, k, ca_file, verify="on"):
     return port
 
 
+def apache(crt, k, ca_file, verify="require"):
+    if not shutil.which("apache2"):
+        raise Failure("apache2 is not installed (scripts/setup.sh)")
+    port = free_port()
+    d = path("apache_%d" % port)
+    os.makedirs(d)
+    mods = "/usr/lib/apache2/modules"
+    conf = os.path.join(d, "httpd.conf")
+    with open(conf, "w") as f:
+        f.write(textwrap.dedent("""
+            ServerRoot %(d)s
+            PidFile %(d)s/httpd.pid
+            ErrorLog %(d)s/error.log
+            LogLevel warn
+            DefaultRuntimeDir %(d)s
+            Mutex file:%(d)s
+            LoadModule mpm_event_module %(m)s/mod_mpm_event.so
+            LoadModule authz_core_module %(m)s/mod_authz_core.so
+            LoadModule ssl_module %(m)s/mod_ssl.so
+            Listen 127.0.0.1:%(port)d
+            ServerName localhost
+            DocumentRoot %(d)s
+            <Directory %(d)s>
+              Require all granted
+            </Directory>
+            SSLEngine on
+            SSLCertificateFile %(crt)s
+            SSLCertificateKeyFile %(k)s
+            SSLCACertificateFile %(ca)s
+            SSLVerifyClient %(verify)s
+            SSLSessionCache none
+            """) % dict(d=d, m=mods, port=port, crt=crt, k=k, ca=ca_file, verify=verify))
+    with open(os.path.join(d, "index.html"), "w") as f:
+        f.write("hello\n")
+    start(["apache2", "-X", "-f", conf], port)
+    return port
+
+
+def haproxy(crt, k, ca_file=None, verify="required", strict_sni=False):
+    """HAProxy answering 200 itself; ca_file None: no client certificates; strict_sni: a
+    handshake whose SNI names no certificate (or that has none) is refused."""
+    if not shutil.which("haproxy"):
+        raise Failure("haproxy is not installed (scripts/setup.sh)")
+    port = free_port()
+    d = path("haproxy_%d" % port)
+    os.makedirs(d)
+    pem = os.path.join(d, "server.pem")
+    with open(pem, "w") as f:
+        f.write(open(crt).read() + open(k).read())
+    conf = os.path.join(d, "haproxy.cfg")
+    with open(conf, "w") as f:
+        f.write(textwrap.dedent("""
+            global
+              maxconn 64
+            defaults
+              mode http
+              timeout connect 2s
+              timeout client 5s
+              timeout server 5s
+            frontend fe
+              bind 127.0.0.1:%(port)d ssl crt %(pem)s %(verify)s
+              http-request return status 200 content-type text/plain string ok
+            """) % dict(port=port, pem=pem,
+                        verify=("ca-file %s verify %s" % (ca_file, verify) if ca_file else "") +
+                        (" strict-sni" if strict_sni else "")))
+    start(["haproxy", "-db", "-f", conf], port)
+    return port
+
+
+def nginx_sites(servers):
+    """nginx with the given server blocks; each holds %(port)d for the one port, which is
+    returned."""
+    port = free_port()
+    d = path("nginx_%d" % port)
+    os.makedirs(os.path.join(d, "logs"))
+    conf = os.path.join(d, "nginx.conf")
+    with open(conf, "w") as f:
+        f.write(textwrap.dedent("""
+            daemon off; master_process off; worker_processes 1;
+            pid %(d)s/nginx.pid; error_log %(d)s/logs/error.log;
+            events { worker_connections 64; }
+            http {
+              access_log off;
+              client_body_temp_path %(d)s; proxy_temp_path %(d)s; fastcgi_temp_path %(d)s;
+              uwsgi_temp_path %(d)s; scgi_temp_path %(d)s;
+            """) % dict(d=d) + servers % dict(port=port) + "\n}\n")
+    start(["nginx", "-c", conf, "-p", d, "-e", os.path.join(d, "logs", "error.log")], port)
+    return port
+
+
+def nginx_strict_sni(crt, k, name="localhost", default=None):
+    """A named server block for name, and a default_server that rejects the handshake
+    (ssl_reject_handshake on), or, with default (crt, key), serves that certificate."""
+    dflt = ("ssl_certificate %s; ssl_certificate_key %s; location / { return 200 \"default\\n\"; }"
+            % default if default else "ssl_reject_handshake on;")
+    return nginx_sites("""
+      server { listen 127.0.0.1:%%(port)d ssl default_server; %s }
+      server { listen 127.0.0.1:%%(port)d ssl; server_name %s;
+               ssl_certificate %s; ssl_certificate_key %s;
+               location / { return 200 "ok\\n"; } }""" % (dflt, name, crt, k))
+
+
+def gnutls_serv_sni(crt, k, name):
+    """gnutls-serv that refuses, with a fatal unrecognized_name, an SNI other than name."""
+    port = free_port()
+    start(["gnutls-serv", "-p", str(port), "--x509certfile", crt, "--x509keyfile", k,
+           "--sni-hostname", name, "--sni-hostname-fatal"], port, allowed=GNUTLS_SERV_END)
+    return port
+
+
 def flask_app(crt, k):
     """The seed article's one-way server: app.run(ssl_context=('server.crt','server.key'))."""
     port = free_port()

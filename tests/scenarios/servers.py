@@ -8,7 +8,8 @@ import sys
 import textwrap
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from peers import (PY, Failure, ca, cert, check, client, free_port, gnutls_serv, main, nginx,  # noqa: E402
+from peers import (GNUTLS_SERV_END, PY, Failure, apache, ca, cert, check, client, free_port,  # noqa: E402
+                   gnutls_serv, gnutls_serv_sni, haproxy, main, nginx, nginx_strict_sni,
                    openssl_server, path, registry, server, start, tlsscope)
 
 SCENARIOS, scenario = registry()
@@ -108,71 +109,6 @@ def flask_serial_check():
 
 
 # ---- Apache and HAProxy refuse after a TLS 1.3 handshake: the alert races our Finished ----
-
-def apache(crt, k, ca_file, verify="require"):
-    if not shutil.which("apache2"):
-        raise Failure("apache2 is not installed (scripts/setup.sh)")
-    port = free_port()
-    d = path("apache_%d" % port)
-    os.makedirs(d)
-    mods = "/usr/lib/apache2/modules"
-    conf = os.path.join(d, "httpd.conf")
-    with open(conf, "w") as f:
-        f.write(textwrap.dedent("""
-            ServerRoot %(d)s
-            PidFile %(d)s/httpd.pid
-            ErrorLog %(d)s/error.log
-            LogLevel warn
-            DefaultRuntimeDir %(d)s
-            Mutex file:%(d)s
-            LoadModule mpm_event_module %(m)s/mod_mpm_event.so
-            LoadModule authz_core_module %(m)s/mod_authz_core.so
-            LoadModule ssl_module %(m)s/mod_ssl.so
-            Listen 127.0.0.1:%(port)d
-            ServerName localhost
-            DocumentRoot %(d)s
-            <Directory %(d)s>
-              Require all granted
-            </Directory>
-            SSLEngine on
-            SSLCertificateFile %(crt)s
-            SSLCertificateKeyFile %(k)s
-            SSLCACertificateFile %(ca)s
-            SSLVerifyClient %(verify)s
-            SSLSessionCache none
-            """) % dict(d=d, m=mods, port=port, crt=crt, k=k, ca=ca_file, verify=verify))
-    with open(os.path.join(d, "index.html"), "w") as f:
-        f.write("hello\n")
-    start(["apache2", "-X", "-f", conf], port)
-    return port
-
-
-def haproxy(crt, k, ca_file, verify="required"):
-    if not shutil.which("haproxy"):
-        raise Failure("haproxy is not installed (scripts/setup.sh)")
-    port = free_port()
-    d = path("haproxy_%d" % port)
-    os.makedirs(d)
-    pem = os.path.join(d, "server.pem")
-    with open(pem, "w") as f:
-        f.write(open(crt).read() + open(k).read())
-    conf = os.path.join(d, "haproxy.cfg")
-    with open(conf, "w") as f:
-        f.write(textwrap.dedent("""
-            global
-              maxconn 64
-            defaults
-              mode http
-              timeout connect 2s
-              timeout client 5s
-              timeout server 5s
-            frontend fe
-              bind 127.0.0.1:%(port)d ssl crt %(pem)s ca-file %(ca)s verify %(verify)s
-              http-request return status 200 content-type text/plain string ok
-            """) % dict(port=port, pem=pem, ca=ca_file, verify=verify))
-    start(["haproxy", "-db", "-f", conf], port)
-    return port
-
 
 def refused_20_times(port, root, ident, what, codes):
     """The race is between the server's alert and our Finished: every run must see the
@@ -348,6 +284,95 @@ def probes_cbc_sha384_and_tls11_only():
     f = finding(r, "protocol-version-mismatch")
     check(f is not None, "TLS 1.1 only: %s" % r.ids())
     check("TLS1.1" in f["fix"] and "1.3" not in f["fix"].split("enable")[0], f["fix"])
+
+
+# ---- strict SNI reached by IP: SNI is the fix, not another certificate ----
+
+def sni_checks(what, port, root, name="localhost", default_cert=None):
+    """By IP without a name to try, by IP with --verify-name (the follow-up with SNI works),
+    the same with --no-probe, and by name (OK)."""
+    ip = "127.0.0.1:%d" % port
+    base = ["--ca", root[0], "--no-system-trust", "--json"]
+    if default_cert is None:
+        r = tlsscope(["connect", ip] + base)
+        f = finding(r, "sni-required")
+        check(r.rc == 1 and f is not None, "%s by IP: %s" % (what, r.ids()))
+        check(r.report["handshake"]["alert_received"]["code"] == 112, "%s: alert 112" % what)
+        check("alert-received" not in r.ids(), "%s: one finding: %s" % (what, r.ids()))
+        check("No SNI was sent" in f["detail"] and "IP address" in f["detail"] and
+              "unrecognized_name (112)" in f["detail"] and "--verify-name" in f["detail"],
+              "%s: detail: %s" % (what, f["detail"]))
+        check("--sni NAME" in f["fix"] and "peer's log" not in json_text(r), f["fix"])
+    r = tlsscope(["connect", ip, "--verify-name", name] + base)
+    f = finding(r, "sni-required")
+    check(r.rc == 1 and f is not None, "%s, --verify-name: %s" % (what, r.ids()))
+    check({x["id"] for x in r.report["findings"] if x["severity"] == "error"} ==
+          {"sni-required"}, "%s: only sni-required: %s" % (what, r.ids()))
+    check(("with SNI %s the handshake completed" % name) in f["detail"] and
+          ("DNS:%s" % name) in f["detail"], "%s: both results: %s" % (what, f["detail"]))
+    check(("--sni %s" % name) in f["fix"] and "default_server" in f["fix"] and
+          "strict-sni" in f["fix"] and "Reissue" not in f["fix"], "%s: fix %s" % (what, f["fix"]))
+    probes = [s for s in r.report["handshake"]["steps"] if s.get("probe")]
+    check(len(probes) == 1 and ("SNI %s" % name) in probes[0]["detail"],
+          "%s: one SNI probe: %s" % (what, probes))
+    if default_cert:
+        check(default_cert in f["detail"], "%s: the default certificate: %s" % (what, f["detail"]))
+        check("hostname-mismatch" not in r.ids(), "%s: %s" % (what, r.ids()))
+    r = tlsscope(["connect", ip, "--verify-name", name, "--no-probe"] + base)
+    check(not any(s.get("probe") for s in r.report["handshake"]["steps"]),
+          "%s: --no-probe sends no probe" % what)
+    f = finding(r, "sni-required")
+    if default_cert:
+        check(f is None and "hostname-mismatch" in r.ids(), "%s, --no-probe: %s" % (what, r.ids()))
+    else:
+        check(f is not None and "with SNI" not in f["detail"], "%s, --no-probe: %s" % (what, r.ids()))
+    ok(tlsscope(["connect", "%s:%d" % (name, port)] + base), "%s by name" % what)
+
+
+@scenario
+def haproxy_strict_sni_by_ip():
+    root = ca()
+    srv = server(root)
+    sni_checks("haproxy strict-sni", haproxy(*srv, strict_sni=True), root)
+
+
+@scenario
+def nginx_reject_handshake_by_ip():
+    root = ca()
+    srv = server(root)
+    sni_checks("nginx ssl_reject_handshake", nginx_strict_sni(*srv), root)
+
+
+@scenario
+def nginx_default_vhost_by_ip():
+    root = ca()
+    srv = server(root)
+    other = server(root, cn="default.invalid", dns=("default.invalid",), ips=(), name="default")
+    port = nginx_strict_sni(*srv, default=other)
+    sni_checks("nginx default vhost", port, root, default_cert="DNS:default.invalid")
+    # By IP without a name: the probe tries the leaf's own name, gets the same certificate,
+    # and the finding stays about the name the certificate lacks.
+    r = tlsscope(["connect", "127.0.0.1:%d" % port, "--ca", root[0], "--no-system-trust",
+                  "--json"])
+    check("sni-required" not in r.ids() and "hostname-mismatch" in r.ids(), r.ids())
+    probes = [s for s in r.report["handshake"]["steps"] if s.get("probe")]
+    check(len(probes) == 1 and "SNI default.invalid" in probes[0]["detail"], probes)
+
+
+@scenario
+def gnutls_serv_sni_hostname_fatal():
+    root = ca()
+    srv = server(root)
+    port = gnutls_serv_sni(*srv, "localhost")
+    base = ["--ca", root[0], "--no-system-trust", "--json"]
+    r = tlsscope(["connect", "127.0.0.1:%d" % port, "--sni", "other.example"] + base)
+    f = finding(r, "sni-required")
+    check(r.rc == 1 and f is not None and "alert-received" not in r.ids(), r.ids())
+    check("other.example" in f["detail"] and "unrecognized_name (112)" in f["detail"], f["detail"])
+    check("server_name other.example" in f["fix"] and "--sni NAME" in f["fix"], f["fix"])
+    ok(tlsscope(["connect", "localhost:%d" % port] + base), "gnutls-serv by name")
+    # Without SNI gnutls-serv serves its only certificate, which holds the IP: no finding.
+    ok(tlsscope(["connect", "127.0.0.1:%d" % port] + base), "gnutls-serv without SNI")
 
 
 def json_text(r):
