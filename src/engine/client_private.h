@@ -37,6 +37,8 @@ struct tls_client {
 	struct verify_request vreq;
 	bool ticket_seen;
 	struct revocation_query *ocsp_query; /* --ocsp, while it runs */
+	struct aia_fetch *aia_fetch;	     /* --fetch-intermediates, while it runs */
+	bool followups_started;		     /* the fetch and the OCSP query were considered */
 
 	/* --resume: the session to come back with; the second connection is a client of its
 	 * own (in probe, below) that sets it before its handshake. */
@@ -56,10 +58,10 @@ struct tls_client {
 	double handshake_done_ms; /* trace_elapsed() when the handshake completed, -1: not */
 	bool wait_first_record;
 	bool body_wait;
-		/* the headers of a refusal are in: a short wait for its body */ /* no HTTP request:
-										    wait for the
-										    server's first
-										    data or close */
+	/* the headers of a refusal are in: a short wait for its body */ /* no HTTP request:
+									    wait for the
+									    server's first
+									    data or close */
 
 	char *req;
 	size_t req_len;
