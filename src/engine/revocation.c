@@ -303,6 +303,27 @@ static char *ocsp_url(gnutls_x509_crt_t crt)
 	}
 }
 
+/* The request carries a random nonce (RFC 6960 §4.4.1); an answer that echoes another one
+ * is not an answer to it. An answer without a nonce is taken: responders that pre-sign their
+ * answers (most public CAs) omit it, and RFC 8954 §2.1 lets them. */
+static bool nonce_matches(gnutls_ocsp_req_t req, const gnutls_datum_t *der)
+{
+	gnutls_ocsp_resp_t resp;
+	gnutls_datum_t sent = {0}, got = {0};
+	bool ok = true;
+
+	if (gnutls_ocsp_resp_init(&resp) < 0)
+		return true;
+	if (gnutls_ocsp_resp_import(resp, der) == 0 &&
+	    gnutls_ocsp_resp_get_nonce(resp, NULL, &got) == 0 &&
+	    gnutls_ocsp_req_get_nonce(req, NULL, &sent) == 0)
+		ok = datum_eq(&sent, &got);
+	gnutls_free(sent.data);
+	gnutls_free(got.data);
+	gnutls_ocsp_resp_deinit(resp);
+	return ok;
+}
+
 static void query_one(struct query_item *it, double deadline_ms)
 {
 	gnutls_x509_crt_t cert = NULL, issuer = NULL;
@@ -319,7 +340,7 @@ static void query_one(struct query_item *it, double deadline_ms)
 	    gnutls_x509_crt_import(issuer, &it->issuer, GNUTLS_X509_FMT_DER) < 0 ||
 	    gnutls_ocsp_req_init(&req) < 0 ||
 	    gnutls_ocsp_req_add_cert(req, GNUTLS_DIG_SHA1, issuer, cert) < 0 ||
-	    gnutls_ocsp_req_export(req, &reqder) < 0) {
+	    gnutls_ocsp_req_randomize_nonce(req) < 0 || gnutls_ocsp_req_export(req, &reqder) < 0) {
 		it->error = xasprintf("cannot build the OCSP request");
 		goto out;
 	}
@@ -331,6 +352,11 @@ static void query_one(struct query_item *it, double deadline_ms)
 		goto out;
 	}
 	gnutls_datum_t d = {body, (unsigned)len};
+	if (!nonce_matches(req, &d)) {
+		it->error = xasprintf("its nonce is not the one of the request: an answer to "
+				      "another request, replayed (RFC 8954)");
+		goto out;
+	}
 	char *why = NULL;
 	enum tls_rev_state st =
 		judge_response(&d, cert, issuer, (long long)time(NULL), &why, times);

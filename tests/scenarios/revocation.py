@@ -454,6 +454,44 @@ def ocsp_unreachable_within_timeout():
     check(r.seconds < 4.5, "--timeout 2 took %.1f s" % r.seconds)
 
 
+@scenario
+def ocsp_query_nonce_must_match():
+    """Each request carries a fresh nonce: a signed, fresh, "good" answer made for another
+    request (with its nonce) is not taken; the same answer without a nonce is."""
+    d, hport = http_files("nonce")
+    root, leaf = pki(ocsp_port=hport)
+    idx = index("nonce", good=[leaf[0]])
+    req = path("nonce.req")
+    sh("openssl", "ocsp", "-issuer", root[0], "-cert", leaf[0], "-reqout", req)  # with nonce
+    sh("openssl", "ocsp", "-index", idx, "-rsigner", root[0], "-rkey", root[1], "-CA", root[0],
+       "-reqin", req, "-respout", os.path.join(d, "ocsp.der"), "-ndays", "1")
+    txt = sh("openssl", "ocsp", "-respin", os.path.join(d, "ocsp.der"), "-resp_text",
+             "-noverify").stdout
+    check("Nonce" in txt, "the canned answer carries its request's nonce: " + txt[-400:])
+    port = gnutls_staple_server(leaf)
+    r = connect(port, root, "--ocsp")
+    check(rev(r)["ocsp_queried"] == "unreachable" and "nonce" in rev(r)["responder"]["error"],
+          rev(r))
+    check("ocsp-unreachable" in r.ids(), r.ids())
+    # The same kind of answer without a nonce (pre-signed, as public CAs serve them): good.
+    with open(os.path.join(d, "ocsp.der"), "wb") as f:
+        f.write(open(staple("nononce", root, leaf[0], idx), "rb").read())
+    r = connect(port, root, "--ocsp")
+    check(rev(r)["ocsp_queried"] == "good" and r.rc == 0, "%s %s" % (rev(r), r.ids()))
+
+
+@scenario
+def ocsp_query_with_resume():
+    port = free_port()
+    root, leaf = pki(ocsp_port=port)
+    responder(root, index("resume", revoked=[leaf[0]]), port)
+    r = connect(gnutls_staple_server(leaf), root, "--ocsp", "--resume")
+    check(r.report.get("resumption") is not None, "the second connection is reported")
+    check(r.report["resumption"]["resumed"] is True, r.report["resumption"])
+    check(rev(r)["ocsp_queried"] == "revoked" and "revoked" in r.ids() and r.rc == 1,
+          "%s %s" % (rev(r), r.ids()))
+
+
 # ---------------- the chain the server should send ----------------
 
 def three_level():
