@@ -398,6 +398,52 @@ def nginx_refuses_good_client_behind_expired_crl():
     check("crl-expired" in r.ids(), r.ids())
 
 
+def haproxy_crl(leaf, root, crl_file):
+    """HAProxy in the foreground (-db) terminating TLS with verify required and crl-file on the
+    bind line, answering 200 itself; its port."""
+    port = free_port()
+    d = path("haproxy_%d" % port)
+    os.makedirs(d)
+    pem = os.path.join(d, "server.pem")
+    with open(pem, "w") as f:
+        f.write(open(leaf[0]).read() + open(leaf[1]).read())
+    conf = os.path.join(d, "haproxy.cfg")
+    with open(conf, "w") as f:
+        f.write(textwrap.dedent("""
+            global
+              maxconn 64
+            defaults
+              mode http
+              timeout connect 5s
+              timeout client 5s
+              timeout server 5s
+            frontend tls
+              bind 127.0.0.1:%(port)d ssl crt %(pem)s ca-file %(ca)s verify required crl-file %(crl)s
+              http-request return status 200 content-type text/plain string ok
+            """) % dict(port=port, pem=pem, ca=root[0], crl=crl_file))
+    start(["haproxy", "-db", "-f", conf], port, allowed=(0, -15, 143))
+    return port
+
+
+@scenario
+def haproxy_refuses_good_client_behind_expired_crl():
+    root, leaf = pki()
+    cl = client(root)
+    port = haproxy_crl(leaf, root, certtool_crl("hgood", root))
+    r = connect(port, root, "--cert", cl[0], "--key", cl[1], "--http")
+    check(r.rc == 0 and r.report["client_auth"]["accepted"] is True and
+          r.report["http"]["status_line"].split()[1] == "200", "%s %s" % (r.ids(), r.report["http"]))
+    old = expired_crl("hold", root)
+    port = haproxy_crl(leaf, root, old)
+    for _ in range(3):  # every client, every time
+        r = connect(port, root, "--cert", cl[0], "--key", cl[1], "--http")
+        check(r.rc == 1 and r.report["client_auth"]["accepted"] is False,
+              "HAProxy takes a client behind an expired CRL: %s" % r.ids())
+    r = connect(port, root, "--cert", cl[0], "--key", cl[1], "--http", "--crl", old)
+    f = finding(r, "crl-expired")
+    check(f and "HAProxy" in f[0]["detail"], "%s %s" % (r.ids(), f))
+
+
 # ---------------- --ocsp against openssl ocsp -port ----------------
 
 def responder(root, idx, port):
