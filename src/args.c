@@ -50,6 +50,7 @@ enum {
 	OPT_HISTORY,
 	OPT_OCSP,
 	OPT_SAVE_CHAIN,
+	OPT_FETCH_INTERMEDIATES,
 };
 
 /* Which commands an option applies to; the TUI home counts as connect, because it seeds its
@@ -97,6 +98,7 @@ static const struct opt_def {
 	{"no-probe", no_argument, OPT_NO_PROBE, ON_CONNECT},
 	{"resume", no_argument, OPT_RESUME, ON_CONNECT},
 	{"ocsp", no_argument, OPT_OCSP, ON_CONNECT},
+	{"fetch-intermediates", no_argument, OPT_FETCH_INTERMEDIATES, ON_CONNECT},
 	{"save-chain", required_argument, OPT_SAVE_CHAIN, ON_CONNECT},
 	{"keylog", required_argument, OPT_KEYLOG, ON_CONNECT | ON_LISTEN},
 	{"json", no_argument, OPT_JSON, ON_ALL},
@@ -172,6 +174,7 @@ void args_usage(FILE *out)
 	      "  --intermediates FILE   untrusted intermediates that may complete the chain\n"
 	      "  --crl FILE             revocation list to check against; repeatable\n"
 	      "  --ocsp                 ask each certificate's OCSP responder (AIA, HTTP)\n"
+	      "  --fetch-intermediates  fetch a missing intermediate from AIA caIssuers (HTTP)\n"
 	      "  --save-chain FILE      write the chain the server should send (PEM, no root)\n"
 	      "  --cert FILE --key FILE client certificate (PEM chain or DER) and its key\n"
 	      "  --p12 FILE             client identity from a PKCS#12 file\n"
@@ -436,6 +439,9 @@ static int parse_option(struct cli *cli, int opt, const char *arg, const char *t
 		break;
 	case OPT_OCSP:
 		cli->ocsp = true;
+		break;
+	case OPT_FETCH_INTERMEDIATES:
+		cli->fetch_intermediates = true;
 		break;
 	case OPT_SAVE_CHAIN:
 		cli->save_chain = arg;

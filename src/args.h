@@ -33,8 +33,9 @@ struct cli {
 	const char *password_file, *password_env;
 	const char *keylog;
 	bool resume;
-	bool ocsp;		/* --ocsp */
-	const char *save_chain; /* --save-chain FILE, or NULL */
+	bool ocsp;		  /* --ocsp */
+	bool fetch_intermediates; /* --fetch-intermediates */
+	const char *save_chain;	  /* --save-chain FILE, or NULL */
 	const char *sni;
 	bool no_sni;
 	const char *verify_name;

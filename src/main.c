@@ -44,6 +44,7 @@ static int run_connect(const struct cli *cli)
 		.no_probe = cli->no_probe,
 		.resume = cli->resume,
 		.ocsp = cli->ocsp,
+		.fetch_intermediates = cli->fetch_intermediates,
 		.keylog_path = cli->keylog,
 		.creds = creds,
 	};

@@ -318,6 +318,38 @@ static json_t *jcrls(const struct tls_revocation_facts *f)
 	return a;
 }
 
+/* --fetch-intermediates: the chain verification used, as sent up to its top, then what AIA
+ * gave, then the anchor. */
+static json_t *jbuilt_chain(const struct tls_report *r)
+{
+	json_t *a = json_array();
+	size_t top = 0;
+
+	while (r->n_chain && top + 1 < r->n_chain && r->chain[top + 1].issues_previous)
+		top++;
+	for (size_t i = 0; r->n_chain && i <= top; i++) {
+		json_t *c = jcert(&r->chain[i]);
+		json_object_set_new(c, "source", json_string("sent"));
+		json_object_set_new(c, "fetched", json_false());
+		json_array_append_new(a, c);
+	}
+	for (size_t i = 0; i < r->aia.n_certs; i++) {
+		json_t *c = jcert(&r->aia.certs[i].info);
+		json_object_set_new(c, "source", json_string("fetched"));
+		json_object_set_new(c, "fetched", json_true());
+		json_object_set_new(c, "url", jstr(r->aia.certs[i].url));
+		json_object_set_new(c, "format", jstr(r->aia.certs[i].format));
+		json_array_append_new(a, c);
+	}
+	if (r->anchor) {
+		json_t *c = jcert(r->anchor);
+		json_object_set_new(c, "source", json_string("anchor"));
+		json_object_set_new(c, "fetched", json_false());
+		json_array_append_new(a, c);
+	}
+	return a;
+}
+
 json_t *report_json_build(const struct tls_report *r)
 {
 	json_t *o = json_object();
@@ -355,6 +387,10 @@ json_t *report_json_build(const struct tls_report *r)
 	for (size_t i = 0; i < r->n_chain; i++)
 		json_array_append_new(chain, jcert(&r->chain[i]));
 	json_object_set_new(o, "peer_chain", chain);
+	if (r->aia.attempted) {
+		json_object_set_new(o, "built_chain", jbuilt_chain(r));
+		json_object_set_new(o, "aia_fetch_error", jstr(r->aia.error));
+	}
 	json_object_set_new(o, "verification", jverification(&r->verification));
 	json_object_set_new(o, "revocation", jrevocation(r));
 	json_object_set_new(o, "crls", jcrls(&r->revocation));

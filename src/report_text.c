@@ -201,6 +201,19 @@ static void print_chain(struct out *o, const struct tls_report *r)
 		snprintf(label, sizeof(label), "%zu", i);
 		print_cert(o, &r->chain[i], label);
 	}
+	/* --fetch-intermediates: what AIA caIssuers gave above the sent chain. */
+	for (size_t i = 0; i < r->aia.n_certs; i++) {
+		snprintf(label, sizeof(label), "%zu fetched", r->n_chain + i);
+		print_cert(o, &r->aia.certs[i].info, label);
+		fprintf(o->f, "    %-12s", "from");
+		put_safe(o, r->aia.certs[i].url);
+		fprintf(o->f, " (%s)\n", r->aia.certs[i].format);
+	}
+	if (r->aia.attempted && r->aia.error) {
+		fprintf(o->f, "  %-16s%s", "AIA fetch", o->c->warn);
+		put_safe(o, r->aia.error);
+		fprintf(o->f, "%s\n", o->c->off);
+	}
 }
 
 static void print_verification(struct out *o, const struct tls_report *r)

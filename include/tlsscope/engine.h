@@ -26,11 +26,12 @@ struct tls_client_config {
 	const char *http_path; /* NULL: "/" */
 	bool strict;
 	bool force_client_cert;
-	bool no_probe;		 /* no follow-up probes after a failed handshake */
-	bool resume;		 /* connect again, resuming the first session */
-	bool ocsp;		 /* ask the certificates' AIA OCSP responders (revocation.c) */
-	const char *keylog_path; /* NSS key log to append to, or NULL */
-	struct tls_creds *creds; /* required; the caller keeps ownership */
+	bool no_probe;		  /* no follow-up probes after a failed handshake */
+	bool resume;		  /* connect again, resuming the first session */
+	bool ocsp;		  /* ask the certificates' AIA OCSP responders (revocation.c) */
+	bool fetch_intermediates; /* complete an incomplete chain from AIA caIssuers (aia.c) */
+	const char *keylog_path;  /* NSS key log to append to, or NULL */
+	struct tls_creds *creds;  /* required; the caller keeps ownership */
 };
 
 struct tls_client;

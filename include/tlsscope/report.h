@@ -225,6 +225,21 @@ struct tls_revocation_facts {
 	size_t n_crls;
 };
 
+/* --fetch-intermediates (aia.c): the issuers fetched through AIA caIssuers above the sent
+ * chain, in order (certs[0] issued the sent chain's top). */
+struct tls_fetched_cert {
+	struct tls_cert_info info; /* index: n_chain + its place here */
+	char *url;		   /* where it came from */
+	const char *format;	   /* static: "der", "pem", "pkcs7" */
+};
+
+struct tls_aia_fetch {
+	bool attempted; /* the sent chain was incomplete and its top names a caIssuers URL */
+	struct tls_fetched_cert *certs;
+	size_t n_certs;
+	char *error; /* why the fetch stopped short (unreachable, not a certificate), or NULL */
+};
+
 struct tls_report {
 	enum tls_mode mode;
 	struct {
@@ -290,6 +305,7 @@ struct tls_report {
 	struct tls_client_auth client_auth;
 	struct tls_http http;
 	struct tls_revocation_facts revocation;
+	struct tls_aia_fetch aia; /* --fetch-intermediates */
 	struct tls_finding *findings;
 	size_t n_findings;
 	bool verdict_ok;

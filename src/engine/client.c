@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "tlsscope/aia.h"
 #include "tlsscope/chain.h"
 #include "tlsscope/http.h"
 #include "tlsscope/diagnose.h"
@@ -49,6 +50,8 @@ static void watch(struct tls_client *c, short events, loop_fd_fn fn)
 
 /* ---- the end ---- */
 
+static bool start_followups(struct tls_client *c);
+
 /* The report is final: diagnose it and hand it over. */
 void client_conclude(struct tls_client *c)
 {
@@ -57,6 +60,12 @@ void client_conclude(struct tls_client *c)
 		if (c->done)
 			c->done(c->done_arg);
 		return;
+	}
+	/* The connections are over (--resume's second one too): fetch, then ask OCSP. */
+	if (!c->followups_started && !c->cancelled) {
+		c->followups_started = true;
+		if (start_followups(c))
+			return;
 	}
 	if (c->rep->client_auth.sent)
 		c->rep->client_auth.accepted = c->tr.fatal_alert_seen			 ? 0
@@ -91,6 +100,42 @@ static bool start_ocsp_query(struct tls_client *c)
 	return c->ocsp_query != NULL;
 }
 
+static void on_aia_done(void *arg)
+{
+	struct tls_client *c = arg;
+
+	c->aia_fetch = NULL;
+	if (!start_ocsp_query(c))
+		client_conclude(c);
+}
+
+/* --fetch-intermediates first, so that --ocsp can ask about the fetched issuer's child. */
+static bool start_followups(struct tls_client *c)
+{
+	if (c->cfg.fetch_intermediates && c->rep->n_chain) {
+		c->aia_fetch =
+			aia_fetch_start(c->loop, c->rep, &c->vreq, c->deadline, on_aia_done, c);
+		if (c->aia_fetch)
+			return true;
+	}
+	return start_ocsp_query(c);
+}
+
+/* Esc during the fetch or the OCSP query: what they found so far is all there is. */
+static bool cancel_followups(struct tls_client *c)
+{
+	if (!c->aia_fetch && !c->ocsp_query)
+		return false;
+	if (c->aia_fetch && !c->rep->aia.error)
+		c->rep->aia.error = xstrdup("cancelled");
+	aia_fetch_cancel(c->aia_fetch);
+	revocation_query_cancel(c->ocsp_query);
+	c->aia_fetch = NULL;
+	c->ocsp_query = NULL;
+	client_conclude(c);
+	return true;
+}
+
 void client_finish(struct tls_client *c)
 {
 	if (c->phase == P_DONE)
@@ -119,10 +164,11 @@ void client_finish(struct tls_client *c)
 		client_after_followups(c);
 }
 
+/* The follow-up connections are over: conclude, which starts --fetch-intermediates and --ocsp
+ * first when they are asked for. */
 void client_after_followups(struct tls_client *c)
 {
-	if (c->cancelled || !start_ocsp_query(c))
-		client_conclude(c);
+	client_conclude(c);
 }
 
 /* ---- facts after the handshake (or after it failed) ---- */
@@ -960,6 +1006,8 @@ void client_cancel(struct tls_client *c)
 	if (c->phase == P_DONE) {
 		if (c->probe && (c->probe->is_resume || c->probe->is_sni_probe))
 			client_cancel(c->probe);
+		else
+			cancel_followups(c);
 		return;
 	}
 	resolve_cancel(c->rj);
@@ -982,6 +1030,7 @@ void client_free(struct tls_client *c)
 	loop_timer_cancel(c->loop, c->timer);
 	resolve_cancel(c->rj);
 	revocation_query_cancel(c->ocsp_query);
+	aia_fetch_cancel(c->aia_fetch);
 	if (c->tr.fd >= 0) {
 		loop_unwatch(c->loop, c->tr.fd);
 		close(c->tr.fd);

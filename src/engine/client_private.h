@@ -37,6 +37,8 @@ struct tls_client {
 	struct verify_request vreq;
 	bool ticket_seen;
 	struct revocation_query *ocsp_query; /* --ocsp, while it runs */
+	struct aia_fetch *aia_fetch;	     /* --fetch-intermediates, while it runs */
+	bool followups_started;		     /* the fetch and the OCSP query were considered */
 
 	/* --resume: the session to come back with; the second connection is a client of its
 	 * own (in probe, below) that sets it before its handshake. */

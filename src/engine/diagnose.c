@@ -826,6 +826,33 @@ static size_t chain_top(const struct tls_report *r)
 	return top;
 }
 
+/* --fetch-intermediates completed the chain: still an error (most clients do not fetch),
+ * but now the missing certificate and the file to configure can be named. */
+static void diagnose_fetched(struct tls_report *r, enum tls_subject subj, size_t top)
+{
+	const struct tls_cert_info *t = &r->chain[top];
+	const struct tls_fetched_cert *fc = &r->aia.certs[0];
+	const char *host = r->target.host ? r->target.host : "HOST";
+	bool v6 = strchr(host, ':') != NULL;
+	char fix[1024];
+
+	snprintf(fix, sizeof(fix),
+		 "Configure the server with the full chain, leaf first, then the intermediates: "
+		 "tlsscope connect %s%s%s:%u --fetch-intermediates --save-chain fullchain.pem "
+		 "writes it, with the fetched %s (sha256 %s); then nginx: ssl_certificate "
+		 "fullchain.pem; Apache: SSLCertificateFile fullchain.pem.",
+		 v6 ? "[" : "", host, v6 ? "]" : "", r->target.port, fc->info.subject,
+		 fc->info.sha256);
+	add(r, "missing-intermediate", subj, (int)top, fix,
+	    "The server sent %zu certificate%s; the last one (%s) is issued by \"%s\", which it "
+	    "did not send. It was fetched from %s (AIA caIssuers, %s): %s, sha256 %s%s. Most "
+	    "clients (curl, Python, Java, Go, OpenSSL) do not fetch it and refuse the chain; "
+	    "Chrome fetches it%s.",
+	    top + 1, top ? "s" : "", t->subject, t->issuer, fc->url, fc->format, fc->info.subject,
+	    fc->info.sha256, r->aia.n_certs > 1 ? ", and the certificate above it" : "",
+	    r->verification.trusted ? "" : " (and even with it the chain is not trusted)");
+}
+
 static void diagnose_trust(struct tls_report *r, enum tls_subject subj, bool *any)
 {
 	const struct tls_verification *v = &r->verification;
@@ -845,6 +872,11 @@ static void diagnose_trust(struct tls_report *r, enum tls_subject subj, bool *an
 			    t->self_signed && top == 0 ? " (it signs itself)" : "");
 			*any = true;
 		}
+		return;
+	}
+	if (v->done && r->aia.n_certs && !t->self_signed) {
+		diagnose_fetched(r, subj, top);
+		*any = true;
 		return;
 	}
 	if (v->done && r->intermediate_found && !t->self_signed) {
@@ -871,12 +903,14 @@ static void diagnose_trust(struct tls_report *r, enum tls_subject subj, bool *an
 	} else if (t->has_aia_ca_issuers || r->intermediate_found) {
 		add(r, "missing-intermediate", subj, (int)top, NULL,
 		    "The %s sent %zu certificate%s; the last one (%s) is issued by \"%s\", which "
-		    "it "
-		    "did not send%s.",
+		    "it did not send%s%s.",
 		    side, top + 1, top ? "s" : "", t->subject, t->issuer,
 		    r->intermediate_found ? " and which is among the --intermediates you gave"
+		    : r->aia.error	  ? "; fetching it from its Authority Information Access "
+					    "failed: "
 					  : " (its Authority Information Access names where to "
-					    "fetch it)");
+					    "fetch it)",
+		    r->intermediate_found || !r->aia.error ? "" : r->aia.error);
 	} else {
 		add(r, "untrusted-issuer", subj, (int)top, NULL,
 		    "No trusted certificate issued \"%s\" (the issuer of certificate %zu, %s).",

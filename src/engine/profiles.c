@@ -444,6 +444,9 @@ static bool issuer_not_fetched(const struct profile *p, const struct tls_report 
 			       const struct tls_finding *f)
 {
 	(void)f;
+	/* With --fetch-intermediates the fetch is known to work, or not. */
+	if (r->aia.attempted)
+		return !(p->aia_fetch && r->aia.n_certs && r->verification.trusted);
 	return !(p->aia_fetch && r->n_chain && r->chain[r->n_chain - 1].has_aia_ca_issuers);
 }
 

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tlsscope/aia.h"
 #include "tlsscope/revocation.h"
 
 void report_init(struct tls_report *r, enum tls_mode mode)
@@ -98,6 +99,7 @@ void report_free(struct tls_report *r)
 	free(r->http.error);
 	free(r->http.body_head);
 	revocation_facts_free(&r->revocation);
+	aia_facts_free(&r->aia);
 	memset(r, 0, sizeof(*r));
 }
 

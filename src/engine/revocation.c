@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "tlsscope/aia.h"
 #include "tlsscope/chain.h"
 #include "tlsscope/fetch.h"
 #include "tlsscope/util.h"
@@ -302,6 +303,27 @@ static char *ocsp_url(gnutls_x509_crt_t crt)
 	}
 }
 
+/* The request carries a random nonce (RFC 6960 §4.4.1); an answer that echoes another one
+ * is not an answer to it. An answer without a nonce is taken: responders that pre-sign their
+ * answers (most public CAs) omit it, and RFC 8954 §2.1 lets them. */
+static bool nonce_matches(gnutls_ocsp_req_t req, const gnutls_datum_t *der)
+{
+	gnutls_ocsp_resp_t resp;
+	gnutls_datum_t sent = {0}, got = {0};
+	bool ok = true;
+
+	if (gnutls_ocsp_resp_init(&resp) < 0)
+		return true;
+	if (gnutls_ocsp_resp_import(resp, der) == 0 &&
+	    gnutls_ocsp_resp_get_nonce(resp, NULL, &got) == 0 &&
+	    gnutls_ocsp_req_get_nonce(req, NULL, &sent) == 0)
+		ok = datum_eq(&sent, &got);
+	gnutls_free(sent.data);
+	gnutls_free(got.data);
+	gnutls_ocsp_resp_deinit(resp);
+	return ok;
+}
+
 static void query_one(struct query_item *it, double deadline_ms)
 {
 	gnutls_x509_crt_t cert = NULL, issuer = NULL;
@@ -318,7 +340,7 @@ static void query_one(struct query_item *it, double deadline_ms)
 	    gnutls_x509_crt_import(issuer, &it->issuer, GNUTLS_X509_FMT_DER) < 0 ||
 	    gnutls_ocsp_req_init(&req) < 0 ||
 	    gnutls_ocsp_req_add_cert(req, GNUTLS_DIG_SHA1, issuer, cert) < 0 ||
-	    gnutls_ocsp_req_export(req, &reqder) < 0) {
+	    gnutls_ocsp_req_randomize_nonce(req) < 0 || gnutls_ocsp_req_export(req, &reqder) < 0) {
 		it->error = xasprintf("cannot build the OCSP request");
 		goto out;
 	}
@@ -330,6 +352,11 @@ static void query_one(struct query_item *it, double deadline_ms)
 		goto out;
 	}
 	gnutls_datum_t d = {body, (unsigned)len};
+	if (!nonce_matches(req, &d)) {
+		it->error = xasprintf("its nonce is not the one of the request: an answer to "
+				      "another request, replayed (RFC 8954)");
+		goto out;
+	}
 	char *why = NULL;
 	enum tls_rev_state st =
 		judge_response(&d, cert, issuer, (long long)time(NULL), &why, times);
@@ -459,14 +486,18 @@ void revocation_query_cancel(struct revocation_query *q)
 
 /* ---- --save-chain: the chain the server should send ---- */
 
-/* The next link above cur: a certificate of the sent chain or of the user's intermediates that
- * issued it and is not a self-signed root (clients hold those). */
+/* The next link above cur: a certificate of the sent chain, of the user's intermediates or of
+ * those fetched (--fetch-intermediates) that issued it and is not a self-signed root (clients
+ * hold those). */
 static gnutls_x509_crt_t next_link(gnutls_x509_crt_t cur, gnutls_x509_crt_t *sent, unsigned n,
-				   const struct tls_creds *c)
+				   const struct tls_creds *c, gnutls_x509_crt_t *fetched,
+				   unsigned n_fetched)
 {
-	for (unsigned pass = 0; pass < 2; pass++) {
-		gnutls_x509_crt_t *set = pass ? (c ? c->intermediates : NULL) : sent;
-		unsigned k = pass ? (c ? c->n_intermediates : 0) : n;
+	for (unsigned pass = 0; pass < 3; pass++) {
+		gnutls_x509_crt_t *set = pass == 2 ? fetched
+					 : pass	   ? (c ? c->intermediates : NULL)
+						   : sent;
+		unsigned k = pass == 2 ? n_fetched : pass ? (c ? c->n_intermediates : 0) : n;
 		for (unsigned i = 0; i < k; i++)
 			if (set[i] != cur && !gnutls_x509_crt_equals(set[i], cur) &&
 			    gnutls_x509_crt_check_issuer(cur, set[i]) &&
@@ -480,7 +511,8 @@ int revocation_save_chain(const struct tls_report *r, const struct tls_creds *c,
 			  struct tls_error *err)
 {
 	gnutls_datum_t *der;
-	gnutls_x509_crt_t *crts;
+	gnutls_x509_crt_t *crts, *fetched = NULL;
+	unsigned n_fetched = 0;
 	FILE *f = NULL;
 	int rc = -1;
 
@@ -498,6 +530,7 @@ int revocation_save_chain(const struct tls_report *r, const struct tls_creds *c,
 		tls_error_set(err, "%s: not written: the chain is unreadable", path);
 		return -1;
 	}
+	n_fetched = aia_fetched_crts(r, &fetched);
 	f = fopen(path, "w");
 	if (!f) {
 		tls_error_set(err, "%s: cannot write: %s", path, strerror(errno));
@@ -505,8 +538,8 @@ int revocation_save_chain(const struct tls_report *r, const struct tls_creds *c,
 	}
 	gnutls_x509_crt_t cur = crts[0];
 	/* Bounded: a chain longer than what was sent plus the intermediates would be a loop. */
-	for (unsigned steps = 0; cur && steps <= (unsigned)n + (c ? c->n_intermediates : 0);
-	     steps++) {
+	for (unsigned steps = 0;
+	     cur && steps <= (unsigned)n + (c ? c->n_intermediates : 0) + n_fetched; steps++) {
 		gnutls_datum_t pem = {0};
 		if (gnutls_x509_crt_export2(cur, GNUTLS_X509_FMT_PEM, &pem) < 0) {
 			tls_error_set(err, "%s: cannot encode a certificate", path);
@@ -514,7 +547,7 @@ int revocation_save_chain(const struct tls_report *r, const struct tls_creds *c,
 		}
 		fwrite(pem.data, 1, pem.size, f);
 		gnutls_free(pem.data);
-		cur = next_link(cur, crts, (unsigned)n, c);
+		cur = next_link(cur, crts, (unsigned)n, c, fetched, n_fetched);
 	}
 	rc = 0;
 out:
@@ -523,5 +556,7 @@ out:
 		rc = -1;
 	}
 	chain_free(crts, (unsigned)n);
+	if (fetched)
+		chain_free(fetched, n_fetched);
 	return rc;
 }

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 
 #include "tlsscope/chain.h"
+#include "tlsscope/aia.h"
 #include "tlsscope/revocation.h"
 #include "tlsscope/target.h"
 
@@ -345,9 +346,15 @@ void verify_path(const struct verify_request *req, gnutls_x509_crt_t *crts, unsi
 	free(info);
 }
 
-void verify_report(const struct verify_request *req, gnutls_x509_crt_t *crts, unsigned n,
+void verify_report(const struct verify_request *given, gnutls_x509_crt_t *crts, unsigned n,
 		   struct tls_report *r)
 {
+	/* --fetch-intermediates: what AIA gave counts as intermediates, for every re-check. */
+	struct verify_request ext = *given;
+	const struct verify_request *req = &ext;
+	void *extra;
+
+	aia_req_extend(&ext, r, &extra);
 	if (!r->n_chain) {
 		r->chain = xcalloc(n, sizeof(*r->chain));
 		r->n_chain = n;
@@ -356,8 +363,9 @@ void verify_report(const struct verify_request *req, gnutls_x509_crt_t *crts, un
 	}
 	chain_link(crts, n, r->chain);
 	r->intermediate_found =
-		!r->chain[n - 1].self_signed && verify_issuer_in_intermediates(req, crts, n);
+		!r->chain[n - 1].self_signed && verify_issuer_in_intermediates(given, crts, n);
 	verify_run(req, crts, n, &r->verification, r->chain);
 	verify_path(req, crts, n, r);
 	revocation_check(req, crts, n, r);
+	aia_req_free(extra);
 }

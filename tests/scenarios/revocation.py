@@ -398,6 +398,52 @@ def nginx_refuses_good_client_behind_expired_crl():
     check("crl-expired" in r.ids(), r.ids())
 
 
+def haproxy_crl(leaf, root, crl_file):
+    """HAProxy in the foreground (-db) terminating TLS with verify required and crl-file on the
+    bind line, answering 200 itself; its port."""
+    port = free_port()
+    d = path("haproxy_%d" % port)
+    os.makedirs(d)
+    pem = os.path.join(d, "server.pem")
+    with open(pem, "w") as f:
+        f.write(open(leaf[0]).read() + open(leaf[1]).read())
+    conf = os.path.join(d, "haproxy.cfg")
+    with open(conf, "w") as f:
+        f.write(textwrap.dedent("""
+            global
+              maxconn 64
+            defaults
+              mode http
+              timeout connect 5s
+              timeout client 5s
+              timeout server 5s
+            frontend tls
+              bind 127.0.0.1:%(port)d ssl crt %(pem)s ca-file %(ca)s verify required crl-file %(crl)s
+              http-request return status 200 content-type text/plain string ok
+            """) % dict(port=port, pem=pem, ca=root[0], crl=crl_file))
+    start(["haproxy", "-db", "-f", conf], port, allowed=(0, -15, 143))
+    return port
+
+
+@scenario
+def haproxy_refuses_good_client_behind_expired_crl():
+    root, leaf = pki()
+    cl = client(root)
+    port = haproxy_crl(leaf, root, certtool_crl("hgood", root))
+    r = connect(port, root, "--cert", cl[0], "--key", cl[1], "--http")
+    check(r.rc == 0 and r.report["client_auth"]["accepted"] is True and
+          r.report["http"]["status_line"].split()[1] == "200", "%s %s" % (r.ids(), r.report["http"]))
+    old = expired_crl("hold", root)
+    port = haproxy_crl(leaf, root, old)
+    for _ in range(3):  # every client, every time
+        r = connect(port, root, "--cert", cl[0], "--key", cl[1], "--http")
+        check(r.rc == 1 and r.report["client_auth"]["accepted"] is False,
+              "HAProxy takes a client behind an expired CRL: %s" % r.ids())
+    r = connect(port, root, "--cert", cl[0], "--key", cl[1], "--http", "--crl", old)
+    f = finding(r, "crl-expired")
+    check(f and "HAProxy" in f[0]["detail"], "%s %s" % (r.ids(), f))
+
+
 # ---------------- --ocsp against openssl ocsp -port ----------------
 
 def responder(root, idx, port):
@@ -452,6 +498,44 @@ def ocsp_unreachable_within_timeout():
     r = connect(gnutls_staple_server(leaf), root, "--ocsp", "--timeout", "2")
     check(rev(r)["ocsp_queried"] == "unreachable", rev(r))
     check(r.seconds < 4.5, "--timeout 2 took %.1f s" % r.seconds)
+
+
+@scenario
+def ocsp_query_nonce_must_match():
+    """Each request carries a fresh nonce: a signed, fresh, "good" answer made for another
+    request (with its nonce) is not taken; the same answer without a nonce is."""
+    d, hport = http_files("nonce")
+    root, leaf = pki(ocsp_port=hport)
+    idx = index("nonce", good=[leaf[0]])
+    req = path("nonce.req")
+    sh("openssl", "ocsp", "-issuer", root[0], "-cert", leaf[0], "-reqout", req)  # with nonce
+    sh("openssl", "ocsp", "-index", idx, "-rsigner", root[0], "-rkey", root[1], "-CA", root[0],
+       "-reqin", req, "-respout", os.path.join(d, "ocsp.der"), "-ndays", "1")
+    txt = sh("openssl", "ocsp", "-respin", os.path.join(d, "ocsp.der"), "-resp_text",
+             "-noverify").stdout
+    check("Nonce" in txt, "the canned answer carries its request's nonce: " + txt[-400:])
+    port = gnutls_staple_server(leaf)
+    r = connect(port, root, "--ocsp")
+    check(rev(r)["ocsp_queried"] == "unreachable" and "nonce" in rev(r)["responder"]["error"],
+          rev(r))
+    check("ocsp-unreachable" in r.ids(), r.ids())
+    # The same kind of answer without a nonce (pre-signed, as public CAs serve them): good.
+    with open(os.path.join(d, "ocsp.der"), "wb") as f:
+        f.write(open(staple("nononce", root, leaf[0], idx), "rb").read())
+    r = connect(port, root, "--ocsp")
+    check(rev(r)["ocsp_queried"] == "good" and r.rc == 0, "%s %s" % (rev(r), r.ids()))
+
+
+@scenario
+def ocsp_query_with_resume():
+    port = free_port()
+    root, leaf = pki(ocsp_port=port)
+    responder(root, index("resume", revoked=[leaf[0]]), port)
+    r = connect(gnutls_staple_server(leaf), root, "--ocsp", "--resume")
+    check(r.report.get("resumption") is not None, "the second connection is reported")
+    check(r.report["resumption"]["resumed"] is True, r.report["resumption"])
+    check(rev(r)["ocsp_queried"] == "revoked" and "revoked" in r.ids() and r.rc == 1,
+          "%s %s" % (rev(r), r.ids()))
 
 
 # ---------------- the chain the server should send ----------------
@@ -535,6 +619,147 @@ def chain_with_root_is_noted_and_saved_without():
     r = tlsscope(["connect", "127.0.0.1:%d" % start_port, "--no-system-trust", "--ca", root[0],
                   "--save-chain", path("no/such/dir/x.pem")])
     check(r.rc == 2 and "x.pem" in r.err and len(r.err.strip().splitlines()) == 1, r.err)
+
+
+# ---------------- --fetch-intermediates against a loopback HTTP server ----------------
+
+HTTP_FILES = """
+import http.server, os, sys
+d, port = sys.argv[1], int(sys.argv[2])
+class H(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.0"
+    def answer(self, name, ctype):
+        p = os.path.join(d, os.path.basename(self.path.split("?")[0]) or name)
+        if not os.path.isfile(p):
+            self.send_error(404)
+            return
+        body = open(p, "rb").read()
+        self.send_response(200)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def do_GET(self):
+        self.answer("", "application/pkix-cert")
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        self.path = "/ocsp.der"
+        self.answer("ocsp.der", "application/ocsp-response")
+    def log_message(self, *a):
+        pass
+http.server.HTTPServer(("127.0.0.1", port), H).serve_forever()
+"""
+
+
+def http_files(name):
+    """A Python http.server on 127.0.0.1 serving the files of a directory of its own (GET) and
+    ocsp.der there for any POST; the directory and the port."""
+    d = path(name + "_www")
+    os.makedirs(d)
+    port = free_port()
+    start(["/usr/bin/python3", "-c", HTTP_FILES, d, str(port)], port)
+    return d, port
+
+
+def aia_pki(url, name):
+    """Root, intermediate, and a leaf whose AIA caIssuers points at url."""
+    root = ca("AIA Root CA", name + "_root")
+    inter = cert(name + "_inter", ['cn = "AIA Intermediate CA"', "ca", "cert_signing_key",
+                                   "expiration_days = 300"], root)
+    leaf = server(inter, name=name + "_leaf", extra=['ca_issuers_uri = "%s"' % url])
+    return root, inter, leaf
+
+
+def publish(inter, d):
+    """The intermediate as DER, PEM and PKCS#7 (openssl crl2pkcs7 -nocrl, DER), in d."""
+    sh("openssl", "x509", "-in", inter[0], "-outform", "DER", "-out", os.path.join(d, "i.der"))
+    with open(os.path.join(d, "i.pem"), "w") as f:
+        f.write(open(inter[0]).read())
+    sh("openssl", "crl2pkcs7", "-nocrl", "-certfile", inter[0], "-outform", "DER", "-out",
+       os.path.join(d, "i.p7c"))
+
+
+def sha256_of(crt):
+    out = sh("openssl", "x509", "-in", crt, "-noout", "-fingerprint", "-sha256").stdout
+    return out.strip().split("=")[1].replace(":", "").lower()
+
+
+def client_verdict(r, cid):
+    for c in r.report.get("clients", []):
+        if c.get("id") == cid:
+            return c
+    raise Failure("no client %s in %s" % (cid, [c.get("id") for c in r.report["clients"]]))
+
+
+@scenario
+def fetch_intermediates_der_pem_pkcs7():
+    d, hport = http_files("aia")
+    for fmt, fname in (("der", "i.der"), ("pem", "i.pem"), ("pkcs7", "i.p7c")):
+        url = "http://127.0.0.1:%d/%s" % (hport, fname)
+        root, inter, leaf = aia_pki(url, "aia_" + fmt)
+        publish(inter, d)
+        port = gnutls_staple_server(leaf)  # sends the leaf only
+        # Without the option: untrusted, nothing fetched, no built_chain.
+        r = connect(port, root)
+        check(r.rc == 1 and "missing-intermediate" in r.ids(), "%s: %s" % (fmt, r.ids()))
+        check(not r.report["verification"]["trusted"] and "built_chain" not in r.report,
+              "%s: %s" % (fmt, r.report["verification"]))
+        out = path("fullchain_%s.pem" % fmt)
+        r = connect(port, root, "--fetch-intermediates", "--save-chain", out)
+        check(r.rc == 1, "%s: still an error finding: exit %d %s" % (fmt, r.rc, r.ids()))
+        check(r.report["verification"]["trusted"], "%s: the fetched intermediate completes "
+              "the chain: %s" % (fmt, r.report["verification"]))
+        check(len(r.report["peer_chain"]) == 1, "%s: peer_chain is what was sent" % fmt)
+        b = r.report["built_chain"]
+        check([x["source"] for x in b] == ["sent", "fetched", "anchor"] and
+              [x["fetched"] for x in b] == [False, True, False], "%s: %s" % (fmt, b))
+        check(b[1]["url"] == url and b[1]["format"] == fmt and
+              b[1]["sha256"] == sha256_of(inter[0]), "%s: %s" % (fmt, b[1]))
+        check(r.report["aia_fetch_error"] is None, r.report["aia_fetch_error"])
+        f = finding(r, "missing-intermediate")
+        check(len(f) == 1 and f[0]["severity"] == "error", "%s: %s" % (fmt, f))
+        check(sha256_of(inter[0]) in f[0]["fix"] and "AIA Intermediate CA" in f[0]["fix"] and
+              "--save-chain fullchain.pem" in f[0]["fix"] and url in f[0]["detail"],
+              "%s: %s" % (fmt, f[0]))
+        # Chrome fetches: its profile agrees now; curl (OpenSSL) does not.
+        check(client_verdict(r, "chrome")["verdict"] == "accept", client_verdict(r, "chrome"))
+        check(client_verdict(r, "curl")["verdict"] != "accept", client_verdict(r, "curl"))
+        # The written fullchain holds the fetched intermediate, verifies, and nginx takes it.
+        pem = open(out).read()
+        check(pem.count("BEGIN CERTIFICATE") == 2, "%s: leaf and fetched intermediate" % fmt)
+        p = subprocess.run(["openssl", "verify", "-CAfile", root[0], "-untrusted", out,
+                            leaf[0]], capture_output=True, text=True)
+        check(p.returncode == 0, p.stdout + p.stderr)
+        r = connect(nginx_serves(out, leaf[1]), root)
+        check(r.rc == 0 and len(r.report["peer_chain"]) == 2, "%s: nginx %s" % (fmt, r.ids()))
+
+
+@scenario
+def fetch_intermediates_unreachable_within_timeout():
+    closed = free_port()
+    root, inter, leaf = aia_pki("http://127.0.0.1:%d/i.der" % closed, "aia_closed")
+    port = gnutls_staple_server(leaf)
+    r = connect(port, root, "--fetch-intermediates")
+    err = r.report["aia_fetch_error"] or ""
+    check(r.rc == 1 and "cannot connect" in err and str(closed) in err, err)
+    check(not r.report["verification"]["trusted"], r.report["verification"])
+    check([x["source"] for x in r.report["built_chain"]] == ["sent"], r.report["built_chain"])
+    f = finding(r, "missing-intermediate")
+    check(f and "fetching it" in f[0]["detail"] and str(closed) in f[0]["detail"], f)
+    check(client_verdict(r, "chrome")["verdict"] != "accept", "chrome could not fetch either")
+    # A server that accepts and never answers: bounded by --timeout.
+    silent = staller()
+    root, inter, leaf = aia_pki("http://127.0.0.1:%d/i.der" % silent, "aia_silent")
+    r = connect(gnutls_staple_server(leaf), root, "--fetch-intermediates", "--timeout", "2")
+    check(r.seconds < 4.5, "--timeout 2 took %.1f s" % r.seconds)
+    check("timeout" in (r.report["aia_fetch_error"] or ""), r.report["aia_fetch_error"])
+    # Something that is no certificate: said so.
+    d, hport = http_files("aia_junk")
+    with open(os.path.join(d, "i.der"), "w") as fjunk:
+        fjunk.write("<html>not here</html>")
+    root, inter, leaf = aia_pki("http://127.0.0.1:%d/i.der" % hport, "aia_junk")
+    r = connect(gnutls_staple_server(leaf), root, "--fetch-intermediates")
+    check("no certificate" in (r.report["aia_fetch_error"] or ""), r.report["aia_fetch_error"])
 
 
 if __name__ == "__main__":
