@@ -45,6 +45,7 @@ static int run_connect(const struct cli *cli)
 		.resume = cli->resume,
 		.ocsp = cli->ocsp,
 		.keylog_path = cli->keylog,
+		.starttls = cli->starttls,
 		.creds = creds,
 	};
 	report_init(&report, TLS_MODE_CONNECT);

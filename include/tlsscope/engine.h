@@ -30,6 +30,9 @@ struct tls_client_config {
 	bool resume;		 /* connect again, resuming the first session */
 	bool ocsp;		 /* ask the certificates' AIA OCSP responders (revocation.c) */
 	const char *keylog_path; /* NSS key log to append to, or NULL */
+	/* STARTTLS before the handshake: a protocol name (starttls.h), "none" for plain TLS, or
+	 * NULL for the protocol the port implies (587: smtp, 5432: postgres, ...). */
+	const char *starttls;
 	struct tls_creds *creds; /* required; the caller keeps ownership */
 };
 
