@@ -209,6 +209,8 @@ const char *starttls_recognise(const unsigned char *b, size_t n, unsigned port)
 {
 	const char *s = (const char *)b;
 
+	if (!b)
+		return NULL;
 	if (n >= 5 && b[3] == 0 && b[4] == 10 && b[0] > 0 && b[1] == 0 && b[2] == 0)
 		return "mysql";
 	if (n >= 6 && b[0] == 'E' && memmem(b, n, "SFATAL", 6))
