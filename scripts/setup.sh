@@ -14,9 +14,10 @@ libgnutls28-dev libncurses-dev libjansson-dev"
 # groff for the man page check.
 TESTS="libcmocka-dev gnutls-bin openssl nginx-light curl tmux ca-certificates softhsm2
 util-linux procps python3 python3-flask python3-jsonschema python3-ecdsa python3-cryptography
-groff-base apache2 haproxy nodejs golang-go chromium libnss3-tools openjdk-17-jdk-headless"
+groff-base apache2 haproxy nodejs golang-go chromium libnss3-tools openjdk-17-jdk-headless
+dovecot-imapd dovecot-pop3d dovecot-lmtpd postgresql"
 # Services these packages would start and enable.
-SERVICES="nginx apache2 haproxy"
+SERVICES="nginx apache2 haproxy dovecot postgresql"
 
 missing=""
 for p in $BUILD $TESTS; do

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tlsscope/starttls.h"
+
 enum {
 	OPT_CA = 256,
 	OPT_NO_SYSTEM_TRUST,
@@ -40,6 +42,7 @@ enum {
 	OPT_PASSWORD_FILE,
 	OPT_PASSWORD_ENV,
 	OPT_KEYLOG,
+	OPT_STARTTLS,
 	OPT_RESUME,
 	OPT_CLIENT_CERT,
 	OPT_ALLOW_SERIAL,
@@ -101,6 +104,7 @@ static const struct opt_def {
 	{"fetch-intermediates", no_argument, OPT_FETCH_INTERMEDIATES, ON_CONNECT},
 	{"save-chain", required_argument, OPT_SAVE_CHAIN, ON_CONNECT},
 	{"keylog", required_argument, OPT_KEYLOG, ON_CONNECT | ON_LISTEN},
+	{"starttls", required_argument, OPT_STARTTLS, ON_CONNECT},
 	{"json", no_argument, OPT_JSON, ON_ALL},
 	{"batch", no_argument, OPT_BATCH, ON_ALL},
 	{"help", no_argument, OPT_HELP, ON_ALL},
@@ -189,6 +193,9 @@ void args_usage(FILE *out)
 	      "  --priority STRING      GnuTLS priority string (default NORMAL)\n"
 	      "  --tls-max 1.2|1.3      highest version to offer\n"
 	      "  --strict               abort the handshake on verification failure\n"
+	      "  --starttls PROTO       upgrade a plaintext protocol first: smtp, lmtp, imap,\n"
+	      "                         pop3, ftp, ldap, xmpp, postgres, mysql, nntp, sieve, or\n"
+	      "                         none (default: the protocol the port implies, 587 smtp)\n"
 	      "After the handshake:\n"
 	      "  --http[=PATH]          send one HTTP/1.1 GET and show the status and headers\n"
 	      "                         (automatic when the server asks for a client certificate)\n"
@@ -436,6 +443,14 @@ static int parse_option(struct cli *cli, int opt, const char *arg, const char *t
 		break;
 	case OPT_KEYLOG:
 		cli->keylog = arg;
+		break;
+	case OPT_STARTTLS:
+		if (strcmp(arg, "none") != 0 && !starttls_find(arg)) {
+			tls_error_set(err, "--starttls takes one of %s, none; not '%s'",
+				      starttls_names(), arg);
+			return -1;
+		}
+		cli->starttls = arg;
 		break;
 	case OPT_OCSP:
 		cli->ocsp = true;

@@ -32,6 +32,7 @@ struct cli {
 	const char *cert, *key, *p12;
 	const char *password_file, *password_env;
 	const char *keylog;
+	const char *starttls; /* --starttls PROTO or "none", NULL: the port decides */
 	bool resume;
 	bool ocsp;		  /* --ocsp */
 	bool fetch_intermediates; /* --fetch-intermediates */

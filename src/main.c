@@ -46,6 +46,7 @@ static int run_connect(const struct cli *cli)
 		.ocsp = cli->ocsp,
 		.fetch_intermediates = cli->fetch_intermediates,
 		.keylog_path = cli->keylog,
+		.starttls = cli->starttls,
 		.creds = creds,
 	};
 	report_init(&report, TLS_MODE_CONNECT);

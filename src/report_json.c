@@ -363,6 +363,9 @@ json_t *report_json_build(const struct tls_report *r)
 				      "port", (int)r->target.port, "address",
 				      jstr(r->target.address), "sni", jstr(r->target.sni),
 				      "verify_name", jstr(r->target.verify_name)));
+	if (r->mode == TLS_MODE_CONNECT)
+		json_object_set_new(json_object_get(o, "target"), "starttls",
+				    jstr(r->starttls.protocol));
 	if (r->mode == TLS_MODE_LISTEN) {
 		json_object_set_new(o, "peer",
 				    json_pack("{s:o}", "address", jstr(r->listen.peer_address)));
@@ -398,6 +401,13 @@ json_t *report_json_build(const struct tls_report *r)
 	if (r->mode == TLS_MODE_CONNECT && r->n_chain)
 		json_object_set_new(o, "clients", jpeers(r, PROFILE_CLIENTS));
 	json_object_set_new(o, "http", jhttp(&r->http));
+	/* After STARTTLS: the protocol's first request and its answer. */
+	if (r->application.present)
+		json_object_set_new(o, "application",
+				    json_pack("{s:o, s:o, s:o}", "protocol",
+					      jstr(r->application.protocol), "answer",
+					      jstr(r->application.answer), "error",
+					      jstr(r->application.error)));
 	if (r->keylog_path)
 		json_object_set_new(o, "keylog", json_pack("{s:o}", "path", jstr(r->keylog_path)));
 	if (r->resumption) {

@@ -83,6 +83,8 @@ static void print_target(struct out *o, const struct tls_report *r)
 	fputc('\n', o->f);
 	field(o, "SNI", r->target.sni ? r->target.sni : "(none)");
 	field(o, "verify name", r->target.verify_name);
+	if (r->starttls.protocol)
+		field(o, "STARTTLS", r->starttls.protocol);
 	fprintf(o->f, "  %-16s", "timing");
 	print_ms(o, "resolve", r->timing.resolve_ms, &first);
 	print_ms(o, "connect", r->timing.connect_ms, &first);
@@ -321,6 +323,21 @@ static void print_http(struct out *o, const struct tls_report *r)
 		field(o, "body", h->body_head);
 }
 
+/* The STARTTLS protocol's first request after the handshake, as HTTP is above. */
+static void print_application(struct out *o, const struct tls_report *r)
+{
+	const struct tls_application *a = &r->application;
+
+	if (!a->present)
+		return;
+	section(o, "Application (after STARTTLS)");
+	field(o, "protocol", a->protocol);
+	if (a->answer)
+		field(o, "answer", a->answer);
+	if (a->error)
+		field(o, "problem", a->error);
+}
+
 static void print_resumption(struct out *o, const struct tls_report *r)
 {
 	const struct tls_report *s = r->resumption;
@@ -414,6 +431,7 @@ void report_text_print(FILE *f, const struct tls_report *r, bool color)
 	print_revocation(&o, r);
 	print_client_auth(&o, r);
 	print_http(&o, r);
+	print_application(&o, r);
 	print_resumption(&o, r);
 	if (r->n_chain)
 		print_peers(&o, r, r->mode == TLS_MODE_LISTEN ? PROFILE_SERVERS : PROFILE_CLIENTS);

@@ -31,7 +31,10 @@ struct tls_client_config {
 	bool ocsp;		  /* ask the certificates' AIA OCSP responders (revocation.c) */
 	bool fetch_intermediates; /* complete an incomplete chain from AIA caIssuers (aia.c) */
 	const char *keylog_path;  /* NSS key log to append to, or NULL */
-	struct tls_creds *creds;  /* required; the caller keeps ownership */
+	/* STARTTLS before the handshake: a protocol name (starttls.h), "none" for plain TLS, or
+	 * NULL for the protocol the port implies (587: smtp, 5432: postgres, ...). */
+	const char *starttls;
+	struct tls_creds *creds; /* required; the caller keeps ownership */
 };
 
 struct tls_client;

@@ -35,6 +35,7 @@ enum tls_step_type {
 	STEP_ALERT,
 	STEP_PROBE,
 	STEP_OTHER,
+	STEP_STARTTLS, /* a plaintext command or answer before the handshake */
 };
 
 enum tls_hs_status { HS_NOT_STARTED, HS_COMPLETE, HS_FAILED, HS_TIMEOUT };
@@ -175,6 +176,32 @@ struct tls_http {
 	char *body_head; /* the first lines of the body, escaped, or NULL */
 };
 
+/* STARTTLS (starttls.c): the plaintext upgrade before the handshake. */
+enum tls_starttls_outcome {
+	STARTTLS_UNUSED,
+	STARTTLS_UPGRADED,
+	STARTTLS_NOT_OFFERED, /* the capabilities do not list the upgrade */
+	STARTTLS_REFUSED,     /* the server answered the upgrade with an error */
+	STARTTLS_FAILED,      /* closed, stalled, too long, or not this protocol */
+};
+
+struct tls_starttls {
+	const char *protocol; /* static: "smtp", ...; NULL: plain TLS */
+	enum tls_starttls_outcome outcome;
+	char *answer; /* the server's words that decided it, escaped, or NULL */
+};
+
+/* The protocol's first request after a STARTTLS handshake and its answer, as the HTTP probe is
+ * for HTTPS: a server may refuse a client certificate only then. */
+struct tls_application {
+	bool present;
+	const char *protocol;	/* static */
+	char *answer;		/* the first answer, escaped, or NULL */
+	char *error;		/* why none came, or NULL */
+	bool refused;		/* the answer is an error */
+	bool names_certificate; /* and it speaks of the client certificate */
+};
+
 struct tls_negotiated {
 	bool present;
 	char *version;
@@ -304,6 +331,8 @@ struct tls_report {
 	struct tls_verification verification;
 	struct tls_client_auth client_auth;
 	struct tls_http http;
+	struct tls_starttls starttls;
+	struct tls_application application;
 	struct tls_revocation_facts revocation;
 	struct tls_aia_fetch aia; /* --fetch-intermediates */
 	struct tls_finding *findings;

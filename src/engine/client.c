@@ -22,6 +22,7 @@
 #include "tlsscope/names.h"
 #include "tlsscope/resolve.h"
 #include "tlsscope/revocation.h"
+#include "tlsscope/starttls.h"
 #include "tlsscope/target.h"
 #include "tlsscope/verify.h"
 #include "client_private.h"
@@ -257,6 +258,8 @@ static bool http_answer_complete(struct tls_client *c)
 {
 	const char *end = c->resp ? memmem(c->resp, c->resp_len, "\r\n\r\n", 4) : NULL;
 
+	if (c->st)
+		return starttls_app_complete(c->st, c->resp, c->resp_len);
 	if (!end)
 		return false;
 	if (end + 4 < c->resp + c->resp_len || c->resp_len < 13 || c->resp[9] < '4')
@@ -270,6 +273,14 @@ static bool http_answer_complete(struct tls_client *c)
 
 static void http_end(struct tls_client *c)
 {
+	if (c->st) {
+		/* The STARTTLS protocol's request, not HTTP: its answer goes to "application". */
+		starttls_app_judge(c->st, c->resp, c->resp_len, c->rep->http.error, c->rep);
+		free(c->rep->http.error);
+		c->rep->http.error = NULL;
+		client_finish(c);
+		return;
+	}
 	http_parse(c);
 	trace_emit(&c->tr, EV_HTTP, NULL);
 	client_finish(c);
@@ -355,6 +366,8 @@ static void do_http(struct tls_client *c)
 	http_end(c);
 }
 
+static const char *starttls_user(struct tls_client *c);
+
 static void start_http(struct tls_client *c)
 {
 	const struct tls_client_config *cfg = &c->cfg;
@@ -368,6 +381,11 @@ static void start_http(struct tls_client *c)
 		snprintf(hostport, sizeof(hostport), v6 ? "[%s]:%u" : "%s:%u", cfg->host,
 			 cfg->port);
 	c->phase = P_HTTP;
+	if (c->st && starttls_app_request(c->st, starttls_user(c), &c->req, &c->req_len)) {
+		set_timer(c, c->deadline, on_http_timer);
+		do_http(c);
+		return;
+	}
 	c->rep->http.present = true;
 	c->rep->http.request_path = xstrdup(path);
 	c->req = xasprintf("GET %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: tlsscope/%s\r\n"
@@ -383,6 +401,9 @@ static void start_http(struct tls_client *c)
  * protocol is another. */
 static bool http_wanted(const struct tls_client *c)
 {
+	/* After STARTTLS the protocol's own first request follows instead, unless --no-http. */
+	if (c->st)
+		return c->cfg.http != HTTP_OFF && !c->is_probe && !c->is_resume;
 	return c->cfg.http == HTTP_ON ||
 	       (c->cfg.http == HTTP_AUTO && c->rep->client_auth.requested && http_fits(c));
 }
@@ -693,6 +714,32 @@ static void start_handshake(struct tls_client *c)
 	do_handshake(c);
 }
 
+/* ---- STARTTLS ---- */
+
+static void do_starttls(struct tls_client *c);
+
+static void on_starttls_io(void *arg, int fd, short revents)
+{
+	(void)fd;
+	(void)revents;
+	do_starttls(arg);
+}
+
+static void do_starttls(struct tls_client *c)
+{
+	short events = POLLIN;
+	int rc = starttls_run(c->st, &c->tr, &events);
+
+	if (rc == 0) {
+		loop_unwatch(c->loop, c->tr.fd);
+		start_handshake(c);
+	} else if (rc == 1) {
+		watch(c, events, on_starttls_io);
+	} else {
+		client_finish(c);
+	}
+}
+
 /* ---- TCP ---- */
 
 static void try_next_address(struct tls_client *c);
@@ -703,7 +750,12 @@ static void connected(struct tls_client *c)
 	set_timer(c, c->deadline, on_deadline);
 	c->rep->timing.connect_ms = trace_elapsed(&c->tr);
 	trace_emit(&c->tr, EV_CONNECTED, NULL);
-	start_handshake(c);
+	if (c->st) {
+		c->phase = P_STARTTLS;
+		do_starttls(c);
+	} else {
+		start_handshake(c);
+	}
 }
 
 static void on_connect_io(void *arg, int fd, short revents)
@@ -860,6 +912,9 @@ static void on_deadline(void *arg)
 		collect_chain(c);
 		break;
 	}
+	case P_STARTTLS:
+		starttls_timeout(c->st, c->cfg.timeout_s);
+		break;
 	case P_POST:
 		after_post_read(c);
 		return;
@@ -923,6 +978,44 @@ static int build_alpn(struct tls_client *c, struct tls_error *err)
 	return trace_alpn_list(c->cfg.alpn, c->alpn, &c->n_alpn, &c->alpn_buf, err);
 }
 
+/* --starttls, or the protocol the port implies (not "none"). */
+static int starttls_setup(struct tls_client *c, struct tls_error *err)
+{
+	const char *name = c->cfg.starttls;
+	const struct starttls_proto *p = NULL;
+
+	if (name && strcmp(name, "none") == 0)
+		return 0;
+	p = name ? starttls_find(name) : starttls_by_port(c->cfg.port);
+	if (name && !p) {
+		tls_error_set(err, "unknown STARTTLS protocol '%s' (known: %s, none)", name,
+			      starttls_names());
+		return -1;
+	}
+	if (p)
+		c->st = starttls_new(p, c->cfg.sni ? c->cfg.sni : c->cfg.host, c->rep);
+	return 0;
+}
+
+/* The user PostgreSQL's startup message names: the client certificate's CN (what
+ * clientcert=verify-full compares), else "postgres". */
+static const char *starttls_user(struct tls_client *c)
+{
+	static char cn[128];
+	const char *dn = c->rep->client_auth.loaded_subject;
+	const char *p = dn ? strstr(dn, "CN=") : NULL;
+
+	if (!p)
+		return "postgres";
+	p += 3;
+	size_t n = strcspn(p, ",+");
+	if (n >= sizeof(cn))
+		n = sizeof(cn) - 1;
+	memcpy(cn, p, n);
+	cn[n] = 0;
+	return cn;
+}
+
 struct tls_client *client_start(struct loop *l, const struct tls_client_config *cfg,
 				const struct tls_sink *sink, struct tls_report *report,
 				void (*done)(void *arg), void *done_arg, struct tls_error *err)
@@ -933,9 +1026,9 @@ struct tls_client *client_start(struct loop *l, const struct tls_client_config *
 	c->loop = l;
 	c->cfg = *cfg;
 	/* The caller may free its strings while we run (or before client_free): keep copies. */
-	const char **strs[] = {&c->cfg.host,	   &c->cfg.sni,	     &c->cfg.verify_name,
-			       &c->cfg.alpn,	   &c->cfg.priority, &c->cfg.http_path,
-			       &c->cfg.keylog_path};
+	const char **strs[] = {&c->cfg.host,	    &c->cfg.sni,      &c->cfg.verify_name,
+			       &c->cfg.alpn,	    &c->cfg.priority, &c->cfg.http_path,
+			       &c->cfg.keylog_path, &c->cfg.starttls};
 	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
 		if (*strs[i])
 			*strs[i] = c->own[i] = xstrdup(*strs[i]);
@@ -952,6 +1045,10 @@ struct tls_client *client_start(struct loop *l, const struct tls_client_config *
 	c->phase = P_START;
 	if (build_priority(c, err) < 0 || build_alpn(c, err) < 0 ||
 	    (cfg->keylog_path && !(c->tr.keylog = trace_keylog_open(cfg->keylog_path, err)))) {
+		client_free(c);
+		return NULL;
+	}
+	if (starttls_setup(c, err) < 0) {
 		client_free(c);
 		return NULL;
 	}
@@ -1050,6 +1147,7 @@ void client_free(struct tls_client *c)
 		gnutls_free(c->session_data.data);
 	if (c->tr.keylog)
 		fclose(c->tr.keylog);
+	starttls_free(c->st);
 	free(c->req);
 	free(c->resp);
 	for (size_t i = 0; i < sizeof(c->own) / sizeof(c->own[0]); i++)

@@ -10,12 +10,12 @@
 #include "tlsscope/verify.h"
 #include "trace.h"
 
-enum phase { P_START, P_RESOLVE, P_CONNECT, P_HANDSHAKE, P_POST, P_HTTP, P_DONE };
+enum phase { P_START, P_RESOLVE, P_CONNECT, P_STARTTLS, P_HANDSHAKE, P_POST, P_HTTP, P_DONE };
 
 struct tls_client {
 	struct loop *loop;
 	struct tls_client_config cfg; /* its strings point into own[]: the caller's may go */
-	char *own[7];
+	char *own[8];
 	bool cancelled;	     /* client_cancel ran: no follow-up starts */
 	struct tls_trace tr; /* report, sink, t0, socket, session */
 	struct tls_report *rep;
@@ -62,6 +62,7 @@ struct tls_client {
 	double handshake_done_ms; /* trace_elapsed() when the handshake completed, -1: not */
 	bool wait_first_record;	  /* no HTTP request: wait for the server's first data or close */
 	bool body_wait;		  /* the headers of a refusal are in: a short wait for its body */
+	struct starttls *st;	  /* the plaintext upgrade (and the request after TLS), or NULL */
 
 	char *req;
 	size_t req_len;

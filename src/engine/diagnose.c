@@ -12,6 +12,7 @@
 #include "tlsscope/chain.h"
 #include "tlsscope/http.h"
 #include "tlsscope/names.h"
+#include "tlsscope/starttls.h"
 #include "tlsscope/target.h"
 #include "tlsscope/textsafe.h"
 #include "tlsscope/verify.h"
@@ -162,6 +163,22 @@ static const struct diag_entry catalog[] = {
 	{"crl-not-for-chain", SEV_WARNING, "A loaded revocation list is for no certificate here",
 	 "Load the CRL of the CA that issued these certificates; this one is issued by another "
 	 "CA and checks nothing."},
+	/* STARTTLS (starttls.c). */
+	{"starttls-not-offered", SEV_ERROR, "The server does not offer the STARTTLS upgrade",
+	 "Enable TLS on the server (Postfix: smtpd_tls_security_level = may with a certificate; "
+	 "Dovecot: ssl = yes; PostgreSQL: ssl = on; OpenLDAP: olcTLSCertificateFile), or use its "
+	 "implicit-TLS port (465, 993, 995, 636) without --starttls."},
+	{"starttls-refused", SEV_ERROR, "The server refused the STARTTLS upgrade",
+	 "The server's answer says why; its log has the details. Check that its TLS certificate "
+	 "and key load (a server that cannot load them often still advertises the upgrade)."},
+	{"starttls-failed", SEV_ERROR, "The plaintext exchange before STARTTLS broke",
+	 "The server closed, stalled, or said something this protocol does not allow before the "
+	 "upgrade. Check the protocol (--starttls PROTO) and the port, and the server's log."},
+	{"starttls-needed", SEV_ERROR,
+	 "The port speaks a plaintext protocol that upgrades with "
+	 "STARTTLS",
+	 "Connect with --starttls PROTO (named in the detail), or use the protocol's implicit-TLS "
+	 "port."},
 	{"chain-has-root", SEV_INFO, "The server sends its root certificate along",
 	 "Allowed, but useless: clients must already have the root. Drop it from the chain file "
 	 "(leaf first, then the intermediates)."},
@@ -275,6 +292,46 @@ static bool diagnose_reach(struct tls_report *r)
 		add(r, "connection-refused", SUBJ_CONNECTION, -1, NULL, "%s.", err);
 	else
 		return false;
+	return true;
+}
+
+/* ---- STARTTLS ---- */
+
+/* The upgrade before the handshake did not happen: that is the whole story. */
+static bool diagnose_starttls(struct tls_report *r)
+{
+	static const struct {
+		enum tls_starttls_outcome outcome;
+		const char *id;
+	} ids[] = {{STARTTLS_NOT_OFFERED, "starttls-not-offered"},
+		   {STARTTLS_REFUSED, "starttls-refused"},
+		   {STARTTLS_FAILED, "starttls-failed"}};
+	const struct tls_starttls *st = &r->starttls;
+
+	for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++)
+		if (st->protocol && st->outcome == ids[i].outcome) {
+			add(r, ids[i].id, SUBJ_CONNECTION, -1, NULL, "%s.",
+			    r->handshake.error ? r->handshake.error : st->protocol);
+			return true;
+		}
+	return false;
+}
+
+/* A plain TLS connect met a plaintext greeting this tool can upgrade from. */
+static bool diagnose_starttls_needed(struct tls_report *r)
+{
+	const char *p = r->starttls.protocol
+				? NULL
+				: starttls_recognise(r->handshake.first_bytes,
+						     r->handshake.n_first_bytes, r->target.port);
+	if (!p)
+		return false;
+	char *bytes = textsafe_bytes(r->handshake.first_bytes, r->handshake.n_first_bytes);
+	add(r, "starttls-needed", SUBJ_CONNECTION, -1, NULL,
+	    "The server greeted in plain text (\"%s\"): this is %s, which starts in plain text "
+	    "and upgrades to TLS. Connect with --starttls %s.",
+	    bytes, p, p);
+	free(bytes);
 	return true;
 }
 
@@ -535,6 +592,8 @@ static void diagnose_handshake(struct tls_report *r, bool claimed)
 	}
 	if (r->handshake.status == HS_FAILED) {
 		if (!looks_like_tls(r->handshake.first_bytes, r->handshake.n_first_bytes)) {
+			if (diagnose_starttls_needed(r))
+				return;
 			char *bytes = textsafe_bytes(r->handshake.first_bytes,
 						     r->handshake.n_first_bytes);
 			add(r, "not-tls", SUBJ_CONNECTION, -1, NULL,
@@ -730,6 +789,9 @@ static bool diagnose_client_cert(struct tls_report *r)
 		((http == 401 || http == 403) && (!ca->sent || http_names_certificate(&r->http)));
 	bool alert_refused = a->present && a->level == GNUTLS_AL_FATAL &&
 			     (r->handshake.post_handshake_alert || has_sent_certificate(r));
+	/* After STARTTLS the protocol's own first request plays the HTTP request's part. */
+	bool app_refused = r->application.refused && r->application.names_certificate;
+	http_refused = http_refused || app_refused;
 	bool closed = r->handshake.status == HS_COMPLETE && r->closed_without_answer &&
 		      !alert_refused && !http_refused;
 	char how[512];
@@ -745,6 +807,9 @@ static bool diagnose_client_cert(struct tls_report *r)
 	if (alert_refused)
 		snprintf(how, sizeof(how), "the alert %s (%d)%s", alert_name(a->code), a->code,
 			 r->handshake.post_handshake_alert ? " right after the handshake" : "");
+	else if (app_refused)
+		snprintf(how, sizeof(how), "\"%s\" to the %s request after STARTTLS",
+			 r->application.answer, r->application.protocol);
 	else if (http_refused)
 		snprintf(how, sizeof(how), "\"%s\"%s%s%s to the HTTP request",
 			 r->http.status_line ? r->http.status_line : "?",
@@ -776,7 +841,12 @@ static bool diagnose_client_cert(struct tls_report *r)
 			    "The server asked for a client certificate, none was sent, and it "
 			    "answered %s.%s",
 			    how,
-			    http_refused && !alert_refused
+			    app_refused && !alert_refused
+				    ? " The handshake itself succeeded: this server checks after "
+				      "it, "
+				      "in the protocol, so openssl s_client and gnutls-cli report "
+				      "success."
+			    : http_refused && !alert_refused
 				    ? " The handshake itself succeeded: this server checks at the "
 				      "HTTP layer, so openssl s_client and gnutls-cli report "
 				      "success."
@@ -792,7 +862,7 @@ static bool diagnose_client_cert(struct tls_report *r)
 	}
 	if ((alert_refused && is_certificate_alert(a->code)) || http_refused) {
 		char causes[640];
-		refusal_causes(r, closed, causes, sizeof(causes));
+		refusal_causes(r, closed || app_refused, causes, sizeof(causes));
 		add(r, "client-cert-rejected", SUBJ_CLIENT_CHAIN, 0,
 		    evidence ? evidence->fix : NULL,
 		    "The server refused the client certificate %s %s%s. Likely causes, most "
@@ -1374,7 +1444,7 @@ static void sort_and_judge(struct tls_report *r);
 void diagnose_connect(struct tls_report *r)
 {
 	report_clear_findings(r);
-	if (!diagnose_reach(r)) {
+	if (!diagnose_reach(r) && !diagnose_starttls(r)) {
 		diagnose_identity(r);
 		bool claimed = diagnose_client_cert(r);
 		bool sni = !claimed && diagnose_sni(r);

@@ -78,6 +78,7 @@ static const char *const step_names[] = {
 	[STEP_ALERT] = "Alert",
 	[STEP_PROBE] = "Probe",
 	[STEP_OTHER] = "Other",
+	[STEP_STARTTLS] = "StartTLS",
 };
 
 const char *names_step(enum tls_step_type t)

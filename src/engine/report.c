@@ -98,6 +98,9 @@ void report_free(struct tls_report *r)
 	strlist_free(&r->http.headers);
 	free(r->http.error);
 	free(r->http.body_head);
+	free(r->starttls.answer);
+	free(r->application.answer);
+	free(r->application.error);
 	revocation_facts_free(&r->revocation);
 	aia_facts_free(&r->aia);
 	memset(r, 0, sizeof(*r));
