@@ -304,9 +304,9 @@ static void detail_row(struct ui_lines *L, const char *label, const char *value,
 static const struct rev_word {
 	const char *word;
 	enum ui_style st;
-	int mark; /* 0 ok, 1 bad, 2 warn */
+	int mark; /* 0 ok, 1 bad, 2 warn, 3 none */
 } rev_words[] = {
-	[REV_NONE] = {"not checked", ST_DIM, 2},	 [REV_GOOD] = {"good", ST_OK, 0},
+	[REV_NONE] = {"not checked", ST_DIM, 3},	 [REV_GOOD] = {"good", ST_OK, 0},
 	[REV_REVOKED] = {"revoked", ST_ERROR, 1},	 [REV_EXPIRED] = {"expired", ST_ERROR, 1},
 	[REV_UNKNOWN] = {"unknown", ST_WARN, 2},	 [REV_INVALID] = {"invalid", ST_ERROR, 1},
 	[REV_UNREACHABLE] = {"unreachable", ST_WARN, 2},
@@ -320,7 +320,7 @@ static const struct rev_word *rev_word(enum tls_rev_state st)
 
 static const char *rev_mark(const struct rev_word *w, const struct ui_glyphs *g)
 {
-	return w->mark == 0 ? g->ok : w->mark == 1 ? g->bad : g->warn;
+	return w->mark == 0 ? g->ok : w->mark == 1 ? g->bad : w->mark == 2 ? g->warn : "-";
 }
 
 /* The revocation sources that spoke about certificate i: CRL, stapled OCSP, queried OCSP;
