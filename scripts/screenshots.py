@@ -14,7 +14,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "tui"))
 os.environ["TLSSCOPE"] = os.path.abspath(os.environ.get("TLSSCOPE", "build/tlsscope"))
 import tui  # noqa: E402  (the tmux Pane of the TUI tests, and their peers)
-from peers import WORK, bundle, ca, client, gnutls_serv, free_port, path, server  # noqa: E402
+from peers import (WORK, bundle, ca, cert, client, finish, free_port, gnutls_serv, nginx,  # noqa: E402
+                   path, server)
 
 OUT = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, "..", "screenshots"))
 COLS, ROWS = 100, 30
@@ -25,7 +26,7 @@ pre {{ margin: 0; padding: 10px 12px; color: #d8d8d8; background: #1d1f21;
 </style><pre>{}</pre>"""
 
 
-def shoot(pane, name):
+def shoot(pane, name, cols=COLS, rows=ROWS):
     ansi = pane.tmux("capture-pane", "-e", "-p", "-t", "t").stdout
     body = subprocess.run(["aha", "--black", "--no-header"], input=ansi, capture_output=True,
                           text=True, check=True).stdout
@@ -34,7 +35,7 @@ def shoot(pane, name):
     with open(page, "w") as f:
         f.write(PAGE.format(body))
     # DejaVu Sans Mono at 15 px: 9.04 px a column, 18.75 px a row.
-    width, height = int(COLS * 9.04) + 26, int(ROWS * 18.75) + 22
+    width, height = int(cols * 9.04) + 26, int(rows * 18.75) + 22
     subprocess.run(["chromium", "--headless", "--no-sandbox", "--disable-gpu",
                     "--hide-scrollbars", "--window-size=%d,%d" % (width, height),
                     "--screenshot=" + os.path.join(OUT, name + ".png"), "file://" + page],
@@ -87,6 +88,23 @@ def main():
     shoot(p, "file-picker")
     p.tmux("kill-server")
 
+    # Two-way at 80x24: nginx refuses at the HTTP layer and says why in its body.
+    port = nginx(good[0], good[1], root[0])
+    p = tui.Pane(["connect", "localhost:%d" % port, "--ca", "ca.crt", "--no-system-trust"],
+                 80, 24, cwd=project)
+    p.wait("client-cert-required", "HTTP body")
+    shoot(p, "mtls-failure-80x24", 80, 24)
+    p.tmux("kill-server")
+
+    # Who would reject this: a server whose chain no client trusts.
+    port = gnutls_serv(*good, priority="NORMAL:-VERS-ALL:+VERS-TLS1.3")
+    p = tui.Pane(["connect", "localhost:%d" % port, "--no-system-trust"], COLS, ROWS)
+    p.wait("untrusted-issuer", "\u2718 FAIL")
+    p.keys("p")
+    p.wait("Who would reject this server", "firefox")
+    shoot(p, "verdicts")
+    p.tmux("kill-server")
+
     lport = free_port()
     p = tui.Pane(["listen", "127.0.0.1:%d" % lport, "--cert", good[0], "--key", good[1],
                   "--client-ca", root[0]], COLS, ROWS)
@@ -102,6 +120,25 @@ def main():
     shoot(p, "listen")
     p.tmux("kill-server")
 
+    # The split listen view at 80x24, the selection on a refused client: its chain, findings
+    # and the servers' verdicts below the list.
+    lport = free_port()
+    p = tui.Pane(["listen", "127.0.0.1:%d" % lport, "--cert", good[0], "--key", good[1],
+                  "--client-ca", root[0]], 80, 24)
+    p.wait("waiting for clients")
+    base[2] = str(lport)
+    wrong = cert("wrongpurpose", ['cn = "bob"', "signing_key", "tls_www_server",
+                                  "expiration_days = 200"], root)
+    for extra in (["--x509certfile", cli[0], "--x509keyfile", cli[1]],
+                  ["--x509certfile", wrong[0], "--x509keyfile", wrong[1]],
+                  ["--x509certfile", cli[0], "--x509keyfile", cli[1]]):
+        subprocess.run(base + extra, input="", capture_output=True, timeout=20)
+    p.wait("3 connections")
+    p.keys("Up")
+    p.wait("Connection #2", "wrong-purpose")
+    shoot(p, "listen-split-80x24", 80, 24)
+    p.tmux("kill-server")
+
     p = tui.Pane(["demo", "--scenario", "legacy-tutorial"], COLS, ROWS)
     p.wait("weak-key", "insecure-signature")
     shoot(p, "demo-legacy-tutorial")
@@ -112,4 +149,7 @@ if __name__ == "__main__":
     try:
         main()
     finally:
-        tui._kill_tmux()
+        # Each pane's tmux server was ended after its shot; any left over goes now.
+        for pane in tui._panes:
+            pane.tmux("kill-server")
+        finish()

@@ -13,6 +13,7 @@
 #include "form.h"
 #include "screens.h"
 #include "sinks.h"
+#include "tlsscope/revocation.h"
 #include "views.h"
 
 static bool ends_with(const char *s, const char *suffix)
@@ -185,6 +186,113 @@ void report_save(struct ui *ui, const struct tls_report *r)
 	ui_push(ui, &fm->base);
 }
 
+/* ---- the fullchain ---- */
+
+/* The PEM is made when the form opens, by the engine's --save-chain (into a private temporary
+ * file, read back at once), and written with write_file like every other save: a FIFO or a
+ * socket is refused and the screen never waits on a reader. */
+struct fullchain {
+	char *pem;
+	size_t len;
+	unsigned n;
+};
+
+static void fullchain_free(void *arg)
+{
+	struct fullchain *fc = arg;
+	free(fc->pem);
+	free(fc);
+}
+
+static int fullchain_apply(struct ui *ui, struct form *fm)
+{
+	const struct fullchain *fc = fm->arg;
+	const char *path = field_value(&fm->f[0]);
+
+	if (!path) {
+		ui_message(ui, true, "Save the fullchain", "Give the file to write.");
+		return -1;
+	}
+	if (write_file(ui, path, fc->pem, fc->len) < 0)
+		return -1;
+	ui_message(ui, false, "Saved",
+		   "Wrote the fullchain (%u certificate%s, leaf first, no root) to %s.", fc->n,
+		   fc->n == 1 ? "" : "s", path);
+	return 0;
+}
+
+/* Runs revocation_save_chain into a temporary file and returns what it wrote (caller frees),
+ * or NULL with a dialog. */
+static char *fullchain_pem(struct ui *ui, const struct tls_report *r, const struct tls_creds *creds,
+			   size_t *len)
+{
+	const char *dir = getenv("TMPDIR");
+	char *tmp = xasprintf("%s/tlsscope-fullchain-XXXXXX", dir && *dir ? dir : "/tmp");
+	struct tls_error err = {{0}};
+	char *pem = NULL;
+	FILE *f = NULL;
+	int fd = mkstemp(tmp);
+
+	if (fd < 0) {
+		ui_message(ui, true, "Save the fullchain", "No temporary file: %s",
+			   strerror(errno));
+		goto out;
+	}
+	close(fd);
+	if (revocation_save_chain(r, creds, tmp, &err) < 0) {
+		/* The engine names the file it wrote: here that is our temporary one. */
+		const char *m =
+			strncmp(err.msg, tmp, strlen(tmp)) ? err.msg : err.msg + strlen(tmp);
+		ui_message(ui, true, "Save the fullchain", "The chain cannot be written%s", m);
+		goto out;
+	}
+	f = fopen(tmp, "r");
+	if (f) {
+		FILE *m = open_memstream(&pem, len);
+		char buf[4096];
+		size_t n;
+		while (m && (n = fread(buf, 1, sizeof(buf), f)) > 0)
+			fwrite(buf, 1, n, m);
+		if (m)
+			fclose(m);
+		fclose(f);
+	}
+	if (!pem)
+		ui_message(ui, true, "Save the fullchain", "The chain cannot be read back.");
+out:
+	if (fd >= 0)
+		unlink(tmp);
+	free(tmp);
+	return pem;
+}
+
+void chain_save(struct ui *ui, const struct tls_report *r, const struct tls_creds *creds)
+{
+	struct fullchain *fc = xcalloc(1, sizeof(*fc));
+	struct form *fm;
+
+	if (!r->n_chain) {
+		ui_message(ui, false, "Save the fullchain",
+			   "There is no certificate chain to save.");
+		free(fc);
+		return;
+	}
+	fc->pem = fullchain_pem(ui, r, creds, &fc->len);
+	if (!fc->pem) {
+		free(fc);
+		return;
+	}
+	for (const char *p = fc->pem; (p = strstr(p, "-----BEGIN CERTIFICATE-----")); p++)
+		fc->n++;
+	fm = form_new("Save the fullchain (leaf, intermediates, no root)");
+	form_text(fm, F_FILE, "File", "PEM, as a server's ssl_certificate wants it",
+		  "fullchain.pem");
+	fm->apply = fullchain_apply;
+	fm->arg = fc;
+	fm->free_arg = fullchain_free;
+	ui_push(ui, &fm->base);
+}
+
 /* ---- detail ---- */
 
 static void on_cert_key(struct ui *ui, void *arg, enum ui_action act)
@@ -201,7 +309,8 @@ static void cert_copy_free(void *arg)
 	free(c);
 }
 
-void cert_open(struct ui *ui, const struct tls_cert_info *c, const char *title)
+void cert_open(struct ui *ui, const struct tls_cert_info *c, const struct tls_report *r,
+	       const char *title)
 {
 	struct ui_lines L = {0};
 	char *t =
@@ -215,6 +324,8 @@ void cert_open(struct ui *ui, const struct tls_cert_info *c, const char *title)
 	memcpy(copy->der, c->der, c->der_len);
 	copy->der_len = c->der_len;
 	view_cert_detail(&L, c, ui->cols - 4, ui->g);
+	if (r)
+		view_cert_revocation(&L, r, c->index, ui->cols - 4, ui->g);
 	ui_push(ui, ui_text_new(t, &L, CTX_CERT, on_cert_key, copy, cert_copy_free));
 	free(t);
 }

@@ -120,6 +120,12 @@ static void layout(int rows, int cols, int tl_need, int n_chain, int n_find, int
 	o->ch_h = clamp(n_chain, 1, room > 1 ? room : 1);
 	o->tl_h = avail - o->ch_h - o->fi_h - o->de_h;
 	int want = tl_need > 3 ? tl_need : 3;
+	/* The negotiated values before the detail's last lines (it scrolls in its own view). */
+	if (o->tl_h < want && o->de_h > 3) {
+		int shift = want - o->tl_h < o->de_h - 3 ? want - o->tl_h : o->de_h - 3;
+		o->de_h -= shift;
+		o->tl_h += shift;
+	}
 	if (o->tl_h > want) {
 		o->de_h += o->tl_h - want;
 		o->tl_h = want;
@@ -487,6 +493,26 @@ static void open_finding(struct ui *ui, const struct tls_report *r, const struct
 	ui_push(ui, ui_text_new("Finding (Esc to go back)", &L, 0, NULL, NULL, NULL));
 }
 
+void verdicts_open(struct ui *ui, const struct tls_report *r)
+{
+	struct ui_lines L = {0};
+	/* Two columns narrower than the text view: its scroll hints never cover a word. */
+	bool servers = r->mode == TLS_MODE_LISTEN;
+
+	lines_wrap(
+		&L, ST_DIM, -1, "",
+		servers ? "How each server would judge this client's certificate chain, and "
+			  "what it would print when it refuses it."
+			: "How each client would judge this server's certificate chain, and what "
+			  "it would print when it refuses it.",
+		false, ui->cols - 6);
+	lines_blank(&L);
+	view_verdicts(&L, r, ui->cols - 6, ui->g);
+	ui_push(ui, ui_text_new(servers ? "Who would reject this client (Esc to go back)"
+					: "Who would reject this server (Esc to go back)",
+				&L, 0, NULL, NULL, NULL));
+}
+
 static void move_sel(struct conn *c, int region, int delta, size_t count)
 {
 	if (!count)
@@ -539,7 +565,7 @@ static void conn_key(struct ui_screen *s, struct ui *ui, int key, enum ui_action
 		if (!count)
 			break;
 		if (c->focus == R_CHAIN)
-			cert_open(ui, &r->chain[c->sel[R_CHAIN]], NULL);
+			cert_open(ui, &r->chain[c->sel[R_CHAIN]], r, NULL);
 		else if (c->focus == R_FINDINGS)
 			open_finding(ui, r, &r->findings[c->sel[R_FINDINGS]]);
 		else if (c->kind != CONN_INSPECT)
@@ -594,6 +620,14 @@ static void conn_key(struct ui_screen *s, struct ui *ui, int key, enum ui_action
 		if (r)
 			report_save(ui, r);
 		break;
+	case ACT_FULLCHAIN:
+		if (r)
+			chain_save(ui, r, c->kind == CONN_CLIENT ? c->creds : NULL);
+		break;
+	case ACT_VERDICTS:
+		if (r)
+			verdicts_open(ui, r);
+		break;
 	case ACT_SIDE:
 		if (c->kind == CONN_DEMO) {
 			c->listener_side = !c->listener_side;
@@ -605,7 +639,7 @@ static void conn_key(struct ui_screen *s, struct ui *ui, int key, enum ui_action
 		if (c->kind == CONN_DEMO) {
 			struct tls_error err = {{0}};
 			size_t n = demo_count();
-			c->scenario = (c->scenario + (key == 'p' ? n - 1 : 1)) % n;
+			c->scenario = (c->scenario + (key == 'N' ? n - 1 : 1)) % n;
 			c->listener_side = false;
 			if (demo_restart(ui, c, &err) < 0)
 				ui_message(ui, true, "The demo cannot start", "%s", err.msg);

@@ -66,6 +66,14 @@ static const struct binding {
 	 NULL},
 	{'s', ACT_SAVE, CTX_CONN | CTX_LISTEN, "s", "save the report (.json gives JSON, else text)",
 	 NULL},
+	{'f', ACT_FULLCHAIN, CTX_CONN, "f",
+	 "save the fullchain: leaf, intermediates, no root (PEM, as --save-chain)", NULL},
+	/* The connection view's bar is full at 100 columns; the listen view's has room. */
+	{'p', ACT_VERDICTS, CTX_CONN, "p",
+	 "who would reject this: each client's verdict on the chain and its words", NULL},
+	{'p', ACT_VERDICTS, CTX_LISTEN, "p",
+	 "who would reject this: each server's verdict on the client chain and its words",
+	 "verdicts"},
 	{'.', ACT_HIDDEN, CTX_PICKER, ".", "show or hide hidden files", "hidden"},
 	{'~', ACT_HOME, CTX_PICKER, "~", "home directory", NULL},
 	{' ', ACT_TOGGLE, CTX_FORM, "Space", "toggle a switch, next choice", NULL},
@@ -78,7 +86,7 @@ static const struct binding {
 	{KEY_CTRL('u'), ACT_CLEAR, CTX_FORM, "^U", "clear the field", NULL},
 	{'v', ACT_SIDE, CTX_DEMO, "v", "the client's or the listener's view", "side"},
 	{'n', ACT_SCENARIO, CTX_DEMO, "n", "next demo scenario", "scenario"},
-	{'p', ACT_SCENARIO, CTX_DEMO, NULL, NULL, NULL},
+	{'N', ACT_SCENARIO, CTX_DEMO, "N", "previous demo scenario", NULL},
 	{'y', ACT_OPEN, CTX_DIALOG, "y", "yes", NULL},
 	{'n', ACT_BACK, CTX_DIALOG, "n", "no", NULL},
 };

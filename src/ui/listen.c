@@ -160,6 +160,12 @@ static void listen_key(struct ui_screen *s, struct ui *ui, int key, enum ui_acti
 			report_save(ui, r);
 		return;
 	}
+	case ACT_VERDICTS: {
+		const struct tls_report *r = by_seq(v, (unsigned long)(sel < first ? first : sel));
+		if (r)
+			verdicts_open(ui, r);
+		return;
+	}
 	case ACT_BACK:
 		if (s->below)
 			ui_pop(ui);

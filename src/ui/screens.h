@@ -24,8 +24,16 @@ struct ui_screen *conn_new_view(const char *mode, const char *title,
 struct ui_screen *conn_new_demo(struct ui *ui, const char *scenario, struct tls_error *err);
 struct ui_screen *conn_new_inspect(struct inspect_result *r, const char *title); /* takes r */
 
-/* A certificate's full detail, with export (cert.c). */
-void cert_open(struct ui *ui, const struct tls_cert_info *c, const char *title);
+/* "Who would reject this" (conn.c): the verdicts of r's clients (connect) or servers (listen)
+ * in a text view, made now (a listener's report may leave its history). */
+void verdicts_open(struct ui *ui, const struct tls_report *r);
+/* A certificate's full detail, with export (cert.c); with r (may be NULL), the report it is
+ * from, also what each revocation source says about it. */
+void cert_open(struct ui *ui, const struct tls_cert_info *c, const struct tls_report *r,
+	       const char *title);
+/* Asks for a file name and writes r's fullchain there (what --save-chain writes: the leaf,
+ * its issuers from the chain and creds' --intermediates (creds may be NULL), no root). */
+void chain_save(struct ui *ui, const struct tls_report *r, const struct tls_creds *creds);
 /* Asks for a file name and writes the certificate there, PEM or DER by the name's ending. */
 void cert_export(struct ui *ui, const struct tls_cert_info *c);
 /* Asks for a file name and writes the report, JSON when it ends in .json, else text. */

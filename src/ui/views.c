@@ -12,6 +12,7 @@
 
 #include "tlsscope/diagnose.h"
 #include "tlsscope/names.h"
+#include "tlsscope/profiles.h"
 #include "tlsscope/textsafe.h"
 #include "views.h"
 
@@ -103,6 +104,54 @@ void view_header(struct ui_lines *L, const struct tls_report *r, const struct vi
 	line_addf(ln, ST_DIM, "%s", run->setup ? run->setup : "");
 }
 
+/* The HTTP answer's first body lines, where the handshake ends (the timeline follows its end,
+ * and its column is wider than the negotiated one): a refusal often says why only there
+ * (nginx's "400 No required SSL certificate was sent"). body_head is escaped already (its line
+ * breaks are \x0a); HTML tags are left out, so that the words fit the narrow column, and what is
+ * left goes through line_add_safe again. */
+static void body_rows(struct ui_lines *L, const char *status, const char *body)
+{
+	int shown = 0;
+	char *prev = NULL;
+
+	for (const char *p = body; p && *p && shown < 3;) {
+		const char *eol = strstr(p, "\\x0a");
+		size_t n = eol ? (size_t)(eol - p) : strlen(p);
+		char *text = xmalloc(n + 1), *o = text;
+		bool in_tag = false;
+
+		for (size_t i = 0; i < n; i++) {
+			if (!strncmp(p + i, "\\x0d", 4)) {
+				i += 3;
+				continue;
+			}
+			if (p[i] == '<')
+				in_tag = true;
+			else if (p[i] == '>' && in_tag)
+				in_tag = false;
+			else if (!in_tag && !(p[i] == ' ' && (o == text || o[-1] == ' ')))
+				*o++ = p[i];
+		}
+		while (o > text && o[-1] == ' ')
+			o--;
+		*o = '\0';
+		/* nginx says it three times (title, h1, text): once is enough, and not what the
+		 * status line says already ("400 Bad Request"). */
+		if (*text && !(prev && strstr(prev, text)) && !(status && strstr(status, text))) {
+			struct ui_line *ln = lines_add(L, -1);
+			line_addf(ln, ST_DIM, "%-10s ", shown ? "" : "HTTP body");
+			line_add_safe(ln, ST_NORMAL, text);
+			shown++;
+			free(prev);
+			prev = text;
+		} else {
+			free(text);
+		}
+		p = eol ? eol + 4 : p + n;
+	}
+	free(prev);
+}
+
 void view_timeline(struct ui_lines *L, const struct tls_report *r, const struct ui_glyphs *g)
 {
 	for (size_t i = 0; i < r->handshake.n_steps; i++) {
@@ -141,6 +190,8 @@ void view_timeline(struct ui_lines *L, const struct tls_report *r, const struct 
 		line_addf(ln, ST_NORMAL, ": ");
 		line_add_safe(ln, ST_NORMAL, r->handshake.error);
 	}
+	if (r->http.present)
+		body_rows(L, r->http.status_line, r->http.body_head);
 }
 
 static void summary_row(struct ui_lines *L, const char *label, const char *value, enum ui_style st)
@@ -246,6 +297,106 @@ static void cn_column(struct ui_line *ln, const char *cn, int width, const struc
 	free(safe);
 }
 
+static void detail_row(struct ui_lines *L, const char *label, const char *value, bool untrusted,
+		       enum ui_style st, int width);
+
+/* What each revocation source says, as the chain row and the detail show it. */
+static const struct rev_word {
+	const char *word;
+	enum ui_style st;
+	int mark; /* 0 ok, 1 bad, 2 warn, 3 none */
+} rev_words[] = {
+	[REV_NONE] = {"not checked", ST_DIM, 3},	 [REV_GOOD] = {"good", ST_OK, 0},
+	[REV_REVOKED] = {"revoked", ST_ERROR, 1},	 [REV_EXPIRED] = {"expired", ST_ERROR, 1},
+	[REV_UNKNOWN] = {"unknown", ST_WARN, 2},	 [REV_INVALID] = {"invalid", ST_ERROR, 1},
+	[REV_UNREACHABLE] = {"unreachable", ST_WARN, 2},
+};
+
+static const struct rev_word *rev_word(enum tls_rev_state st)
+{
+	return (size_t)st < sizeof(rev_words) / sizeof(rev_words[0]) ? &rev_words[st]
+								     : &rev_words[REV_NONE];
+}
+
+static const char *rev_mark(const struct rev_word *w, const struct ui_glyphs *g)
+{
+	return w->mark == 0 ? g->ok : w->mark == 1 ? g->bad : w->mark == 2 ? g->warn : "-";
+}
+
+/* The revocation sources that spoke about certificate i: CRL, stapled OCSP, queried OCSP;
+ * good ones as a mark, the others with their word. */
+static void revocation_marks(struct ui_line *ln, const struct tls_report *r, size_t i,
+			     const struct ui_glyphs *g)
+{
+	if (i >= r->revocation.n_certs || !r->revocation.certs)
+		return;
+	const struct tls_cert_revocation *c = &r->revocation.certs[i];
+	const struct {
+		const char *label;
+		enum tls_rev_state st;
+	} src[] = {{"CRL", c->crl}, {"staple", c->ocsp_stapled}, {"OCSP", c->ocsp_queried}};
+
+	for (size_t k = 0; k < sizeof(src) / sizeof(src[0]); k++) {
+		if (src[k].st == REV_NONE)
+			continue;
+		const struct rev_word *w = rev_word(src[k].st);
+		if (src[k].st == REV_GOOD)
+			line_addf(ln, w->st, " %s%s", rev_mark(w, g), src[k].label);
+		else
+			line_addf(ln, w->st, " %s%s:%s", rev_mark(w, g), src[k].label, w->word);
+	}
+}
+
+void view_cert_revocation(struct ui_lines *L, const struct tls_report *r, size_t i, int width,
+			  const struct ui_glyphs *g)
+{
+	const struct tls_revocation_facts *f = &r->revocation;
+	const struct tls_cert_revocation *c = i < f->n_certs && f->certs ? &f->certs[i] : NULL;
+	const struct {
+		const char *label;
+		enum tls_rev_state st;
+	} src[] = {{"CRL", c ? c->crl : REV_NONE},
+		   {"stapled OCSP", c ? c->ocsp_stapled : REV_NONE},
+		   {"queried OCSP", c ? c->ocsp_queried : REV_NONE}};
+	char buf[64];
+
+	lines_blank(L);
+	lines_text_line(L, ST_FRAME, -1, "Revocation");
+	for (size_t k = 0; k < sizeof(src) / sizeof(src[0]); k++) {
+		const struct rev_word *w = rev_word(src[k].st);
+		struct ui_line *ln = lines_add(L, -1);
+		line_addf(ln, ST_DIM, "%-13s", src[k].label);
+		line_addf(ln, w->st, "%s %s", rev_mark(w, g), w->word);
+	}
+	if (c && c->ocsp_url)
+		detail_row(L, "responder", c->ocsp_url, true, ST_NORMAL, width);
+	if (c && c->ocsp_error)
+		detail_row(L, "OCSP error", c->ocsp_error, true, ST_WARN, width);
+	if (i != 0)
+		return;
+	/* The staple is about the leaf. */
+	const struct {
+		const char *label;
+		long long t;
+	} times[] = {{"produced", f->staple_produced},
+		     {"this update", f->staple_this_update},
+		     {"next update", f->staple_next_update},
+		     {"revoked at", f->staple_revoked_at}};
+	if (f->staple)
+		for (size_t k = 0; k < sizeof(times) / sizeof(times[0]); k++) {
+			if (times[k].t < 0)
+				continue;
+			util_iso_time(times[k].t, buf, sizeof(buf));
+			detail_row(L, times[k].label, buf, false, k == 3 ? ST_ERROR : ST_NORMAL,
+				   width);
+		}
+	if (f->staple_error)
+		detail_row(L, "staple error", f->staple_error, true, ST_ERROR, width);
+	if (f->must_staple)
+		detail_row(L, "must-staple", "yes (TLS feature status_request)", false, ST_NORMAL,
+			   width);
+}
+
 void view_chain(struct ui_lines *L, const struct tls_report *r, const struct ui_glyphs *g)
 {
 	/* Index, CN, the marks in columns (they are what the eye looks for), issuer, expiry. */
@@ -277,6 +428,7 @@ void view_chain(struct ui_lines *L, const struct tls_report *r, const struct ui_
 				line_addf(ln, severity_style((enum tls_severity)res), " %s%s",
 					  severity_mark((enum tls_severity)res, g), ck->label);
 		}
+		revocation_marks(ln, r, i, g);
 		line_addf(ln, ST_DIM, "  by ");
 		line_add_safe(ln, ST_NORMAL, issuer);
 		line_addf(ln, ST_DIM, "  until %s", until);
@@ -602,6 +754,51 @@ void view_listen_selected(struct ui_lines *L, const struct tls_report *r, int wi
 	view_findings(L, r, g);
 	if (r->n_findings)
 		view_finding_detail(L, &r->findings[0], width - 2, false);
+	if (r->n_chain) {
+		lines_text_line(L, ST_FRAME, -1,
+				"Servers (how each would judge this client chain)");
+		view_verdicts(L, r, width, g);
+	}
+}
+
+void view_verdicts(struct ui_lines *L, const struct tls_report *r, int width,
+		   const struct ui_glyphs *g)
+{
+	struct profile_set set = {0};
+	enum profile_side side = r->mode == TLS_MODE_LISTEN ? PROFILE_SERVERS : PROFILE_CLIENTS;
+
+	if (!r->n_chain) {
+		lines_wrap(
+			L, ST_DIM, -1, "",
+			side == PROFILE_SERVERS
+				? "No client certificate: there is no chain for a server to judge."
+				: "The server sent no certificate: there is no chain to judge.",
+			false, width);
+		return;
+	}
+	profiles_judge(r, side, &set);
+	for (size_t i = 0; i < set.n; i++) {
+		const struct profile_verdict *v = &set.v[i];
+		struct ui_lines row = {0}, says = {0};
+		struct ui_line *ln = lines_add(&row, (int)i);
+		line_addf(ln, v->accept ? ST_OK : ST_ERROR, "%s %-6s ", v->accept ? g->ok : g->bad,
+			  v->accept ? "accept" : "reject");
+		line_addf(ln, ST_TITLE, "%-8s ", v->id);
+		line_addf(ln, ST_DIM, "%s", v->name);
+		/* The name wraps under itself; the words under the reason, or from the left when
+		 * a word of them (a Java class name) is too long for that. */
+		lines_fold(L, &row, width, 18);
+		for (size_t k = 0; k < v->n_reasons; k++) {
+			const struct profile_reason *pr = &v->reasons[k];
+			ln = lines_add(&says, (int)i);
+			line_addf(ln, ST_DIM, "    says (%s): ", pr->finding);
+			line_add_safe(ln, ST_NORMAL, pr->says);
+		}
+		lines_fold(L, &says, width, 6);
+		lines_free(&row);
+		lines_free(&says);
+	}
+	profiles_free(&set);
 }
 
 /* ---- a handshake message's content, from what the report holds ---- */

@@ -64,6 +64,17 @@ void view_listen_row(struct ui_lines *L, const struct tls_report *r, long long w
 void view_listen_selected(struct ui_lines *L, const struct tls_report *r, int width,
 			  const struct ui_glyphs *g);
 
+/* "Who would reject this": one row per client profile (connect) or server profile (listen:
+ * the client's chain), accept or reject, then each reason's finding and the words that
+ * implementation prints, wrapped to width. */
+void view_verdicts(struct ui_lines *L, const struct tls_report *r, int width,
+		   const struct ui_glyphs *g);
+
+/* The revocation state of certificate i per source (CRL, stapled OCSP, queried OCSP), and for
+ * the leaf the stapled response's times (produced, this and next update, revoked at). */
+void view_cert_revocation(struct ui_lines *L, const struct tls_report *r, size_t i, int width,
+			  const struct ui_glyphs *g);
+
 /* The CN of a distinguished name ("CN=a,O=b" gives "a"), or the whole name. Caller frees. */
 char *view_common_name(const char *dn);
 

@@ -936,5 +936,214 @@ def certificate_detail_shows_key_ids_spki_pin_and_sha1():
     p.expect_restored("q")
 
 
+
+def text_view_all(p, title):
+    """Every line of a full-screen text view titled title, paging down to its end: each page
+    joins the lines seen so far where they overlap (the scroll hints in the last column are
+    left out)."""
+    def body(screen):
+        return [re.sub(r"\s+[v^]$", "", l) if len(l) >= 78 else l.rstrip()
+                for l in screen.splitlines()[1:-1]]
+    s = p.wait(title)
+    seen = body(s)
+    # A "v" in the last column says more lines hide below.
+    while any(len(l) >= 78 and l.endswith(" v") for l in s.splitlines()):
+        p.keys("PageDown")
+        end = time.monotonic() + 5
+        while time.monotonic() < end and p.text() == s:
+            time.sleep(0.05)  # polling interval, bounded by the deadline
+        check(p.text() != s, "PageDown moved the text view")
+        s = p.text()
+        new = body(s)
+        k = max(k for k in range(min(len(seen), len(new)) + 1)
+                if k == 0 or seen[-k:] == new[:k])
+        seen += new[k:]
+    return seen
+
+
+def joined(lines):
+    """Wrapped lines joined again: each line's text without its indent, one space between."""
+    out = ""
+    for l in lines:
+        part = l.strip()
+        out += ("" if not out or out.endswith("_") else " ") + part
+    return re.sub(r"\s+", " ", out)
+
+
+def check_verdicts(lines, peers, who):
+    """Every profile of peers (the JSON report's list) has its row with its verdict, and each
+    reason's words stand whole in the wrapped text."""
+    check(max(len(l) for l in lines) <= 80, "%s: nothing past 80 columns" % who)
+    text = joined(lines)
+    for v in peers:
+        row = next((l for l in lines if re.search(r"(accept|reject) +%s " % re.escape(v["id"]),
+                                                  l)), None)
+        check(row is not None, "%s: a row for %s:\n%s" % (who, v["id"], "\n".join(lines)))
+        check(v["verdict"] in row, "%s: %s %s" % (who, v["id"], v["verdict"]))
+        for reason in v["reasons"]:
+            says = re.sub(r"\s+", " ", reason["says"])
+            check(("says (%s): %s" % (reason["finding"], says)) in text,
+                  "%s: %s says %r whole:\n%s" % (who, v["id"], says, "\n".join(lines)))
+
+
+@scenario
+def verdicts_pane_p_shows_who_would_reject_at_80x24():
+    root, good, _ = pki()
+    # A server certificate offered as a client's: every server refuses its purpose.
+    stranger = cert("wrongpurpose", ['cn = "stranger"', "signing_key", "tls_www_server",
+                                      "expiration_days = 200"], root)
+    port = gnutls_serv(*good)
+    # Untrusted: no --ca, no system store, so every client has something to say.
+    args = ["connect", "127.0.0.1:%d" % port, "--no-system-trust", "--verify-name", "localhost"]
+    clients = tlsscope(args + ["--json"]).report["clients"]
+    check(any(v["verdict"] == "reject" for v in clients), "some client rejects the chain")
+    p = Pane(args, x=80, y=24)
+    p.wait("untrusted-issuer", "\u2718 FAIL")
+    p.keys("p")
+    lines = text_view_all(p, "Who would reject this server")
+    check_verdicts(lines, clients, "connect")
+    p.keys("Escape")
+    p.wait("Findings", gone=("Who would reject",))
+    p.keys("q")
+    p.expect_restored("q")
+    # Listen: the servers' verdicts on the client's chain, for the selected connection.
+    lp, lport = tlsscope_listener(good, "--client-ca", root[0], "--json", "--count", "1",
+                                  stdout=subprocess.PIPE)
+    cli_args = ["connect", "127.0.0.1:%d", "--ca", root[0], "--no-system-trust", "--verify-name",
+                "localhost", "--no-http", "--json", "--cert", stranger[0], "--key", stranger[1],
+                "--force-client-cert"]
+    tlsscope([a % lport if "%d" in a else a for a in cli_args])
+    out, _ = lp.communicate(timeout=20)
+    servers = json.loads(out.decode().splitlines()[0])["client_auth"]["servers"]
+    check(any(v["verdict"] == "reject" for v in servers), "some server rejects the client")
+    lport = free_port()
+    p = Pane(["listen", "127.0.0.1:%d" % lport, "--cert", good[0], "--key", good[1],
+              "--client-ca", root[0]], x=80, y=24)
+    p.wait("waiting for clients")
+    tlsscope([a % lport if "%d" in a else a for a in cli_args])
+    p.wait("1 connection", "stranger")
+    p.keys("p")
+    lines = text_view_all(p, "Who would reject this client")
+    check_verdicts(lines, servers, "listen")
+    p.keys("Escape")
+    p.wait("Connections", gone=("Who would reject",))
+    p.keys("q")
+    p.expect_restored("q")
+    # The demo's previous-scenario key is N now; p shows the verdicts there too.
+    p = Pane(["demo"], x=100, y=30)
+    s = p.wait("demo ok: the client's view")
+    p.keys("N")
+    s = p.wait("demo ", gone=("demo ok:",))
+    p.keys("p")
+    p.wait("Who would reject this server")
+    p.keys("Escape", "q")
+    p.expect_restored("q")
+
+
+@scenario
+def http_body_of_an_nginx_refusal_is_in_the_connection_view():
+    root, good, _ = pki()
+    port = nginx(good[0], good[1], root[0])
+    for x, y in ((100, 30), (80, 24)):
+        p = connect_pane(port, root, "--verify-name", "localhost", x=x, y=y)
+        s = p.wait("HTTP/1.1 400 Bad", "Findings")
+        p.wait_match(r"tlsscope connect .*(OK|FAIL)", "the connection ended")
+        s = p.text()
+        check(max(len(l) for l in s.splitlines()) <= x, "%dx%d: nothing past the edge" % (x, y))
+        first, last = region_rows(s, "Handshake")
+        hs = column(s, first, last)
+        check("HTTP/1.1 400 Bad Request" in column(s, first, last, left=False),
+              "%dx%d: the status line in the negotiated column" % (x, y))
+        check("HTTP body 400 No required SSL certificate was sent" in hs,
+              "%dx%d: the body's words where the handshake ends: %r\n%s" % (x, y, hs, s))
+        check("<center>" not in hs, "%dx%d: the markup is left out" % (x, y))
+        p.keys("q")
+        p.expect_restored("q")
+        p.close()
+        p.tmux("kill-server")
+
+
+def revoked_staple_pki():
+    """A leaf whose stapled OCSP response says revoked, and a CRL (certtool) that says good."""
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..",
+                                    "scenarios"))
+    import revocation
+    root, leaf = revocation.pki(name="rleaf")
+    idx = revocation.index("tui", revoked=[leaf[0]])
+    resp = revocation.staple("tui", root, leaf[0], idx)
+    crl_file = revocation.certtool_crl("tui", root)
+    return root, leaf, revocation.gnutls_staple_server(leaf, resp), crl_file
+
+
+@scenario
+def chain_pane_marks_revocation_and_the_detail_has_ocsp_times():
+    root, leaf, port, crl_file = revoked_staple_pki()
+    p = connect_pane(port, root, "--verify-name", "localhost", "--crl", crl_file, "--no-http")
+    p.wait("revoked", "\u2718 FAIL")
+    p.wait_match("(?m)^0 .*\u2714CRL \u2718staple:revoked", "the leaf's row marks each source")
+    # The findings have the focus: Tab goes round to the timeline, then to the chain.
+    p.keys("Tab", "Tab", "Enter")
+    lines = text_view_all(p, "Certificate 0 (e export")
+    text = "\n".join(l.strip() for l in lines)
+    check(re.search(r"(?m)^CRL +\u2714 good", text), "the detail says the CRL's word:\n" + text)
+    check(re.search(r"(?m)^stapled OCSP +\u2718 revoked", text), "the staple's word")
+    check(re.search(r"(?m)^queried OCSP +- not checked", text), "no query was made")
+    for label in ("produced", "this update", "next update", "revoked at"):
+        check(re.search(r"(?m)^%s +\d{4}-\d\d-\d\d" % label, text),
+              "the staple's %s time:\n%s" % (label, text))
+    p.keys("Escape", "q")
+    p.expect_restored("q")
+
+
+def pem_blocks(data):
+    return re.findall(r"-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----", data)
+
+
+@scenario
+def f_saves_the_fullchain_leaf_first_no_root_and_refuses_a_fifo():
+    root = ca("TUI Root CA")
+    inter = cert("tinter", ['cn = "TUI Intermediate CA"', "ca", "cert_signing_key",
+                            "expiration_days = 300"], root)
+    leaf = server(inter, cn="full.example.test", dns=("localhost",))
+    # The server sends its root along and its intermediate: the fullchain has neither root
+    # nor anything else, leaf first.
+    port = gnutls_serv_chain(bundle("sent.pem", leaf[0], inter[0], root[0]), leaf[1])
+    p = connect_pane(port, root, "--verify-name", "localhost", "--no-http")
+    p.wait("Certificate chain (3)", "Findings")
+    p.wait_match(r"tlsscope connect .*(OK|FAIL)", "the connection ended")
+    out = path("fullchain-out.pem")
+    p.keys("f")
+    p.wait("Save the fullchain")
+    p.keys("C-u")
+    p.typed(out)
+    p.keys("Enter")
+    p.wait("Wrote the fullchain (2 certificates")
+    got = pem_blocks(open(out).read())
+    want = [pem_blocks(open(leaf[0]).read())[0], pem_blocks(open(inter[0]).read())[0]]
+    norm = lambda b: re.sub(r"\s+", "", b)
+    check([norm(b) for b in got] == [norm(b) for b in want],
+          "leaf, then the intermediate, no root:\n%s" % open(out).read())
+    r = tlsscope(["connect", "127.0.0.1:%d" % port, "--no-system-trust", "--ca", root[0],
+                  "--verify-name", "localhost", "--no-http", "--save-chain",
+                  path("cli-fullchain.pem")])
+    check(open(path("cli-fullchain.pem")).read() == open(out).read(),
+          "the same bytes as --save-chain")
+    p.keys("Enter")
+    p.wait("Findings", gone=("Wrote the",))
+    nobody = fifo_in("fullchain.fifo")
+    p.keys("f")
+    p.wait("Save the fullchain")
+    p.keys("C-u")
+    p.typed(nobody)
+    p.keys("Enter")
+    p.wait("Cannot write the file", "not a regular file", deadline=2)
+    p.keys("Enter")
+    p.wait("Save the fullchain", gone=("Cannot write",))
+    p.keys("Escape")
+    p.wait("Findings", gone=("Save the fullchain",))
+    p.keys("q")
+    p.expect_restored("q")
+
+
 if __name__ == "__main__":
     sys.exit(main(SCENARIOS, cleanup=_close_panes))
