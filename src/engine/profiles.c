@@ -467,6 +467,20 @@ static bool not_lone_leaf(const struct profile *p, const struct tls_report *r,
 	return !lone_leaf(p, r, f);
 }
 
+/* Listen mode: the client's chain is the report's chain. */
+static bool lone_sent_leaf(const struct profile *p, const struct tls_report *r,
+			   const struct tls_finding *f)
+{
+	(void)f;
+	return r->n_chain == 1 && p->says.untrusted_leaf;
+}
+
+static bool not_lone_sent_leaf(const struct profile *p, const struct tls_report *r,
+			       const struct tls_finding *f)
+{
+	return !lone_sent_leaf(p, r, f);
+}
+
 struct rule {
 	const char *finding;
 	bool (*refuses)(const struct profile *p, const struct tls_report *r,
@@ -494,6 +508,11 @@ static const struct rule rules[] = {
 	/* Connect mode: the server's own CA list does not hold the client chain's issuer. */
 	{"client-cert-ca-not-accepted", lone_leaf, SAYS(untrusted_leaf)},
 	{"client-cert-ca-not-accepted", not_lone_leaf, SAYS(untrusted)},
+	/* Listen mode: the client chain does not lead to --client-ca; every server that checks
+	 * client certificates refuses that (nginx, Apache, HAProxy, ...: "unable to get local
+	 * issuer certificate", tests/scenarios/clients.py own-client-cert-unlisted-issuer-...). */
+	{"client-cert-untrusted", lone_sent_leaf, SAYS(untrusted_leaf)},
+	{"client-cert-untrusted", not_lone_sent_leaf, SAYS(untrusted)},
 };
 
 /* ---------------- the name ---------------- */

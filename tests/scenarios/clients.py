@@ -38,7 +38,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 from peers import (PY, WORK, Failure, cert, check, key, main, path, registry, sh, spawn,  # noqa
-                   start, free_port, openssl_server, tlsscope, legacy_pki, GNUTLS_SERV_END)
+                   start, free_port, openssl_server, tlsscope, legacy_pki, GNUTLS_SERV_END,
+                   ca, server, client, tlsscope_listener, check_status, validate)
 
 tests, scenario = registry()
 TIMEOUT = 20
@@ -851,6 +852,28 @@ def servers_agree(kind, expect_reject):
                 sid, words, [x["says"] for x in mine["reasons"]]))
     check(not problems, "\n".join(problems))
     return reports
+
+
+@scenario
+def listen_client_from_a_foreign_ca_refused_by_every_server():
+    """tlsscope listen trusting one CA; a client certificate from another: every server
+    profile refuses it, as the real servers do in own-client-cert-unlisted-issuer-refused."""
+    root, other = ca("Listen Client CA", file="lca"), ca("Foreign Client CA", file="fca")
+    srv = server(root)
+    foreign = client(other, cn="foreign client", name="foreign")
+    p, port = tlsscope_listener(srv, "--client-ca", root[0], "--json", "--count", "1",
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    subprocess.run(["openssl", "s_client", "-connect", "127.0.0.1:%d" % port, "-cert",
+                    foreign[0], "-key", foreign[1]], stdin=subprocess.DEVNULL,
+                   capture_output=True, timeout=20)
+    out, err = p.communicate(timeout=20)
+    check_status(p.returncode, "tlsscope listen --count 1", allowed=(1,), err=err)
+    rep = json.loads(out.splitlines()[0])
+    validate(rep)
+    check("client-cert-untrusted" in [f["id"] for f in rep["findings"]], rep["findings"])
+    verdicts = {v["id"]: v["verdict"] for v in rep["client_auth"]["servers"]}
+    check(verdicts and all(v == "reject" for v in verdicts.values()),
+          "every server refuses a client from a foreign CA: %s" % verdicts)
 
 
 @scenario
