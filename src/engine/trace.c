@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include "tlsscope/names.h"
 
@@ -299,9 +300,25 @@ void *trace_owner(gnutls_session_t s)
 
 FILE *trace_keylog_open(const char *path, struct tls_error *err)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-	FILE *f = fd >= 0 ? fdopen(fd, "a") : NULL;
+	/* O_NONBLOCK: opening a FIFO for writing would wait, without end, for a reader (and
+	 * fails with ENXIO when there is none); FIFOs and sockets are refused, a device such as
+	 * /dev/null is written as it is. */
+	int fd =
+		open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NONBLOCK | O_NOCTTY, 0600);
+	struct stat st;
+	FILE *f = NULL;
 
+	if (fd < 0 && errno == ENXIO) {
+		tls_error_set(err, "--keylog %s: not a regular file", path);
+		return NULL;
+	}
+	if (fd >= 0 && fstat(fd, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode))) {
+		tls_error_set(err, "--keylog %s: not a regular file", path);
+		close(fd);
+		return NULL;
+	}
+	if (fd >= 0 && fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) == 0)
+		f = fdopen(fd, "a");
 	if (!f) {
 		tls_error_set(err, "--keylog %s: %s", path, strerror(errno));
 		if (fd >= 0)

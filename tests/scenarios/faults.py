@@ -197,6 +197,16 @@ def keylog_that_cannot_be_written_is_exit_2():
         one_error_line(r.rc, lines, ["key log", "/dev/full", "No space left"],
                        "connect %s --keylog /dev/full" % extra)
         check(json.loads(r.out)["verdict"] == "ok", "the report is still printed")
+    # A FIFO as the key log: refused at once (opening it would wait for a reader for ever).
+    fifo = path("keys.fifo")
+    os.mkfifo(fifo)
+    for cmd in (conn, ["listen", "127.0.0.1:%d" % free_port(), "--cert", srv[0], "--key",
+                       srv[1], "--json"]):
+        r = tlsscope(cmd + ["--keylog", fifo], timeout=10)
+        check(r.rc == 2 and r.err.strip().endswith("keys.fifo: not a regular file") and
+              len(r.err.strip().splitlines()) == 1 and r.seconds < 5,
+              "%s --keylog FIFO: exit 2, one line, at once: %d %r %.1fs"
+              % (cmd[0], r.rc, r.err, r.seconds))
     # A listener whose key log fails stops at the connection that showed it.
     with open(os.devnull, "w") as null:
         p, lport = listener(["--json", "--keylog", "/dev/full"], null)
