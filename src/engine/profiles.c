@@ -70,9 +70,18 @@ struct profile {
 #define NODE(code, s)  code ": " s
 #define JAVA_PATH      "javax.net.ssl.SSLHandshakeException: PKIX path building failed: "
 #define JAVA_VALID     "javax.net.ssl.SSLHandshakeException: PKIX path validation failed: "
-#define NGINX(n, s)    "client SSL certificate verify error: (" #n ":" s ")"
-#define APACHE(n, s)   "Certificate Verification: Error (" #n "): " s
-#define GO_SERVER(s)   "tls: failed to verify client certificate: " s
+/* Java's words for the failures its client and server trust managers share. */
+#define JAVA_NO_PATH                                                                               \
+	JAVA_PATH "sun.security.provider.certpath.SunCertPathBuilderException: unable to find "    \
+		  "valid certification path to requested target"
+#define JAVA_EXPIRED                                                                               \
+	JAVA_VALID "java.security.cert.CertPathValidatorException: validity check failed"
+#define JAVA_NOT_CA                                                                                \
+	JAVA_VALID "java.security.cert.CertPathValidatorException: basic constraints check "       \
+		   "failed: this is not a CA certificate"
+#define NGINX(n, s)  "client SSL certificate verify error: (" #n ":" s ")"
+#define APACHE(n, s) "Certificate Verification: Error (" #n "): " s
+#define GO_SERVER(s) "tls: failed to verify client certificate: " s
 
 static const struct profile clients[] = {
 	{.id = "openssl",
@@ -221,19 +230,11 @@ static const struct profile clients[] = {
 	 .sha1_ok = true,
 	 .cn_fallback = true,
 	 .one_label_wildcard = true,
-	 .says = {.untrusted = JAVA_PATH "sun.security.provider.certpath."
-					 "SunCertPathBuilderException: unable to find valid "
-					 "certification path to requested target",
-		  .missing_intermediate = JAVA_PATH "sun.security.provider.certpath."
-						    "SunCertPathBuilderException: unable to find "
-						    "valid certification path to requested target",
-		  .self_signed = JAVA_PATH "sun.security.provider.certpath."
-					   "SunCertPathBuilderException: unable to find valid "
-					   "certification path to requested target",
-		  .expired = JAVA_VALID "java.security.cert.CertPathValidatorException: validity "
-					"check failed",
-		  .not_ca = JAVA_VALID "java.security.cert.CertPathValidatorException: basic "
-				       "constraints check failed: this is not a CA certificate",
+	 .says = {.untrusted = JAVA_NO_PATH,
+		  .missing_intermediate = JAVA_NO_PATH,
+		  .self_signed = JAVA_NO_PATH,
+		  .expired = JAVA_EXPIRED,
+		  .not_ca = JAVA_NOT_CA,
 		  .purpose = "javax.net.ssl.SSLHandshakeException: Extended key usage does not "
 			     "permit use for TLS server authentication",
 		  .path_len = JAVA_VALID "java.security.cert.CertPathValidatorException: basic "
@@ -355,19 +356,11 @@ static const struct profile servers[] = {
 	{.id = "java",
 	 .name = "OpenJDK 17 SSLServerSocket needClientAuth (default trust manager)",
 	 .sha1_ok = true,
-	 .says = {.untrusted = JAVA_PATH "sun.security.provider.certpath."
-					 "SunCertPathBuilderException: unable to find valid "
-					 "certification path to requested target",
-		  .missing_intermediate = JAVA_PATH "sun.security.provider.certpath."
-						    "SunCertPathBuilderException: unable to find "
-						    "valid certification path to requested target",
-		  .self_signed = JAVA_PATH "sun.security.provider.certpath."
-					   "SunCertPathBuilderException: unable to find valid "
-					   "certification path to requested target",
-		  .expired = JAVA_VALID "java.security.cert.CertPathValidatorException: validity "
-					"check failed",
-		  .not_ca = JAVA_VALID "java.security.cert.CertPathValidatorException: basic "
-				       "constraints check failed: this is not a CA certificate",
+	 .says = {.untrusted = JAVA_NO_PATH,
+		  .missing_intermediate = JAVA_NO_PATH,
+		  .self_signed = JAVA_NO_PATH,
+		  .expired = JAVA_EXPIRED,
+		  .not_ca = JAVA_NOT_CA,
 		  .purpose = "javax.net.ssl.SSLHandshakeException: Extended key usage does not "
 			     "permit use for TLS client authentication"}},
 	/* Without --verify-client-cert gnutls-serv verifies nothing ("Peer's certificate was NOT
