@@ -276,6 +276,7 @@ void lines_fold(struct ui_lines *out, const struct ui_lines *in, int width, int 
 					/* Wrap: under the indent when the word fits there, else
 					 * from the left edge. */
 					int ind = tw <= width - indent ? indent : 0;
+					free(tok); /* taken again on the new line */
 					ln = lines_add(out, src->tag);
 					if (ind)
 						line_addf(ln, ST_NORMAL, "%*s", ind, "");

@@ -33,6 +33,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	free(h.status_line);
 	strlist_free(&h.headers);
 	free(h.error);
+	free(h.body_head);
 
 	/* NUL-separated words as argv. */
 	char *argv[32] = {"tlsscope"};

@@ -506,7 +506,8 @@ def phrase(client, out):
     if client == "node":
         return first(r"^[A-Z_]+: .*?(?=: *$|$)")
     if client == "java":
-        return first(r"SSLHandshakeException: (.*)$", 1)
+        # Later JDK 17 updates put the alert they send first: "(certificate_unknown) ...".
+        return first(r"SSLHandshakeException: (?:\([a-z_]+\) )?(.*)$", 1)
     if client == "chrome":
         return first(r"(?:NET::)?(ERR_[A-Z_]+)", 1)
     return None

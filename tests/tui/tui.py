@@ -937,6 +937,20 @@ def certificate_detail_shows_key_ids_spki_pin_and_sha1():
 
 
 
+def settled(p, deadline=5.0):
+    """The screen once two captures 50 ms apart agree: a capture can catch a frame half
+    drawn (slow under the sanitizers)."""
+    end = time.monotonic() + deadline
+    s = p.text()
+    while time.monotonic() < end:
+        time.sleep(0.05)  # polling interval, bounded by the deadline
+        t = p.text()
+        if t == s:
+            return t
+        s = t
+    raise Failure("the screen never settled:\n" + s)
+
+
 def text_view_all(p, title):
     """Every line of a full-screen text view titled title, paging down to its end: each page
     joins the lines seen so far where they overlap (the scroll hints in the last column are
@@ -944,7 +958,8 @@ def text_view_all(p, title):
     def body(screen):
         return [re.sub(r"\s+[v^]$", "", l) if len(l) >= 78 else l.rstrip()
                 for l in screen.splitlines()[1:-1]]
-    s = p.wait(title)
+    p.wait(title)
+    s = settled(p)
     seen = body(s)
     # A "v" in the last column says more lines hide below.
     while any(len(l) >= 78 and l.endswith(" v") for l in s.splitlines()):
@@ -953,7 +968,7 @@ def text_view_all(p, title):
         while time.monotonic() < end and p.text() == s:
             time.sleep(0.05)  # polling interval, bounded by the deadline
         check(p.text() != s, "PageDown moved the text view")
-        s = p.text()
+        s = settled(p)
         new = body(s)
         k = max(k for k in range(min(len(seen), len(new)) + 1)
                 if k == 0 or seen[-k:] == new[:k])
