@@ -56,6 +56,11 @@ int util_read_file(const char *path, size_t max, unsigned char **data, size_t *l
  * the handler returned. */
 void util_set_read_cancel(bool (*cancelled)(void));
 
+/* While util_read_file waits for a pipe, input on fd (-1: none) ends the wait at once ("FILE:
+ * a pipe that gave no data before a key was pressed"); the input stays unread for its owner.
+ * The TUI passes its terminal, so that keys never wait behind a pipe. */
+void util_set_read_wake_fd(int fd);
+
 /* Monotonic clock in milliseconds. */
 double util_now_ms(void);
 

@@ -115,10 +115,16 @@ void strlist_free(struct strlist *l)
 }
 
 static bool (*read_cancelled)(void);
+static int read_wake_fd = -1;
 
 void util_set_read_cancel(bool (*cancelled)(void))
 {
 	read_cancelled = cancelled;
+}
+
+void util_set_read_wake_fd(int fd)
+{
+	read_wake_fd = fd;
 }
 
 static int too_large(const char *path, size_t max, struct tls_error *err)
@@ -128,17 +134,21 @@ static int too_large(const char *path, size_t max, struct tls_error *err)
 }
 
 /* Waits until fd (a pipe) is readable or hung up, up to end_ms. Returns 1 when it is, 0 at
- * the deadline, -1 when a signal asked to stop. */
+ * the deadline, -1 when a signal asked to stop, -2 when the wake fd (the TUI's terminal) has
+ * input: a key press is not kept waiting behind a pipe. */
 static int pipe_wait(int fd, double end_ms)
 {
 	for (;;) {
 		double left = end_ms - util_now_ms();
 		if (left <= 0)
 			return 0;
-		struct pollfd p = {.fd = fd, .events = POLLIN};
-		int n = poll(&p, 1, (int)left + 1);
-		if (n > 0)
+		struct pollfd p[2] = {{.fd = fd, .events = POLLIN},
+				      {.fd = read_wake_fd, .events = POLLIN}};
+		int n = poll(p, read_wake_fd >= 0 ? 2 : 1, (int)left + 1);
+		if (n > 0 && p[0].revents)
 			return 1;
+		if (n > 0 && (p[1].revents & POLLIN))
+			return -2;
 		if (n < 0 && errno == EINTR && read_cancelled && read_cancelled())
 			return -1;
 	}
@@ -192,6 +202,11 @@ int util_read_file(const char *path, size_t max, unsigned char **data, size_t *l
 				      have ? "%s: a pipe that did not reach its end within %d s"
 					   : "%s: a pipe that gave no data within %d s",
 				      path, TLS_PIPE_WAIT_S);
+			goto fail;
+		}
+		if (ready == -2) {
+			tls_error_set(err, "%s: a pipe that gave no data before a key was pressed",
+				      path);
 			goto fail;
 		}
 		if (ready < 0) {

@@ -253,6 +253,7 @@ static void signals_set(struct ui *ui, bool on)
 	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
 		sigaction(sigs[i], &sa, NULL);
 	util_set_read_cancel(on ? quit_requested : NULL);
+	util_set_read_wake_fd(on ? STDIN_FILENO : -1);
 	if (on) {
 		loop_watch(ui->loop, signal_pipe[0], POLLIN, on_signal_pipe, ui);
 	} else if (signal_pipe[0] >= 0) {

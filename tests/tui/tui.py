@@ -1160,5 +1160,32 @@ def f_saves_the_fullchain_leaf_first_no_root_and_refuses_a_fifo():
     p.expect_restored("q")
 
 
+@scenario
+def a_key_is_not_kept_waiting_behind_a_fifo():
+    """While the identity form reads a FIFO that gives nothing, a key press ends the wait at
+    once (the pipe's own limit is 3 s): the dialog comes within a second of the key."""
+    root, good, cli = pki()
+    port = gnutls_serv(*good, ca_file=root[0], client_cert="require")
+    nobody = fifo_in("silent.fifo")
+    for _ in range(5):
+        p = connect_pane(port, root)
+        p.wait("client-cert-required")
+        identity_from(p, nobody, cli[1])
+        check(reading(p.tlsscope_pid(), nobody), "the FIFO is being read")
+        t0 = time.monotonic()
+        p.keys("x")
+        p.wait("Cannot load this identity", "before a key was pressed", deadline=10)
+        took = time.monotonic() - t0
+        check(took < 1.5, "the key ended the wait at once: %.2f s" % took)
+        p.keys("Enter")
+        p.wait("Client identity", gone=("Cannot load",))
+        p.keys("Escape")
+        p.wait("Findings", gone=("Client identity",))
+        p.keys("q")
+        p.expect_restored("q")
+        p.close()
+        p.tmux("kill-server")
+
+
 if __name__ == "__main__":
     sys.exit(main(SCENARIOS, cleanup=_close_panes))
