@@ -39,7 +39,8 @@ import time
 sys.path.insert(0, os.path.dirname(__file__))
 from peers import (PY, WORK, Failure, cert, check, key, main, path, registry, sh, spawn,  # noqa
                    start, free_port, openssl_server, tlsscope, legacy_pki, GNUTLS_SERV_END,
-                   ca, server, client, tlsscope_listener, check_status, validate)
+                   ca, server, client, tlsscope_listener, check_status, validate, nginx_sites,
+                   nginx_tls_site, nginx_error_log)
 
 tests, scenario = registry()
 TIMEOUT = 20
@@ -713,28 +714,8 @@ def log_file(name):
 def real_nginx(crt, k, ca):
     """nginx logs a client's verify error at level info, and answers 400 "The SSL
     certificate error"."""
-    port = free_port()
-    d = path("nginx_%d" % port)
-    os.makedirs(os.path.join(d, "logs"))
-    conf, log = os.path.join(d, "nginx.conf"), os.path.join(d, "logs", "error.log")
-    with open(conf, "w") as f:
-        f.write(textwrap.dedent("""
-            daemon off; master_process off; worker_processes 1;
-            pid %(d)s/nginx.pid; error_log %(log)s info;
-            events { worker_connections 64; }
-            http {
-              access_log off;
-              client_body_temp_path %(d)s; proxy_temp_path %(d)s; fastcgi_temp_path %(d)s;
-              uwsgi_temp_path %(d)s; scgi_temp_path %(d)s;
-              server {
-                listen 127.0.0.1:%(port)d ssl;
-                ssl_certificate %(crt)s; ssl_certificate_key %(k)s;
-                ssl_client_certificate %(ca)s; ssl_verify_client on;
-                location / { return 200 "ok\\n"; }
-              }
-            }""") % dict(d=d, log=log, port=port, crt=crt, k=k, ca=ca))
-    start(["nginx", "-c", conf, "-p", d, "-e", log], port)
-    return port, log
+    port = nginx_sites(nginx_tls_site(crt, k, ca), log_level="info")
+    return port, nginx_error_log(port)
 
 
 def real_s_server(crt, k, ca):

@@ -262,29 +262,22 @@ def openssl_server(crt, k, ca_file=None, verify=None, extra=(), host="127.0.0.1"
     return port
 
 
+def nginx_tls_site(crt, k, ca_file=None, verify="on", extra=""):
+    """One nginx server block on the port nginx_sites gives, answering 200 "ok"; with ca_file,
+    client certificates checked (ssl_verify_client verify) against it. extra: more directives."""
+    client = ("ssl_client_certificate %s; ssl_verify_client %s;" % (ca_file, verify)
+              if ca_file else "")
+    return textwrap.dedent("""
+        server {
+          listen 127.0.0.1:%%(port)d ssl;
+          ssl_certificate %s; ssl_certificate_key %s;
+          %s %s
+          location / { return 200 "ok\\n"; }
+        }""") % (crt, k, client, extra)
+
+
 def nginx(crt, k, ca_file, verify="on"):
-    port = free_port()
-    d = path("nginx_%d" % port)
-    os.makedirs(os.path.join(d, "logs"))
-    conf = os.path.join(d, "nginx.conf")
-    with open(conf, "w") as f:
-        f.write(textwrap.dedent("""
-            daemon off; master_process off; worker_processes 1;
-            pid %(d)s/nginx.pid; error_log %(d)s/logs/error.log;
-            events { worker_connections 64; }
-            http {
-              access_log off;
-              client_body_temp_path %(d)s; proxy_temp_path %(d)s; fastcgi_temp_path %(d)s;
-              uwsgi_temp_path %(d)s; scgi_temp_path %(d)s;
-              server {
-                listen 127.0.0.1:%(port)d ssl;
-                ssl_certificate %(crt)s; ssl_certificate_key %(k)s;
-                ssl_client_certificate %(ca)s; ssl_verify_client %(verify)s;
-                location / { return 200 "ok\\n"; }
-              }
-            }""") % dict(d=d, port=port, crt=crt, k=k, ca=ca_file, verify=verify))
-    start(["nginx", "-c", conf, "-p", d, "-e", os.path.join(d, "logs", "error.log")], port)
-    return port
+    return nginx_sites(nginx_tls_site(crt, k, ca_file, verify))
 
 
 def apache(crt, k, ca_file, verify="require"):
@@ -356,9 +349,10 @@ def haproxy(crt, k, ca_file=None, verify="required", strict_sni=False):
     return port
 
 
-def nginx_sites(servers):
-    """nginx with the given server blocks; each holds %(port)d for the one port, which is
-    returned."""
+def nginx_sites(servers, log_level=""):
+    """nginx in the foreground with the given server blocks; each holds %(port)d for the one
+    port, which is returned. Its error log (at log_level, e.g. "info" for client verify
+    errors) is nginx_error_log(port)."""
     port = free_port()
     d = path("nginx_%d" % port)
     os.makedirs(os.path.join(d, "logs"))
@@ -366,15 +360,19 @@ def nginx_sites(servers):
     with open(conf, "w") as f:
         f.write(textwrap.dedent("""
             daemon off; master_process off; worker_processes 1;
-            pid %(d)s/nginx.pid; error_log %(d)s/logs/error.log;
+            pid %(d)s/nginx.pid; error_log %(d)s/logs/error.log %(level)s;
             events { worker_connections 64; }
             http {
               access_log off;
               client_body_temp_path %(d)s; proxy_temp_path %(d)s; fastcgi_temp_path %(d)s;
               uwsgi_temp_path %(d)s; scgi_temp_path %(d)s;
-            """) % dict(d=d) + servers % dict(port=port) + "\n}\n")
+            """) % dict(d=d, level=log_level) + servers % dict(port=port) + "\n}\n")
     start(["nginx", "-c", conf, "-p", d, "-e", os.path.join(d, "logs", "error.log")], port)
     return port
+
+
+def nginx_error_log(port):
+    return path("nginx_%d/logs/error.log" % port)
 
 
 def nginx_strict_sni(crt, k, name="localhost", default=None):

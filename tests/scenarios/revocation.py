@@ -14,7 +14,7 @@ import time
 sys.path.insert(0, os.path.dirname(__file__))
 from peers import (GNUTLS_SERV_END, Failure, ca, cert, check, check_status, client, free_port,
                    main, path, registry, server, sh, spawn, spawn_tlsscope, staller, start, tlsscope,
-                   wait_port)
+                   wait_port, bundle, nginx_sites, nginx_tls_site, nginx_error_log)
 
 SCENARIOS, scenario = registry()
 FAR = "301231235959Z"  # index.txt expiry column: openssl ocsp does not use it for lookups
@@ -356,28 +356,9 @@ def listen_crl_expired():
 
 
 def nginx_crl(leaf, root, crl_file):
-    port = free_port()
-    d = path("nginx_%d" % port)
-    os.makedirs(os.path.join(d, "logs"))
-    conf = os.path.join(d, "nginx.conf")
-    with open(conf, "w") as f:
-        f.write(textwrap.dedent("""
-            daemon off; master_process off; worker_processes 1;
-            pid %(d)s/nginx.pid; error_log %(d)s/logs/error.log info;
-            events { worker_connections 64; }
-            http {
-              access_log off;
-              client_body_temp_path %(d)s; proxy_temp_path %(d)s; fastcgi_temp_path %(d)s;
-              uwsgi_temp_path %(d)s; scgi_temp_path %(d)s;
-              server {
-                listen 127.0.0.1:%(port)d ssl;
-                ssl_certificate %(crt)s; ssl_certificate_key %(k)s;
-                ssl_client_certificate %(ca)s; ssl_verify_client on; ssl_crl %(crl)s;
-                location / { return 200 "ok\\n"; }
-              }
-            }""") % dict(d=d, port=port, crt=leaf[0], k=leaf[1], ca=root[0], crl=crl_file))
-    start(["nginx", "-c", conf, "-p", d, "-e", os.path.join(d, "logs", "error.log")], port)
-    return port, os.path.join(d, "logs", "error.log")
+    port = nginx_sites(nginx_tls_site(leaf[0], leaf[1], root[0], extra="ssl_crl %s;" % crl_file),
+                       log_level="info")
+    return port, nginx_error_log(port)
 
 
 @scenario
@@ -547,37 +528,9 @@ def three_level():
     return root, inter, server(inter, name="cleaf")
 
 
-def bundle_of(name, *files):
-    out = path(name + ".pem")
-    with open(out, "w") as f:
-        for x in files:
-            f.write(open(x).read())
-    return out
-
-
 def nginx_serves(chain_file, k):
     """nginx started with chain_file as ssl_certificate; its port."""
-    port = free_port()
-    d = path("nginx_chain_%d" % port)
-    os.makedirs(os.path.join(d, "logs"))
-    conf = os.path.join(d, "nginx.conf")
-    with open(conf, "w") as f:
-        f.write(textwrap.dedent("""
-            daemon off; master_process off; worker_processes 1;
-            pid %(d)s/nginx.pid; error_log %(d)s/logs/error.log;
-            events { worker_connections 64; }
-            http {
-              access_log off;
-              client_body_temp_path %(d)s; proxy_temp_path %(d)s; fastcgi_temp_path %(d)s;
-              uwsgi_temp_path %(d)s; scgi_temp_path %(d)s;
-              server {
-                listen 127.0.0.1:%(port)d ssl;
-                ssl_certificate %(crt)s; ssl_certificate_key %(k)s;
-                location / { return 200 "ok\\n"; }
-              }
-            }""") % dict(d=d, port=port, crt=chain_file, k=k))
-    start(["nginx", "-c", conf, "-p", d, "-e", os.path.join(d, "logs", "error.log")], port)
-    return port
+    return nginx_sites(nginx_tls_site(chain_file, k))
 
 
 @scenario
@@ -605,7 +558,7 @@ def save_chain_is_the_fullchain():
 @scenario
 def chain_with_root_is_noted_and_saved_without():
     root, inter, leaf = three_level()
-    sent = bundle_of("withroot", leaf[0], inter[0], root[0])
+    sent = bundle("withroot", leaf[0], inter[0], root[0])
     start_port = free_port()
     start(["gnutls-serv", "-p", str(start_port), "--x509certfile", sent, "--x509keyfile",
            leaf[1], "--http", "--disable-client-cert"], start_port, allowed=GNUTLS_SERV_END)
