@@ -110,6 +110,28 @@ bool client_should_probe(const struct tls_client *c)
 	       c->deadline - util_now_ms() > 50;
 }
 
+/* A follow-up's outcome as a Probe step, the same for the version/cipher probes and the SNI
+ * probe: "offered X: " and what came back (accepted and unanswered in each one's words). */
+static void add_probe_step(struct tls_client *c, const struct tls_probe *p,
+			   const struct tls_report *pr, const char *accepted,
+			   const char *unanswered)
+{
+	char detail[700];
+
+	if (p->accepted)
+		snprintf(detail, sizeof(detail), "offered %s: %s", p->offered, accepted);
+	else if (p->alert >= 0)
+		snprintf(detail, sizeof(detail), "offered %s: refused with %s (%d)", p->offered,
+			 names_alert(p->alert) ? names_alert(p->alert) : "an alert", p->alert);
+	else
+		snprintf(detail, sizeof(detail), "offered %s: %s (%s)", p->offered, unanswered,
+			 pr->handshake.error ? pr->handshake.error : "closed");
+	struct tls_step *s =
+		report_add_step(c->rep, trace_elapsed(&c->tr), TLS_DIR_SENT, STEP_PROBE, detail);
+	s->probe = true;
+	trace_emit(&c->tr, EV_STEP, s);
+}
+
 static void next_probe(void *arg);
 
 static void on_probe_done(void *arg)
@@ -117,7 +139,7 @@ static void on_probe_done(void *arg)
 	struct tls_client *c = arg;
 	struct tls_report *pr = &c->probe_report;
 	struct tls_report *r = c->rep;
-	char detail[256];
+	char chose[256];
 
 	if (c->phase == P_DONE)
 		return; /* cancelled meanwhile */
@@ -134,19 +156,9 @@ static void on_probe_done(void *arg)
 		.alert = pr->handshake.alert_received.present ? pr->handshake.alert_received.code
 							      : -1,
 	};
-	if (p->accepted)
-		snprintf(detail, sizeof(detail), "offered %s: the server chose %s %s", p->offered,
-			 p->version ? p->version : "?", p->cipher_suite ? p->cipher_suite : "");
-	else if (p->alert >= 0)
-		snprintf(detail, sizeof(detail), "offered %s: refused with %s (%d)", p->offered,
-			 names_alert(p->alert) ? names_alert(p->alert) : "an alert", p->alert);
-	else
-		snprintf(detail, sizeof(detail), "offered %s: no answer (%s)", p->offered,
-			 pr->handshake.error ? pr->handshake.error : "closed");
-	struct tls_step *s =
-		report_add_step(r, trace_elapsed(&c->tr), TLS_DIR_SENT, STEP_PROBE, detail);
-	s->probe = true;
-	trace_emit(&c->tr, EV_STEP, s);
+	snprintf(chose, sizeof(chose), "the server chose %s %s", p->version ? p->version : "?",
+		 p->cipher_suite ? p->cipher_suite : "");
+	add_probe_step(c, p, pr, chose, "no answer");
 	c->probe_stage = p->accepted ? (int)(sizeof(probe_stages) / sizeof(probe_stages[0]))
 				     : c->probe_stage + 1;
 	/* The probe is still on the stack: free it from the loop, not from here. */
@@ -259,7 +271,7 @@ static void on_sni_probe_done(void *arg)
 	struct tls_client *c = arg;
 	struct tls_report *pr = &c->probe_report;
 	struct tls_report *r = c->rep;
-	char detail[600];
+	char done[600];
 
 	if (c->phase == P_DONE && !c->sni_probe_late)
 		return; /* cancelled meanwhile */
@@ -287,21 +299,10 @@ static void on_sni_probe_done(void *arg)
 					 "%s%s", *names ? ", " : "", leaf->san.v[i]);
 		p->served = xstrdup(*names ? names : leaf->subject);
 	}
-	if (p->accepted)
-		snprintf(detail, sizeof(detail),
-			 "offered %s: the handshake completed (%s %s), certificate for %s",
-			 p->offered, p->version ? p->version : "?",
-			 p->cipher_suite ? p->cipher_suite : "", p->served ? p->served : "nothing");
-	else if (p->alert >= 0)
-		snprintf(detail, sizeof(detail), "offered %s: refused with %s (%d)", p->offered,
-			 names_alert(p->alert) ? names_alert(p->alert) : "an alert", p->alert);
-	else
-		snprintf(detail, sizeof(detail), "offered %s: failed (%s)", p->offered,
-			 pr->handshake.error ? pr->handshake.error : "closed");
-	struct tls_step *s =
-		report_add_step(r, trace_elapsed(&c->tr), TLS_DIR_SENT, STEP_PROBE, detail);
-	s->probe = true;
-	trace_emit(&c->tr, EV_STEP, s);
+	snprintf(done, sizeof(done), "the handshake completed (%s %s), certificate for %s",
+		 p->version ? p->version : "?", p->cipher_suite ? p->cipher_suite : "",
+		 p->served ? p->served : "nothing");
+	add_probe_step(c, p, pr, done, "failed");
 	/* The probe is still on the stack: free it from the loop, not from here. */
 	c->probe_timer = loop_timer_add(c->loop, util_now_ms(), after_sni_probe, c);
 }
