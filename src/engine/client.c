@@ -997,8 +997,9 @@ static int starttls_setup(struct tls_client *c, struct tls_error *err)
 	return 0;
 }
 
-/* The user PostgreSQL's startup message names: the client certificate's CN (what
- * clientcert=verify-full compares), else "postgres". */
+/* The user the first request after STARTTLS names (PostgreSQL's startup message, MySQL's
+ * login): the client certificate's CN (what clientcert=verify-full compares), else NULL for the
+ * protocol's default. */
 static const char *starttls_user(struct tls_client *c)
 {
 	static char cn[128];
@@ -1006,7 +1007,7 @@ static const char *starttls_user(struct tls_client *c)
 	const char *p = dn ? strstr(dn, "CN=") : NULL;
 
 	if (!p)
-		return "postgres";
+		return NULL;
 	p += 3;
 	size_t n = strcspn(p, ",+");
 	if (n >= sizeof(cn))

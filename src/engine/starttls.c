@@ -114,9 +114,12 @@ static const struct starttls_proto protos[] = {
 	 "<starttls",
 	 "<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>",
 	 "<proceed",
-	 NULL},
+	 /* RFC 6120 §5.4.3.3: a new stream over TLS, answered with its features. */
+	 "<?xml version='1.0'?><stream:stream to='%s' xmlns='jabber:client' "
+	 "xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>"},
 	{"postgres", {5432, 0}, ST_PG, "PostgreSQL", NULL, NULL, NULL, NULL, NULL, NULL, NULL},
-	{"mysql", {3306, 0}, ST_MYSQL, "MySQL", NULL, NULL, NULL, NULL, NULL, NULL, NULL},
+	/* The server speaks first (its handshake packet, judged by mysql_judge): "" says so. */
+	{"mysql", {3306, 0}, ST_MYSQL, "MySQL", "", NULL, NULL, NULL, NULL, NULL, NULL},
 	{"nntp",
 	 {119, 0},
 	 ST_DOT,
@@ -138,7 +141,8 @@ static const struct starttls_proto protos[] = {
 	 "\"STARTTLS\"",
 	 "STARTTLS\r\n",
 	 "OK",
-	 NULL},
+	 /* RFC 5804 §2.2: the server says its capabilities again after TLS; asking is allowed. */
+	 "CAPABILITY\r\n"},
 };
 
 #define N_PROTOS (sizeof(protos) / sizeof(protos[0]))
@@ -431,6 +435,12 @@ static const unsigned char ldap_starttls[] = {
 	0x30, 0x1d, 0x02, 0x01, 0x01, 0x77, 0x18, 0x80, 0x16, '1', '.', '3', '.', '6', '.', '1',
 	'.',  '4',  '.',  '1',	'.',  '1',  '4',  '6',	'6',  '.', '2', '0', '0', '3', '7'};
 
+/* After TLS: "Who am I?" (RFC 4532), message id 2, an operation every LDAPv3 server answers
+ * (unsupported: protocolError) without a bind. */
+static const unsigned char ldap_whoami[] = {
+	0x30, 0x1e, 0x02, 0x01, 0x02, 0x77, 0x19, 0x80, 0x17, '1', '.', '3', '.', '6', '.', '1',
+	'.',  '4',  '.',  '1',	'.',  '4',  '2',  '0',	'3',  '.', '1', '.', '1', '1', '.', '3'};
+
 /* PostgreSQL's SSLRequest: length 8, code 80877103 (1234 << 16 | 5679). */
 static const unsigned char pg_sslrequest[] = {0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f};
 
@@ -480,33 +490,49 @@ static bool ldap_complete(const unsigned char *b, size_t n)
 	return k < 0 || (k > 0 && n >= 1 + (size_t)k + len);
 }
 
-/* ExtendedResponse (RFC 4511 §4.12): resultCode 0 agrees. */
-static int ldap_judge(struct starttls *st, const unsigned char *b, size_t n)
+/* An ExtendedResponse (RFC 4511 §4.12): "resultCode N (name)[: message]" and the code in *code,
+ * or NULL with why in *why when it is not one. */
+static char *ldap_result(const unsigned char *b, size_t n, unsigned *code, const char **why)
 {
 	static const char *const codes[] = {
 		[1] = "operationsError",      [2] = "protocolError", [7] = "authMethodNotSupported",
 		[8] = "strongerAuthRequired", [52] = "unavailable",  [53] = "unwillingToPerform"};
 	size_t off = 0, c_off, c_len, id_off, id_len, r_off, r_len;
 
+	*why = "the answer is not an LDAP message";
 	if (!ber_elem(b, n, &off, 0x30, &c_off, &c_len))
-		return fail(st, STARTTLS_FAILED, "the answer is not an LDAP message");
+		return NULL;
 	off = c_off;
+	*why = "the answer is not an LDAP ExtendedResponse";
 	if (!ber_elem(b, n, &off, 0x02, &id_off, &id_len) ||
 	    !ber_elem(b, n, &off, 0x78, &r_off, &r_len))
-		return fail(st, STARTTLS_FAILED, "the answer is not an LDAP ExtendedResponse");
+		return NULL;
 	off = r_off;
 	size_t rc_off, rc_len, dn_off, dn_len, m_off = 0, m_len = 0;
+	*why = "the LDAP answer has no resultCode";
 	if (!ber_elem(b, n, &off, 0x0a, &rc_off, &rc_len) || rc_len != 1)
-		return fail(st, STARTTLS_FAILED, "the LDAP answer has no resultCode");
-	unsigned code = b[rc_off];
+		return NULL;
+	*code = b[rc_off];
 	if (ber_elem(b, n, &off, 0x04, &dn_off, &dn_len))
 		ber_elem(b, n, &off, 0x04, &m_off, &m_len);
 	const char *name =
-		code < sizeof(codes) / sizeof(codes[0]) && codes[code] ? codes[code] : "error";
+		*code < sizeof(codes) / sizeof(codes[0]) && codes[*code] ? codes[*code] : "error";
 	char *msg = textsafe_bytes(b + m_off, m_len);
-	char *ans = xasprintf("resultCode %u (%s)%s%s", code, code ? name : "success",
+	char *ans = xasprintf("resultCode %u (%s)%s%s", *code, *code ? name : "success",
 			      m_len ? ": " : "", msg);
 	free(msg);
+	return ans;
+}
+
+/* The StartTLS ExtendedResponse: resultCode 0 agrees. */
+static int ldap_judge(struct starttls *st, const unsigned char *b, size_t n)
+{
+	unsigned code = 0;
+	const char *why;
+	char *ans = ldap_result(b, n, &code, &why);
+
+	if (!ans)
+		return fail(st, STARTTLS_FAILED, "%s", why);
 	free(st->rep->starttls.answer);
 	st->rep->starttls.answer = ans;
 	if (code == 0)
@@ -841,8 +867,33 @@ static void put32(unsigned char *b, uint32_t v)
 	b[3] = (unsigned char)v;
 }
 
+/* MySQL's HandshakeResponse41 after TLS (sequence 2, the SSL request was 1): the same flags,
+ * user, an empty mysql_native_password answer (what an empty password gives) and the plugin's
+ * name (MariaDB docs, "Connection": "Handshake response packet"). REQUIRE X509 and
+ * require_secure_transport are checked on it. */
+static char *mysql_login(const char *user, size_t *len)
+{
+	static const char plugin[] = "mysql_native_password";
+	size_t ul = strlen(user) + 1, n = 4 + 32 + ul + 1 + sizeof(plugin);
+	unsigned char *b = xcalloc(1, n);
+
+	mysql_request(b, 2);
+	b[0] = (unsigned char)(n - 4);
+	b[1] = (unsigned char)((n - 4) >> 8);
+	memcpy(b + 36, user, ul);
+	b[36 + ul] = 0; /* auth response length */
+	memcpy(b + 36 + ul + 1, plugin, sizeof(plugin));
+	*len = n;
+	return (char *)b;
+}
+
 bool starttls_app_request(const struct starttls *st, const char *user, char **req, size_t *len)
 {
+	if (st->p->style == ST_MYSQL) {
+		/* The certificate's CN, else root (the mysql client's habit as root). */
+		*req = mysql_login(user && *user ? user : "root", len);
+		return true;
+	}
 	if (st->p->style == ST_PG) {
 		/* StartupMessage, protocol 3.0: user and database (PostgreSQL docs, "Message
 		 * Formats"); the certificate checks of pg_hba.conf run on it. */
@@ -861,6 +912,11 @@ bool starttls_app_request(const struct starttls *st, const char *user, char **re
 		*len = n;
 		return true;
 	}
+	if (st->p->style == ST_LDAP) {
+		*req = xmemdup0(ldap_whoami, sizeof(ldap_whoami));
+		*len = sizeof(ldap_whoami);
+		return true;
+	}
 	if (!st->p->app)
 		return false;
 	*req = fill(st->p->app, st->host);
@@ -875,7 +931,46 @@ bool starttls_app_complete(const struct starttls *st, const char *buf, size_t le
 		return len >= 5 && len >= 1 + (size_t)((uint32_t)b[1] << 24 | (uint32_t)b[2] << 16 |
 						       (uint32_t)b[3] << 8 | b[4]);
 	}
+	if (st->p->style == ST_MYSQL)
+		return mysql_complete((const unsigned char *)buf, len);
+	if (st->p->style == ST_LDAP)
+		return ldap_complete((const unsigned char *)buf, len);
 	return answer_complete(st->p, st->p->app, st->p->capa_ok, buf, len);
+}
+
+/* The answer to the login: OK (0x00), ERR (0xff: code, '#', SQLSTATE, message) or a request
+ * for more authentication (0xfe switches plugin, 0x01 more data). ERR 1045 (and 1698, the same
+ * for a user without a password) is MySQL's and MariaDB's "Access denied" whatever the reason,
+ * a missing or unaccepted certificate for a REQUIRE X509 (or SUBJECT, ISSUER) user included:
+ * the server never says which, so after a certificate request it is read as a refusal of it. */
+#define MYSQL_ACCESS_DENIED		1045u
+#define MYSQL_ACCESS_DENIED_NO_PASSWORD 1698u
+static void mysql_answer(const unsigned char *b, size_t n, struct tls_application *a)
+{
+	size_t len = n >= 4 ? (size_t)(b[0] | b[1] << 8 | b[2] << 16) : 0;
+	const unsigned char *p = b + 4;
+
+	if (n < 5 || len < 1 || n < 4 + len) {
+		a->answer = escaped((const char *)b, n);
+		return;
+	}
+	if (p[0] == 0xff && len >= 3) {
+		unsigned code = (unsigned)(p[1] | p[2] << 8);
+		size_t off = len > 9 && p[3] == '#' ? 9 : 3;
+		char *state = off == 9 ? textsafe_bytes(p + 4, 5) : xstrdup("?");
+		char *msg = textsafe_bytes(p + off, len - off);
+		a->answer = xasprintf("ERROR %u (%s): %s", code, state, msg);
+		free(state);
+		free(msg);
+		a->refused = true;
+		a->names_certificate =
+			code == MYSQL_ACCESS_DENIED || code == MYSQL_ACCESS_DENIED_NO_PASSWORD;
+		return;
+	}
+	a->answer = xstrdup(p[0] == 0x00   ? "OK (logged in)"
+			    : p[0] == 0xfe ? "AuthSwitchRequest (another authentication method)"
+			    : p[0] == 0x01 ? "AuthMoreData (the authentication goes on)"
+					   : "an unknown packet");
 }
 
 /* A PostgreSQL ErrorResponse: fields of a type byte and a C string; S severity, C SQLSTATE,
@@ -917,7 +1012,19 @@ void starttls_app_judge(const struct starttls *st, const char *buf, size_t len, 
 		a->error = xstrdup(error);
 	if (!len)
 		return;
-	if (st->p->style == ST_PG) {
+	if (st->p->style == ST_MYSQL) {
+		mysql_answer(b, len, a);
+		return;
+	}
+	if (st->p->style == ST_LDAP) {
+		unsigned code = 0;
+		const char *why;
+		a->answer = ldap_result(b, len, &code, &why);
+		if (!a->answer)
+			a->answer = escaped(buf, len);
+		/* protocolError: the server lacks the operation, not a refusal. */
+		a->refused = code != 0 && code != 2;
+	} else if (st->p->style == ST_PG) {
 		if (b[0] == 'E') {
 			a->answer = pg_error(b, len);
 			a->refused = true;
