@@ -821,7 +821,9 @@ static bool diagnose_client_cert(struct tls_report *r)
 			how, sizeof(how),
 			"by closing the connection %.0f ms after the handshake without an answer%s",
 			r->closed_after_ms,
-			r->http.present ? " to the HTTP request" : " (no HTTP request was sent)");
+			r->http.present	       ? " to the HTTP request"
+			: r->starttls.protocol ? ""
+					       : " (no HTTP request was sent)");
 	http_refused = http_refused || closed;
 	if (!ca->sent && ca->loaded && ca->issuer_not_acceptable) {
 		char cas[512];
@@ -846,6 +848,9 @@ static bool diagnose_client_cert(struct tls_report *r)
 				      "it, "
 				      "in the protocol, so openssl s_client and gnutls-cli report "
 				      "success."
+			    : http_refused && !alert_refused && r->starttls.protocol
+				    ? " The handshake itself succeeded on this side, so openssl "
+				      "s_client and gnutls-cli report success."
 			    : http_refused && !alert_refused
 				    ? " The handshake itself succeeded: this server checks at the "
 				      "HTTP layer, so openssl s_client and gnutls-cli report "
