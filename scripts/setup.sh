@@ -15,9 +15,17 @@ libgnutls28-dev libncurses-dev libjansson-dev"
 TESTS="libcmocka-dev gnutls-bin openssl nginx-light curl tmux ca-certificates softhsm2
 util-linux procps python3 python3-flask python3-jsonschema python3-ecdsa python3-cryptography
 groff-base apache2 haproxy nodejs golang-go chromium libnss3-tools openjdk-17-jdk-headless
-dovecot-imapd dovecot-pop3d dovecot-lmtpd postgresql"
+dovecot-imapd dovecot-pop3d dovecot-lmtpd postgresql
+postfix
+mariadb-server
+slapd
+vsftpd"
 # Services these packages would start and enable.
-SERVICES="nginx apache2 haproxy dovecot postgresql"
+SERVICES="nginx apache2 haproxy dovecot postgresql
+postfix
+mariadb
+slapd
+vsftpd"
 
 missing=""
 for p in $BUILD $TESTS; do
