@@ -19,13 +19,16 @@ dovecot-imapd dovecot-pop3d dovecot-lmtpd postgresql
 postfix
 mariadb-server
 slapd
-vsftpd"
+vsftpd
+dovecot-managesieved
+prosody"
 # Services these packages would start and enable.
 SERVICES="nginx apache2 haproxy dovecot postgresql
 postfix
 mariadb
 slapd
-vsftpd"
+vsftpd
+prosody"
 
 missing=""
 for p in $BUILD $TESTS; do

@@ -29,9 +29,9 @@ def pki():
     return path("ca.crt")
 
 
-def dovecot(ssl="yes", protocols=("imap", "pop3", "lmtp")):
+def dovecot(ssl="yes", protocols=("imap", "pop3", "lmtp"), name="dovecot"):
     pki()
-    d = path("dovecot")
+    d = path(name)
     os.makedirs(d, exist_ok=True)
     os.chmod(d, 0o755)
     ports = {p: free_port() for p in protocols}
@@ -42,7 +42,7 @@ def dovecot(ssl="yes", protocols=("imap", "pop3", "lmtp")):
             "userdb {\n driver = static\n args = uid=nobody gid=nogroup home=%s/home/%%u\n}" % d,
             "service anvil {\n unix_listener anvil-auth-penalty {\n  mode = 0\n }\n}"]
     names = {"imap": ("imap-login", "imap", "imaps"), "pop3": ("pop3-login", "pop3", "pop3s"),
-             "lmtp": ("lmtp", "lmtp", None)}
+             "lmtp": ("lmtp", "lmtp", None), "sieve": ("managesieve-login", "sieve", None)}
     for p in protocols:
         svc, plain, tls = names[p]
         conf.append("service %s {\n inet_listener %s {\n  address = 127.0.0.1\n  port = %d\n }\n%s}"
@@ -191,6 +191,32 @@ def vsftpd(ssl=True, require_cert=False):
     return port
 
 
+def prosody(tls=True):
+    """Prosody in the foreground (-F) on its own config file, one virtual host "localhost"; as
+    root only with run_as_root (mod_posix refuses otherwise). Without tls, no mod_tls and no
+    certificate directory of Debian's to find one in."""
+    pki()
+    port = free_port()
+    d = path("prosody-%d" % port)
+    os.makedirs(d + "/data")
+    ssl = ('{ certificate = "%s", key = "%s" }' % (path("server.crt"), path("server.key"))
+           if tls else "nil")
+    conf = ['pidfile = "%s/pid"' % d, 'data_path = "%s/data"' % d, "run_as_root = true",
+            'log = { { levels = { min = "info" }, to = "file", filename = "%s/log" } }' % d,
+            "c2s_ports = { %d }" % port, 'c2s_interfaces = { "127.0.0.1" }', "s2s_ports = { }",
+            "http_ports = { }", "https_ports = { }", "c2s_direct_tls_ports = { }",
+            "s2s_direct_tls_ports = { }", 'certificates = "%s/data"' % d,
+            'modules_enabled = { %s"saslauth", "disco", "posix" }' % ('"tls", ' * tls),
+            'modules_disabled = { "s2s" }', 'authentication = "anonymous"',
+            "c2s_require_encryption = false", "ssl = " + ssl,
+            'VirtualHost "localhost"', "  ssl = " + ssl]
+    with open(d + "/prosody.cfg.lua", "w") as f:
+        f.write("\n".join(conf) + "\n")
+    start(["prosody", "-F", "--config", d + "/prosody.cfg.lua"], port,
+          stderr=open(d + "/err", "w"))
+    return port
+
+
 def ids(run):
     return [f["id"] for f in run.report["findings"]]
 
@@ -243,6 +269,48 @@ def plain_connect_to_imap_port_says_starttls_needed():
           "starttls-needed replaces not-tls: %s" % ids(r))
     check("--starttls imap" in finding(r, "starttls-needed")["detail"], "names the option")
     check(r.report["target"]["starttls"] is None, "no upgrade was attempted")
+
+
+@scenario
+def dovecot_managesieve_upgrade_and_disabled():
+    ports = dovecot(protocols=("sieve",))
+    r = tlsscope(["connect", "127.0.0.1:%d" % ports["sieve"], "--starttls", "sieve"] + trust())
+    check(r.rc == 0, "exit 0, got %d: %s" % (r.rc, ids(r)))
+    st = [s["detail"] for s in steps(r)]
+    check(len(st) == 3 and '"STARTTLS"' in st[0] and st[1] == "STARTTLS" and
+          st[2].startswith("OK"), "capabilities as the greeting, STARTTLS, OK: %s" % st)
+    check(r.report["handshake"]["steps"][3]["type"] == "ClientHello", "the handshake follows")
+    ans = r.report["application"]["answer"]
+    check('"IMPLEMENTATION"' in ans and '"STARTTLS"' not in ans,
+          "the capabilities again inside TLS, without STARTTLS: %s" % ans)
+    ports = dovecot(ssl="no", protocols=("sieve",), name="dovecot-no-tls")
+    r = tlsscope(["connect", "127.0.0.1:%d" % ports["sieve"], "--starttls", "sieve", "--json"])
+    check(r.rc == 1 and ids(r)[:1] == ["starttls-not-offered"], "ssl = no: %s" % ids(r))
+    check("IMPLEMENTATION" in finding(r, "starttls-not-offered")["detail"], "capabilities shown")
+    r = tlsscope(["connect", "127.0.0.1:%d" % ports["sieve"], "--json"])
+    check(r.rc == 1 and "starttls-needed" in ids(r), "plain connect: %s" % ids(r))
+    check("--starttls sieve" in finding(r, "starttls-needed")["detail"], "names the option")
+
+
+@scenario
+def prosody_xmpp_upgrade_and_disabled():
+    port = prosody()
+    # The stream names the domain: the SNI name (an IP address sends none).
+    r = tlsscope(["connect", "127.0.0.1:%d" % port, "--starttls", "xmpp", "--sni", "localhost"]
+                 + trust())
+    check(r.rc == 0, "exit 0, got %d: %s" % (r.rc, ids(r)))
+    st = [s["detail"] for s in steps(r)]
+    check(len(st) == 4 and "to='localhost'" in st[0] and "<starttls" in st[1]
+          and "<proceed" in st[3], "stream, features, starttls, proceed: %s" % st)
+    check(r.report["handshake"]["steps"][4]["type"] == "ClientHello", "the handshake follows")
+    ans = r.report["application"]["answer"]
+    check("stream:features" in ans and "mechanisms" in ans and "<starttls" not in ans,
+          "a new stream inside TLS: its features, without starttls: %s" % ans)
+    port = prosody(tls=False)
+    r = tlsscope(["connect", "127.0.0.1:%d" % port, "--starttls", "xmpp", "--sni", "localhost",
+                  "--json"])
+    check(r.rc == 1 and ids(r)[:1] == ["starttls-not-offered"], "no certificate: %s" % ids(r))
+    check("stream:features" in finding(r, "starttls-not-offered")["detail"], "features shown")
 
 
 @scenario
