@@ -3,16 +3,10 @@
 #define TLSSCOPE_DIAGNOSE_H
 
 #include "tlsscope/creds.h"
+#include "tlsscope/findings.h"
 #include "tlsscope/report.h"
 
-struct diag_entry {
-	const char *id;
-	enum tls_severity severity;
-	const char *title;
-	const char *fix; /* the usual fix; a finding may give a more specific one */
-};
-
-/* The catalog row for id, or NULL. */
+/* The catalog row for a string id (explain, the profiles, the TUI), or NULL. */
 const struct diag_entry *diagnose_lookup(const char *id);
 
 /* Adds every finding that applies to a client connection's report and sets the verdict.

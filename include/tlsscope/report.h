@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "tlsscope/findings.h"
 #include "tlsscope/util.h"
 
 enum tls_mode { TLS_MODE_CONNECT, TLS_MODE_LISTEN };
@@ -39,8 +40,6 @@ enum tls_step_type {
 };
 
 enum tls_hs_status { HS_NOT_STARTED, HS_COMPLETE, HS_FAILED, HS_TIMEOUT };
-
-enum tls_severity { SEV_ERROR, SEV_WARNING, SEV_INFO };
 
 enum tls_subject { SUBJ_CONNECTION, SUBJ_SERVER_CHAIN, SUBJ_CLIENT_CHAIN };
 
@@ -350,10 +349,10 @@ void report_clear_findings(struct tls_report *r);
 struct tls_step *report_add_step(struct tls_report *r, double t_ms, enum tls_dir dir,
 				 enum tls_step_type type, const char *detail);
 
-/* Appends a finding; title/detail/fix are copied. */
-struct tls_finding *report_add_finding(struct tls_report *r, const char *id, enum tls_severity sev,
-				       enum tls_subject subject, int cert_index, const char *title,
-				       const char *detail, const char *fix);
+/* Appends the catalog's finding id (its string id and title); detail and fix are copied. */
+struct tls_finding *report_add_finding(struct tls_report *r, enum finding_id id,
+				       enum tls_severity sev, enum tls_subject subject,
+				       int cert_index, const char *detail, const char *fix);
 
 bool report_has_finding(const struct tls_report *r, const char *id);
 

@@ -7,41 +7,44 @@
 static const struct {
 	int code;
 	const char *name;
+	unsigned flags; /* enum names_alert_flag */
 } alerts[] = {
-	{0, "close_notify"},
-	{10, "unexpected_message"},
-	{20, "bad_record_mac"},
-	{21, "decryption_failed"},
-	{22, "record_overflow"},
-	{30, "decompression_failure"},
-	{40, "handshake_failure"},
-	{41, "no_certificate"},
-	{42, "bad_certificate"},
-	{43, "unsupported_certificate"},
-	{44, "certificate_revoked"},
-	{45, "certificate_expired"},
-	{46, "certificate_unknown"},
-	{47, "illegal_parameter"},
-	{48, "unknown_ca"},
-	{49, "access_denied"},
-	{50, "decode_error"},
-	{51, "decrypt_error"},
-	{60, "export_restriction"},
-	{70, "protocol_version"},
-	{71, "insufficient_security"},
-	{80, "internal_error"},
-	{86, "inappropriate_fallback"},
-	{90, "user_canceled"},
-	{100, "no_renegotiation"},
-	{109, "missing_extension"},
-	{110, "unsupported_extension"},
-	{111, "certificate_unobtainable"},
-	{112, "unrecognized_name"},
-	{113, "bad_certificate_status_response"},
-	{114, "bad_certificate_hash_value"},
-	{115, "unknown_psk_identity"},
-	{116, "certificate_required"},
-	{120, "no_application_protocol"},
+	{TLS_ALERT_CLOSE_NOTIFY, "close_notify", 0},
+	{TLS_ALERT_UNEXPECTED_MESSAGE, "unexpected_message", 0},
+	{TLS_ALERT_BAD_RECORD_MAC, "bad_record_mac", 0},
+	{TLS_ALERT_DECRYPTION_FAILED, "decryption_failed", 0},
+	{TLS_ALERT_RECORD_OVERFLOW, "record_overflow", 0},
+	{TLS_ALERT_DECOMPRESSION_FAILURE, "decompression_failure", 0},
+	{TLS_ALERT_HANDSHAKE_FAILURE, "handshake_failure", 0},
+	{TLS_ALERT_NO_CERTIFICATE, "no_certificate", 0},
+	{TLS_ALERT_BAD_CERTIFICATE, "bad_certificate", ALERT_REFUSES_CERT | ALERT_DISTRUSTS},
+	{TLS_ALERT_UNSUPPORTED_CERTIFICATE, "unsupported_certificate", ALERT_REFUSES_CERT},
+	{TLS_ALERT_CERTIFICATE_REVOKED, "certificate_revoked", ALERT_REFUSES_CERT},
+	{TLS_ALERT_CERTIFICATE_EXPIRED, "certificate_expired",
+	 ALERT_REFUSES_CERT | ALERT_DISTRUSTS},
+	{TLS_ALERT_CERTIFICATE_UNKNOWN, "certificate_unknown",
+	 ALERT_REFUSES_CERT | ALERT_DISTRUSTS},
+	{TLS_ALERT_ILLEGAL_PARAMETER, "illegal_parameter", 0},
+	{TLS_ALERT_UNKNOWN_CA, "unknown_ca", ALERT_REFUSES_CERT | ALERT_DISTRUSTS},
+	{TLS_ALERT_ACCESS_DENIED, "access_denied", ALERT_REFUSES_CERT},
+	{TLS_ALERT_DECODE_ERROR, "decode_error", 0},
+	{TLS_ALERT_DECRYPT_ERROR, "decrypt_error", ALERT_REFUSES_CERT},
+	{TLS_ALERT_EXPORT_RESTRICTION, "export_restriction", 0},
+	{TLS_ALERT_PROTOCOL_VERSION, "protocol_version", 0},
+	{TLS_ALERT_INSUFFICIENT_SECURITY, "insufficient_security", 0},
+	{TLS_ALERT_INTERNAL_ERROR, "internal_error", 0},
+	{TLS_ALERT_INAPPROPRIATE_FALLBACK, "inappropriate_fallback", 0},
+	{TLS_ALERT_USER_CANCELED, "user_canceled", 0},
+	{TLS_ALERT_NO_RENEGOTIATION, "no_renegotiation", 0},
+	{TLS_ALERT_MISSING_EXTENSION, "missing_extension", 0},
+	{TLS_ALERT_UNSUPPORTED_EXTENSION, "unsupported_extension", 0},
+	{TLS_ALERT_CERTIFICATE_UNOBTAINABLE, "certificate_unobtainable", 0},
+	{TLS_ALERT_UNRECOGNIZED_NAME, "unrecognized_name", 0},
+	{TLS_ALERT_BAD_CERTIFICATE_STATUS_RESPONSE, "bad_certificate_status_response", 0},
+	{TLS_ALERT_BAD_CERTIFICATE_HASH_VALUE, "bad_certificate_hash_value", 0},
+	{TLS_ALERT_UNKNOWN_PSK_IDENTITY, "unknown_psk_identity", 0},
+	{TLS_ALERT_CERTIFICATE_REQUIRED, "certificate_required", ALERT_REFUSES_CERT},
+	{TLS_ALERT_NO_APPLICATION_PROTOCOL, "no_application_protocol", 0},
 };
 
 const char *names_alert(int code)
@@ -50,6 +53,14 @@ const char *names_alert(int code)
 		if (alerts[i].code == code)
 			return alerts[i].name;
 	return NULL;
+}
+
+bool names_alert_is(int code, enum names_alert_flag flag)
+{
+	for (size_t i = 0; i < sizeof(alerts) / sizeof(alerts[0]); i++)
+		if (alerts[i].code == code)
+			return (alerts[i].flags & flag) != 0;
+	return false;
 }
 
 const char *names_alert_level(int level)

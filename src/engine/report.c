@@ -140,19 +140,20 @@ struct tls_step *report_add_step(struct tls_report *r, double t_ms, enum tls_dir
 	return s;
 }
 
-struct tls_finding *report_add_finding(struct tls_report *r, const char *id, enum tls_severity sev,
-				       enum tls_subject subject, int cert_index, const char *title,
-				       const char *detail, const char *fix)
+struct tls_finding *report_add_finding(struct tls_report *r, enum finding_id id,
+				       enum tls_severity sev, enum tls_subject subject,
+				       int cert_index, const char *detail, const char *fix)
 {
+	const struct diag_entry *e = findings_entry(id);
 	struct tls_finding *f;
 
 	r->findings = xrealloc(r->findings, (r->n_findings + 1) * sizeof(*r->findings));
 	f = &r->findings[r->n_findings++];
-	f->id = id;
+	f->id = e->id;
 	f->severity = sev;
 	f->subject = subject;
 	f->cert_index = cert_index;
-	f->title = xstrdup(title ? title : "");
+	f->title = xstrdup(e->title);
 	f->detail = xstrdup(detail ? detail : "");
 	f->fix = xstrdup(fix ? fix : "");
 	return f;

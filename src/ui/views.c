@@ -246,36 +246,30 @@ void view_summary(struct ui_lines *L, const struct tls_report *r)
 	}
 }
 
-/* The checks the chain region marks, and the finding ids that fail each (DESIGN.md §5). */
+/* The checks the chain region marks; the catalog says which column each finding fails
+ * (DESIGN.md §5). */
 static const struct chain_check {
 	const char *label;
-	const char *ids[6];
+	enum finding_check check;
 	bool leaf_only;
 } chain_checks[] = {
-	{.label = "trust",
-	 .ids = {"untrusted-issuer", "self-signed", "missing-intermediate", "not-a-ca", "revoked",
-		 "client-cert-untrusted"}},
-	{.label = "name",
-	 .ids = {"hostname-mismatch", "cn-only-no-san", "ip-not-in-san"},
-	 .leaf_only = true},
-	{.label = "dates", .ids = {"expired", "not-yet-valid", "expires-soon"}},
-	{.label = "sig", .ids = {"insecure-signature", "v1-certificate"}},
-	{.label = "key", .ids = {"weak-key"}},
-	{.label = "use", .ids = {"wrong-purpose"}},
+	{.label = "trust", .check = CHECK_TRUST},
+	{.label = "name", .check = CHECK_NAME, .leaf_only = true},
+	{.label = "dates", .check = CHECK_DATES},
+	{.label = "sig", .check = CHECK_SIG},
+	{.label = "key", .check = CHECK_KEY},
+	{.label = "use", .check = CHECK_USE},
 };
 
-/* The worst severity among the check's ids on certificate c: 0..2, or 3 when none failed. */
+/* The worst severity among the check's findings on certificate c: 0..2, or 3 when none failed. */
 static int check_result(const struct chain_check *k, const struct tls_cert_info *c)
 {
 	int worst = 3;
 
-	for (size_t i = 0; i < sizeof(k->ids) / sizeof(k->ids[0]) && k->ids[i]; i++) {
-		if (!strlist_contains(&c->status, k->ids[i]))
-			continue;
-		const struct diag_entry *e = diagnose_lookup(k->ids[i]);
-		int sev = e ? (int)e->severity : SEV_ERROR;
-		if (sev < worst)
-			worst = sev;
+	for (size_t i = 0; i < c->status.n; i++) {
+		const struct diag_entry *e = diagnose_lookup(c->status.v[i]);
+		if (e && e->check == k->check && (int)e->severity < worst)
+			worst = (int)e->severity;
 	}
 	return worst;
 }
@@ -454,30 +448,11 @@ void view_findings(struct ui_lines *L, const struct tls_report *r, const struct 
 }
 
 /* What to press in the TUI to act on a finding (the catalog's fixes speak of files and
- * options). */
-static const struct finding_key {
-	const char *prefix; /* a finding id, or the start of several */
-	const char *hint;
-} finding_keys[] = {
-	{"client-cert-", "i loads a client certificate and key (F2 picks the files)"},
-	{"untrusted-issuer", "t adds the CA file that issued the server's certificate"},
-	{"self-signed", "t adds the certificate itself as a CA file, if you trust it"},
-	{"missing-intermediate", "t adds the intermediate (Intermediates field)"},
-	{"hostname-mismatch", "c sets the verify name; w shows the chain without the name check"},
-	{"cn-only-no-san", "w shows the chain without the name check"},
-	{"ip-not-in-san", "c sets the verify name; w shows the chain without the name check"},
-	{"insecure-signature", "w allows SHA-1 to see what else is wrong"},
-	{"weak-key", "w lowers the minimum key size to see what else is wrong"},
-	{"protocol-version-mismatch", "c changes the highest version offered"},
-	{"expired", "s saves this report for whoever renews the certificate"},
-};
-
+ * options): the catalog's key hint. */
 const char *view_finding_key_hint(const char *id)
 {
-	for (size_t i = 0; i < sizeof(finding_keys) / sizeof(finding_keys[0]); i++)
-		if (strncmp(id, finding_keys[i].prefix, strlen(finding_keys[i].prefix)) == 0)
-			return finding_keys[i].hint;
-	return NULL;
+	const struct diag_entry *e = diagnose_lookup(id);
+	return e ? e->key_hint : NULL;
 }
 
 void view_finding_detail(struct ui_lines *L, const struct tls_finding *f, int width, bool keys)
