@@ -676,6 +676,154 @@ def legacy_pki_per_client():
     agree(chain, LIGHT + HEAVY)
 
 
+# ---------------- versions and cipher suites ----------------
+#
+# openssl s_server limited to one version or one suite (security level 0, so that it can speak
+# TLS 1.0 at all), an RSA chain; tlsscope connect with its default priority (or a narrower one),
+# then every real client. What each client did must be its profile's verdict; on a refusal the
+# profile's words hold what the client printed, and explain recognises that line.
+
+HANDSHAKE_PHRASE = {
+    "python": r"^(\[SSL[^\]]*\] .*?) \(_ssl",
+    "curl": r"^curl: \(35\) [^:]*: (error:[0-9A-F]+:SSL routines:[^:]*:.*)$",
+    "openssl": r"(error:[0-9A-F]+:SSL routines:[a-z_0-9]+:[^:]+):",
+    "gnutls": r"^(\*\*\* Received alert \[\d+\]: .*)$",
+    "go": r"^(remote error: tls: .*)$",
+    "node": r"^([A-Z_0-9]+): [0-9A-F]+:error:[0-9A-F]+:SSL routines:[a-z_0-9]+:([^:]+):",
+    "java": r"SSLHandshakeException: (?:\([a-z_]+\) )?(Received fatal alert: [a-z_]+)",
+    "chrome": r"(ERR_[A-Z_]+)",
+}
+
+
+def handshake_phrase(client, out):
+    m = re.search(HANDSHAKE_PHRASE[client], out, re.M)
+    if not m:
+        return None
+    return ": ".join(g for g in m.groups() if g) if client == "node" else m.group(1).strip()
+
+
+def rsa_chain():
+    r = root("Suite Root", kind="rsa", bits=2048)
+    l = leaf(r, kind="rsa", bits=2048)
+    return l[0], l[1], r[0]
+
+
+def agree_handshake(server_args, clients, priority=None, expect=None):
+    """Serves an RSA chain with s_server server_args; requires each real client's outcome to be
+    its profile's verdict. expect names the finding the refusals rest on and, per client,
+    whether the real client is expected to refuse (so the case splits clients as meant)."""
+    crt, k, ca_file = rsa_chain()
+    port = openssl_server(crt, k, extra=list(server_args))
+    args = ["connect", "127.0.0.1:%d" % port, "--verify-name", "localhost", "--ca", ca_file,
+            "--no-system-trust", "--no-http", "--json"]
+    r = tlsscope(args + (["--priority", priority] if priority else []))
+    rep = r.report
+    check(rep is not None and "clients" in rep, "no clients in the report: %s" % r.err)
+    ids = {c["id"]: c for c in rep["clients"]}
+    findings = {(f["id"], f["cert_index"]) for f in rep["findings"]}
+    check((expect["finding"], None) in findings, "%s not among %s" % (expect["finding"],
+                                                                      sorted(findings)))
+    for c in rep["clients"]:
+        check(c.get("min_version") in ("TLS1.0", "TLS1.2"), "%s: min_version %s" % (
+            c["id"], c.get("min_version")))
+        for reason in c["reasons"]:
+            check((reason["finding"], reason["cert_index"]) in findings,
+                  "%s's reason %s is not among the findings" % (c["id"], reason))
+    problems = []
+    for client in clients:
+        accepted, out = CLIENTS[client](port, "localhost", ca_file)
+        mine = ids[client]
+        if accepted == expect[client]:
+            problems.append("%s: real client %s, the case expected otherwise:\n%s" % (
+                client, "accepts" if accepted else "refuses", out[-600:]))
+        if accepted != (mine["verdict"] == "accept"):
+            problems.append("%s: real client %s, profile says %s %s\n%s" % (
+                client, "accepts" if accepted else "rejects", mine["verdict"],
+                [x["says"] for x in mine["reasons"]], out[-600:]))
+            continue
+        if accepted:
+            continue
+        check(all(x["finding"] == expect["finding"] for x in mine["reasons"]), mine)
+        words = handshake_phrase(client, out)
+        if not words:
+            problems.append("%s: no error text found in its output:\n%s" % (client, out[-600:]))
+            continue
+        if not any(words in x["says"] for x in mine["reasons"]):
+            problems.append("%s printed %r; the profile says %r" % (
+                client, words, [x["says"] for x in mine["reasons"]]))
+            continue
+        e = tlsscope(["explain", "--json", "--", words])
+        if e.rc != 0 or not any(m["client"] == client for m in e.report["matches"]):
+            problems.append("%s: explain does not recognise %r (exit %d)" % (client, words,
+                                                                           e.rc))
+    check(not problems, "\n".join(problems))
+    return rep
+
+
+SUITE_CLIENTS = LIGHT + HEAVY + ("chrome",)
+
+
+@scenario
+def tls10_only_server_refused_but_by_gnutls():
+    """TLS 1.0 with ECDHE-RSA: Go, Node 18, Java 17 and Chromium offer TLS 1.2 at least; the
+    OpenSSL clients offer TLS 1.0 but refuse its MD5+SHA-1 key-exchange signature ("legacy
+    sigalg disallowed or unsupported"); gnutls-cli connects."""
+    agree_handshake(["-tls1", "-cipher", "ECDHE-RSA-AES128-SHA@SECLEVEL=0"], SUITE_CLIENTS,
+                    expect={"finding": "tls-version-old",
+                            **{c: c != "gnutls" for c in SUITE_CLIENTS}})
+
+
+@scenario
+def tls11_only_rsa_kx_splits_openssl_from_go():
+    """TLS 1.1 with RSA key exchange (nothing signed): the OpenSSL clients and gnutls-cli
+    connect; Go, Node 18, Java 17 and Chromium refuse the version."""
+    agree_handshake(["-tls1_1", "-cipher", "AES128-SHA@SECLEVEL=0"], SUITE_CLIENTS,
+                    expect={"finding": "tls-version-old",
+                            **{c: c in ("go", "node", "java", "chrome") for c in
+                               SUITE_CLIENTS}})
+
+
+@scenario
+def tls10_only_server_narrow_priority_probe():
+    """tlsscope offering TLS 1.2/1.3 only: the handshake fails, the probe finds TLS 1.0, and
+    the profiles judge what the probe saw (protocol-version-mismatch)."""
+    agree_handshake(["-tls1", "-cipher", "AES128-SHA@SECLEVEL=0"], LIGHT,
+                    priority="NORMAL:-VERS-TLS1.0:-VERS-TLS1.1",
+                    expect={"finding": "protocol-version-mismatch",
+                            **{c: c in ("go", "node") for c in LIGHT}})
+
+
+@scenario
+def cbc_sha256_only_server_go_and_gnutls_refuse():
+    """A TLS 1.2 server with ECDHE-RSA-AES128-SHA256 only: GnuTLS's NORMAL and Go 1.19's
+    defaults have no CBC suite with SHA-256 (tlsscope too: no-shared-cipher, the probe names
+    the suite); OpenSSL, Node and Java offer it."""
+    agree_handshake(["-tls1_2", "-cipher", "ECDHE-RSA-AES128-SHA256"], SUITE_CLIENTS,
+                    expect={"finding": "no-shared-cipher",
+                            **{c: c in ("gnutls", "go", "chrome") for c in SUITE_CLIENTS}})
+
+
+@scenario
+def dhe_only_server_go_and_chrome_refuse():
+    """A TLS 1.2 server with DHE-RSA-AES128-GCM-SHA256 only, tlsscope offering no DHE: the
+    probe names the DHE suite (no-shared-cipher); Go 1.19 and Chromium have no DHE at all."""
+    agree_handshake(["-tls1_2", "-cipher", "DHE-RSA-AES128-GCM-SHA256"], SUITE_CLIENTS,
+                    priority="NORMAL:-DHE-RSA",
+                    expect={"finding": "no-shared-cipher",
+                            **{c: c in ("go", "chrome") for c in SUITE_CLIENTS}})
+
+
+@scenario
+def ccm_only_server_refused_by_openssl_go_java():
+    """A TLS 1.2 server with AES128-CCM only, tlsscope offering no CCM: OpenSSL's DEFAULT
+    list (openssl, Python, curl), Go, Java 17 and Chromium lack CCM; Node 18's list and
+    gnutls-cli have it."""
+    agree_handshake(["-tls1_2", "-cipher", "AES128-CCM"], SUITE_CLIENTS,
+                    priority="NORMAL:-AES-128-CCM:-AES-256-CCM",
+                    expect={"finding": "no-shared-cipher",
+                            **{c: c not in ("node", "gnutls") for c in SUITE_CLIENTS}})
+
+
 # ---------------- servers judging tlsscope's own client certificate ----------------
 #
 # connect with an identity: client_auth.chain describes the loaded chain, client_auth.servers
