@@ -228,7 +228,8 @@ static const struct profile clients[] = {
 		  .purpose = "x509: certificate specifies an incompatible key usage",
 		  .path_len = "x509: too many intermediates for path length constraint",
 		  .name_constraint = "x509: a root or intermediate certificate is not authorized "
-				     "to sign for this name",
+				     "to sign for this name: DNS name \"{name}\" is not permitted "
+				     "by any constraint",
 		  .name = "x509: certificate is valid for {dns}, not {name}",
 		  .ip = "x509: certificate is valid for {dns}, not {name}",
 		  .cn_only =
@@ -292,8 +293,10 @@ static const struct profile clients[] = {
 		  .not_ca = JAVA_NOT_CA,
 		  .purpose = "javax.net.ssl.SSLHandshakeException: Extended key usage does not "
 			     "permit use for TLS server authentication",
-		  .path_len = JAVA_VALID "java.security.cert.CertPathValidatorException: basic "
-					 "constraints check failed: pathLenConstraint violated",
+		  .path_len =
+			  JAVA_VALID "java.security.cert.CertPathValidatorException: basic "
+				     "constraints check failed: pathLenConstraint violated - "
+				     "this cert must be the last cert in the certification path",
 		  .name_constraint = JAVA_VALID "java.security.cert.CertPathValidatorException: "
 						"name constraints check failed",
 		  .name = "javax.net.ssl.SSLHandshakeException: No subject alternative DNS name "
@@ -324,7 +327,7 @@ static const struct profile clients[] = {
 		  .not_ca = "NET::ERR_CERT_INVALID",
 		  .purpose = "NET::ERR_CERT_INVALID",
 		  .path_len = "NET::ERR_CERT_INVALID",
-		  .name_constraint = "NET::ERR_CERT_NAME_CONSTRAINT_VIOLATION",
+		  .name_constraint = "NET::ERR_CERT_INVALID",
 		  .name = "NET::ERR_CERT_COMMON_NAME_INVALID",
 		  .ip = "NET::ERR_CERT_COMMON_NAME_INVALID",
 		  .cn_only = "NET::ERR_CERT_COMMON_NAME_INVALID",

@@ -200,6 +200,32 @@ def chain_v1_intermediate():
     return cat("served", l[0], i[0]), l[1], r[0], "localhost"
 
 
+def chain_path_length_exceeded():
+    """root -> intermediate with pathLenConstraint 0 -> a second intermediate -> leaf."""
+    r = root()
+    i1 = intermediate(r, file="int1", extra=["path_len = 0"])
+    i2 = cert("int2", ['cn = "Split Sub Intermediate"', "ca", "cert_signing_key",
+                       "expiration_days = 900"], i1)
+    l = leaf(i2)
+    return cat("served", l[0], i2[0], i1[0]), l[1], r[0], "localhost"
+
+
+def chain_name_constraint_violated():
+    """An intermediate permitted only example.test (name constraints) signs localhost."""
+    r = root()
+    i = intermediate(r, extra=['nc_permit_dns = "example.test"'])
+    l = leaf(i)
+    return cat("served", l[0], i[0]), l[1], r[0], "localhost"
+
+
+def chain_name_constraint_kept():
+    """The same constraint, a leaf inside it: accepted by all."""
+    r = root()
+    i = intermediate(r, extra=['nc_permit_dns = "example.test"'])
+    l = leaf(i, cn="www.example.test", dns=("www.example.test",))
+    return cat("served", l[0], i[0]), l[1], r[0], "www.example.test"
+
+
 def chain_wildcard_three_labels():
     r = root()
     l = leaf(r, cn="*.example.test", dns=("*.example.test",))
@@ -430,7 +456,7 @@ def client_java(port, name, ca):
        "-storetype", "PKCS12", "-storepass", "changeit")
     hosts = path("java_hosts")
     with open(hosts, "w") as f:
-        f.write("127.0.0.1 localhost a.example.test a.test\n")
+        f.write("127.0.0.1 localhost a.example.test a.test www.example.test\n")
     host = "[%s]" % name if ":" in name else name
     rc, out = run(["java", "-Djavax.net.ssl.trustStore=" + store,
                    "-Djavax.net.ssl.trustStorePassword=changeit",
@@ -666,6 +692,23 @@ def wildcard_three_labels_accepted():
 @scenario
 def wildcard_one_label_go_and_java_accept():
     agree(chain_wildcard_two_labels(), LIGHT + HEAVY)
+
+
+@scenario
+def path_length_exceeded_refused_by_all():
+    agree(chain_path_length_exceeded(), LIGHT + HEAVY + ("chrome",))
+
+
+@scenario
+def name_constraint_violated_refused_by_all():
+    agree(chain_name_constraint_violated(), LIGHT + HEAVY + ("chrome",))
+
+
+@scenario
+def name_constraint_kept_accepted_by_all():
+    rep = agree(chain_name_constraint_kept(), LIGHT + HEAVY + ("chrome",))
+    check(all(c["verdict"] == "accept" for c in rep["clients"]),
+          [c["id"] for c in rep["clients"] if c["verdict"] != "accept"])
 
 
 @scenario
