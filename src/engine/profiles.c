@@ -369,10 +369,30 @@ static const struct profile clients[] = {
 		.not_ca = W(79, OSSL_NOT_CA), .purpose = W(26, OSSL_PURPOSE),                      \
 		.path_len = W(25, OSSL_PATHLEN), .name_constraint = W(47, OSSL_NC)                 \
 	}
-#define HAPROXY(n, s)	  "SSL client certificate verify error: " s " (" #n ")"
-#define S_SERVER(n, s)	  "verify error:num=" #n ":" s
-#define PY_SERVER(n, s)	  PY(s)
-#define NODE_SERVER(n, s) s
+/* HAProxy 2.6 logs a refused client certificate by where the error was, not what it was:
+ * "SSL client certificate not trusted" (the leaf) or "SSL client CA chain cannot be verified"
+ * (an issuer); the OpenSSL code is only in the ssl_c_err/ssl_c_ca_err fetches. */
+#define HAPROXY_CRT	"SSL client certificate not trusted"
+#define HAPROXY_CA	"SSL client CA chain cannot be verified"
+#define S_SERVER(n, s)	"verify error:num=" #n ":" s
+#define PY_SERVER(n, s) PY(s)
+/* A Node server with rejectUnauthorized closes the connection and prints nothing; what it
+ * knows is the socket's authorizationError (the code), with the OpenSSL text as message. */
+#define NODE_SERVER_SAYS                                                                           \
+	{                                                                                          \
+		.untrusted = NODE("UNABLE_TO_GET_ISSUER_CERT_LOCALLY", OSSL_UNTRUSTED),            \
+		.missing_intermediate = NODE("UNABLE_TO_VERIFY_LEAF_SIGNATURE", OSSL_LEAF),        \
+		.untrusted_leaf = NODE("UNABLE_TO_VERIFY_LEAF_SIGNATURE", OSSL_LEAF),              \
+		.self_signed = NODE("DEPTH_ZERO_SELF_SIGNED_CERT", OSSL_SELF_SIGNED),              \
+		.expired = NODE("CERT_HAS_EXPIRED", OSSL_EXPIRED),                                 \
+		.weak_leaf = NODE("UNSPECIFIED", OSSL_WEAK_EE),                                    \
+		.weak_ca = NODE("UNSPECIFIED", OSSL_WEAK_CA),                                      \
+		.sha1 = NODE("UNSPECIFIED", OSSL_SHA1),                                            \
+		.not_ca = NODE("INVALID_PURPOSE", OSSL_PURPOSE),                                   \
+		.purpose = NODE("INVALID_PURPOSE", OSSL_PURPOSE),                                  \
+		.path_len = NODE("PATH_LENGTH_EXCEEDED", OSSL_PATHLEN),                            \
+		.name_constraint = NODE("UNSPECIFIED", OSSL_NC)                                    \
+	}
 
 /* Servers judge a client chain: no name check; the EKU must allow clientAuth. */
 static const struct profile servers[] = {
@@ -387,13 +407,24 @@ static const struct profile servers[] = {
 	 .anchor_eku = true,
 	 .weak_leaf = true,
 	 .weak_ca = true,
-	 .says = OSSL_SERVER_SAYS(APACHE, APACHE(21, OSSL_LEAF))},
+	 .says = OSSL_SERVER_SAYS(APACHE, NULL)},
 	{.id = "haproxy",
 	 .name = "HAProxy 2.6 verify required (OpenSSL 3.0, security level 2)",
 	 .anchor_eku = true,
 	 .weak_leaf = true,
 	 .weak_ca = true,
-	 .says = OSSL_SERVER_SAYS(HAPROXY, NULL)},
+	 .says = {.untrusted = HAPROXY_CA,
+		  .missing_intermediate = HAPROXY_CRT,
+		  .untrusted_leaf = HAPROXY_CRT,
+		  .self_signed = HAPROXY_CRT,
+		  .expired = HAPROXY_CRT,
+		  .weak_leaf = HAPROXY_CRT,
+		  .weak_ca = HAPROXY_CA,
+		  .sha1 = HAPROXY_CA,
+		  .not_ca = HAPROXY_CA,
+		  .purpose = HAPROXY_CRT,
+		  .path_len = HAPROXY_CA,
+		  .name_constraint = HAPROXY_CRT}},
 	{.id = "python",
 	 .name = "Python 3.11 ssl server, verify_mode CERT_REQUIRED (OpenSSL 3.0)",
 	 .anchor_eku = true,
@@ -418,7 +449,7 @@ static const struct profile servers[] = {
 	 .anchor_eku = true,
 	 .weak_leaf = true,
 	 .weak_ca = true,
-	 .says = OSSL_SERVER_SAYS(NODE_SERVER, NULL)},
+	 .says = NODE_SERVER_SAYS},
 	{.id = "java",
 	 .name = "OpenJDK 17 SSLServerSocket needClientAuth (default trust manager)",
 	 .sha1_ok = true,
@@ -509,10 +540,10 @@ static bool issuer_not_fetched(const struct profile *p, const struct tls_report 
 	return !(p->aia_fetch && r->n_chain && r->chain[r->n_chain - 1].has_aia_ca_issuers);
 }
 
-/* Connect mode: the client chain is one certificate. With a verify depth of 1 (nginx's
- * ssl_verify_depth and Apache's SSLVerifyDepth default) OpenSSL then says "unable to verify
- * the first certificate" (21), at a larger depth (s_server -Verify 2, Python) "unable to get
- * local issuer certificate" (20): untrusted_leaf is set only where the depth is 1. */
+/* Connect mode: the client chain is one certificate. nginx (ssl_verify_depth 1), Node and
+ * HAProxy then say "unable to verify the first certificate" (21) or their own words for it;
+ * Apache 2.4, s_server -Verify 2 and Python say "unable to get local issuer certificate" (20),
+ * as the real servers did in tests/scenarios/clients.py: untrusted_leaf is set for the first. */
 static bool lone_leaf(const struct profile *p, const struct tls_report *r,
 		      const struct tls_finding *f)
 {

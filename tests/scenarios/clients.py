@@ -40,7 +40,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 from peers import (PY, WORK, Failure, cert, check, key, main, path, registry, sh, spawn,  # noqa
                    start, free_port, openssl_server, tlsscope, legacy_pki, GNUTLS_SERV_END,
                    ca, server, client, tlsscope_listener, check_status, validate, nginx_sites,
-                   nginx_tls_site, nginx_error_log)
+                   nginx_tls_site, nginx_error_log, apache, haproxy)
 
 tests, scenario = registry()
 TIMEOUT = 20
@@ -338,17 +338,22 @@ func main() {
 
 
 def go_binary():
-    exe = path("goclient")
+    return go_build("goclient", GO_SRC)
+
+
+def go_build(name, src):
+    """Builds one main package with the Debian toolchain (standard library only, no network)."""
+    exe = path(name)
     if os.path.exists(exe):
         return exe
     go = shutil.which("go") or "/usr/lib/go/bin/go"
     check(os.path.exists(go), "go is not installed (golang-go): scripts/setup.sh installs it")
-    d = path("goclient_src")
+    d = path(name + "_src")
     os.makedirs(d, exist_ok=True)
     with open(os.path.join(d, "main.go"), "w") as f:
-        f.write(GO_SRC)
+        f.write(src)
     with open(os.path.join(d, "go.mod"), "w") as f:
-        f.write("module goclient\n\ngo 1.19\n")
+        f.write("module %s\n\ngo 1.19\n" % name)
     env = dict(os.environ, GOCACHE=path("gocache"), GOPATH=path("gopath"), GOFLAGS="-mod=mod",
                GOPROXY="off", GOTOOLCHAIN="local", CGO_ENABLED="0", HOME=WORK)
     p = subprocess.run([go, "build", "-o", exe, "."], cwd=d, env=env, capture_output=True,
@@ -871,8 +876,11 @@ def ccm_only_server_refused_by_openssl_go_java():
 #
 # connect with an identity: client_auth.chain describes the loaded chain, client_auth.servers
 # judges it as each server would. The real servers run here, each given the same client CA:
-# nginx (ssl_verify_client on), openssl s_server -Verify -verify_return_error, gnutls-serv
-# --require-client-cert --verify-client-cert, and a Python ssl server with CERT_REQUIRED. What
+# nginx (ssl_verify_client on), Apache (SSLVerifyClient require), HAProxy (verify required),
+# openssl s_server -Verify -verify_return_error, gnutls-serv --require-client-cert
+# --verify-client-cert, a Python ssl server with CERT_REQUIRED, Go net/http with
+# tls.RequireAndVerifyClientCert, Node 18 https with requestCert and rejectUnauthorized, and a
+# Java 17 SSLServerSocket with setNeedClientAuth(true) (compiled here with javac). What
 # each real server did (refused: tlsscope's client-cert-rejected or a failed handshake;
 # accepted: the request answered) must be the profile's verdict, and on a refusal the profile's
 # words hold what the server logged.
@@ -936,13 +944,168 @@ def real_python_server(crt, k, ca):
     return port, log
 
 
+def real_apache(crt, k, ca):
+    """Apache logs a client's verify error at level info ("Certificate Verification: Error
+    (10): certificate has expired")."""
+    port = apache(crt, k, ca, log_level="info")
+    return port, os.path.join(path("apache_%d" % port), "error.log")
+
+
+def real_haproxy(crt, k, ca):
+    """HAProxy's connection log (to its stdout) names why a handshake failed."""
+    log = path("haproxy_%d.log" % len(os.listdir(WORK)))
+    port = haproxy(crt, k, ca, log="log stdout format raw local0 info", stdout=log_file(log),
+                   stderr=subprocess.STDOUT)
+    return port, log
+
+
+GO_SERVER_SRC = """package main
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"log"
+	"net/http"
+	"os"
+)
+
+func main() {
+	pem, err := os.ReadFile(os.Args[4])
+	if err != nil {
+		log.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(pem)
+	srv := &http.Server{
+		Addr:      "127.0.0.1:" + os.Args[1],
+		TLSConfig: &tls.Config{ClientCAs: pool, ClientAuth: tls.RequireAndVerifyClientCert},
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Write([]byte("ok\\n"))
+		}),
+		ErrorLog: log.New(os.Stderr, "", 0),
+	}
+	log.Fatal(srv.ListenAndServeTLS(os.Args[2], os.Args[3]))
+}
+"""
+
+
+def real_go_server(crt, k, ca):
+    """net/http with tls.RequireAndVerifyClientCert: its ErrorLog gets "http: TLS handshake
+    error from ...: tls: failed to verify client certificate: x509: ..."."""
+    exe = go_build("goserver", GO_SERVER_SRC)
+    port = free_port()
+    log = path("goserver_%d.log" % port)
+    start([exe, str(port), crt, k, ca], port, stderr=log_file(log))
+    return port, log
+
+
+NODE_SERVER_SRC = """
+const https = require('https'), fs = require('fs');
+const [port, crt, key, ca] = process.argv.slice(2);
+const s = https.createServer({cert: fs.readFileSync(crt), key: fs.readFileSync(key),
+                              ca: fs.readFileSync(ca), requestCert: true,
+                              rejectUnauthorized: true}, (req, res) => res.end('ok\\n'));
+// With rejectUnauthorized the server closes a refused client's connection and emits nothing:
+// what it knows is the socket's authorizationError, read here when that socket closes (the
+// keylog event is the public way to reach the TLSSocket during its handshake).
+s.on('keylog', (line, t) => {
+  if (!t._logged) {
+    t._logged = true;
+    t.on('close', () => { if (t.authorizationError) console.error('authorizationError: ' + t.authorizationError); });
+  }
+});
+s.on('tlsClientError', (e) => console.error((e.code || '') + ': ' + e.message));
+s.listen(+port, '127.0.0.1');
+"""
+
+
+def real_node_server(crt, k, ca):
+    """https.createServer with requestCert and rejectUnauthorized (Debian 12's Node 18); the
+    server's tlsClientError event is logged."""
+    port = free_port()
+    src, log = path("nodeserv_%d.js" % port), path("nodeserv_%d.log" % port)
+    open(src, "w").write(NODE_SERVER_SRC)
+    start(node_command() + [src, str(port), crt, k, ca], port, stderr=log_file(log))
+    return port, log
+
+
+JAVA_SERVER_SRC = """
+import java.io.*;
+import java.net.InetAddress;
+import java.security.KeyStore;
+import javax.net.ssl.*;
+
+public class Server {
+	public static void main(String[] a) throws Exception {
+		char[] pw = "changeit".toCharArray();
+		KeyStore ks = KeyStore.getInstance("PKCS12");
+		ks.load(new FileInputStream(a[1]), pw);
+		KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+		kmf.init(ks, pw);
+		KeyStore ts = KeyStore.getInstance("PKCS12");
+		ts.load(new FileInputStream(a[2]), pw);
+		TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+		tmf.init(ts);
+		SSLContext ctx = SSLContext.getInstance("TLS");
+		ctx.init(kmf.getKeyManagers(), tmf.getTrustManagers(), null);
+		SSLServerSocket ss = (SSLServerSocket) ctx.getServerSocketFactory()
+			.createServerSocket(Integer.parseInt(a[0]), 16, InetAddress.getByName("127.0.0.1"));
+		ss.setNeedClientAuth(true);
+		while (true) {
+			try (SSLSocket s = (SSLSocket) ss.accept()) {
+				s.setSoTimeout(10000);
+				s.startHandshake();
+				s.getInputStream().read(new byte[4096]);
+				OutputStream out = s.getOutputStream();
+				out.write("HTTP/1.0 200 OK\\r\\nContent-Length: 3\\r\\n\\r\\nok\\n".getBytes());
+				out.flush();
+			} catch (Exception e) {
+				System.err.println(e);
+				System.err.flush();
+			}
+		}
+	}
+}
+"""
+
+JAVA_END = (0, -15, 143)  # the JVM ends on SIGTERM with 143
+
+
+def real_java_server(crt, k, ca):
+    """A small SSLServerSocket with setNeedClientAuth(true), compiled here with javac."""
+    d = path("javaserver")
+    if not os.path.exists(os.path.join(d, "Server.class")):
+        os.makedirs(d, exist_ok=True)
+        with open(os.path.join(d, "Server.java"), "w") as f:
+            f.write(JAVA_SERVER_SRC)
+        check(shutil.which("javac"), "javac is not installed (openjdk-17-jdk-headless)")
+        sh("javac", "-d", d, os.path.join(d, "Server.java"))
+    port = free_port()
+    ks, ts = path("jks_%d.p12" % port), path("jts_%d.p12" % port)
+    sh("openssl", "pkcs12", "-export", "-in", crt, "-inkey", k, "-name", "server", "-out", ks,
+       "-passout", "pass:changeit")
+    sh("keytool", "-importcert", "-noprompt", "-alias", "clientca", "-file", ca, "-keystore",
+       ts, "-storetype", "PKCS12", "-storepass", "changeit")
+    log = path("javaserver_%d.log" % port)
+    start(["java", "-cp", d, "Server", str(port), ks, ts], port, allowed=JAVA_END,
+          stderr=log_file(log))
+    return port, log
+
+
 REAL_SERVERS = {"nginx": real_nginx, "openssl": real_s_server, "gnutls": real_gnutls_serv,
-                "python": real_python_server}
+                "python": real_python_server, "apache": real_apache, "haproxy": real_haproxy,
+                "go": real_go_server, "node": real_node_server, "java": real_java_server}
 SERVER_PHRASE = {
     "nginx": r"client SSL certificate verify error: \((\d+:[^)]*)\)",
     "openssl": r"^verify error:num=(\d+:.*)$",
     "gnutls": r"Status: The certificate is NOT trusted\. (.*?) *$",
     "python": r"certificate verify failed: (.*?) \(_ssl",
+    "apache": r"(Certificate Verification: Error \(\d+\): [^\[]*?) *(?:\[|$)",
+    "haproxy": r"fe/\d+: (.*)$",
+    # Go adds the times to an expired certificate's words: "...: current time X is after Y".
+    "go": r"TLS handshake error from [^ ]+: (.*?)(?:: current time .*)?$",
+    "node": r"^authorizationError: ([A-Z_0-9]+)$",
+    "java": r"SSLHandshakeException: (?:\([a-z_]+\) )?(.*)$",
 }
 SERVER_IDS = ["nginx", "apache", "haproxy", "python", "go", "node", "java", "gnutls", "openssl"]
 
@@ -956,11 +1119,14 @@ def client_identity(kind):
              "server-eku": ["tls_www_server", "expiration_days = 100"],
              "rsa1024": ["tls_www_client", "expiration_days = 100"],
              "good": ["tls_www_client", "expiration_days = 100"],
-             "unlisted": ["tls_www_client", "expiration_days = 100"]}[kind]
+             "unlisted": ["tls_www_client", "expiration_days = 100"],
+             "no-intermediate": ["tls_www_client", "expiration_days = 100"]}[kind]
     signer = other if kind == "unlisted" else r
+    if kind == "no-intermediate":  # issued by an intermediate that is not sent
+        signer = intermediate(r, file="cint")
     crt, k = cert("cl_" + kind, ['cn = "client %s"' % kind, "signing_key"] + lines, signer,
                   "rsa" if kind == "rsa1024" else "ecdsa", 1024 if kind == "rsa1024" else None)
-    return crt, k, r[0], ["--force-client-cert"] if kind == "unlisted" else []
+    return crt, k, r[0], ["--force-client-cert"] if kind in ("unlisted", "no-intermediate") else []
 
 
 def servers_agree(kind, expect_reject):
@@ -987,9 +1153,11 @@ def servers_agree(kind, expect_reject):
                           v["id"], reason, findings))
         refused = "client-cert-rejected" in r.ids() or rep["handshake"]["status"] != "complete"
         http = rep["http"] and rep["http"]["status_line"] or ""
-        check(refused or " 200 " in http, "%s: neither refused nor answered: %s" % (sid, http))
+        # Any answer is an accepted certificate (Apache without mod_dir answers / with 404).
+        check(refused or http.startswith("HTTP/"), "%s: neither refused nor answered: %s" % (
+            sid, http))
         mine = ids[sid]
-        if not ca["acceptable_cas"] and kind == "unlisted":
+        if not ca["acceptable_cas"] and kind in ("unlisted", "no-intermediate"):
             # This server names no acceptable CA (Python's ssl sends none): the issuer cannot
             # be judged from the handshake, and the profile does not guess.
             check(refused and mine["verdict"] == "accept", "%s: %s" % (sid, mine))
@@ -1012,17 +1180,18 @@ def servers_agree(kind, expect_reject):
         deadline = time.monotonic() + 5
         while True:  # the server may write its log after the connection ends
             text = open(log).read()
-            m = re.search(SERVER_PHRASE[sid], text, re.M)
-            if m or time.monotonic() > deadline:
+            # Every error it logged: the port check before tlsscope's connection gives one too
+            # (Go: "EOF", Java: "Remote host terminated the handshake").
+            logged = [w.strip() for w in re.findall(SERVER_PHRASE[sid], text, re.M)]
+            agreed = [w for w in logged if any(w in x["says"] for x in mine["reasons"])]
+            if agreed or time.monotonic() > deadline:
                 break
             time.sleep(0.02)  # polling interval, bounded by the deadline above
-        if not m:
+        if not logged:
             problems.append("%s: no verify error in its log:\n%s" % (sid, text[-800:]))
-            continue
-        words = m.group(1).strip()
-        if not any(words in x["says"] for x in mine["reasons"]):
+        elif not agreed:
             problems.append("%s logged %r; the profile says %r" % (
-                sid, words, [x["says"] for x in mine["reasons"]]))
+                sid, logged, [x["says"] for x in mine["reasons"]]))
     check(not problems, "\n".join(problems))
     return reports
 
@@ -1077,8 +1246,9 @@ def own_client_cert_server_eku_gnutls_accepts():
 @scenario
 def own_client_cert_rsa1024_gnutls_accepts():
     """OpenSSL at security level 2 refuses an RSA-1024 client key ("EE certificate key too
-    weak"); GnuTLS accepts it."""
-    servers_agree("rsa1024", {"*": True, "gnutls": False})
+    weak": nginx, Apache, HAProxy, Node, Python, s_server); GnuTLS, Go 1.19 (no key size
+    rule) and Java 17 (jdk.certpath.disabledAlgorithms: RSA keySize < 1024) accept it."""
+    servers_agree("rsa1024", {"*": True, "gnutls": False, "go": False, "java": False})
 
 
 @scenario
@@ -1088,6 +1258,14 @@ def own_client_cert_unlisted_issuer_refused():
     rep = servers_agree("unlisted", {"*": True})["nginx"]
     f = [x for x in rep["findings"] if x["id"] == "client-cert-ca-not-accepted"]
     check(f and "CN=Other Client Root" in f[0]["detail"], rep["findings"])
+
+
+@scenario
+def own_client_cert_without_its_intermediate_refused():
+    """Issued by an intermediate of the server's client CA, sent alone: every server that
+    names its CAs refuses it; nginx, Node and HAProxy word it as the first certificate that
+    cannot be verified, Apache, s_server, Go and Java as an unknown issuer."""
+    servers_agree("no-intermediate", {"*": True})
 
 
 @scenario
