@@ -271,9 +271,11 @@ static const struct profile clients[] = {
 		  .ip_as_dns = NODE("ERR_TLS_CERT_ALTNAME_INVALID",
 				    "Hostname/IP does not match certificate's altnames: IP: {name} "
 				    "is not in the cert's list: {ips}")}},
-	/* Java accepts RSA-1024 (jdk.certpath.disabledAlgorithms: RSA keySize < 1024) and SHA-1
-	 * below a private root (the SHA1 entry is "jdkCA & usage TLSServer": only roots of the
-	 * JDK's own cacerts). AIA fetching is off (com.sun.security.enableAIAcaIssuers=false). */
+	/* Java 17 refuses TLS 1.0/1.1 and has no CCM suite (jdk.tls.disabledAlgorithms and its
+	 * suite list; run in the tests). Java accepts RSA-1024 (jdk.certpath.disabledAlgorithms:
+	 * RSA keySize < 1024) and SHA-1 below a private root (the SHA1 entry is "jdkCA & usage
+	 * TLSServer": only roots of the JDK's own cacerts). AIA fetching is off
+	 * (com.sun.security.enableAIAcaIssuers=false). */
 	{.id = "java",
 	 .name = "OpenJDK 17 HttpsURLConnection (default trust manager, HTTPS endpoint "
 		 "identification)",
@@ -307,7 +309,9 @@ static const struct profile clients[] = {
 			      "present",
 		  .ip_as_dns = "javax.net.ssl.SSLHandshakeException: No subject alternative names "
 			       "matching IP address {name} found"}},
-	/* Chromium with the root in its NSS store. Run in the tests: no CN fallback, SHA-1
+	/* Chromium with the root in its NSS store. Run in the tests: TLS 1.2 at least, no DHE,
+	 * CCM or CBC-SHA256 suite (BoringSSL), ERR_CERT_INVALID for a violated name constraint
+	 * below a private root; no CN fallback, SHA-1
 	 * below a private root refused (as ERR_CERT_INVALID), a missing intermediate fetched
 	 * from AIA caIssuers. From Chromium's net/cert: RSA keys refused only below 1024 bits
 	 * (IsWeakKey); the 398-day limit applies only to publicly trusted roots (Chrome Root
@@ -336,7 +340,10 @@ static const struct profile clients[] = {
 	/* Firefox, from mozilla::pkix (security/nss/lib/mozpkix): no CN fallback (pkixnames.cpp),
 	 * no AIA fetching (intermediate preloading instead), RSA 1024 accepted
 	 * (MIN_RSA_BITS_WEAK), SHA-1 allowed only below locally added roots
-	 * (security.pki.sha1_enforcement_level 3), wildcards need two labels after the star. */
+	 * (security.pki.sha1_enforcement_level 3), wildcards need two labels after the star.
+	 * Versions and suites, from Firefox's release notes and NSS's defaults: TLS 1.2 at least
+	 * since Firefox 78 (security.tls.version.min 3), no DHE suites since 78, and neither CCM
+	 * nor CBC with SHA-256/384 among the suites it offers. */
 	{.id = "firefox",
 	 .name = "Firefox (mozilla::pkix, private root added to its store)",
 	 .sha1_ok = true,

@@ -15,6 +15,10 @@ toolchain, standard library only, no network), Node (Debian 12's nodejs 18: its 
 fetched with `apt-get download`, unpacked into a private directory), Java (HttpsURLConnection
 with a private truststore) and Chromium (headless, private NSS database) on a few chains.
 
+Versions and cipher suites: openssl s_server limited to one version (TLS 1.0, 1.1) or one
+suite (CBC-SHA256, DHE, CCM) and every real client; tlsscope with its default priority, or a
+narrower one so that its follow-up probe finds what the server speaks.
+
 Firefox is not run (no headless package with a scriptable certificate error here): its rules
 come from mozilla::pkix (security/nss/lib/mozpkix in the NSS sources) and are kept with the
 profile in src/engine/profiles.c: no CN fallback (pkixnames.cpp), no AIA fetching (Mozilla's
