@@ -99,7 +99,6 @@ struct profile {
 	"error:0A00014D:SSL routines:" f ":legacy sigalg disallowed or unsupported"
 #define OSSL_ALERT_40	    "error:0A000410:SSL routines:ssl3_read_bytes:sslv3 alert handshake failure"
 #define OSSL_ALERT_40_AT(f) "error:0A000410:SSL routines:" f ":sslv3 alert handshake failure"
-#define S_CLIENT_SSL(s)	    s
 #define PY_SSL(code, s)	    code s " (_ssl.c:992)"
 #define CURL_SSL(s)	    "curl: (35) OpenSSL/3.0: " s
 #define NGINX(n, s)	    "client SSL certificate verify error: (" #n ":" s ")"
@@ -116,8 +115,8 @@ static const struct profile clients[] = {
 	 .min_version = 10,
 	 .legacy_sigalg = true,
 	 .lacks = SUITE_CCM,
-	 .says = {.legacy_sigalg = S_CLIENT_SSL(OSSL_SIGALG_AT("tls_process_key_exchange")),
-		  .no_cipher = S_CLIENT_SSL(OSSL_ALERT_40),
+	 .says = {.legacy_sigalg = OSSL_SIGALG_AT("tls_process_key_exchange"),
+		  .no_cipher = OSSL_ALERT_40,
 		  .untrusted = S_CLIENT(20, OSSL_UNTRUSTED),
 		  .missing_intermediate = S_CLIENT(20, OSSL_UNTRUSTED),
 		  .self_signed = S_CLIENT(18, OSSL_SELF_SIGNED),
