@@ -196,6 +196,9 @@ static json_t *jpeers(const struct tls_report *r, enum profile_side side)
 				      json_pack("{s:s, s:s, s:s, s:o}", "id", v->id, "name",
 						v->name, "verdict", v->accept ? "accept" : "reject",
 						"reasons", reasons));
+		if (v->min_version) /* clients: the lowest version it offers by default */
+			json_object_set_new(json_array_get(a, i), "min_version",
+					    json_string(v->min_version));
 	}
 	profiles_free(&set);
 	return a;
@@ -398,7 +401,7 @@ json_t *report_json_build(const struct tls_report *r)
 	json_object_set_new(o, "revocation", jrevocation(r));
 	json_object_set_new(o, "crls", jcrls(&r->revocation));
 	json_object_set_new(o, "client_auth", jclient_auth(r));
-	if (r->mode == TLS_MODE_CONNECT && r->n_chain)
+	if (r->mode == TLS_MODE_CONNECT && profiles_apply(r, PROFILE_CLIENTS))
 		json_object_set_new(o, "clients", jpeers(r, PROFILE_CLIENTS));
 	json_object_set_new(o, "http", jhttp(&r->http));
 	/* After STARTTLS: the protocol's first request and its answer. */

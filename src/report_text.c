@@ -433,7 +433,7 @@ void report_text_print(FILE *f, const struct tls_report *r, bool color)
 	print_http(&o, r);
 	print_application(&o, r);
 	print_resumption(&o, r);
-	if (r->n_chain)
+	if (r->n_chain || (r->mode == TLS_MODE_CONNECT && profiles_apply(r, PROFILE_CLIENTS)))
 		print_peers(&o, r, r->mode == TLS_MODE_LISTEN ? PROFILE_SERVERS : PROFILE_CLIENTS);
 	if (r->mode == TLS_MODE_CONNECT && r->client_auth.n_chain)
 		print_peers(&o, r, PROFILE_SERVERS);

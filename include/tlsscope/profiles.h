@@ -24,6 +24,8 @@ struct profile_verdict {
 	const char *id;	  /* static: "python", "nginx", ... */
 	const char *name; /* static: the implementation and version the rules are for */
 	bool accept;
+	const char *min_version; /* static: the lowest version it offers by default ("TLS1.2"),
+				    or NULL where the profile has no version rule */
 	struct profile_reason *reasons;
 	size_t n_reasons;
 };
@@ -37,6 +39,10 @@ struct profile_set {
  * profiles_free, also when r holds no chain: then every profile is judged on what is there). */
 void profiles_judge(const struct tls_report *r, enum profile_side side, struct profile_set *out);
 void profiles_free(struct profile_set *s); /* accepts NULL and a zeroed set */
+/* Whether r gives the profiles anything to judge: a chain, or (clients) no chain but what a
+ * follow-up probe saw the server choose after a version or suite mismatch; then only the
+ * version and suite are judged. */
+bool profiles_apply(const struct tls_report *r, enum profile_side side);
 
 /* One recognised error message (explain). */
 struct profile_match {

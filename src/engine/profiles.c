@@ -28,12 +28,18 @@ struct profile_says {
 	const char *not_ca;
 	const char *purpose;
 	const char *path_len, *name_constraint;
-	const char *name;      /* a DNS name that the certificate does not hold */
-	const char *ip;	       /* an IP that the certificate does not hold */
-	const char *cn_only;   /* a DNS name found only in the CN */
-	const char *ip_in_cn;  /* an IP found only in the CN */
-	const char *ip_as_dns; /* an IP found only as a DNS subjectAltName */
+	const char *name;	   /* a DNS name that the certificate does not hold */
+	const char *ip;		   /* an IP that the certificate does not hold */
+	const char *cn_only;	   /* a DNS name found only in the CN */
+	const char *ip_in_cn;	   /* an IP found only in the CN */
+	const char *ip_as_dns;	   /* an IP found only as a DNS subjectAltName */
+	const char *old_version;   /* the server speaks only versions below min_version */
+	const char *legacy_sigalg; /* TLS 1.0/1.1 with a signed key exchange (MD5+SHA-1) */
+	const char *no_cipher;	   /* the server's suite is of a kind the client lacks */
 };
+
+/* Kinds of cipher suite a client may lack by default (struct profile's lacks). */
+enum suite_kind { SUITE_DHE = 1, SUITE_CCM = 2, SUITE_CBC_SHA2 = 4 };
 
 struct profile {
 	const char *id, *name;
@@ -45,6 +51,14 @@ struct profile {
 	bool aia_fetch;		 /* fetches a missing issuer from AIA caIssuers */
 	bool one_label_wildcard; /* "*.test" matches "a.test" */
 	bool anchor_eku;	 /* refuses an anchor whose extendedKeyUsage excludes the role */
+	/* Versions and suites (clients only). min_version: the lowest it offers by default, as
+	 * 10 (TLS 1.0) to 13 (TLS 1.3); 0 for a row with no version rule. legacy_sigalg: it
+	 * refuses the MD5+SHA-1 signature of a TLS 1.0/1.1 ECDHE or DHE key exchange (OpenSSL
+	 * 3.0 above security level 0), so there only RSA key exchange works. lacks: the kinds of
+	 * suite it does not offer (enum suite_kind). */
+	int min_version;
+	bool legacy_sigalg;
+	unsigned lacks;
 	struct profile_says says;
 };
 
@@ -79,9 +93,17 @@ struct profile {
 #define JAVA_NOT_CA                                                                                \
 	JAVA_VALID "java.security.cert.CertPathValidatorException: basic constraints check "       \
 		   "failed: this is not a CA certificate"
-#define NGINX(n, s)  "client SSL certificate verify error: (" #n ":" s ")"
-#define APACHE(n, s) "Certificate Verification: Error (" #n "): " s
-#define GO_SERVER(s) "tls: failed to verify client certificate: " s
+/* Handshake failures, as each client printed them against a server limited to one version or
+ * suite (tests/scenarios/clients.py, the version and suite scenarios). */
+#define OSSL_SIGALG_AT(f)                                                                          \
+	"error:0A00014D:SSL routines:" f ":legacy sigalg disallowed or unsupported"
+#define OSSL_ALERT_40	    "error:0A000410:SSL routines:ssl3_read_bytes:sslv3 alert handshake failure"
+#define OSSL_ALERT_40_AT(f) "error:0A000410:SSL routines:" f ":sslv3 alert handshake failure"
+#define PY_SSL(code, s)	    code s " (_ssl.c:992)"
+#define CURL_SSL(s)	    "curl: (35) OpenSSL/3.0: " s
+#define NGINX(n, s)	    "client SSL certificate verify error: (" #n ":" s ")"
+#define APACHE(n, s)	    "Certificate Verification: Error (" #n "): " s
+#define GO_SERVER(s)	    "tls: failed to verify client certificate: " s
 
 static const struct profile clients[] = {
 	{.id = "openssl",
@@ -90,7 +112,12 @@ static const struct profile clients[] = {
 	 .weak_leaf = true,
 	 .weak_ca = true,
 	 .cn_fallback = true,
-	 .says = {.untrusted = S_CLIENT(20, OSSL_UNTRUSTED),
+	 .min_version = 10,
+	 .legacy_sigalg = true,
+	 .lacks = SUITE_CCM,
+	 .says = {.legacy_sigalg = OSSL_SIGALG_AT("tls_process_key_exchange"),
+		  .no_cipher = OSSL_ALERT_40,
+		  .untrusted = S_CLIENT(20, OSSL_UNTRUSTED),
 		  .missing_intermediate = S_CLIENT(20, OSSL_UNTRUSTED),
 		  .self_signed = S_CLIENT(18, OSSL_SELF_SIGNED),
 		  .expired = S_CLIENT(10, OSSL_EXPIRED),
@@ -111,7 +138,13 @@ static const struct profile clients[] = {
 	 .weak_leaf = true,
 	 .weak_ca = true,
 	 .cn_fallback = true, /* hostname_checks_common_name defaults to True */
-	 .says = {.untrusted = PY(OSSL_UNTRUSTED),
+	 .min_version = 10,
+	 .legacy_sigalg = true,
+	 .lacks = SUITE_CCM,
+	 .says = {.legacy_sigalg = PY_SSL("[SSL] ", "legacy sigalg disallowed or unsupported"),
+		  .no_cipher = PY_SSL("[SSL: SSLV3_ALERT_HANDSHAKE_FAILURE] ",
+				      "sslv3 alert handshake failure"),
+		  .untrusted = PY(OSSL_UNTRUSTED),
 		  .missing_intermediate = PY(OSSL_UNTRUSTED),
 		  .self_signed = PY(OSSL_SELF_SIGNED),
 		  .expired = PY(OSSL_EXPIRED),
@@ -133,7 +166,12 @@ static const struct profile clients[] = {
 	 .weak_ca = true,
 	 .cn_fallback = true,
 	 .ip_in_cn = true, /* curl's own check compares the CN when there is no SAN at all */
-	 .says = {.untrusted = CURL(OSSL_UNTRUSTED),
+	 .min_version = 10,
+	 .legacy_sigalg = true,
+	 .lacks = SUITE_CCM,
+	 .says = {.legacy_sigalg = CURL_SSL(OSSL_SIGALG_AT("")),
+		  .no_cipher = CURL_SSL(OSSL_ALERT_40_AT("")),
+		  .untrusted = CURL(OSSL_UNTRUSTED),
 		  .missing_intermediate = CURL(OSSL_UNTRUSTED),
 		  .self_signed = CURL(OSSL_SELF_SIGNED),
 		  .expired = CURL(OSSL_EXPIRED),
@@ -153,7 +191,10 @@ static const struct profile clients[] = {
 	{.id = "gnutls",
 	 .name = "gnutls-cli 3.7.9 (default priority and verification profile)",
 	 .cn_fallback = true,
-	 .says = {.untrusted = GNUTLS("The certificate issuer is unknown."),
+	 .min_version = 10,
+	 .lacks = SUITE_CBC_SHA2,
+	 .says = {.no_cipher = "*** Received alert [40]: Handshake failed",
+		  .untrusted = GNUTLS("The certificate issuer is unknown."),
 		  .missing_intermediate = GNUTLS("The certificate issuer is unknown."),
 		  .self_signed = GNUTLS("The certificate issuer is unknown."),
 		  .expired = GNUTLS("The certificate chain uses expired certificate."),
@@ -170,7 +211,11 @@ static const struct profile clients[] = {
 	{.id = "go",
 	 .name = "Go 1.19 crypto/tls default client config",
 	 .one_label_wildcard = true,
-	 .says = {.untrusted = "x509: certificate signed by unknown authority",
+	 .min_version = 12,
+	 .lacks = SUITE_DHE | SUITE_CCM | SUITE_CBC_SHA2,
+	 .says = {.old_version = "remote error: tls: protocol version not supported",
+		  .no_cipher = "remote error: tls: handshake failure",
+		  .untrusted = "x509: certificate signed by unknown authority",
 		  .missing_intermediate = "x509: certificate signed by unknown authority",
 		  .self_signed = "x509: certificate signed by unknown authority",
 		  .expired = "x509: certificate has expired or is not yet valid",
@@ -182,7 +227,8 @@ static const struct profile clients[] = {
 		  .purpose = "x509: certificate specifies an incompatible key usage",
 		  .path_len = "x509: too many intermediates for path length constraint",
 		  .name_constraint = "x509: a root or intermediate certificate is not authorized "
-				     "to sign for this name",
+				     "to sign for this name: DNS name \"{name}\" is not permitted "
+				     "by any constraint",
 		  .name = "x509: certificate is valid for {dns}, not {name}",
 		  .ip = "x509: certificate is valid for {dns}, not {name}",
 		  .cn_only =
@@ -197,7 +243,10 @@ static const struct profile clients[] = {
 	 .weak_leaf = true,
 	 .weak_ca = true,
 	 .cn_fallback = true, /* checkServerIdentity uses the CN when there is no DNS SAN */
-	 .says = {.untrusted = NODE("UNABLE_TO_GET_ISSUER_CERT_LOCALLY", OSSL_UNTRUSTED),
+	 .min_version = 12,
+	 .says = {.old_version = NODE("ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION",
+				      "tlsv1 alert protocol version"),
+		  .untrusted = NODE("UNABLE_TO_GET_ISSUER_CERT_LOCALLY", OSSL_UNTRUSTED),
 		  .missing_intermediate = NODE("UNABLE_TO_VERIFY_LEAF_SIGNATURE",
 					       "unable to verify the first certificate"),
 		  .self_signed = NODE("DEPTH_ZERO_SELF_SIGNED_CERT", OSSL_SELF_SIGNED),
@@ -221,24 +270,34 @@ static const struct profile clients[] = {
 		  .ip_as_dns = NODE("ERR_TLS_CERT_ALTNAME_INVALID",
 				    "Hostname/IP does not match certificate's altnames: IP: {name} "
 				    "is not in the cert's list: {ips}")}},
-	/* Java accepts RSA-1024 (jdk.certpath.disabledAlgorithms: RSA keySize < 1024) and SHA-1
-	 * below a private root (the SHA1 entry is "jdkCA & usage TLSServer": only roots of the
-	 * JDK's own cacerts). AIA fetching is off (com.sun.security.enableAIAcaIssuers=false). */
+	/* Java 17 refuses TLS 1.0/1.1 and has no CCM suite (jdk.tls.disabledAlgorithms and its
+	 * suite list; run in the tests). Java accepts RSA-1024 (jdk.certpath.disabledAlgorithms:
+	 * RSA keySize < 1024) and SHA-1 below a private root (the SHA1 entry is "jdkCA & usage
+	 * TLSServer": only roots of the JDK's own cacerts). AIA fetching is off
+	 * (com.sun.security.enableAIAcaIssuers=false). */
 	{.id = "java",
 	 .name = "OpenJDK 17 HttpsURLConnection (default trust manager, HTTPS endpoint "
 		 "identification)",
 	 .sha1_ok = true,
 	 .cn_fallback = true,
 	 .one_label_wildcard = true,
-	 .says = {.untrusted = JAVA_NO_PATH,
+	 .min_version = 12,
+	 .lacks = SUITE_CCM,
+	 .says = {.old_version = "javax.net.ssl.SSLHandshakeException: Received fatal alert: "
+				 "protocol_version",
+		  .no_cipher = "javax.net.ssl.SSLHandshakeException: Received fatal alert: "
+			       "handshake_failure",
+		  .untrusted = JAVA_NO_PATH,
 		  .missing_intermediate = JAVA_NO_PATH,
 		  .self_signed = JAVA_NO_PATH,
 		  .expired = JAVA_EXPIRED,
 		  .not_ca = JAVA_NOT_CA,
 		  .purpose = "javax.net.ssl.SSLHandshakeException: Extended key usage does not "
 			     "permit use for TLS server authentication",
-		  .path_len = JAVA_VALID "java.security.cert.CertPathValidatorException: basic "
-					 "constraints check failed: pathLenConstraint violated",
+		  .path_len =
+			  JAVA_VALID "java.security.cert.CertPathValidatorException: basic "
+				     "constraints check failed: pathLenConstraint violated - "
+				     "this cert must be the last cert in the certification path",
 		  .name_constraint = JAVA_VALID "java.security.cert.CertPathValidatorException: "
 						"name constraints check failed",
 		  .name = "javax.net.ssl.SSLHandshakeException: No subject alternative DNS name "
@@ -249,7 +308,9 @@ static const struct profile clients[] = {
 			      "present",
 		  .ip_as_dns = "javax.net.ssl.SSLHandshakeException: No subject alternative names "
 			       "matching IP address {name} found"}},
-	/* Chromium with the root in its NSS store. Run in the tests: no CN fallback, SHA-1
+	/* Chromium with the root in its NSS store. Run in the tests: TLS 1.2 at least, no DHE,
+	 * CCM or CBC-SHA256 suite (BoringSSL), ERR_CERT_INVALID for a violated name constraint
+	 * below a private root; no CN fallback, SHA-1
 	 * below a private root refused (as ERR_CERT_INVALID), a missing intermediate fetched
 	 * from AIA caIssuers. From Chromium's net/cert: RSA keys refused only below 1024 bits
 	 * (IsWeakKey); the 398-day limit applies only to publicly trusted roots (Chrome Root
@@ -257,7 +318,11 @@ static const struct profile clients[] = {
 	{.id = "chrome",
 	 .name = "Chromium (headless, private root in its NSS store)",
 	 .aia_fetch = true,
-	 .says = {.untrusted = "NET::ERR_CERT_AUTHORITY_INVALID",
+	 .min_version = 12,
+	 .lacks = SUITE_DHE | SUITE_CCM | SUITE_CBC_SHA2,
+	 .says = {.old_version = "ERR_SSL_VERSION_OR_CIPHER_MISMATCH",
+		  .no_cipher = "ERR_SSL_VERSION_OR_CIPHER_MISMATCH",
+		  .untrusted = "NET::ERR_CERT_AUTHORITY_INVALID",
 		  .missing_intermediate = "NET::ERR_CERT_AUTHORITY_INVALID",
 		  .self_signed = "NET::ERR_CERT_AUTHORITY_INVALID",
 		  .expired = "NET::ERR_CERT_DATE_INVALID",
@@ -265,7 +330,7 @@ static const struct profile clients[] = {
 		  .not_ca = "NET::ERR_CERT_INVALID",
 		  .purpose = "NET::ERR_CERT_INVALID",
 		  .path_len = "NET::ERR_CERT_INVALID",
-		  .name_constraint = "NET::ERR_CERT_NAME_CONSTRAINT_VIOLATION",
+		  .name_constraint = "NET::ERR_CERT_INVALID",
 		  .name = "NET::ERR_CERT_COMMON_NAME_INVALID",
 		  .ip = "NET::ERR_CERT_COMMON_NAME_INVALID",
 		  .cn_only = "NET::ERR_CERT_COMMON_NAME_INVALID",
@@ -274,11 +339,18 @@ static const struct profile clients[] = {
 	/* Firefox, from mozilla::pkix (security/nss/lib/mozpkix): no CN fallback (pkixnames.cpp),
 	 * no AIA fetching (intermediate preloading instead), RSA 1024 accepted
 	 * (MIN_RSA_BITS_WEAK), SHA-1 allowed only below locally added roots
-	 * (security.pki.sha1_enforcement_level 3), wildcards need two labels after the star. */
+	 * (security.pki.sha1_enforcement_level 3), wildcards need two labels after the star.
+	 * Versions and suites, from Firefox's release notes and NSS's defaults: TLS 1.2 at least
+	 * since Firefox 78 (security.tls.version.min 3), no DHE suites since 78, and neither CCM
+	 * nor CBC with SHA-256/384 among the suites it offers. */
 	{.id = "firefox",
 	 .name = "Firefox (mozilla::pkix, private root added to its store)",
 	 .sha1_ok = true,
-	 .says = {.untrusted = "SEC_ERROR_UNKNOWN_ISSUER",
+	 .min_version = 12,
+	 .lacks = SUITE_DHE | SUITE_CCM | SUITE_CBC_SHA2,
+	 .says = {.old_version = "SSL_ERROR_UNSUPPORTED_VERSION",
+		  .no_cipher = "SSL_ERROR_NO_CYPHER_OVERLAP",
+		  .untrusted = "SEC_ERROR_UNKNOWN_ISSUER",
 		  .missing_intermediate = "SEC_ERROR_UNKNOWN_ISSUER",
 		  .self_signed = "MOZILLA_PKIX_ERROR_SELF_SIGNED_CERT",
 		  .expired = "SEC_ERROR_EXPIRED_CERTIFICATE",
@@ -303,10 +375,30 @@ static const struct profile clients[] = {
 		.not_ca = W(79, OSSL_NOT_CA), .purpose = W(26, OSSL_PURPOSE),                      \
 		.path_len = W(25, OSSL_PATHLEN), .name_constraint = W(47, OSSL_NC)                 \
 	}
-#define HAPROXY(n, s)	  "SSL client certificate verify error: " s " (" #n ")"
-#define S_SERVER(n, s)	  "verify error:num=" #n ":" s
-#define PY_SERVER(n, s)	  PY(s)
-#define NODE_SERVER(n, s) s
+/* HAProxy 2.6 logs a refused client certificate by where the error was, not what it was:
+ * "SSL client certificate not trusted" (the leaf) or "SSL client CA chain cannot be verified"
+ * (an issuer); the OpenSSL code is only in the ssl_c_err/ssl_c_ca_err fetches. */
+#define HAPROXY_CRT	"SSL client certificate not trusted"
+#define HAPROXY_CA	"SSL client CA chain cannot be verified"
+#define S_SERVER(n, s)	"verify error:num=" #n ":" s
+#define PY_SERVER(n, s) PY(s)
+/* A Node server with rejectUnauthorized closes the connection and prints nothing; what it
+ * knows is the socket's authorizationError (the code), with the OpenSSL text as message. */
+#define NODE_SERVER_SAYS                                                                           \
+	{                                                                                          \
+		.untrusted = NODE("UNABLE_TO_GET_ISSUER_CERT_LOCALLY", OSSL_UNTRUSTED),            \
+		.missing_intermediate = NODE("UNABLE_TO_VERIFY_LEAF_SIGNATURE", OSSL_LEAF),        \
+		.untrusted_leaf = NODE("UNABLE_TO_VERIFY_LEAF_SIGNATURE", OSSL_LEAF),              \
+		.self_signed = NODE("DEPTH_ZERO_SELF_SIGNED_CERT", OSSL_SELF_SIGNED),              \
+		.expired = NODE("CERT_HAS_EXPIRED", OSSL_EXPIRED),                                 \
+		.weak_leaf = NODE("UNSPECIFIED", OSSL_WEAK_EE),                                    \
+		.weak_ca = NODE("UNSPECIFIED", OSSL_WEAK_CA),                                      \
+		.sha1 = NODE("UNSPECIFIED", OSSL_SHA1),                                            \
+		.not_ca = NODE("INVALID_PURPOSE", OSSL_PURPOSE),                                   \
+		.purpose = NODE("INVALID_PURPOSE", OSSL_PURPOSE),                                  \
+		.path_len = NODE("PATH_LENGTH_EXCEEDED", OSSL_PATHLEN),                            \
+		.name_constraint = NODE("UNSPECIFIED", OSSL_NC)                                    \
+	}
 
 /* Servers judge a client chain: no name check; the EKU must allow clientAuth. */
 static const struct profile servers[] = {
@@ -321,13 +413,24 @@ static const struct profile servers[] = {
 	 .anchor_eku = true,
 	 .weak_leaf = true,
 	 .weak_ca = true,
-	 .says = OSSL_SERVER_SAYS(APACHE, APACHE(21, OSSL_LEAF))},
+	 .says = OSSL_SERVER_SAYS(APACHE, NULL)},
 	{.id = "haproxy",
 	 .name = "HAProxy 2.6 verify required (OpenSSL 3.0, security level 2)",
 	 .anchor_eku = true,
 	 .weak_leaf = true,
 	 .weak_ca = true,
-	 .says = OSSL_SERVER_SAYS(HAPROXY, NULL)},
+	 .says = {.untrusted = HAPROXY_CA,
+		  .missing_intermediate = HAPROXY_CRT,
+		  .untrusted_leaf = HAPROXY_CRT,
+		  .self_signed = HAPROXY_CRT,
+		  .expired = HAPROXY_CRT,
+		  .weak_leaf = HAPROXY_CRT,
+		  .weak_ca = HAPROXY_CA,
+		  .sha1 = HAPROXY_CA,
+		  .not_ca = HAPROXY_CA,
+		  .purpose = HAPROXY_CRT,
+		  .path_len = HAPROXY_CA,
+		  .name_constraint = HAPROXY_CRT}},
 	{.id = "python",
 	 .name = "Python 3.11 ssl server, verify_mode CERT_REQUIRED (OpenSSL 3.0)",
 	 .anchor_eku = true,
@@ -352,7 +455,7 @@ static const struct profile servers[] = {
 	 .anchor_eku = true,
 	 .weak_leaf = true,
 	 .weak_ca = true,
-	 .says = OSSL_SERVER_SAYS(NODE_SERVER, NULL)},
+	 .says = NODE_SERVER_SAYS},
 	{.id = "java",
 	 .name = "OpenJDK 17 SSLServerSocket needClientAuth (default trust manager)",
 	 .sha1_ok = true,
@@ -443,10 +546,10 @@ static bool issuer_not_fetched(const struct profile *p, const struct tls_report 
 	return !(p->aia_fetch && r->n_chain && r->chain[r->n_chain - 1].has_aia_ca_issuers);
 }
 
-/* Connect mode: the client chain is one certificate. With a verify depth of 1 (nginx's
- * ssl_verify_depth and Apache's SSLVerifyDepth default) OpenSSL then says "unable to verify
- * the first certificate" (21), at a larger depth (s_server -Verify 2, Python) "unable to get
- * local issuer certificate" (20): untrusted_leaf is set only where the depth is 1. */
+/* Connect mode: the client chain is one certificate. nginx (ssl_verify_depth 1), Node and
+ * HAProxy then say "unable to verify the first certificate" (21) or their own words for it;
+ * Apache 2.4, s_server -Verify 2 and Python say "unable to get local issuer certificate" (20),
+ * as the real servers did in tests/scenarios/clients.py: untrusted_leaf is set for the first. */
 static bool lone_leaf(const struct profile *p, const struct tls_report *r,
 		      const struct tls_finding *f)
 {
@@ -691,6 +794,100 @@ static const char *catalog_id(const char *id)
 	return e ? e->id : NULL;
 }
 
+/* ---------------- versions and suites ---------------- */
+
+static const char *const version_names[] = {
+	[10] = "TLS1.0", [11] = "TLS1.1", [12] = "TLS1.2", [13] = "TLS1.3"};
+
+/* "TLS1.2" -> 12; 0 when unknown. */
+static int version_rank(const char *v)
+{
+	for (size_t i = 0; v && i < N(version_names); i++)
+		if (version_names[i] && strcmp(version_names[i], v) == 0)
+			return (int)i;
+	return 0;
+}
+
+/* Suite names as GnuTLS gives them (TLS_DHE_RSA_AES_128_CCM) or as IANA does
+ * (TLS_DHE_RSA_WITH_AES_128_CCM): the same prefixes and parts. */
+static const struct {
+	unsigned kind;
+	const char *prefix, *part;
+} suite_kinds[] = {
+	{SUITE_DHE, "TLS_DHE_", NULL},
+	{SUITE_CCM, NULL, "_CCM"},
+	{SUITE_CBC_SHA2, NULL, "_CBC_SHA256"},
+	{SUITE_CBC_SHA2, NULL, "_CBC_SHA384"},
+};
+
+static unsigned suite_kind(const char *suite)
+{
+	unsigned k = 0;
+	for (size_t i = 0; suite && i < N(suite_kinds); i++)
+		if ((suite_kinds[i].prefix &&
+		     strncmp(suite, suite_kinds[i].prefix, strlen(suite_kinds[i].prefix)) == 0) ||
+		    (suite_kinds[i].part && strstr(suite, suite_kinds[i].part)))
+			k |= suite_kinds[i].kind;
+	return k;
+}
+
+/* An ECDHE or DHE key exchange, which TLS 1.0/1.1 sign with MD5+SHA-1. */
+static bool signed_kx(const char *suite)
+{
+	return suite &&
+	       (strncmp(suite, "TLS_ECDHE_", 10) == 0 || strncmp(suite, "TLS_DHE_", 8) == 0);
+}
+
+/* What the server was seen to speak, and the finding that says so: the version tlsscope itself
+ * negotiated when it is an old one (tls-version-old), else a follow-up probe's answer after a
+ * version or suite mismatch. False when the report shows neither. */
+struct server_choice {
+	const char *version, *suite, *finding;
+};
+
+static bool server_choice(const struct tls_report *r, struct server_choice *c)
+{
+	static const char *const mismatches[] = {"protocol-version-mismatch", "no-shared-cipher"};
+
+	if (r->negotiated.present && has_finding(r, "tls-version-old", SUBJ_CONNECTION)) {
+		*c = (struct server_choice){r->negotiated.version, r->negotiated.cipher_suite,
+					    "tls-version-old"};
+		return true;
+	}
+	for (size_t m = 0; m < N(mismatches); m++) {
+		if (!has_finding(r, mismatches[m], SUBJ_CONNECTION))
+			continue;
+		for (size_t i = 0; i < r->n_probes; i++)
+			if (r->probes[i].accepted && !r->probes[i].sni) {
+				*c = (struct server_choice){r->probes[i].version,
+							    r->probes[i].cipher_suite,
+							    mismatches[m]};
+				return true;
+			}
+	}
+	return false;
+}
+
+/* A client refuses a version below its minimum; an OpenSSL one at security level 2 also the
+ * signed key exchange of TLS 1.0/1.1; and, after a mismatch, a suite of a kind it lacks. */
+static void judge_version(const struct profile *p, const struct tls_report *r,
+			  struct profile_verdict *v)
+{
+	struct server_choice c;
+	if (!p->min_version || !server_choice(r, &c))
+		return;
+	int rank = version_rank(c.version);
+	const char *says = NULL;
+	if (rank && rank < p->min_version)
+		says = p->says.old_version;
+	else if (rank && rank < 12 && p->legacy_sigalg && signed_kx(c.suite))
+		says = p->says.legacy_sigalg;
+	else if (strcmp(c.finding, "tls-version-old") != 0 && (suite_kind(c.suite) & p->lacks))
+		says = p->says.no_cipher;
+	if (says && catalog_id(c.finding))
+		add_reason(v, catalog_id(c.finding), -1, says, r);
+}
+
 static void judge_one(const struct profile *p, const struct tls_report *r, enum tls_subject subj,
 		      struct profile_verdict *v)
 {
@@ -720,6 +917,9 @@ static void judge_one(const struct profile *p, const struct tls_report *r, enum 
 		if (says && catalog_id(id))
 			add_reason(v, catalog_id(id), 0, says, r);
 	}
+	if (subj == SUBJ_SERVER_CHAIN)
+		judge_version(p, r, v);
+	v->min_version = p->min_version ? version_names[p->min_version] : NULL;
 	v->accept = v->n_reasons == 0;
 }
 
@@ -733,6 +933,12 @@ void profiles_judge(const struct tls_report *r, enum profile_side side, struct p
 	out->n = n;
 	for (size_t i = 0; i < n; i++)
 		judge_one(&table[i], r, subj, &out->v[i]);
+}
+
+bool profiles_apply(const struct tls_report *r, enum profile_side side)
+{
+	struct server_choice c;
+	return r->n_chain || (side == PROFILE_CLIENTS && server_choice(r, &c));
 }
 
 void profiles_free(struct profile_set *s)
@@ -878,6 +1084,9 @@ static const struct {
 	{SAYS(cn_only), "cn-only-no-san"},
 	{SAYS(ip_in_cn), "ip-not-in-san"},
 	{SAYS(ip_as_dns), "ip-not-in-san"},
+	{SAYS(old_version), "protocol-version-mismatch"},
+	{SAYS(legacy_sigalg), "tls-version-old"},
+	{SAYS(no_cipher), "no-shared-cipher"},
 };
 
 static bool is_common(const struct profile *p, const struct piece *pc, const char *own)

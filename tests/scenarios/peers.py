@@ -280,7 +280,7 @@ def nginx(crt, k, ca_file, verify="on"):
     return nginx_sites(nginx_tls_site(crt, k, ca_file, verify))
 
 
-def apache(crt, k, ca_file, verify="require"):
+def apache(crt, k, ca_file, verify="require", log_level="warn"):
     if not shutil.which("apache2"):
         raise Failure("apache2 is not installed (scripts/setup.sh)")
     port = free_port()
@@ -293,7 +293,7 @@ def apache(crt, k, ca_file, verify="require"):
             ServerRoot %(d)s
             PidFile %(d)s/httpd.pid
             ErrorLog %(d)s/error.log
-            LogLevel warn
+            LogLevel %(log_level)s
             DefaultRuntimeDir %(d)s
             Mutex file:%(d)s
             LoadModule mpm_event_module %(m)s/mod_mpm_event.so
@@ -311,14 +311,15 @@ def apache(crt, k, ca_file, verify="require"):
             SSLCACertificateFile %(ca)s
             SSLVerifyClient %(verify)s
             SSLSessionCache none
-            """) % dict(d=d, m=mods, port=port, crt=crt, k=k, ca=ca_file, verify=verify))
+            """) % dict(d=d, m=mods, port=port, crt=crt, k=k, ca=ca_file, verify=verify,
+                   log_level=log_level))
     with open(os.path.join(d, "index.html"), "w") as f:
         f.write("hello\n")
     start(["apache2", "-X", "-f", conf], port)
     return port
 
 
-def haproxy(crt, k, ca_file=None, verify="required", strict_sni=False):
+def haproxy(crt, k, ca_file=None, verify="required", strict_sni=False, log="", **kw):
     """HAProxy answering 200 itself; ca_file None: no client certificates; strict_sni: a
     handshake whose SNI names no certificate (or that has none) is refused."""
     if not shutil.which("haproxy"):
@@ -334,18 +335,20 @@ def haproxy(crt, k, ca_file=None, verify="required", strict_sni=False):
         f.write(textwrap.dedent("""
             global
               maxconn 64
+              %(log)s
             defaults
               mode http
+              %(dlog)s
               timeout connect 2s
               timeout client 5s
               timeout server 5s
             frontend fe
               bind 127.0.0.1:%(port)d ssl crt %(pem)s %(verify)s
               http-request return status 200 content-type text/plain string ok
-            """) % dict(port=port, pem=pem,
+            """) % dict(port=port, pem=pem, log=log, dlog="log global\n  option httplog" if log else "",
                         verify=("ca-file %s verify %s" % (ca_file, verify) if ca_file else "") +
                         (" strict-sni" if strict_sni else "")))
-    start(["haproxy", "-db", "-f", conf], port)
+    start(["haproxy", "-db", "-f", conf], port, **kw)
     return port
 
 
