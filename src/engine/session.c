@@ -139,7 +139,7 @@ static int role_setup(gnutls_session_t s, const struct session_config *cfg)
 	/* Tickets: clients read the first one right after a TLS 1.3 handshake, and --resume
 	 * comes back with it. */
 	if (rc == 0 && cfg->ticket_key)
-		rc = gnutls_session_ticket_enable_server(s, cfg->ticket_key);
+		gnutls_session_ticket_enable_server(s, cfg->ticket_key); /* none: full handshakes */
 	return rc;
 }
 
@@ -220,6 +220,43 @@ int session_versions(gnutls_priority_t prio, const char *out[SESSION_MAX_VERSION
 			out[n++] = name;
 	}
 	return n;
+}
+
+const char *session_client_hello_max_version(const gnutls_datum_t *msg)
+{
+	static const char *const names[] = {"SSL3.0", "TLS1.0", "TLS1.1", "TLS1.2", "TLS1.3"};
+	const unsigned char *p = msg->data, *end = msg->data + msg->size;
+	unsigned best;
+
+	if (msg->size < 38)
+		return NULL;
+	best = p[0] == 3 ? p[1] : 0;
+	p += 34;
+	p += 1 + p[0]; /* session id */
+	if (p + 2 > end)
+		goto done;
+	p += 2 + ((p[0] << 8) | p[1]); /* cipher suites */
+	if (p + 1 > end)
+		goto done;
+	p += 1 + p[0]; /* compression methods */
+	if (p + 2 > end)
+		goto done;
+	p += 2;
+	while (p + 4 <= end) {
+		unsigned type = (p[0] << 8) | p[1], len = (p[2] << 8) | p[3];
+		p += 4;
+		if (p + len > end)
+			break;
+		if (type == 43 && len >= 1) {
+			best = 0;
+			for (unsigned i = 1; i + 1 < len + 0u && i + 1 <= p[0]; i += 2)
+				if (p[i] == 3 && p[i + 1] > best && p[i + 1] <= 4)
+					best = p[i + 1];
+		}
+		p += len;
+	}
+done:
+	return best <= 4 ? names[best] : NULL;
 }
 
 enum session_read session_read(struct tls_trace *t, void *buf, size_t len, size_t *n, int *rc)

@@ -70,6 +70,11 @@ int session_priority(const char *priority, int tls_max, gnutls_priority_t *prio,
 #define SESSION_MAX_VERSIONS 8
 int session_versions(gnutls_priority_t prio, const char *out[SESSION_MAX_VERSIONS]);
 
+/* The highest version a ClientHello offers: its supported_versions extension (RFC 8446
+ * §4.2.1) when present, else legacy_version ("TLS1.3", static). NULL when the message cannot
+ * be read. */
+const char *session_client_hello_max_version(const gnutls_datum_t *msg);
+
 /* What one read gave (session_read). Warning alerts are recorded and skipped; a fatal one is
  * recorded (as after the handshake) and gives SESSION_ALERT. */
 enum session_read {
