@@ -16,9 +16,7 @@
 #include <unistd.h>
 
 #include "tlsscope/aia.h"
-#include "tlsscope/chain.h"
 #include "tlsscope/diagnose.h"
-#include "tlsscope/names.h"
 #include "tlsscope/resolve.h"
 #include "tlsscope/revocation.h"
 #include "tlsscope/starttls.h"
@@ -50,7 +48,6 @@ static void watch(struct tls_client *c, short events, loop_fd_fn fn)
 
 /* ---- the end ---- */
 
-static bool start_followups(struct tls_client *c);
 static void client_conclude(struct tls_client *c);
 static void start_resume(struct tls_client *c);
 static void start_probes(struct tls_client *c);
@@ -68,7 +65,7 @@ static void client_conclude(struct tls_client *c)
 	/* The connections are over (--resume's second one too): fetch, then ask OCSP. */
 	if (!c->followups_started && !c->cancelled) {
 		c->followups_started = true;
-		if (start_followups(c))
+		if (followup_lookups_start(c, client_conclude))
 			return;
 	}
 	if (c->rep->client_auth.sent)
@@ -83,61 +80,6 @@ static void client_conclude(struct tls_client *c)
 	trace_emit(&c->tr, EV_DONE, NULL);
 	if (c->done)
 		c->done(c->done_arg);
-}
-
-static void on_ocsp_done(void *arg)
-{
-	struct tls_client *c = arg;
-
-	c->ocsp_query = NULL;
-	client_conclude(c);
-}
-
-/* --ocsp: the responders are asked once the connection is over, within the same deadline. */
-static bool start_ocsp_query(struct tls_client *c)
-{
-	if (!c->cfg.ocsp || c->role != ROLE_MAIN || !c->rep->n_chain)
-		return false;
-	creds_need_system_trust(c->cfg.creds);
-	c->ocsp_query = revocation_query_start(c->loop, c->rep, c->vreq.trust, c->deadline,
-					       on_ocsp_done, c);
-	return c->ocsp_query != NULL;
-}
-
-static void on_aia_done(void *arg)
-{
-	struct tls_client *c = arg;
-
-	c->aia_fetch = NULL;
-	if (!start_ocsp_query(c))
-		client_conclude(c);
-}
-
-/* --fetch-intermediates first, so that --ocsp can ask about the fetched issuer's child. */
-static bool start_followups(struct tls_client *c)
-{
-	if (c->cfg.fetch_intermediates && c->rep->n_chain) {
-		c->aia_fetch =
-			aia_fetch_start(c->loop, c->rep, &c->vreq, c->deadline, on_aia_done, c);
-		if (c->aia_fetch)
-			return true;
-	}
-	return start_ocsp_query(c);
-}
-
-/* Esc during the fetch or the OCSP query: what they found so far is all there is. */
-static bool cancel_followups(struct tls_client *c)
-{
-	if (!c->aia_fetch && !c->ocsp_query)
-		return false;
-	if (c->aia_fetch && !c->rep->aia.error)
-		c->rep->aia.error = xstrdup("cancelled");
-	aia_fetch_cancel(c->aia_fetch);
-	revocation_query_cancel(c->ocsp_query);
-	c->aia_fetch = NULL;
-	c->ocsp_query = NULL;
-	client_conclude(c);
-	return true;
 }
 
 /* The connection is over: close it, then resume (--resume), probe with SNI or conclude. */
@@ -167,45 +109,6 @@ static void client_finish(struct tls_client *c)
 		start_sni_probe(c, true);
 	else
 		client_conclude(c);
-}
-
-/* ---- facts after the handshake (or after it failed) ---- */
-
-static void collect_chain(struct tls_client *c)
-{
-	unsigned n = 0;
-	const gnutls_datum_t *der = gnutls_certificate_get_peers(c->tr.s, &n);
-	gnutls_x509_crt_t *crts = NULL;
-
-	if (!der || n == 0 || c->rep->n_chain)
-		return;
-	gnutls_datum_t staple = {0};
-	if (gnutls_ocsp_status_request_get2(c->tr.s, 0, &staple) == 0)
-		revocation_keep_staple(c->rep, staple.data, staple.size);
-	if (chain_import(der, n, &crts) < 0) {
-		strlist_add(&c->rep->verification.reasons, "unreadable-certificate");
-		return;
-	}
-	verify_report(&c->vreq, crts, n, c->rep);
-	chain_free(crts, n);
-	trace_emit(&c->tr, EV_VERIFIED, NULL);
-}
-
-static void collect_negotiated(struct tls_client *c)
-{
-	trace_negotiated(&c->tr);
-
-	struct tls_client_auth *ca = &c->rep->client_auth;
-	const gnutls_datum_t *ours = gnutls_certificate_get_ours(c->tr.s);
-	ca->sent = ours != NULL;
-	if (ours && !ca->certificate) {
-		gnutls_x509_crt_t *crt;
-		if (chain_import(ours, 1, &crt) == 0) {
-			ca->certificate = xcalloc(1, sizeof(*ca->certificate));
-			chain_describe(crt[0], 0, ca->certificate);
-			chain_free(crt, 1);
-		}
-	}
 }
 
 /* ---- after the handshake: the steps of client_app.c, waited for here ---- */
@@ -305,7 +208,7 @@ static void fail_handshake(struct tls_client *c, int rc)
 		trace_elapsed(&c->tr) - (r->timing.connect_ms >= 0 ? r->timing.connect_ms : 0);
 	trace_handshake_failed(&c->tr, rc);
 	trace_emit(&c->tr, EV_HANDSHAKE, NULL);
-	collect_chain(c);
+	app_collect_chain(c);
 	if (followup_should_probe_sni(c))
 		start_sni_probe(c, false);
 	else if (followup_should_probe(c))
@@ -321,9 +224,9 @@ static void handshake_complete(struct tls_client *c)
 	r->handshake.status = HS_COMPLETE;
 	r->timing.handshake_ms =
 		trace_elapsed(&c->tr) - (r->timing.connect_ms >= 0 ? r->timing.connect_ms : 0);
-	collect_negotiated(c);
+	app_collect_negotiated(c);
 	trace_emit(&c->tr, EV_HANDSHAKE, NULL);
-	collect_chain(c);
+	app_collect_chain(c);
 	if (c->role == ROLE_SNI_PROBE) {
 		client_finish(c); /* the certificate is what it came for */
 		return;
@@ -586,28 +489,9 @@ static void on_deadline(void *arg)
 				c->rep->target.address ? c->rep->target.address : c->cfg.host,
 				c->cfg.port, c->cfg.timeout_s);
 		break;
-	case P_HANDSHAKE: {
-		const struct tls_report *r = c->rep;
-		c->rep->handshake.status = HS_TIMEOUT;
-		c->rep->timing.handshake_ms = trace_elapsed(&c->tr) - r->timing.connect_ms;
-		if (r->handshake.n_steps)
-			r->handshake.steps[r->handshake.n_steps - 1].failure_point = true;
-		trace_set_error(
-			c->rep,
-			"the handshake made no progress within %.1f s (waiting after %s %s)",
-			c->cfg.timeout_s,
-			r->handshake.n_steps
-				? (r->handshake.steps[r->handshake.n_steps - 1].dir == TLS_DIR_SENT
-					   ? "sending"
-					   : "receiving")
-				: "connecting,",
-			r->handshake.n_steps
-				? names_step(r->handshake.steps[r->handshake.n_steps - 1].type)
-				: "nothing sent");
-		trace_emit(&c->tr, EV_HANDSHAKE, NULL);
-		collect_chain(c);
+	case P_HANDSHAKE:
+		app_handshake_timeout(c);
 		break;
-	}
 	case P_STARTTLS:
 		starttls_timeout(c->st, c->cfg.timeout_s);
 		break;
@@ -649,31 +533,11 @@ static void on_start(void *arg)
 
 /* ---- setup ---- */
 
-/* --starttls, or the protocol the port implies (not "none"). */
-static int starttls_setup(struct tls_client *c, struct tls_error *err)
-{
-	const char *name = c->cfg.starttls;
-	const struct starttls_proto *p = NULL;
-
-	if (name && strcmp(name, "none") == 0)
-		return 0;
-	p = name ? starttls_find(name) : starttls_by_port(c->cfg.port);
-	if (name && !p) {
-		tls_error_set(err, "unknown STARTTLS protocol '%s' (known: %s, none)", name,
-			      starttls_names());
-		return -1;
-	}
-	if (p)
-		c->st = starttls_new(p, c->cfg.sni ? c->cfg.sni : c->cfg.host, c->rep);
-	return 0;
-}
-
 struct tls_client *client_start(struct loop *l, const struct tls_client_config *cfg,
 				const struct tls_sink *sink, struct tls_report *report,
 				void (*done)(void *arg), void *done_arg, struct tls_error *err)
 {
 	struct tls_client *c = xcalloc(1, sizeof(*c));
-	struct tls_report *r = report;
 
 	c->loop = l;
 	c->cfg = *cfg;
@@ -697,54 +561,25 @@ struct tls_client *client_start(struct loop *l, const struct tls_client_config *
 	c->phase = P_START;
 	if (session_priority(cfg->priority, cfg->tls_max, &c->prio, err) < 0 ||
 	    trace_alpn_list(cfg->alpn, c->alpn, &c->n_alpn, &c->alpn_buf, err) < 0 ||
-	    (cfg->keylog_path && !(c->tr.keylog = trace_keylog_open(cfg->keylog_path, err)))) {
-		client_free(c);
-		return NULL;
-	}
+	    (cfg->keylog_path && !(c->tr.keylog = trace_keylog_open(cfg->keylog_path, err))))
+		goto fail;
 	if (session_client_cred(&c->cred) < 0) {
 		tls_error_set(err, "cannot allocate TLS credentials");
-		client_free(c);
-		return NULL;
+		goto fail;
 	}
-	if (starttls_setup(c, err) < 0) {
-		client_free(c);
-		return NULL;
-	}
-	if (cfg->keylog_path && !r->keylog_path)
-		r->keylog_path = xstrdup(cfg->keylog_path);
-	const char *versions[SESSION_MAX_VERSIONS];
-	int nv = r->offered_versions.n ? 0 : session_versions(c->prio, versions);
-	for (int i = 0; i < nv; i++)
-		strlist_add(&r->offered_versions, versions[i]);
+	if (app_starttls_setup(c, err) < 0)
+		goto fail;
 	c->is_ip = target_is_ip(cfg->host);
-	if (!r->target.host) {
-		r->target.host = xstrdup(cfg->host);
-		r->target.port = cfg->port;
-		if (!cfg->no_sni) {
-			const char *sni = cfg->sni ? cfg->sni : (c->is_ip ? NULL : cfg->host);
-			r->target.sni = sni && *sni ? xstrdup(sni) : NULL;
-		}
-		r->target.verify_name = xstrdup(cfg->verify_name ? cfg->verify_name : cfg->host);
-	}
-	r->client_auth.loaded = cfg->creds->n_id > 0;
-	if (r->client_auth.loaded && !r->client_auth.chain) {
-		/* The loaded chain as the server will see it (diagnose_connect checks it). */
-		struct tls_report own;
-		diagnose_own_chain(cfg->creds, SUBJ_CLIENT_CHAIN, &own);
-		r->client_auth.chain = own.chain;
-		r->client_auth.n_chain = own.n_chain;
-		own.chain = NULL;
-		own.n_chain = 0;
-		report_free(&own);
-		r->client_auth.loaded_subject = xstrdup(r->client_auth.chain[0].subject);
-		r->client_auth.loaded_issuer = xstrdup(r->client_auth.chain[0].issuer);
-	}
-	verify_request_init(&c->vreq, cfg->creds, r->target.verify_name, GNUTLS_KP_TLS_WWW_SERVER,
-			    &r->policy);
+	app_prepare_report(c);
+	verify_request_init(&c->vreq, cfg->creds, report->target.verify_name,
+			    GNUTLS_KP_TLS_WWW_SERVER, &report->policy);
 	c->tr.t0 = util_now_ms();
 	c->deadline = c->tr.t0 + (cfg->timeout_s > 0 ? cfg->timeout_s : 10.0) * 1000.0;
 	c->timer = loop_timer_add(l, c->tr.t0, on_start, c);
 	return c;
+fail:
+	client_free(c);
+	return NULL;
 }
 
 /* ---- the child connections (DESIGN.md §5) ---- */
@@ -917,8 +752,8 @@ void client_cancel(struct tls_client *c)
 		 * late SNI probe): stopping it ends as it would have, and concludes us. */
 		if (c->child.conn && c->child.role != ROLE_PROBE)
 			client_cancel(c->child.conn);
-		else
-			cancel_followups(c);
+		else if (followup_lookups_cancel(c))
+			client_conclude(c);
 		return;
 	}
 	/* A probe of a connection still in progress: it stops unheard. */

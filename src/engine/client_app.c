@@ -1,18 +1,140 @@
-/* The client after its handshake: the read that waits for the server's first record (a TLS 1.3
- * ticket, an alert, a close), and the one HTTP request (or the STARTTLS protocol's own) with
- * its answer. Each step says what it waits for; client.c does the waiting. */
+/* The client's report around its connection: what it starts with (the target, the loaded
+ * client chain), the facts of the handshake, and after it the read that waits for the
+ * server's first record (a TLS 1.3 ticket, an alert, a close) and the one HTTP request (or the
+ * STARTTLS protocol's own) with its answer. Each step says what it waits for; client.c does
+ * the waiting. */
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "client_private.h"
+#include "tlsscope/chain.h"
+#include "tlsscope/diagnose.h"
+#include "tlsscope/revocation.h"
 #include "session.h"
 #include "tlsscope/http.h"
+#include "tlsscope/names.h"
 #include "tlsscope/starttls.h"
 #include "trace.h"
 
 #define HTTP_MAX_RESPONSE (64 * 1024)
+
+/* ---- the report's facts ---- */
+
+void app_prepare_report(struct tls_client *c)
+{
+	const struct tls_client_config *cfg = &c->cfg;
+	struct tls_report *r = c->rep;
+	const char *versions[SESSION_MAX_VERSIONS];
+	int nv = r->offered_versions.n ? 0 : session_versions(c->prio, versions);
+
+	for (int i = 0; i < nv; i++)
+		strlist_add(&r->offered_versions, versions[i]);
+	if (cfg->keylog_path && !r->keylog_path)
+		r->keylog_path = xstrdup(cfg->keylog_path);
+	if (!r->target.host) {
+		r->target.host = xstrdup(cfg->host);
+		r->target.port = cfg->port;
+		if (!cfg->no_sni) {
+			const char *sni = cfg->sni ? cfg->sni : (c->is_ip ? NULL : cfg->host);
+			r->target.sni = sni && *sni ? xstrdup(sni) : NULL;
+		}
+		r->target.verify_name = xstrdup(cfg->verify_name ? cfg->verify_name : cfg->host);
+	}
+	r->client_auth.loaded = cfg->creds->n_id > 0;
+	if (r->client_auth.loaded && !r->client_auth.chain) {
+		/* The loaded chain as the server will see it (diagnose_connect checks it). */
+		struct tls_report own;
+		diagnose_own_chain(cfg->creds, SUBJ_CLIENT_CHAIN, &own);
+		r->client_auth.chain = own.chain;
+		r->client_auth.n_chain = own.n_chain;
+		own.chain = NULL;
+		own.n_chain = 0;
+		report_free(&own);
+		r->client_auth.loaded_subject = xstrdup(r->client_auth.chain[0].subject);
+		r->client_auth.loaded_issuer = xstrdup(r->client_auth.chain[0].issuer);
+	}
+}
+
+/* --starttls, or the protocol the port implies (not "none"). */
+int app_starttls_setup(struct tls_client *c, struct tls_error *err)
+{
+	const char *name = c->cfg.starttls;
+	const struct starttls_proto *p = NULL;
+
+	if (name && strcmp(name, "none") == 0)
+		return 0;
+	p = name ? starttls_find(name) : starttls_by_port(c->cfg.port);
+	if (name && !p) {
+		tls_error_set(err, "unknown STARTTLS protocol '%s' (known: %s, none)", name,
+			      starttls_names());
+		return -1;
+	}
+	if (p)
+		c->st = starttls_new(p, c->cfg.sni ? c->cfg.sni : c->cfg.host, c->rep);
+	return 0;
+}
+
+void app_collect_chain(struct tls_client *c)
+{
+	unsigned n = 0;
+	const gnutls_datum_t *der = gnutls_certificate_get_peers(c->tr.s, &n);
+	gnutls_x509_crt_t *crts = NULL;
+
+	if (!der || n == 0 || c->rep->n_chain)
+		return;
+	gnutls_datum_t staple = {0};
+	if (gnutls_ocsp_status_request_get2(c->tr.s, 0, &staple) == 0)
+		revocation_keep_staple(c->rep, staple.data, staple.size);
+	if (chain_import(der, n, &crts) < 0) {
+		strlist_add(&c->rep->verification.reasons, "unreadable-certificate");
+		return;
+	}
+	verify_report(&c->vreq, crts, n, c->rep);
+	chain_free(crts, n);
+	trace_emit(&c->tr, EV_VERIFIED, NULL);
+}
+
+void app_collect_negotiated(struct tls_client *c)
+{
+	trace_negotiated(&c->tr);
+
+	struct tls_client_auth *ca = &c->rep->client_auth;
+	const gnutls_datum_t *ours = gnutls_certificate_get_ours(c->tr.s);
+	ca->sent = ours != NULL;
+	if (ours && !ca->certificate) {
+		gnutls_x509_crt_t *crt;
+		if (chain_import(ours, 1, &crt) == 0) {
+			ca->certificate = xcalloc(1, sizeof(*ca->certificate));
+			chain_describe(crt[0], 0, ca->certificate);
+			chain_free(crt, 1);
+		}
+	}
+}
+
+/* The handshake made no progress before the deadline: where it waited, and the chain if one
+ * came. */
+void app_handshake_timeout(struct tls_client *c)
+{
+	struct tls_report *r = c->rep;
+	const struct tls_step *last =
+		r->handshake.n_steps ? &r->handshake.steps[r->handshake.n_steps - 1] : NULL;
+
+	r->handshake.status = HS_TIMEOUT;
+	r->timing.handshake_ms = trace_elapsed(&c->tr) - r->timing.connect_ms;
+	if (last)
+		r->handshake.steps[r->handshake.n_steps - 1].failure_point = true;
+	trace_set_error(r, "the handshake made no progress within %.1f s (waiting after %s %s)",
+			c->cfg.timeout_s,
+			last ? (last->dir == TLS_DIR_SENT ? "sending" : "receiving")
+			     : "connecting,",
+			last ? names_step(last->type) : "nothing sent");
+	trace_emit(&c->tr, EV_HANDSHAKE, NULL);
+	app_collect_chain(c);
+}
+
+/* ---- after the handshake ---- */
 
 /* The server hung up after the handshake without answering: the evidence of a refusal
  * (diagnose_client_cert), with how long after the handshake it came. */

@@ -8,9 +8,68 @@
 #include <unistd.h>
 
 #include "client_private.h"
+#include "tlsscope/aia.h"
+#include "tlsscope/revocation.h"
 #include "tlsscope/names.h"
 #include "tlsscope/target.h"
 #include "trace.h"
+
+/* ---- --fetch-intermediates and --ocsp, once the connections are over ---- */
+
+static void on_ocsp_done(void *arg)
+{
+	struct tls_client *c = arg;
+
+	c->ocsp_query = NULL;
+	c->lookups_done(c);
+}
+
+/* --ocsp: the responders are asked once the connection is over, within the same deadline. */
+static bool start_ocsp_query(struct tls_client *c)
+{
+	if (!c->cfg.ocsp || c->role != ROLE_MAIN || !c->rep->n_chain)
+		return false;
+	creds_need_system_trust(c->cfg.creds);
+	c->ocsp_query = revocation_query_start(c->loop, c->rep, c->vreq.trust, c->deadline,
+					       on_ocsp_done, c);
+	return c->ocsp_query != NULL;
+}
+
+static void on_aia_done(void *arg)
+{
+	struct tls_client *c = arg;
+
+	c->aia_fetch = NULL;
+	if (!start_ocsp_query(c))
+		c->lookups_done(c);
+}
+
+/* --fetch-intermediates first, so that --ocsp can ask about the fetched issuer's child. */
+bool followup_lookups_start(struct tls_client *c, void (*then)(struct tls_client *c))
+{
+	c->lookups_done = then;
+	if (c->cfg.fetch_intermediates && c->rep->n_chain) {
+		c->aia_fetch =
+			aia_fetch_start(c->loop, c->rep, &c->vreq, c->deadline, on_aia_done, c);
+		if (c->aia_fetch)
+			return true;
+	}
+	return start_ocsp_query(c);
+}
+
+/* Esc during the fetch or the OCSP query: what they found so far is all there is. */
+bool followup_lookups_cancel(struct tls_client *c)
+{
+	if (!c->aia_fetch && !c->ocsp_query)
+		return false;
+	if (c->aia_fetch && !c->rep->aia.error)
+		c->rep->aia.error = xstrdup("cancelled");
+	aia_fetch_cancel(c->aia_fetch);
+	revocation_query_cancel(c->ocsp_query);
+	c->aia_fetch = NULL;
+	c->ocsp_query = NULL;
+	return true;
+}
 
 /* ---- --resume ---- */
 

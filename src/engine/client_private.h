@@ -63,6 +63,7 @@ struct tls_client {
 	struct revocation_query *ocsp_query; /* --ocsp, while it runs */
 	struct aia_fetch *aia_fetch;	     /* --fetch-intermediates, while it runs */
 	bool followups_started;		     /* the fetch and the OCSP query were considered */
+	void (*lookups_done)(struct tls_client *c); /* what follows the fetch and the query */
 
 	/* --resume: the session to come back with (lent to the child, freed with us). */
 	gnutls_datum_t session_data;
@@ -85,7 +86,19 @@ struct tls_client {
 	size_t resp_len;
 };
 
-/* ---- client_app.c: after the handshake ---- */
+/* ---- client_app.c: the report's facts, and after the handshake ---- */
+
+/* The offered versions, the key log, the target and the loaded client chain, before the
+ * connection. */
+void app_prepare_report(struct tls_client *c);
+/* --starttls, or the protocol the port implies (not "none"): c->st. -1 with err set for an
+ * unknown protocol. */
+int app_starttls_setup(struct tls_client *c, struct tls_error *err);
+/* The server's chain (verified) and the negotiated parameters into the report. */
+void app_collect_chain(struct tls_client *c);
+void app_collect_negotiated(struct tls_client *c);
+/* The deadline passed in the handshake: a timeout that says where it waited. */
+void app_handshake_timeout(struct tls_client *c);
 
 /* What a step of the reading after the handshake asks for. */
 enum app_next {
@@ -111,6 +124,13 @@ void app_http_end(struct tls_client *c, bool timeout);
 
 /* DESIGN.md §5: a failed connection gets at most three follow-up connections. */
 #define CLIENT_MAX_FOLLOWUPS 3
+
+/* After the connections: --fetch-intermediates, then --ocsp, within the deadline. Returns true
+ * when one started (then(c) follows once they are over), false when none applies. */
+bool followup_lookups_start(struct tls_client *c, void (*then)(struct tls_client *c));
+/* Esc during them: stops them (what they found is kept). Returns true when one ran: the caller
+ * concludes. */
+bool followup_lookups_cancel(struct tls_client *c);
 
 /* The configuration of --resume's second connection (false: no time left). */
 bool followup_resume_config(const struct tls_client *c, struct tls_client_config *rc);
