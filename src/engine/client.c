@@ -40,12 +40,22 @@ static void set_timer(struct tls_client *c, double at, loop_timer_fn fn)
 	c->timer = loop_timer_add(c->loop, at < c->deadline ? at : c->deadline, fn, c);
 }
 
-static void watch(struct tls_client *c, short events, loop_fd_fn fn)
+static void on_io(void *arg, int fd, short revents)
 {
-	loop_unwatch(c->loop, c->tr.fd);
-	loop_watch(c->loop, c->tr.fd, events, fn, c);
+	struct tls_client *c = arg;
+
+	(void)fd;
+	(void)revents;
+	c->io_step(c);
 }
 
+/* Waits for events on the connection, then runs step. */
+static void watch(struct tls_client *c, short events, void (*step)(struct tls_client *c))
+{
+	c->io_step = step;
+	loop_unwatch(c->loop, c->tr.fd);
+	loop_watch(c->loop, c->tr.fd, events, on_io, c);
+}
 /* ---- the end ---- */
 
 static void client_conclude(struct tls_client *c);
@@ -113,7 +123,6 @@ static void client_finish(struct tls_client *c)
 
 /* ---- after the handshake: the steps of client_app.c, waited for here ---- */
 
-static void on_http_io(void *arg, int fd, short revents);
 static void on_http_timer(void *arg);
 
 static void do_http(struct tls_client *c)
@@ -125,20 +134,13 @@ static void do_http(struct tls_client *c)
 			continue;
 		}
 		if (next != APP_DONE) {
-			watch(c, next == APP_WAIT_OUT ? POLLOUT : POLLIN, on_http_io);
+			watch(c, next == APP_WAIT_OUT ? POLLOUT : POLLIN, do_http);
 			return;
 		}
 		app_http_end(c, false);
 		client_finish(c);
 		return;
 	}
-}
-
-static void on_http_io(void *arg, int fd, short revents)
-{
-	(void)fd;
-	(void)revents;
-	do_http(arg);
 }
 
 static void on_http_timer(void *arg)
@@ -164,13 +166,6 @@ static void after_post_read(struct tls_client *c)
 
 static void do_post_read(struct tls_client *c);
 
-static void on_post_io(void *arg, int fd, short revents)
-{
-	(void)fd;
-	(void)revents;
-	do_post_read(arg);
-}
-
 static void on_post_timer(void *arg)
 {
 	struct tls_client *c = arg;
@@ -182,7 +177,7 @@ static void on_post_timer(void *arg)
 static void do_post_read(struct tls_client *c)
 {
 	if (app_post_read(c) == APP_WAIT_IN)
-		watch(c, POLLIN, on_post_io);
+		watch(c, POLLIN, do_post_read);
 	else
 		after_post_read(c);
 }
@@ -246,13 +241,6 @@ static void handshake_complete(struct tls_client *c)
 
 static void do_handshake(struct tls_client *c);
 
-static void on_handshake_io(void *arg, int fd, short revents)
-{
-	(void)fd;
-	(void)revents;
-	do_handshake(arg);
-}
-
 static void do_handshake(struct tls_client *c)
 {
 	short events;
@@ -261,7 +249,7 @@ static void do_handshake(struct tls_client *c)
 	if (rc == 0)
 		handshake_complete(c);
 	else if (rc == 1)
-		watch(c, events, on_handshake_io);
+		watch(c, events, do_handshake);
 	else
 		fail_handshake(c, rc);
 }
@@ -317,13 +305,6 @@ static void start_handshake(struct tls_client *c)
 
 static void do_starttls(struct tls_client *c);
 
-static void on_starttls_io(void *arg, int fd, short revents)
-{
-	(void)fd;
-	(void)revents;
-	do_starttls(arg);
-}
-
 static void do_starttls(struct tls_client *c)
 {
 	short events = POLLIN;
@@ -333,7 +314,7 @@ static void do_starttls(struct tls_client *c)
 		loop_unwatch(c->loop, c->tr.fd);
 		start_handshake(c);
 	} else if (rc == 1) {
-		watch(c, events, on_starttls_io);
+		watch(c, events, do_starttls);
 	} else {
 		client_finish(c);
 	}

@@ -48,6 +48,7 @@ struct tls_client {
 	enum phase phase;
 	double deadline;
 	int timer;
+	void (*io_step)(struct tls_client *c); /* what runs when the watched socket is ready */
 	struct resolve_job *rj;
 	struct addrinfo *ai_list, *ai_next;
 	int last_errno;

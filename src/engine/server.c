@@ -20,6 +20,7 @@
 #include "tlsscope/names.h"
 #include "tlsscope/verify.h"
 #include "session.h"
+#include "sockets.h"
 #include "trace.h"
 
 #define MAX_LISTENERS 2
@@ -494,24 +495,6 @@ static int on_leaf(void *owner, gnutls_x509_crt_t leaf)
 	return result;
 }
 
-static void peer_name(const struct sockaddr_storage *ss, char *buf, size_t len)
-{
-	char host[INET6_ADDRSTRLEN] = "?";
-	unsigned port = 0;
-
-	if (ss->ss_family == AF_INET6) {
-		const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)ss;
-		inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof(host));
-		port = ntohs(a->sin6_port);
-		snprintf(buf, len, "[%s]:%u", host, port);
-	} else {
-		const struct sockaddr_in *a = (const struct sockaddr_in *)ss;
-		inet_ntop(AF_INET, &a->sin_addr, host, sizeof(host));
-		port = ntohs(a->sin_port);
-		snprintf(buf, len, "%s:%u", host, port);
-	}
-}
-
 static void start_conn(struct tls_server *s, int fd, const struct sockaddr_storage *ss)
 {
 	struct conn *c = xcalloc(1, sizeof(*c));
@@ -533,7 +516,7 @@ static void start_conn(struct tls_server *s, int fd, const struct sockaddr_stora
 	c->next = s->conns;
 	s->conns = c;
 	s->n_conns++;
-	peer_name(ss, peer, sizeof(peer));
+	sockets_peer_name(ss, peer, sizeof(peer));
 	r->listen.peer_address = xstrdup(peer);
 	r->listen.client_cert = cfg->client_cert;
 	r->keylog_path = cfg->keylog_path ? xstrdup(cfg->keylog_path) : NULL;
@@ -670,45 +653,10 @@ static void stop_accepting(struct tls_server *s)
 static int listen_on(struct tls_server *s, int family, const char *addr, unsigned port,
 		     struct tls_error *err)
 {
-	struct sockaddr_storage ss = {0};
-	socklen_t len;
-	int fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int fd = sockets_listen(family, addr, port, &s->port, err);
 
-	if (fd < 0) {
-		tls_error_set(err, "cannot create a socket: %s", strerror(errno));
+	if (fd < 0)
 		return -1;
-	}
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &(int){1}, sizeof(int));
-	if (family == AF_INET6) {
-		struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
-		/* IPv4 has a socket of its own, as gnutls-serv and openssl s_server do it. */
-		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &(int){1}, sizeof(int));
-		a->sin6_family = AF_INET6;
-		a->sin6_port = htons((uint16_t)port);
-		a->sin6_addr = in6addr_any;
-		if (addr)
-			inet_pton(AF_INET6, addr, &a->sin6_addr);
-		len = sizeof(*a);
-	} else {
-		struct sockaddr_in *a = (struct sockaddr_in *)&ss;
-		a->sin_family = AF_INET;
-		a->sin_port = htons((uint16_t)port);
-		a->sin_addr.s_addr = htonl(INADDR_ANY);
-		if (addr)
-			inet_pton(AF_INET, addr, &a->sin_addr);
-		len = sizeof(*a);
-	}
-	if (bind(fd, (struct sockaddr *)&ss, len) < 0 || listen(fd, 128) < 0) {
-		tls_error_set(err, "cannot listen on %s%s%s port %u: %s",
-			      family == AF_INET6 && addr ? "[" : "", addr ? addr : "all addresses",
-			      family == AF_INET6 && addr ? "]" : "", port, strerror(errno));
-		close(fd);
-		return -1;
-	}
-	len = sizeof(ss);
-	getsockname(fd, (struct sockaddr *)&ss, &len);
-	s->port = ntohs(family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
-					   : ((struct sockaddr_in *)&ss)->sin_port);
 	s->lfd[s->n_lfd++] = fd;
 	return 0;
 }
