@@ -343,6 +343,52 @@ static void test_cancel_after_the_handshake_starts_no_resumption(void **state)
 	}
 }
 
+static void stop_when_done(void *arg)
+{
+	loop_stop(arg);
+}
+
+/* engine.h: the caller may free its configuration strings once client_start returns. The
+ * HTTP request, made after the handshake, still names the path and host given: the engine
+ * reads its own copies (without them this reads freed memory: wrong words here, a
+ * use-after-free under ASan). */
+static void test_caller_strings_freed_at_once_are_not_read(void **state)
+{
+	struct mute_server m;
+	struct tls_creds *creds = creds_new();
+	struct tls_report r;
+	struct tls_error err = {{0}};
+	struct loop *l = loop_new();
+	char *host = strdup("127.0.0.1"), *path = strdup("/asked-for"), *alpn = strdup("http/1.1");
+	(void)state;
+
+	mute_start(&m);
+	struct tls_client_config cfg = config(creds, m.port, 1.0);
+	cfg.host = host;
+	cfg.http_path = path;
+	cfg.alpn = alpn;
+	cfg.http = HTTP_ON;
+	report_init(&r, TLS_MODE_CONNECT);
+	struct tls_client *c = client_start(l, &cfg, NULL, &r, stop_when_done, l, &err);
+	assert_non_null(c);
+	memset(host, 'x', strlen(host));
+	memset(path, 'x', strlen(path));
+	memset(alpn, 'x', strlen(alpn));
+	free(host);
+	free(path);
+	free(alpn);
+	loop_run(l); /* handshake, request, no answer: over at the 1 s deadline */
+	assert_int_equal(r.handshake.status, HS_COMPLETE);
+	assert_non_null(r.http.request_path);
+	assert_string_equal(r.http.request_path, "/asked-for");
+	assert_string_equal(r.target.host, "127.0.0.1");
+	client_free(c);
+	loop_free(l);
+	report_free(&r);
+	creds_free(creds);
+	mute_stop(&m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -353,6 +399,7 @@ int main(void)
 		cmocka_unit_test(test_events_reach_the_sink_and_done_comes_last),
 		cmocka_unit_test(test_cancel_with_caller_strings_freed_starts_no_resumption),
 		cmocka_unit_test(test_cancel_after_the_handshake_starts_no_resumption),
+		cmocka_unit_test(test_caller_strings_freed_at_once_are_not_read),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
