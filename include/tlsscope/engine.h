@@ -34,7 +34,9 @@ struct tls_client_config {
 	/* STARTTLS before the handshake: a protocol name (starttls.h), "none" for plain TLS, or
 	 * NULL for the protocol the port implies (587: smtp, 5432: postgres, ...). */
 	const char *starttls;
-	struct tls_creds *creds; /* required; the caller keeps ownership */
+	/* Required; borrowed until client_free, never changed: the client's certificate callback
+	 * lives on GnuTLS credentials of its own. */
+	struct tls_creds *creds;
 };
 
 struct tls_client;

@@ -35,9 +35,13 @@ int serial_rules_match(const struct tls_serial_rule *rules, size_t n, const char
 		       const char *serial_dec, const char **form);
 
 struct tls_server_config {
-	const char *addr;	 /* NULL: every address, IPv4 and IPv6 */
-	unsigned port;		 /* 0: an ephemeral port (server_port tells which) */
-	struct tls_creds *creds; /* the server identity and the --client-ca anchors */
+	const char *addr; /* NULL: every address, IPv4 and IPv6 */
+	unsigned port;	  /* 0: an ephemeral port (server_port tells which) */
+	/* The server identity and the --client-ca anchors; borrowed until server_free. The
+	 * engine's one certificate callback is installed on creds->cred (GnuTLS keeps it on the
+	 * credentials, and the acceptable-CA list a server sends comes from them too); servers
+	 * sharing creds share that callback, a client never touches it. */
+	struct tls_creds *creds;
 	enum tls_client_cert_mode client_cert;
 	const struct tls_serial_rule *serials; /* the --allow-serial rules, or NULL */
 	size_t n_serials;

@@ -1,64 +1,86 @@
-/* The client's follow-up connections: the second connection of --resume, and the probes that
- * tell a version mismatch from a cipher mismatch. Each is a client of its own on the same
- * loop, owned by the first. */
+/* The client's follow-up connections: the second connection of --resume, the probes that tell
+ * a version mismatch from a cipher mismatch, and the SNI probe. Each is a client of its own on
+ * the same loop, started and freed by the first (client.c); here is what each one is and what
+ * its outcome means. Nothing here calls back into client.c. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "client_private.h"
+#include "tlsscope/aia.h"
+#include "tlsscope/revocation.h"
 #include "tlsscope/names.h"
 #include "tlsscope/target.h"
 #include "trace.h"
 
-/* DESIGN.md §5: a failed connection gets at most three follow-up connections. */
-#define MAX_FOLLOWUPS 3
+/* ---- --fetch-intermediates and --ocsp, once the connections are over ---- */
+
+static void on_ocsp_done(void *arg)
+{
+	struct tls_client *c = arg;
+
+	c->ocsp_query = NULL;
+	c->lookups_done(c);
+}
+
+/* --ocsp: the responders are asked once the connection is over, within the same deadline. */
+static bool start_ocsp_query(struct tls_client *c)
+{
+	if (!c->cfg.ocsp || c->role != ROLE_MAIN || !c->rep->n_chain)
+		return false;
+	creds_need_system_trust(c->cfg.creds);
+	c->ocsp_query = revocation_query_start(c->loop, c->rep, c->vreq.trust, c->deadline,
+					       on_ocsp_done, c);
+	return c->ocsp_query != NULL;
+}
+
+static void on_aia_done(void *arg)
+{
+	struct tls_client *c = arg;
+
+	c->aia_fetch = NULL;
+	if (!start_ocsp_query(c))
+		c->lookups_done(c);
+}
+
+/* --fetch-intermediates first, so that --ocsp can ask about the fetched issuer's child. */
+bool followup_lookups_start(struct tls_client *c, void (*then)(struct tls_client *c))
+{
+	c->lookups_done = then;
+	if (c->cfg.fetch_intermediates && c->rep->n_chain) {
+		c->aia_fetch =
+			aia_fetch_start(c->loop, c->rep, &c->vreq, c->deadline, on_aia_done, c);
+		if (c->aia_fetch)
+			return true;
+	}
+	return start_ocsp_query(c);
+}
+
+/* Esc during the fetch or the OCSP query: what they found so far is all there is. */
+bool followup_lookups_cancel(struct tls_client *c)
+{
+	if (!c->aia_fetch && !c->ocsp_query)
+		return false;
+	if (c->aia_fetch && !c->rep->aia.error)
+		c->rep->aia.error = xstrdup("cancelled");
+	aia_fetch_cancel(c->aia_fetch);
+	revocation_query_cancel(c->ocsp_query);
+	c->aia_fetch = NULL;
+	c->ocsp_query = NULL;
+	return true;
+}
 
 /* ---- --resume ---- */
 
-static void after_resume(void *arg);
-
-static void on_resume_done(void *arg)
+bool followup_resume_config(const struct tls_client *c, struct tls_client_config *rc)
 {
-	struct tls_client *c = arg;
-
-	/* The first handshake was a full one: negotiated.resumed stays false there; the
-	 * second's is in c->rep->resumption. */
-	/* The second client is still on the stack: free it from the loop, not from here. */
-	c->probe_timer = loop_timer_add(c->loop, util_now_ms(), after_resume, c);
-}
-
-static void after_resume(void *arg)
-{
-	struct tls_client *c = arg;
-
-	c->probe_timer = 0;
-	client_free(c->probe);
-	c->probe = NULL;
-	client_conclude(c);
-}
-
-void client_start_resume(struct tls_client *c)
-{
-	struct tls_client_config rc = c->cfg;
-	struct tls_error err;
-
-	rc.resume = false;
-	rc.http = HTTP_OFF;
-	rc.no_probe = true;
-	rc.timeout_s = (c->deadline - util_now_ms()) / 1000.0;
-	c->rep->resumption = xcalloc(1, sizeof(*c->rep->resumption));
-	report_init(c->rep->resumption, TLS_MODE_CONNECT);
-	if (rc.timeout_s <= 0.05 ||
-	    !(c->probe = client_start(c->loop, &rc, NULL, c->rep->resumption, on_resume_done, c,
-				      &err))) {
-		trace_set_error(c->rep->resumption, "no time left to resume");
-		client_conclude(c);
-		return;
-	}
-	c->probe->is_resume = true;
-	c->probe->session_data = c->session_data; /* lent: ours is freed with us */
-	c->probe->session_data_lent = true;
+	*rc = c->cfg;
+	rc->resume = false;
+	rc->http = HTTP_OFF;
+	rc->no_probe = true;
+	rc->timeout_s = (c->deadline - util_now_ms()) / 1000.0;
+	return rc->timeout_s > 0.05;
 }
 
 /* ---- follow-up probes ---- */
@@ -98,7 +120,7 @@ static bool has_server_answer(const struct tls_report *r)
 	return false;
 }
 
-bool client_should_probe(const struct tls_client *c)
+bool followup_should_probe(const struct tls_client *c)
 {
 	const struct tls_report *r = c->rep;
 	const struct tls_alert *a = &r->handshake.alert_received;
@@ -106,7 +128,7 @@ bool client_should_probe(const struct tls_client *c)
 				       a->code == 71 || a->code == 80)) ||
 		       (r->handshake.peer_closed && r->handshake.n_first_bytes == 0);
 
-	return !c->is_probe && !c->cfg.no_probe && refused && !has_server_answer(r) &&
+	return c->role != ROLE_PROBE && !c->cfg.no_probe && refused && !has_server_answer(r) &&
 	       c->deadline - util_now_ms() > 50;
 }
 
@@ -132,17 +154,12 @@ static void add_probe_step(struct tls_client *c, const struct tls_probe *p,
 	trace_emit(&c->tr, EV_STEP, s);
 }
 
-static void next_probe(void *arg);
-
-static void on_probe_done(void *arg)
+void followup_probe_record(struct tls_client *c)
 {
-	struct tls_client *c = arg;
-	struct tls_report *pr = &c->probe_report;
+	const struct tls_report *pr = &c->child.report;
 	struct tls_report *r = c->rep;
 	char chose[256];
 
-	if (c->phase == P_DONE)
-		return; /* cancelled meanwhile */
 	r->probes = xrealloc(r->probes, (r->n_probes + 1) * sizeof(*r->probes));
 	struct tls_probe *p = &r->probes[r->n_probes++];
 	*p = (struct tls_probe){
@@ -161,66 +178,72 @@ static void on_probe_done(void *arg)
 	add_probe_step(c, p, pr, chose, "no answer");
 	c->probe_stage = p->accepted ? (int)(sizeof(probe_stages) / sizeof(probe_stages[0]))
 				     : c->probe_stage + 1;
-	/* The probe is still on the stack: free it from the loop, not from here. */
-	c->probe_timer = loop_timer_add(c->loop, util_now_ms(), next_probe, c);
 }
 
-static void next_probe(void *arg)
+bool followup_probe_config(const struct tls_client *c, struct tls_client_config *pc,
+			   char **priority)
 {
-	struct tls_client *c = arg;
 	const struct tls_client_config *cfg = &c->cfg;
 	const char *base = cfg->priority && *cfg->priority ? cfg->priority : "NORMAL";
-	struct tls_error err;
 
-	c->probe_timer = 0;
-	client_free(c->probe);
-	c->probe = NULL;
-	report_free(&c->probe_report);
-	free(c->probe_priority);
-	c->probe_priority = NULL;
-	while (c->probe_stage < (int)(sizeof(probe_stages) / sizeof(probe_stages[0])) &&
-	       c->n_followups < MAX_FOLLOWUPS && c->deadline - util_now_ms() > 50) {
-		bool v = probe_stages[c->probe_stage].versions;
-		c->probe_priority =
-			xasprintf("%s%s%s", base,
-				  v ? PROBE_VERSIONS : (cfg->tls_max == 12 ? ":-VERS-TLS1.3" : ""),
-				  probe_stages[c->probe_stage].ciphers ? PROBE_CIPHERS : "");
-		struct tls_client_config pc = *cfg;
-		pc.priority = c->probe_priority;
-		pc.tls_max = 0;
-		pc.http = HTTP_OFF;
-		pc.resume = false;
-		pc.keylog_path = NULL;
-		pc.strict = false;
-		pc.timeout_s = (c->deadline - util_now_ms()) / 1000.0;
-		report_init(&c->probe_report, TLS_MODE_CONNECT);
-		c->probe =
-			client_start(c->loop, &pc, NULL, &c->probe_report, on_probe_done, c, &err);
-		if (c->probe) {
-			c->probe->is_probe = true;
-			c->n_followups++;
-			return;
-		}
-		/* This GnuTLS cannot offer that much: try the next stage. */
-		report_free(&c->probe_report);
-		free(c->probe_priority);
-		c->probe_priority = NULL;
-		c->probe_stage++;
-	}
-	client_finish(c);
+	if (c->probe_stage >= (int)(sizeof(probe_stages) / sizeof(probe_stages[0])) ||
+	    c->n_followups >= CLIENT_MAX_FOLLOWUPS || c->deadline - util_now_ms() <= 50)
+		return false;
+	bool v = probe_stages[c->probe_stage].versions;
+	*priority = xasprintf("%s%s%s", base,
+			      v ? PROBE_VERSIONS : (cfg->tls_max == 12 ? ":-VERS-TLS1.3" : ""),
+			      probe_stages[c->probe_stage].ciphers ? PROBE_CIPHERS : "");
+	*pc = *cfg;
+	pc->priority = *priority;
+	pc->tls_max = 0;
+	pc->http = HTTP_OFF;
+	pc->resume = false;
+	pc->keylog_path = NULL;
+	pc->strict = false;
+	pc->timeout_s = (c->deadline - util_now_ms()) / 1000.0;
+	return true;
 }
 
-void client_start_probes(struct tls_client *c)
+/* The cipher suite a ServerHello names (RFC 8446 §4.1.3: version, random, session id, suite),
+ * read from the message: GnuTLS has not settled it yet when the hook runs. */
+static char *server_hello_suite(const gnutls_datum_t *msg)
 {
-	loop_timer_cancel(c->loop, c->timer);
-	c->timer = 0;
-	if (c->tr.fd >= 0) {
-		loop_unwatch(c->loop, c->tr.fd);
-		close(c->tr.fd);
-		c->tr.fd = -1;
+	unsigned char id[2];
+	const char *name = NULL;
+
+	if (!msg || msg->size < 35 || msg->size < 35u + msg->data[34] + 2)
+		return NULL;
+	memcpy(id, msg->data + 35 + msg->data[34], 2);
+	for (size_t i = 0;; i++) {
+		unsigned char cs[2];
+		const char *n = gnutls_cipher_suite_info(i, cs, NULL, NULL, NULL, NULL);
+		if (!n)
+			break;
+		if (cs[0] == id[0] && cs[1] == id[1]) {
+			name = n;
+			break;
+		}
 	}
-	c->probe_stage = 0;
-	next_probe(c);
+	return name ? xasprintf("TLS_%s", strncmp(name, "TLS_", 4) == 0 ? name + 4 : name)
+		    : xasprintf("0x%02X%02X", id[0], id[1]);
+}
+
+/* A probe looks at the server's answer once GnuTLS has read its choices (the hook after the
+ * message, which is the call not taken for a received one), and records no step. */
+int followup_probe_message(void *owner, enum tls_step_type type, bool taken, unsigned incoming,
+			   const gnutls_datum_t *msg)
+{
+	struct tls_client *c = owner;
+
+	if (!incoming || taken || (type != STEP_SERVER_HELLO && type != STEP_HELLO_RETRY_REQUEST))
+		return 0;
+	/* The server answered: note what it chose and stop here. */
+	struct tls_negotiated *n = &c->rep->negotiated;
+	const char *version = gnutls_protocol_get_name(gnutls_protocol_get_version(c->tr.s));
+	n->present = true;
+	n->version = version ? xstrdup(version) : NULL;
+	n->cipher_suite = server_hello_suite(msg);
+	return GNUTLS_E_USER_ERROR;
 }
 
 /* ---- the SNI probe ---- */
@@ -242,7 +265,7 @@ static const char *sni_probe_name(const struct tls_client *c)
 	return NULL;
 }
 
-bool client_should_probe_sni(const struct tls_client *c)
+bool followup_should_probe_sni(const struct tls_client *c)
 {
 	const struct tls_report *r = c->rep;
 	const struct tls_alert *a = &r->handshake.alert_received;
@@ -251,9 +274,9 @@ bool client_should_probe_sni(const struct tls_client *c)
 		      (!has_server_answer(r) || (a->present && a->code == 112));
 	bool other_name = r->n_chain && h->checked && !h->match && r->policy.check_hostname;
 
-	return !c->is_probe && !c->is_resume && !c->is_sni_probe && !c->sni_probed &&
-	       !c->cfg.no_probe && !c->cancelled && c->n_followups < MAX_FOLLOWUPS &&
-	       (failed || other_name) && sni_probe_name(c) && c->deadline - util_now_ms() > 50;
+	return c->role == ROLE_MAIN && !c->sni_probed && !c->cfg.no_probe && !c->cancelled &&
+	       c->n_followups < CLIENT_MAX_FOLLOWUPS && (failed || other_name) &&
+	       sni_probe_name(c) && c->deadline - util_now_ms() > 50;
 }
 
 static bool has_dns_name(const struct tls_cert_info *ci)
@@ -264,17 +287,12 @@ static bool has_dns_name(const struct tls_cert_info *ci)
 	return false;
 }
 
-static void after_sni_probe(void *arg);
-
-static void on_sni_probe_done(void *arg)
+bool followup_sni_record(struct tls_client *c)
 {
-	struct tls_client *c = arg;
-	struct tls_report *pr = &c->probe_report;
+	const struct tls_report *pr = &c->child.report;
 	struct tls_report *r = c->rep;
 	char done[600];
 
-	if (c->phase == P_DONE && !c->sni_probe_late)
-		return; /* cancelled meanwhile */
 	r->probes = xrealloc(r->probes, (r->n_probes + 1) * sizeof(*r->probes));
 	struct tls_probe *p = &r->probes[r->n_probes++];
 	const struct tls_cert_info *leaf = pr->n_chain ? &pr->chain[0] : NULL;
@@ -303,69 +321,22 @@ static void on_sni_probe_done(void *arg)
 		 p->version ? p->version : "?", p->cipher_suite ? p->cipher_suite : "",
 		 p->served ? p->served : "nothing");
 	add_probe_step(c, p, pr, done, "failed");
-	/* The probe is still on the stack: free it from the loop, not from here. */
-	c->probe_timer = loop_timer_add(c->loop, util_now_ms(), after_sni_probe, c);
+	return p->accepted && p->name_ok && p->other_cert;
 }
 
-static void after_sni_probe(void *arg)
+void followup_sni_config(const struct tls_client *c, struct tls_client_config *pc)
 {
-	struct tls_client *c = arg;
-	const struct tls_probe *p = &c->rep->probes[c->rep->n_probes - 1];
-	bool worked = p->accepted && p->name_ok && p->other_cert;
-
-	c->probe_timer = 0;
-	client_free(c->probe);
-	c->probe = NULL;
-	report_free(&c->probe_report);
-	if (c->sni_probe_late) {
-		client_after_followups(c);
-		return;
-	}
-	if (!worked && client_should_probe(c)) {
-		c->probe_stage = 0;
-		next_probe(c);
-		return;
-	}
-	client_finish(c);
-}
-
-void client_start_sni_probe(struct tls_client *c, bool late)
-{
-	struct tls_client_config pc = c->cfg;
-	struct tls_error err;
 	const char *name = sni_probe_name(c);
 
-	c->sni_probe_late = late;
-	c->sni_probed = true;
-	if (!late) {
-		loop_timer_cancel(c->loop, c->timer);
-		c->timer = 0;
-		if (c->tr.fd >= 0) {
-			loop_unwatch(c->loop, c->tr.fd);
-			close(c->tr.fd);
-			c->tr.fd = -1;
-		}
-	}
-	pc.sni = name;
-	pc.no_sni = false;
-	pc.verify_name = name;
-	pc.http = HTTP_OFF;
-	pc.resume = false;
-	pc.keylog_path = NULL;
-	pc.strict = false;
-	pc.no_probe = true;
-	pc.ocsp = false;
-	pc.timeout_s = (c->deadline - util_now_ms()) / 1000.0;
-	report_init(&c->probe_report, TLS_MODE_CONNECT);
-	c->probe = client_start(c->loop, &pc, NULL, &c->probe_report, on_sni_probe_done, c, &err);
-	if (c->probe) {
-		c->probe->is_sni_probe = true;
-		c->n_followups++;
-		return;
-	}
-	report_free(&c->probe_report);
-	if (late)
-		client_after_followups(c);
-	else
-		client_finish(c);
+	*pc = c->cfg;
+	pc->sni = name;
+	pc->no_sni = false;
+	pc->verify_name = name;
+	pc->http = HTTP_OFF;
+	pc->resume = false;
+	pc->keylog_path = NULL;
+	pc->strict = false;
+	pc->no_probe = true;
+	pc->ocsp = false;
+	pc->timeout_s = (c->deadline - util_now_ms()) / 1000.0;
 }

@@ -1,7 +1,6 @@
 #include "tlsscope/server.h"
 
 #include <arpa/inet.h>
-#include <ctype.h>
 #include <errno.h>
 #include <gnutls/abstract.h>
 #include <gnutls/gnutls.h>
@@ -20,6 +19,8 @@
 #include "tlsscope/diagnose.h"
 #include "tlsscope/names.h"
 #include "tlsscope/verify.h"
+#include "session.h"
+#include "sockets.h"
 #include "trace.h"
 
 #define MAX_LISTENERS 2
@@ -37,95 +38,6 @@
  * temporary accept errors); a connection that ends gives a descriptor back and resumes at once. */
 #define ACCEPT_PAUSE_MIN_MS 5.0
 #define ACCEPT_PAUSE_MAX_MS 1000.0
-
-/* ---- --allow-serial ---- */
-
-static char *strip_zeros(const char *s)
-{
-	while (s[0] == '0' && s[1])
-		s++;
-	return xstrdup(s);
-}
-
-int serial_rule_parse(const char *text, struct tls_serial_rule *rule, struct tls_error *err)
-{
-	char buf[256];
-	size_t n = 0;
-	bool hex_only = false, digits_only = true;
-	const char *p = text;
-
-	memset(rule, 0, sizeof(*rule));
-	if (strncmp(p, "0x", 2) == 0 || strncmp(p, "0X", 2) == 0) {
-		hex_only = true;
-		p += 2;
-	}
-	for (; *p; p++) {
-		if (*p == ':') {
-			hex_only = true;
-			continue;
-		}
-		if (!isxdigit((unsigned char)*p) || n + 1 >= sizeof(buf)) {
-			tls_error_set(err,
-				      "--allow-serial '%s': not a serial number (hex, with or "
-				      "without 0x and colons, or decimal)",
-				      text);
-			return -1;
-		}
-		if (!isdigit((unsigned char)*p))
-			digits_only = false;
-		buf[n++] = (char)tolower((unsigned char)*p);
-	}
-	buf[n] = 0;
-	if (n == 0) {
-		tls_error_set(err, "--allow-serial '%s': empty serial number", text);
-		return -1;
-	}
-	rule->text = xstrdup(text);
-	rule->hex = strip_zeros(buf);
-	if (digits_only && !hex_only)
-		rule->dec = strip_zeros(buf);
-	return 0;
-}
-
-void serial_rule_free(struct tls_serial_rule *rule)
-{
-	free(rule->text);
-	free(rule->hex);
-	free(rule->dec);
-	memset(rule, 0, sizeof(*rule));
-}
-
-bool serial_rule_is_ambiguous(const struct tls_serial_rule *rule)
-{
-	return rule->hex && rule->dec;
-}
-
-void serial_rule_describe(const struct tls_serial_rule *rule, char *buf, size_t len)
-{
-	if (serial_rule_is_ambiguous(rule))
-		snprintf(buf, len, "%s (hex 0x%s or decimal %s)", rule->text, rule->hex, rule->dec);
-	else
-		snprintf(buf, len, "%s (hex %s)", rule->text, rule->hex);
-}
-
-int serial_rules_match(const struct tls_serial_rule *rules, size_t n, const char *serial_hex,
-		       const char *serial_dec, const char **form)
-{
-	char *hex = strip_zeros(serial_hex);
-	int found = -1;
-
-	for (size_t i = 0; i < n && found < 0; i++) {
-		if (rules[i].hex && strcmp(rules[i].hex, hex) == 0) {
-			found = (int)i;
-			*form = "hex";
-		} else if (rules[i].dec && strcmp(rules[i].dec, serial_dec) == 0) {
-			found = (int)i;
-			*form = "decimal";
-		}
-	}
-	free(hex);
-	return found;
-}
 
 /* ---- connections ---- */
 
@@ -167,7 +79,7 @@ struct tls_server {
 	struct verify_request vreq;
 	FILE *keylog;
 	gnutls_datum_t ticket_key;
-	const char *versions[8]; /* what the priority string allows */
+	const char *versions[SESSION_MAX_VERSIONS]; /* what the priority string allows */
 	int n_versions;
 	struct conn *conns;
 	size_t n_conns;
@@ -187,8 +99,7 @@ static void conn_free(struct conn *c)
 		loop_unwatch(s->loop, c->tr.fd);
 		close(c->tr.fd);
 	}
-	if (c->tr.s)
-		gnutls_deinit(c->tr.s);
+	session_deinit(&c->tr);
 	for (struct conn **pp = &s->conns; *pp; pp = &(*pp)->next) {
 		if (*pp == c) {
 			*pp = c->next;
@@ -340,6 +251,29 @@ static int flush_out(struct conn *c)
 	return 1;
 }
 
+/* What the client sent, taken as the mode says: echoed, or an HTTP request answered once its
+ * header block is in (or too much came). */
+static void take_request(struct conn *c, const char *buf, size_t n)
+{
+	if (c->srv->cfg.respond == RESPOND_ECHO) {
+		c->out = xrealloc(c->out, n);
+		memcpy(c->out, buf, n);
+		c->out_len = n;
+		c->out_sent = 0;
+		return;
+	}
+	size_t take = n < REQUEST_MAX - c->in_len ? n : REQUEST_MAX - c->in_len;
+	c->in = xrealloc(c->in, c->in_len + take + 1);
+	memcpy(c->in + c->in_len, buf, take);
+	c->in_len += take;
+	c->in[c->in_len] = 0;
+	if (memmem(c->in, c->in_len, "\r\n\r\n", 4) || memmem(c->in, c->in_len, "\n\n", 2) ||
+	    c->in_len >= REQUEST_MAX) {
+		build_http_reply(c);
+		c->answered = true;
+	}
+}
+
 static void do_respond(struct conn *c)
 {
 	char buf[4096];
@@ -353,53 +287,28 @@ static void do_respond(struct conn *c)
 		}
 		if (f == 0)
 			return;
-		ssize_t n = gnutls_record_recv(c->tr.s, buf, sizeof(buf));
-		if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED) {
-			if (gnutls_record_check_pending(c->tr.s) > 0)
-				continue;
+		size_t n;
+		int rc;
+		switch (session_read(&c->tr, buf, sizeof(buf), &n, &rc)) {
+		case SESSION_DATA:
+			take_request(c, buf, n);
+			break;
+		case SESSION_AGAIN:
 			conn_watch(c, POLLIN, on_respond_io);
 			return;
-		}
-		if (n == GNUTLS_E_FATAL_ALERT_RECEIVED || n == GNUTLS_E_WARNING_ALERT_RECEIVED) {
-			trace_received_alert(&c->tr, (int)n, true);
-			if (n == GNUTLS_E_WARNING_ALERT_RECEIVED)
-				continue;
+		case SESSION_ALERT: /* a fatal alert: the client is gone */
+		case SESSION_EOF:   /* EOF, with or without close_notify: the client is done */
+		case SESSION_TRANSPORT:
 			c->saw_eof = true;
-			continue;
-		}
-		if (n == 0 || n == GNUTLS_E_PREMATURE_TERMINATION || n == GNUTLS_E_PULL_ERROR ||
-		    n == GNUTLS_E_PUSH_ERROR) {
-			/* EOF, with or without close_notify: the client is done. */
-			c->saw_eof = true;
-			continue;
-		}
-		if (n < 0) {
+			break;
+		case SESSION_ERROR:
 			/* A broken record (bad MAC, bad padding, an unexpected message): tell the
 			 * client why, as RFC 8446 §6.2 asks, and stop. */
-			trace_set_error(c->rep, "after the handshake: %s", gnutls_strerror((int)n));
-			trace_send_alert(&c->tr, (int)n);
+			trace_set_error(c->rep, "after the handshake: %s", gnutls_strerror(rc));
+			trace_send_alert(&c->tr, rc);
 			c->tr.fatal_alert_seen = true; /* no close_notify after a fatal alert */
 			c->saw_eof = true;
-			continue;
-		}
-		if (mode == RESPOND_ECHO) {
-			c->out = xrealloc(c->out, (size_t)n);
-			memcpy(c->out, buf, (size_t)n);
-			c->out_len = (size_t)n;
-			c->out_sent = 0;
-			continue;
-		}
-		/* HTTP: answer once the request's header block is in (or too much came). */
-		size_t take =
-			(size_t)n < REQUEST_MAX - c->in_len ? (size_t)n : REQUEST_MAX - c->in_len;
-		c->in = xrealloc(c->in, c->in_len + take + 1);
-		memcpy(c->in + c->in_len, buf, take);
-		c->in_len += take;
-		c->in[c->in_len] = 0;
-		if (memmem(c->in, c->in_len, "\r\n\r\n", 4) ||
-		    memmem(c->in, c->in_len, "\n\n", 2) || c->in_len >= REQUEST_MAX) {
-			build_http_reply(c);
-			c->answered = true;
+			break;
 		}
 	}
 }
@@ -551,126 +460,39 @@ static void do_handshake(struct conn *c)
 	do_respond(c);
 }
 
-/* The highest version a ClientHello offers: its supported_versions extension (RFC 8446
- * §4.2.1) when present, else legacy_version. NULL when the message cannot be read. */
-static const char *client_hello_max_version(const gnutls_datum_t *msg)
+static int on_message(void *owner, enum tls_step_type type, bool taken, unsigned incoming,
+		      const gnutls_datum_t *msg)
 {
-	static const char *const names[] = {"SSL3.0", "TLS1.0", "TLS1.1", "TLS1.2", "TLS1.3"};
-	const unsigned char *p = msg->data, *end = msg->data + msg->size;
-	unsigned best;
+	struct conn *c = owner;
 
-	if (msg->size < 38)
-		return NULL;
-	best = p[0] == 3 ? p[1] : 0;
-	p += 34;
-	p += 1 + p[0]; /* session id */
-	if (p + 2 > end)
-		goto done;
-	p += 2 + ((p[0] << 8) | p[1]); /* cipher suites */
-	if (p + 1 > end)
-		goto done;
-	p += 1 + p[0]; /* compression methods */
-	if (p + 2 > end)
-		goto done;
-	p += 2;
-	while (p + 4 <= end) {
-		unsigned type = (p[0] << 8) | p[1], len = (p[2] << 8) | p[3];
-		p += 4;
-		if (p + len > end)
-			break;
-		if (type == 43 && len >= 1) {
-			best = 0;
-			for (unsigned i = 1; i + 1 < len + 0u && i + 1 <= p[0]; i += 2)
-				if (p[i] == 3 && p[i + 1] > best && p[i + 1] <= 4)
-					best = p[i + 1];
-		}
-		p += len;
-	}
-done:
-	return best <= 4 ? names[best] : NULL;
-}
-
-static int on_hook(gnutls_session_t s, unsigned htype, unsigned when, unsigned incoming,
-		   const gnutls_datum_t *msg)
-{
-	struct conn *c = trace_owner(s);
-
-	if (htype == GNUTLS_HANDSHAKE_CHANGE_CIPHER_SPEC || !trace_hook_takes(when, incoming))
+	if (!taken)
 		return 0;
-	enum tls_step_type type = names_step_from_gnutls(htype);
 	if (incoming && type == STEP_CLIENT_HELLO && msg)
-		c->rep->listen.client_max_version = client_hello_max_version(msg);
+		c->rep->listen.client_max_version = session_client_hello_max_version(msg);
 	if (!incoming && type == STEP_CERTIFICATE_REQUEST)
 		c->rep->client_auth.requested = true;
 	c->progress_ms = util_now_ms();
-	trace_message(&c->tr, incoming, type, msg);
-	return 0;
+	return 1;
 }
 
-/* The server's identity, whatever form it was loaded from. */
-static int on_retrieve(gnutls_session_t s, const struct gnutls_cert_retr_st *info,
-		       gnutls_pcert_st **certs, unsigned *ncerts, gnutls_ocsp_data_st **ocsp,
-		       unsigned *nocsp, gnutls_privkey_t *key, unsigned *flags)
+/* --strict: a client whose certificate verified is still refused, in the handshake, when its
+ * serial is not on the allowlist. */
+static int on_leaf(void *owner, gnutls_x509_crt_t leaf)
 {
-	struct conn *c = trace_owner(s);
-	const struct tls_creds *cr = c->srv->cfg.creds;
-
-	(void)info;
-	*certs = cr->pcerts;
-	*ncerts = cr->n_id;
-	*ocsp = NULL;
-	*nocsp = 0;
-	*key = cr->key;
-	*flags = 0;
-	return 0;
-}
-
-/* --strict: refuse, in the handshake, a client whose certificate fails verification or the
- * serial allowlist. */
-static int on_verify(gnutls_session_t s)
-{
-	struct conn *c = trace_owner(s);
+	const struct conn *c = owner;
 	const struct tls_server_config *cfg = &c->srv->cfg;
-	unsigned n = 0;
-	const gnutls_datum_t *der = gnutls_certificate_get_peers(s, &n);
-	gnutls_x509_crt_t *crts;
+	struct tls_cert_info info = {0};
+	const char *form;
 	int result = 0;
 
-	if (!der || n == 0)
-		return cfg->client_cert == CLIENT_CERT_REQUIRE ? -1 : 0;
-	if (chain_import(der, n, &crts) < 0)
-		return -1;
-	if (verify_status(&c->srv->vreq, crts, n))
+	if (!cfg->n_serials)
+		return 0;
+	chain_describe(leaf, 0, &info);
+	if (serial_rules_match(cfg->serials, cfg->n_serials, info.serial_hex, info.serial_dec,
+			       &form) < 0)
 		result = -1;
-	if (!result && cfg->n_serials) {
-		struct tls_cert_info leaf = {0};
-		const char *form;
-		chain_describe(crts[0], 0, &leaf);
-		if (serial_rules_match(cfg->serials, cfg->n_serials, leaf.serial_hex,
-				       leaf.serial_dec, &form) < 0)
-			result = -1;
-		cert_info_free(&leaf);
-	}
-	chain_free(crts, n);
+	cert_info_free(&info);
 	return result;
-}
-
-static void peer_name(const struct sockaddr_storage *ss, char *buf, size_t len)
-{
-	char host[INET6_ADDRSTRLEN] = "?";
-	unsigned port = 0;
-
-	if (ss->ss_family == AF_INET6) {
-		const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)ss;
-		inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof(host));
-		port = ntohs(a->sin6_port);
-		snprintf(buf, len, "[%s]:%u", host, port);
-	} else {
-		const struct sockaddr_in *a = (const struct sockaddr_in *)ss;
-		inet_ntop(AF_INET, &a->sin_addr, host, sizeof(host));
-		port = ntohs(a->sin_port);
-		snprintf(buf, len, "%s:%u", host, port);
-	}
 }
 
 static void start_conn(struct tls_server *s, int fd, const struct sockaddr_storage *ss)
@@ -694,7 +516,7 @@ static void start_conn(struct tls_server *s, int fd, const struct sockaddr_stora
 	c->next = s->conns;
 	s->conns = c;
 	s->n_conns++;
-	peer_name(ss, peer, sizeof(peer));
+	sockets_peer_name(ss, peer, sizeof(peer));
 	r->listen.peer_address = xstrdup(peer);
 	r->listen.client_cert = cfg->client_cert;
 	r->keylog_path = cfg->keylog_path ? xstrdup(cfg->keylog_path) : NULL;
@@ -703,32 +525,26 @@ static void start_conn(struct tls_server *s, int fd, const struct sockaddr_stora
 	r->timing.connect_ms = 0;
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){1}, sizeof(int));
 
-	rc = gnutls_init(&c->tr.s, GNUTLS_SERVER | GNUTLS_NONBLOCK | GNUTLS_NO_SIGNAL);
-	if (rc == 0)
-		rc = gnutls_priority_set(c->tr.s, s->prio);
-	if (rc == 0)
-		rc = gnutls_credentials_set(c->tr.s, GNUTLS_CRD_CERTIFICATE, cfg->creds->cred);
-	if (rc == 0 && s->n_alpn)
-		rc = gnutls_alpn_set_protocols(c->tr.s, s->alpn, s->n_alpn,
-					       GNUTLS_ALPN_SERVER_PRECEDENCE);
+	struct session_config sc = {
+		.role = SESSION_SERVER,
+		.prio = s->prio,
+		.cred = cfg->creds->cred,
+		.creds = cfg->creds,
+		.alpn = s->alpn,
+		.n_alpn = s->n_alpn,
+		.on_message = on_message,
+		.strict_vreq = cfg->strict ? &s->vreq : NULL,
+		.on_leaf = on_leaf,
+		.peer_cert_required = cfg->client_cert == CLIENT_CERT_REQUIRE,
+		.client_cert = cfg->client_cert,
+		.ticket_key = &s->ticket_key,
+	};
+	rc = session_init(&c->tr, &sc);
 	if (rc < 0) {
 		trace_set_error(r, "cannot set up the TLS session: %s", gnutls_strerror(rc));
 		conn_end(c, false);
 		return;
 	}
-	if (cfg->client_cert != CLIENT_CERT_NONE)
-		gnutls_certificate_server_set_request(
-			c->tr.s, cfg->client_cert == CLIENT_CERT_REQUIRE ? GNUTLS_CERT_REQUIRE
-									 : GNUTLS_CERT_REQUEST);
-	trace_set_transport(&c->tr);
-	gnutls_handshake_set_timeout(c->tr.s, 0);
-	gnutls_handshake_set_hook_function(c->tr.s, GNUTLS_HANDSHAKE_ANY, GNUTLS_HOOK_BOTH,
-					   on_hook);
-	if (cfg->strict)
-		gnutls_session_set_verify_function(c->tr.s, on_verify);
-	/* Tickets: clients read the first one right after a TLS 1.3 handshake, and --resume
-	 * comes back with it. */
-	gnutls_session_ticket_enable_server(c->tr.s, &s->ticket_key);
 	for (int i = 0; i < s->n_versions; i++)
 		strlist_add(&r->offered_versions, s->versions[i]);
 	c->deadline = c->tr.t0 + cfg->handshake_timeout_s * 1000.0;
@@ -837,45 +653,10 @@ static void stop_accepting(struct tls_server *s)
 static int listen_on(struct tls_server *s, int family, const char *addr, unsigned port,
 		     struct tls_error *err)
 {
-	struct sockaddr_storage ss = {0};
-	socklen_t len;
-	int fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int fd = sockets_listen(family, addr, port, &s->port, err);
 
-	if (fd < 0) {
-		tls_error_set(err, "cannot create a socket: %s", strerror(errno));
+	if (fd < 0)
 		return -1;
-	}
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &(int){1}, sizeof(int));
-	if (family == AF_INET6) {
-		struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
-		/* IPv4 has a socket of its own, as gnutls-serv and openssl s_server do it. */
-		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &(int){1}, sizeof(int));
-		a->sin6_family = AF_INET6;
-		a->sin6_port = htons((uint16_t)port);
-		a->sin6_addr = in6addr_any;
-		if (addr)
-			inet_pton(AF_INET6, addr, &a->sin6_addr);
-		len = sizeof(*a);
-	} else {
-		struct sockaddr_in *a = (struct sockaddr_in *)&ss;
-		a->sin_family = AF_INET;
-		a->sin_port = htons((uint16_t)port);
-		a->sin_addr.s_addr = htonl(INADDR_ANY);
-		if (addr)
-			inet_pton(AF_INET, addr, &a->sin_addr);
-		len = sizeof(*a);
-	}
-	if (bind(fd, (struct sockaddr *)&ss, len) < 0 || listen(fd, 128) < 0) {
-		tls_error_set(err, "cannot listen on %s%s%s port %u: %s",
-			      family == AF_INET6 && addr ? "[" : "", addr ? addr : "all addresses",
-			      family == AF_INET6 && addr ? "]" : "", port, strerror(errno));
-		close(fd);
-		return -1;
-	}
-	len = sizeof(ss);
-	getsockname(fd, (struct sockaddr *)&ss, &len);
-	s->port = ntohs(family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
-					   : ((struct sockaddr_in *)&ss)->sin_port);
 	s->lfd[s->n_lfd++] = fd;
 	return 0;
 }
@@ -915,13 +696,7 @@ struct tls_server *server_start(struct loop *l, const struct tls_server_config *
 	}
 	if (trace_alpn_list(cfg->alpn, s->alpn, &s->n_alpn, &s->alpn_buf, err) < 0)
 		goto fail;
-	const unsigned *vlist = NULL;
-	int nv = gnutls_priority_protocol_list(s->prio, &vlist);
-	for (int i = 0; i < nv && s->n_versions < 8; i++) {
-		const char *name = gnutls_protocol_get_name((gnutls_protocol_t)vlist[i]);
-		if (name && strncmp(name, "TLS", 3) == 0)
-			s->versions[s->n_versions++] = name;
-	}
+	s->n_versions = session_versions(s->prio, s->versions);
 	if (gnutls_session_ticket_key_generate(&s->ticket_key) < 0) {
 		tls_error_set(err, "cannot make a session ticket key");
 		goto fail;
@@ -939,7 +714,6 @@ struct tls_server *server_start(struct loop *l, const struct tls_server_config *
 		/* IPv6 where the machine has it; IPv4 alone is fine. */
 		listen_on(s, AF_INET6, NULL, s->port, &ignored);
 	}
-	gnutls_certificate_set_retrieve_function3(cfg->creds->cred, on_retrieve);
 	verify_request_init(&s->vreq, cfg->creds, NULL, GNUTLS_KP_TLS_WWW_CLIENT, &policy);
 	s->ring_cap = s->cfg.history;
 	s->ring = xcalloc(s->ring_cap, sizeof(*s->ring));

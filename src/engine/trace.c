@@ -247,11 +247,33 @@ static void scan_records(struct tls_trace *t, const unsigned char *p, size_t n)
 	}
 }
 
+static ssize_t socket_pull(void *ctx, void *buf, size_t len)
+{
+	const struct tls_trace *t = ctx;
+
+	return recv(t->fd, buf, len, 0);
+}
+
+static ssize_t socket_push(void *ctx, const void *buf, size_t len)
+{
+	const struct tls_trace *t = ctx;
+
+	return send(t->fd, buf, len, MSG_NOSIGNAL);
+}
+
+static int socket_wait(void *ctx)
+{
+	const struct tls_trace *t = ctx;
+	struct pollfd pfd = {.fd = t->fd, .events = POLLIN};
+
+	return poll(&pfd, 1, 0);
+}
+
 static ssize_t on_pull(gnutls_transport_ptr_t p, void *buf, size_t len)
 {
 	struct tls_trace *t = p;
 	struct tls_report *r = t->rep;
-	ssize_t n = recv(t->fd, buf, len, 0);
+	ssize_t n = t->io.pull(t->io.ctx, buf, len);
 
 	if (n < 0) {
 		gnutls_transport_set_errno(t->s, errno);
@@ -271,7 +293,7 @@ static ssize_t on_push(gnutls_transport_ptr_t p, const void *buf, size_t len)
 
 	if (t->push_errno)
 		return (ssize_t)len; /* the peer is gone: see defer_push_errors */
-	ssize_t n = send(t->fd, buf, len, MSG_NOSIGNAL);
+	ssize_t n = t->io.push(t->io.ctx, buf, len);
 
 	if (n < 0 && t->defer_push_errors && (errno == EPIPE || errno == ECONNRESET)) {
 		t->push_errno = errno;
@@ -282,14 +304,13 @@ static ssize_t on_push(gnutls_transport_ptr_t p, const void *buf, size_t len)
 	return n;
 }
 
+/* Sessions are non-blocking: GnuTLS asks with 0 and the loop does the waiting. */
 static int on_pull_timeout(gnutls_transport_ptr_t p, unsigned ms)
 {
 	struct tls_trace *t = p;
-	struct pollfd pfd = {.fd = t->fd, .events = POLLIN};
 
-	/* Sessions are non-blocking: GnuTLS asks with 0 and the loop does the waiting. */
 	(void)ms;
-	return poll(&pfd, 1, 0);
+	return t->io.wait(t->io.ctx);
 }
 
 void *trace_owner(gnutls_session_t s)
@@ -359,6 +380,9 @@ void trace_set_transport(struct tls_trace *t)
 {
 	gnutls_session_set_ptr(t->s, t);
 	t->raw_alert_code = -1;
+	if (!t->io.pull)
+		t->io = (struct tls_transport){
+			.ctx = t, .pull = socket_pull, .push = socket_push, .wait = socket_wait};
 	if (t->keylog)
 		gnutls_session_set_keylog_function(t->s, on_keylog);
 	gnutls_transport_set_ptr(t->s, t);

@@ -7,9 +7,23 @@
 #include <gnutls/gnutls.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #include "tlsscope/event.h"
 #include "tlsscope/report.h"
+
+/* Where a session's bytes go and come from: a socket by default (trace_set_transport), or
+ * memory in a test that drives a client and a server without sockets (as GnuTLS's own
+ * tests/eagain-common.h does). pull and push return a byte count, or -1 with errno set (EAGAIN:
+ * nothing yet); wait says whether pull would give something now (1) or not (0). */
+struct tls_transport {
+	void *ctx;
+	ssize_t (*pull)(void *ctx, void *buf, size_t len);
+	ssize_t (*push)(void *ctx, const void *buf, size_t len);
+	int (*wait)(void *ctx);
+};
+
+struct session_config;
 
 struct tls_trace {
 	struct tls_report *rep;
@@ -38,6 +52,9 @@ struct tls_trace {
 	 * its alert, or the close. */
 	bool defer_push_errors;
 	int push_errno;
+	/* Set by trace_set_transport: the socket t->fd unless io.pull was set before. */
+	struct tls_transport io;
+	struct session_config *session; /* session.c's copy of what the session was made with */
 };
 
 /* The owner of the session s (set up with trace_set_transport). */
@@ -89,8 +106,8 @@ bool trace_hook_takes(unsigned when, unsigned incoming);
 void trace_message(struct tls_trace *t, bool incoming, enum tls_step_type type,
 		   const gnutls_datum_t *msg);
 
-/* Sets t as the session's transport (recv/send on t->fd, keeping the first bytes received) and
- * its pointer, and writes the key log when t->keylog is set. */
+/* Sets t as the session's transport (t->io, or recv/send on t->fd when io.pull is NULL), keeping
+ * the first bytes received, and its pointer; writes the key log when t->keylog is set. */
 void trace_set_transport(struct tls_trace *t);
 
 /* The negotiated parameters of a completed handshake, into t->rep->negotiated. */
