@@ -597,13 +597,16 @@ int args_parse(int argc, char **argv, struct cli *cli, struct tls_error *err)
 	int npos = 0;
 	int first = 1;
 
+	struct tls_client_config cdef = client_config_defaults();
+	struct tls_server_config sdef = server_config_defaults();
+
 	memset(cli, 0, sizeof(*cli));
-	cli->timeout_s = 10.0;
-	cli->handshake_timeout_s = 10.0;
-	cli->max_conns = 256;
-	cli->history = 1000;
-	cli->respond = RESPOND_HTTP;
-	cli->http = HTTP_AUTO;
+	cli->timeout_s = cdef.timeout_s;
+	cli->http = cdef.http;
+	cli->handshake_timeout_s = sdef.handshake_timeout_s;
+	cli->max_conns = sdef.max_conns;
+	cli->history = sdef.history;
+	cli->respond = sdef.respond;
 	cli->command = CMD_HOME;
 	if (argc > 1 && argv[1][0] != '-') {
 		enum cli_command c = find_command(argv[1]);
