@@ -35,8 +35,8 @@ struct tls_creds {
 /* What credentials to build: every field may be empty. The strings are borrowed for the
  * call only. */
 struct tls_creds_spec {
-	bool system_trust;		   /* the system store (read when first needed) */
-	const char *const *anchors;	   /* trust anchor files (connect --ca, listen --client-ca) */
+	bool system_trust;	    /* the system store (read when first needed) */
+	const char *const *anchors; /* trust anchor files (connect --ca, listen --client-ca) */
 	size_t n_anchors;
 	const char *const *intermediates; /* untrusted intermediates (--intermediates) */
 	size_t n_intermediates;

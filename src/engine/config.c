@@ -3,10 +3,10 @@
 #include "tlsscope/server.h"
 #include "tlsscope/target.h"
 
-#define DEFAULT_TIMEOUT_S 10.0
+#define DEFAULT_TIMEOUT_S	    10.0
 #define DEFAULT_HANDSHAKE_TIMEOUT_S 10.0
-#define DEFAULT_MAX_CONNS 256u
-#define DEFAULT_HISTORY 1000u
+#define DEFAULT_MAX_CONNS	    256u
+#define DEFAULT_HISTORY		    1000u
 
 struct tls_client_config client_config_defaults(void)
 {

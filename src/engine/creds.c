@@ -381,7 +381,8 @@ int creds_add_crl_file(struct tls_creds *c, const char *path, struct tls_error *
 		return -1;
 	gnutls_datum_t d = {data, (unsigned)len};
 	int rc = gnutls_x509_crl_list_import2(
-		&crls, &n, &d, creds_is_pem(data, len) ? GNUTLS_X509_FMT_PEM : GNUTLS_X509_FMT_DER, 0);
+		&crls, &n, &d, creds_is_pem(data, len) ? GNUTLS_X509_FMT_PEM : GNUTLS_X509_FMT_DER,
+		0);
 	if (rc < 0 || n == 0) {
 		const char *what = sniff(data, len);
 		if (what && strcmp(what, "a certificate revocation list (CRL)") != 0)
@@ -487,9 +488,10 @@ int creds_load_key(const char *path, const char *password, gnutls_privkey_t *out
 		key, &d, creds_is_pem(data, len) ? GNUTLS_X509_FMT_PEM : GNUTLS_X509_FMT_DER,
 		password ? password : "", 0);
 	if (rc < 0 && !password)
-		rc = gnutls_x509_privkey_import2(
-			key, &d, creds_is_pem(data, len) ? GNUTLS_X509_FMT_PEM : GNUTLS_X509_FMT_DER,
-			NULL, 0);
+		rc = gnutls_x509_privkey_import2(key, &d,
+						 creds_is_pem(data, len) ? GNUTLS_X509_FMT_PEM
+									 : GNUTLS_X509_FMT_DER,
+						 NULL, 0);
 	bool encrypted = (what && strcmp(what, "an encrypted private key") == 0) ||
 			 memmem(data, len, "ENCRYPTED", 9) != NULL;
 	creds_wipe_free(data, len);

@@ -324,8 +324,8 @@ int creds_load_p12(const char *path, const char *password, gnutls_x509_crt_t **c
 	}
 	gnutls_datum_t d = {data, (unsigned)len};
 	gnutls_pkcs12_init(&p12);
-	rc = gnutls_pkcs12_import(p12, &d,
-				  creds_is_pem(data, len) ? GNUTLS_X509_FMT_PEM : GNUTLS_X509_FMT_DER, 0);
+	rc = gnutls_pkcs12_import(
+		p12, &d, creds_is_pem(data, len) ? GNUTLS_X509_FMT_PEM : GNUTLS_X509_FMT_DER, 0);
 	creds_wipe_free(data, len);
 	if (rc < 0) {
 		gnutls_pkcs12_deinit(p12);
