@@ -298,8 +298,7 @@ int ui_run(struct ui_start *st, struct tls_error *err)
 	signals_set(&ui, true);
 	loop_watch(ui.loop, STDIN_FILENO, POLLIN, on_input, &ui);
 	ui_push(&ui, first);
-	if (ui.connect_on_start)
-		conn_start(&ui, ui.connect_on_start);
+	screens_started(&ui);
 	ui_redraw(&ui);
 	loop_run(ui.loop);
 

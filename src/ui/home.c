@@ -495,3 +495,9 @@ struct ui_screen *screens_first(struct ui *ui, struct ui_start *st, struct tls_e
 {
 	return first_screens[st->first < UI_N_FIRST ? st->first : UI_HOME](ui, st, err);
 }
+
+void screens_started(struct ui *ui)
+{
+	if (ui->connect_on_start)
+		conn_start(ui, ui->connect_on_start);
+}
