@@ -2,6 +2,7 @@
  * (its name, its argument, the commands it applies to, where its value goes and its help), from
  * which getopt's long_options and the --help text are made. */
 #include "args.h"
+#include "args_table.h"
 
 #include <getopt.h>
 #include <stddef.h>
@@ -9,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tlsscope/demo.h"
 #include "tlsscope/starttls.h"
 
 /* Which commands an option applies to; the TUI home counts as connect, because it seeds its
@@ -23,40 +23,6 @@ enum {
 	ON_EXPLAIN = 1u << CMD_EXPLAIN,
 	ON_ALL = ON_CONNECT | ON_LISTEN | ON_INSPECT | ON_PKI | ON_DEMO | ON_EXPLAIN,
 };
-
-/* Where an option's value goes: a bool set to true, a string kept, a string added to a list,
- * or a function that checks and stores it. */
-enum opt_kind { K_FLAG, K_STR, K_LIST, K_FN };
-
-/* The sections of --help, in their order. */
-enum opt_section {
-	S_TRUST,
-	S_OFFER,
-	S_AFTER,
-	S_LISTEN,
-	S_INSPECT,
-	S_PKI,
-	S_DEMO,
-	S_OUTPUT,
-	S_HIDDEN, /* --help and --version: in the usage lines */
-};
-
-static const struct {
-	const char *title;
-	const char *note; /* a line after the section's options, or NULL */
-} sections[] = {
-	[S_TRUST] = {"Trust and identity:", NULL},
-	[S_OFFER] = {"What to offer:", NULL},
-	[S_AFTER] = {"After the handshake:", NULL},
-	[S_LISTEN] = {"Listen (a bare PORT listens on every address, IPv4 and IPv6):", NULL},
-	[S_INSPECT] = {"Inspect:",
-		       "(--ca and --verify-name check trust and a name; passwords as above)"},
-	[S_PKI] = {"PKI:", "(client.p12 takes its password from --password-file/--password-env)"},
-	[S_DEMO] = {"Demo:", NULL},
-	[S_OUTPUT] = {"Output and limits:", NULL},
-};
-
-typedef int (*opt_parse_fn)(struct cli *cli, const char *arg, struct tls_error *err);
 
 /* ---- the options that check their value ---- */
 
@@ -238,17 +204,7 @@ static int opt_history(struct cli *cli, const char *arg, struct tls_error *err)
 
 /* Every option, in the order of --help. An option given to a command it does not apply to is
  * a usage error, not silently ignored. help's lines are separated by \n. */
-static const struct opt_def {
-	const char *name;
-	int has_arg;
-	unsigned on;
-	enum opt_kind kind;
-	size_t offset; /* in struct cli, for K_FLAG, K_STR and K_LIST */
-	opt_parse_fn parse;
-	enum opt_section section;
-	const char *arg; /* the value's name in --help */
-	const char *help;
-} opt_defs[] = {
+const struct opt_def args_opts[] = {
 	{"ca", REQ, ON_CONNECT | ON_INSPECT, LIST(ca_files), S_TRUST, "FILE",
 	 "trust anchors (PEM, DER or PEM bundle); repeatable"},
 	{"no-system-trust", NO, ON_CONNECT, FLAG(no_system_trust), S_TRUST, NULL,
@@ -344,17 +300,18 @@ static const struct opt_def {
 	{"version", NO, ON_ALL, FN(opt_version), S_HIDDEN, NULL, NULL},
 };
 
-#define N_OPTS (sizeof(opt_defs) / sizeof(opt_defs[0]))
+#define N_OPTS (sizeof(args_opts) / sizeof(args_opts[0]))
+const size_t args_n_opts = N_OPTS;
 /* getopt returns OPT_VAL + the row's index. */
 #define OPT_VAL 256
 
-/* getopt's view of opt_defs, in the same order. */
+/* getopt's view of args_opts, in the same order. */
 static struct option long_options[N_OPTS + 1];
 
 static void build_long_options(void)
 {
 	for (size_t i = 0; i < N_OPTS; i++)
-		long_options[i] = (struct option){opt_defs[i].name, opt_defs[i].has_arg, NULL,
+		long_options[i] = (struct option){args_opts[i].name, args_opts[i].has_arg, NULL,
 						  OPT_VAL + (int)i};
 }
 
@@ -400,20 +357,20 @@ static void scope_names(unsigned on, char *buf, size_t size)
 	}
 }
 
-/* The option in row i of opt_defs, given to command: 0 when it applies, else -1 with err. */
+/* The option in row i of args_opts, given to command: 0 when it applies, else -1 with err. */
 static int check_scope(enum cli_command command, size_t i, struct tls_error *err)
 {
 	/* The TUI home takes the connect options (its connect form starts with them). */
 	enum cli_command as = command == CMD_HOME ? CMD_CONNECT : command;
 	char names[128];
 
-	if (command == CMD_HELP || command == CMD_VERSION || (opt_defs[i].on & (1u << as)))
+	if (command == CMD_HELP || command == CMD_VERSION || (args_opts[i].on & (1u << as)))
 		return 0;
-	scope_names(opt_defs[i].on, names, sizeof(names));
+	scope_names(args_opts[i].on, names, sizeof(names));
 	if (command == CMD_HOME)
-		tls_error_set(err, "--%s is for %s", opt_defs[i].name, names);
+		tls_error_set(err, "--%s is for %s", args_opts[i].name, names);
 	else
-		tls_error_set(err, "--%s is for %s, not %s", opt_defs[i].name, names,
+		tls_error_set(err, "--%s is for %s, not %s", args_opts[i].name, names,
 			      args_command_name(command));
 	return -1;
 }
@@ -636,98 +593,6 @@ static enum cli_command find_command(const char *s)
 	return CMD_HOME;
 }
 
-/* ---- --help, made from the tables ---- */
-
-#define HELP_COLUMN 25 /* where an option's help starts */
-
-/* Prints text's lines (separated by \n) from column col on; the first line continues a line
- * already at column col, the others are indented. */
-static void help_lines(FILE *out, const char *text)
-{
-	for (const char *p = text; *p;) {
-		size_t n = strcspn(p, "\n");
-		fprintf(out, "%.*s\n", (int)n, p);
-		p += n;
-		if (*p == '\n' && *++p)
-			fprintf(out, "%*s", HELP_COLUMN, "");
-	}
-}
-
-/* --scenario's help: the engine's scenario names, wrapped. */
-static void help_scenarios(FILE *out)
-{
-	size_t col = HELP_COLUMN;
-
-	for (size_t i = 0; i < demo_count(); i++) {
-		const char *name = demo_name(i);
-		size_t len = strlen(name) + (i + 1 < demo_count() ? 1 : 0);
-		if (i && col + 1 + len > 82) {
-			fprintf(out, "\n%*s", HELP_COLUMN, "");
-			col = HELP_COLUMN;
-		} else if (i) {
-			fputc(' ', out);
-			col++;
-		}
-		fprintf(out, "%s%s", name, i + 1 < demo_count() ? "," : "");
-		col += len;
-	}
-	fputc('\n', out);
-}
-
-static void help_option(FILE *out, const struct opt_def *d)
-{
-	char left[64];
-
-	if (!d->arg)
-		snprintf(left, sizeof(left), "--%s", d->name);
-	else if (d->has_arg == optional_argument)
-		snprintf(left, sizeof(left), "--%s[=%s]", d->name, d->arg);
-	else
-		snprintf(left, sizeof(left), "--%s %s", d->name, d->arg);
-	if (strlen(left) <= HELP_COLUMN - 4)
-		fprintf(out, "  %-*s", HELP_COLUMN - 2, left);
-	else
-		fprintf(out, "  %s  ", left);
-	if (d->help)
-		help_lines(out, d->help);
-	else
-		help_scenarios(out);
-}
-
-void args_usage(FILE *out)
-{
-	fputs("Usage:\n"
-	      "  tlsscope connect HOST[:PORT] [options]   one TLS connection, fully traced\n"
-	      "  tlsscope HOST[:PORT] [options]           the same\n"
-	      "  tlsscope listen [ADDR:]PORT --cert F --key F [options]\n"
-	      "                                           a TLS server that traces each client\n"
-	      "  tlsscope inspect FILE... [options]       what certificate, key, PKCS#12, CSR and\n"
-	      "                                           CRL files hold; chains and key matches\n"
-	      "  tlsscope pki DIR [options]               make a CA, a server and a client\n"
-	      "  tlsscope demo [--scenario NAME]          two-way TLS over loopback, both sides\n"
-	      "  tlsscope explain 'MESSAGE'               who prints this error message, what it\n"
-	      "                                           means and the fix (exit 1: unknown)\n"
-	      "  tlsscope --help | --version\n"
-	      "\n"
-	      "HOST is a name, an IPv4 address or [IPv6]; PORT defaults to 443.\n"
-	      "\n",
-	      out);
-	for (enum opt_section s = S_TRUST; s < S_HIDDEN; s++) {
-		fprintf(out, "%s\n", sections[s].title);
-		for (size_t i = 0; i < N_OPTS; i++)
-			if (opt_defs[i].section == s)
-				help_option(out, &opt_defs[i]);
-		if (sections[s].note)
-			fprintf(out, "  %s\n", sections[s].note);
-	}
-	fputs("\n"
-	      "Exit status: 0 no error finding, 1 the handshake failed or an error finding,\n"
-	      "2 bad usage, unreadable input, or output that cannot be written (stdout, the\n"
-	      "key log). Each option applies only to the commands it is listed for.\n"
-	      "NO_COLOR disables color.\n",
-	      out);
-}
-
 int args_parse(int argc, char **argv, struct cli *cli, struct tls_error *err)
 {
 	const char *positional[64];
@@ -776,7 +641,7 @@ int args_parse(int argc, char **argv, struct cli *cli, struct tls_error *err)
 		}
 		size_t row = (size_t)(opt - OPT_VAL);
 		if (check_scope(cli->command, row, err) < 0 ||
-		    opt_store(cli, &opt_defs[row], optarg, err) < 0)
+		    opt_store(cli, &args_opts[row], optarg, err) < 0)
 			return -1;
 		if (cli->command == CMD_HELP || cli->command == CMD_VERSION)
 			return 0;
