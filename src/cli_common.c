@@ -141,46 +141,28 @@ void cli_free_password(char *p)
 	}
 }
 
-static int load_identity(const struct cli *cli, struct tls_creds *c, struct tls_error *err)
-{
-	char *password;
-
-	if (!cli->cert && !cli->p12)
-		return 0;
-	if (cli_read_password(cli, &password, err) < 0)
-		return -1;
-	int rc = creds_set_identity(c, cli->p12 ? cli->p12 : cli->cert, cli->p12 ? NULL : cli->key,
-				    password, err);
-	cli_free_password(password);
-	return rc;
-}
-
 struct tls_creds *cli_load_creds(const struct cli *cli, bool system_trust,
 				 const struct strlist *anchors, struct tls_error *err)
 {
-	struct tls_creds *c = creds_new();
+	struct tls_creds_spec spec = {
+		.system_trust = system_trust,
+		.anchors = (const char *const *)anchors->v,
+		.n_anchors = anchors->n,
+		.intermediates = (const char *const *)cli->intermediates.v,
+		.n_intermediates = cli->intermediates.n,
+		.crls = (const char *const *)cli->crls.v,
+		.n_crls = cli->crls.n,
+		.cert = cli->p12 ? cli->p12 : cli->cert,
+		.key = cli->p12 ? NULL : cli->key,
+	};
+	char *password = NULL;
 
-	if (!c) {
-		tls_error_set(err, "cannot allocate TLS credentials");
+	if (spec.cert && cli_read_password(cli, &password, err) < 0)
 		return NULL;
-	}
-	if (system_trust && creds_add_system_trust(c, err) < 0)
-		goto fail;
-	for (size_t i = 0; i < anchors->n; i++)
-		if (creds_add_ca_file(c, anchors->v[i], err) < 0)
-			goto fail;
-	for (size_t i = 0; i < cli->intermediates.n; i++)
-		if (creds_add_intermediates(c, cli->intermediates.v[i], err) < 0)
-			goto fail;
-	for (size_t i = 0; i < cli->crls.n; i++)
-		if (creds_add_crl_file(c, cli->crls.v[i], err) < 0)
-			goto fail;
-	if (load_identity(cli, c, err) < 0)
-		goto fail;
+	spec.password = password;
+	struct tls_creds *c = creds_build(&spec, err);
+	cli_free_password(password);
 	return c;
-fail:
-	creds_free(c);
-	return NULL;
 }
 
 struct tls_serial_rule *cli_serial_rules(const struct cli *cli, struct tls_error *err)
@@ -213,19 +195,18 @@ void cli_serial_rules_free(const struct cli *cli, struct tls_serial_rule *rules)
 
 void cli_server_config(const struct cli *cli, struct tls_server_config *cfg)
 {
-	*cfg = (struct tls_server_config){
-		.addr = cli->listen_addr,
-		.port = cli->listen_port,
-		.client_cert = cli->client_cert,
-		.respond = cli->respond,
-		.priority = cli->priority,
-		.alpn = cli->alpn,
-		.handshake_timeout_s = cli->handshake_timeout_s,
-		.max_conns = cli->max_conns,
-		.history = cli->history,
-		.strict = cli->strict,
-		.keylog_path = cli->keylog,
-	};
+	*cfg = server_config_defaults();
+	cfg->addr = cli->listen_addr;
+	cfg->port = cli->listen_port;
+	cfg->client_cert = cli->client_cert;
+	cfg->respond = cli->respond;
+	cfg->priority = cli->priority;
+	cfg->alpn = cli->alpn;
+	cfg->handshake_timeout_s = cli->handshake_timeout_s;
+	cfg->max_conns = cli->max_conns;
+	cfg->history = cli->history;
+	cfg->strict = cli->strict;
+	cfg->keylog_path = cli->keylog;
 }
 
 void cli_own_chain_warning(const struct tls_report *own, const char *what)

@@ -213,6 +213,124 @@ out:
 	return rc;
 }
 
+/* ---- the TUI ---- */
+
+/* What the TUI starts with, from the command line: the TUI never sees struct cli. */
+static int tui_start_from_cli(const struct cli *cli, enum ui_first first, struct ui_start *st,
+			      struct tls_error *err)
+{
+	*st = (struct ui_start){.first = first};
+	st->client = client_config_defaults();
+	st->client.host = cli->target.host;
+	if (cli->target.port)
+		st->client.port = cli->target.port;
+	st->client.sni = cli->sni;
+	st->client.no_sni = cli->no_sni;
+	st->client.verify_name = cli->verify_name;
+	st->client.alpn = cli->alpn;
+	st->client.priority = cli->priority;
+	st->client.tls_max = cli->tls_max;
+	st->client.timeout_s = cli->timeout_s;
+	st->client.http = cli->http;
+	st->client.http_path = cli->http_path;
+	st->client.strict = cli->strict;
+	st->client.force_client_cert = cli->force_client_cert;
+	st->client.no_probe = cli->no_probe;
+	st->client.resume = cli->resume;
+	st->client.keylog_path = cli->keylog;
+	st->creds = (struct tls_creds_spec){
+		.system_trust = !cli->no_system_trust,
+		.anchors = (const char *const *)cli->ca_files.v,
+		.n_anchors = cli->ca_files.n,
+		.intermediates = (const char *const *)cli->intermediates.v,
+		.n_intermediates = cli->intermediates.n,
+		.crls = (const char *const *)cli->crls.v,
+		.n_crls = cli->crls.n,
+		.cert = cli->p12 ? cli->p12 : cli->cert,
+		.key = cli->p12 ? NULL : cli->key,
+	};
+	cli_server_config(cli, &st->server);
+	st->client_ca = (const char *const *)cli->client_ca.v;
+	st->n_client_ca = cli->client_ca.n;
+	st->files = (const char *const *)cli->files.v;
+	st->n_files = cli->files.n;
+	st->purpose = !cli->purpose			    ? PURPOSE_NONE
+		      : strcmp(cli->purpose, "client") == 0 ? PURPOSE_CLIENT
+							    : PURPOSE_SERVER;
+	st->ask_password = cli_ask_password_tty;
+	st->scenario = cli->scenario;
+	if (cli_read_password(cli, &st->password, err) < 0)
+		return -1;
+	if (first == UI_LISTEN) {
+		st->rules = cli_serial_rules(cli, err);
+		if (!st->rules) {
+			cli_free_password(st->password);
+			return -1;
+		}
+		st->n_rules = cli->allow_serial.n;
+	}
+	return 0;
+}
+
+static int run_tui(const struct cli *cli, enum ui_first first)
+{
+	struct tls_error err = {{0}};
+	struct ui_start st;
+
+	if (tui_start_from_cli(cli, first, &st, &err) < 0)
+		return cli_usage_error(err.msg);
+	int rc = ui_run(&st, &err);
+	return rc < 0 ? cli_usage_error(err.msg) : rc;
+}
+
+/* ---- commands ---- */
+
+static int run_help(const struct cli *cli)
+{
+	struct cli_out out;
+
+	(void)cli;
+	cli_out_open(&out);
+	args_usage(out.f);
+	return cli_out_write(&out) ? EXIT_USAGE : EXIT_OK;
+}
+
+static int run_version(const struct cli *cli)
+{
+	struct cli_out out;
+
+	(void)cli;
+	cli_out_open(&out);
+	fprintf(out.f, "tlsscope %s (GnuTLS %s)\n", TLSSCOPE_VERSION, gnutls_check_version(NULL));
+	return cli_out_write(&out) ? EXIT_USAGE : EXIT_OK;
+}
+
+/* The home screen off a terminal: the usage, and a usage error. */
+static int run_home(const struct cli *cli)
+{
+	(void)cli;
+	args_usage(stderr);
+	return EXIT_USAGE;
+}
+
+/* Each command's batch run and, for those the TUI shows, its first screen. The names and the
+ * operand parsers are args.c's rows of the same commands. */
+static const struct command_run {
+	int (*run)(const struct cli *cli);
+	bool tui;
+	enum ui_first first;
+} command_runs[] = {
+	[CMD_HOME] = {run_home, true, UI_HOME},
+	[CMD_CONNECT] = {run_connect, true, UI_CONNECT},
+	[CMD_LISTEN] = {run_listen, true, UI_LISTEN},
+	[CMD_INSPECT] = {run_inspect, true, UI_INSPECT},
+	[CMD_PKI] = {run_pki, false, UI_HOME},
+	[CMD_DEMO] = {run_demo, true, UI_DEMO},
+	[CMD_EXPLAIN] = {run_explain, false, UI_HOME},
+	[CMD_HELP] = {run_help, false, UI_HOME},
+	[CMD_VERSION] = {run_version, false, UI_HOME},
+};
+
 int main(int argc, char **argv)
 {
 	struct cli cli;
@@ -225,57 +343,13 @@ int main(int argc, char **argv)
 		args_free(&cli);
 		return cli_usage_error(err.msg);
 	}
-	bool tui_command = cli.command == CMD_HOME || cli.command == CMD_CONNECT ||
-			   cli.command == CMD_LISTEN || cli.command == CMD_DEMO ||
-			   cli.command == CMD_INSPECT;
-	if (tui_command && ui_wanted(&cli)) {
-		rc = ui_run(&cli);
+	const struct command_run *c = &command_runs[cli.command];
+	if (c->tui && !cli.json && !cli.batch && ui_wanted()) {
+		rc = run_tui(&cli, c->first);
 		args_free(&cli);
 		return rc;
 	}
-	switch (cli.command) {
-	case CMD_HELP:
-	case CMD_VERSION: {
-		struct cli_out out;
-		cli_out_open(&out);
-		if (cli.command == CMD_HELP)
-			args_usage(out.f);
-		else
-			fprintf(out.f, "tlsscope %s (GnuTLS %s)\n", TLSSCOPE_VERSION,
-				gnutls_check_version(NULL));
-		rc = cli_out_write(&out) ? EXIT_USAGE : EXIT_OK;
-		break;
-	}
-	case CMD_CONNECT:
-		rc = run_connect(&cli);
-		break;
-	case CMD_LISTEN:
-		rc = run_listen(&cli);
-		break;
-	case CMD_PKI:
-		rc = run_pki(&cli);
-		break;
-	case CMD_INSPECT:
-		rc = run_inspect(&cli);
-		break;
-	case CMD_DEMO:
-		rc = run_demo(&cli);
-		break;
-	case CMD_EXPLAIN:
-		rc = run_explain(&cli);
-		break;
-	case CMD_HOME:
-		args_usage(stderr);
-		rc = EXIT_USAGE;
-		break;
-	default: {
-		char msg[128];
-		snprintf(msg, sizeof(msg), "'%s' is not available in this version yet",
-			 args_command_name(cli.command));
-		rc = cli_usage_error(msg);
-		break;
-	}
-	}
+	rc = c->run(&cli);
 	args_free(&cli);
 	/* Whatever went through stdio after all (nothing should): its failure is a failure too. */
 	if ((fflush(stdout) != 0 || ferror(stdout)) && rc != EXIT_USAGE)

@@ -32,6 +32,26 @@ struct tls_creds {
 	gnutls_privkey_t key;
 };
 
+/* What credentials to build: every field may be empty. The strings are borrowed for the
+ * call only. */
+struct tls_creds_spec {
+	bool system_trust;	    /* the system store (read when first needed) */
+	const char *const *anchors; /* trust anchor files (connect --ca, listen --client-ca) */
+	size_t n_anchors;
+	const char *const *intermediates; /* untrusted intermediates (--intermediates) */
+	size_t n_intermediates;
+	const char *const *crls; /* revocation lists (--crl) */
+	size_t n_crls;
+	/* The identity: a certificate file, a PKCS#12 file (key NULL) or a pkcs11: URI; NULL:
+	 * none. */
+	const char *cert, *key;
+	const char *password; /* already read (never from a command line); NULL: none given */
+};
+
+/* Builds credentials from spec, in that order: system store, anchors, intermediates, CRLs,
+ * identity. NULL with one line in err naming the file that failed. */
+struct tls_creds *creds_build(const struct tls_creds_spec *spec, struct tls_error *err);
+
 /* Allocates empty credentials. Returns NULL only if GnuTLS cannot allocate. */
 struct tls_creds *creds_new(void);
 void creds_free(struct tls_creds *c); /* accepts NULL */

@@ -39,6 +39,10 @@ struct tls_client_config {
 	struct tls_creds *creds;
 };
 
+/* The defaults of DESIGN.md §1 in one place: port 443, a 10 s timeout, HTTP automatic; no
+ * creds (the caller sets them). */
+struct tls_client_config client_config_defaults(void);
+
 struct tls_client;
 
 /* Starts a connection on loop. Events go to sink; the report (zeroed or initialised by the

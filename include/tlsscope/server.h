@@ -56,6 +56,10 @@ struct tls_server_config {
 	const struct tls_report *own_chain; /* diagnose_own_chain of creds, or NULL; outlives */
 };
 
+/* The defaults of DESIGN.md §1 in one place: every address, an ephemeral port, no client
+ * certificate, respond http, a 10 s handshake timeout, 256 connections, 1000 reports kept. */
+struct tls_server_config server_config_defaults(void);
+
 struct tls_server;
 
 /* Called on the loop thread when a connection's report is final. The report belongs to the

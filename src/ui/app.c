@@ -8,17 +8,13 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "args.h"
-#include "commands.h"
 #include "screens.h"
 #include "ui.h"
 
-bool ui_wanted(const struct cli *cli)
+bool ui_wanted(void)
 {
 	const char *term = getenv("TERM");
 
-	if (cli->json || cli->batch)
-		return false;
 	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))
 		return false;
 	if (!term || !*term || strcmp(term, "dumb") == 0)
@@ -266,36 +262,43 @@ static void signals_set(struct ui *ui, bool on)
 
 /* ---- the run ---- */
 
-int ui_run(const struct cli *cli)
+static void start_free(struct ui_start *st)
 {
-	struct ui ui = {.exit_code = EXIT_OK};
-	struct tls_error err = {{0}};
-	struct ui_screen *first = NULL;
-	char *password = NULL;
+	for (size_t i = 0; st->rules && i < st->n_rules; i++)
+		serial_rule_free(&st->rules[i]);
+	free(st->rules);
+	st->rules = NULL;
+	st->n_rules = 0;
+}
 
-	if (cli_read_password(cli, &password, &err) < 0)
-		return cli_usage_error(err.msg);
-	setup_from_cli(&ui.setup, cli, password);
+int ui_run(struct ui_start *st, struct tls_error *err)
+{
+	struct ui ui = {.exit_code = 0};
+	struct ui_screen *first = NULL;
+
+	setup_from_start(&ui.setup, st);
+	st->password = NULL; /* the setup holds it now */
 	ui.loop = loop_new();
 	/* What can fail before the screen starts does, with one line and exit code 2. */
-	first = screens_first(&ui, cli, &err);
+	first = screens_first(&ui, st, err);
+	start_free(st);
 	if (!first) {
 		setup_free(&ui.setup);
 		loop_free(ui.loop);
-		return cli_usage_error(err.msg);
+		return -1;
 	}
 	if (term_init(&ui) < 0) {
 		first->ops->free(first);
 		setup_free(&ui.setup);
 		loop_free(ui.loop);
-		return cli_usage_error("cannot start the terminal UI; use --batch or --json");
+		tls_error_set(err, "cannot start the terminal UI; use --batch or --json");
+		return -1;
 	}
 	xalloc_set_fatal_hook(term_done);
 	signals_set(&ui, true);
 	loop_watch(ui.loop, STDIN_FILENO, POLLIN, on_input, &ui);
 	ui_push(&ui, first);
-	if (ui.connect_on_start)
-		conn_start(&ui, ui.connect_on_start);
+	screens_started(&ui);
 	ui_redraw(&ui);
 	loop_run(ui.loop);
 

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "demo.h"
+#include "tlsscope/demo.h"
 #include "screens.h"
 #include "tlsscope/diagnose.h"
 #include "tlsscope/names.h"

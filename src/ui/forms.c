@@ -216,11 +216,12 @@ static int identity_apply(struct ui *ui, struct form *fm)
 	if (cert) {
 		/* Loading it once here shows a wrong password or a key that does not match in a
 		 * dialog, and the form stays open to fix it. */
-		struct tls_creds *c = creds_new();
-		int rc = c ? creds_set_identity(c, cert, key, *password ? password : NULL, &err)
-			   : -1;
+		struct tls_creds *c = creds_build(
+			&(struct tls_creds_spec){
+				.cert = cert, .key = key, .password = *password ? password : NULL},
+			&err);
 		creds_free(c);
-		if (rc < 0) {
+		if (!c) {
 			ui_message(ui, true, "Cannot load this identity", "%s", err.msg);
 			return -1;
 		}

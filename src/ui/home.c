@@ -6,12 +6,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "args.h"
-#include "commands.h"
 #include "form.h"
 #include "screens.h"
 #include "tlsscope/pki.h"
 #include "tlsscope/target.h"
+#include "ui.h"
 #include "views.h"
 
 /* ---- starting a connection from home ---- */
@@ -59,22 +58,19 @@ static int listen_apply(struct ui *ui, struct form *fm)
 	for (; n_rules < serials.n; n_rules++)
 		if (serial_rule_parse(serials.v[n_rules], &rules[n_rules], &err) < 0)
 			goto fail;
-	creds = creds_new();
-	for (size_t i = 0; creds && i < cas.n; i++)
-		if (creds_add_ca_file(creds, cas.v[i], &err) < 0)
-			goto fail;
-	if (!creds || creds_set_identity(creds, fm->f[2].value, field_value(&fm->f[3]),
-					 field_value(&fm->f[4]), &err) < 0)
+	creds = creds_build(&(struct tls_creds_spec){.anchors = (const char *const *)cas.v,
+						     .n_anchors = cas.n,
+						     .cert = fm->f[2].value,
+						     .key = field_value(&fm->f[3]),
+						     .password = field_value(&fm->f[4])},
+			    &err);
+	if (!creds)
 		goto fail;
-	struct tls_server_config cfg = {
-		.addr = field_value(&fm->f[1]),
-		.port = port < 0 ? 0 : (unsigned)port,
-		.client_cert = (enum tls_client_cert_mode)fm->f[6].choice,
-		.respond = (enum tls_respond)fm->f[8].choice,
-		.handshake_timeout_s = 10,
-		.max_conns = 256,
-		.history = 1000,
-	};
+	struct tls_server_config cfg = server_config_defaults();
+	cfg.addr = field_value(&fm->f[1]);
+	cfg.port = port < 0 ? 0 : (unsigned)port;
+	cfg.client_cert = (enum tls_client_cert_mode)fm->f[6].choice;
+	cfg.respond = (enum tls_respond)fm->f[8].choice;
 	char *desc = xasprintf("identity: %s   client CAs: %zu file%s", fm->f[2].value, cas.n,
 			       cas.n == 1 ? "" : "s");
 	struct ui_screen *s = listen_new(ui, &cfg, creds, rules, n_rules, desc, &err);
@@ -404,51 +400,74 @@ struct ui_screen *home_new(struct ui *ui)
 
 /* ---- the first screen of each command ---- */
 
-static struct ui_screen *first_listen(struct ui *ui, const struct cli *cli, struct tls_error *err)
+static struct ui_screen *first_home(struct ui *ui, struct ui_start *st, struct tls_error *err)
 {
-	struct tls_serial_rule *rules = cli_serial_rules(cli, err);
-	struct tls_creds *creds = rules ? cli_load_creds(cli, false, &cli->client_ca, err) : NULL;
-	struct tls_server_config cfg;
+	(void)st;
+	(void)err;
+	return home_new(ui);
+}
 
-	if (!creds) {
-		cli_serial_rules_free(cli, rules);
+static struct ui_screen *first_connect(struct ui *ui, struct ui_start *st, struct tls_error *err)
+{
+	/* Unreadable files and wrong passwords are usage errors, as in batch mode. */
+	struct tls_creds *c = setup_creds(&ui->setup, ui->setup.system_trust, true, err);
+	(void)st;
+
+	if (!c)
 		return NULL;
-	}
-	cli_server_config(cli, &cfg);
-	const char *id = cli->p12 ? cli->p12 : cli->cert ? cli->cert : "none";
+	creds_free(c);
+	ui->connect_on_start = conn_new_client(ui);
+	return ui->connect_on_start;
+}
+
+static struct ui_screen *first_listen(struct ui *ui, struct ui_start *st, struct tls_error *err)
+{
+	struct tls_creds_spec spec = st->creds;
+
+	spec.system_trust = false;
+	spec.anchors = st->client_ca;
+	spec.n_anchors = st->n_client_ca;
+	spec.password = ui->setup.password;
+	struct tls_creds *creds = creds_build(&spec, err);
+	if (!creds)
+		return NULL;
+	struct tls_server_config cfg = st->server;
+	const char *id = spec.cert ? spec.cert : "none";
 	char *desc = xasprintf("identity: %s   client CAs: %zu file%s%s",
-			       strrchr(id, '/') ? strrchr(id, '/') + 1 : id, cli->client_ca.n,
-			       cli->client_ca.n == 1 ? "" : "s",
-			       cli->allow_serial.n ? "   serial allowlist on" : "");
-	struct ui_screen *s = listen_new(ui, &cfg, creds, rules, cli->allow_serial.n, desc, err);
+			       strrchr(id, '/') ? strrchr(id, '/') + 1 : id, st->n_client_ca,
+			       st->n_client_ca == 1 ? "" : "s",
+			       st->n_rules ? "   serial allowlist on" : "");
+	/* listen_new takes the rules over, also on failure. */
+	struct ui_screen *s = listen_new(ui, &cfg, creds, st->rules, st->n_rules, desc, err);
+	st->rules = NULL;
+	st->n_rules = 0;
 	free(desc);
 	return s;
 }
 
-static struct ui_screen *first_inspect(struct ui *ui, const struct cli *cli, struct tls_error *err)
+static struct ui_screen *first_inspect(struct ui *ui, struct ui_start *st, struct tls_error *err)
 {
 	struct inspect_result *res = xcalloc(1, sizeof(*res));
 	struct tls_creds *trust = NULL;
 	struct ui_screen *s = NULL;
 
-	if (cli->ca_files.n) {
-		trust = creds_new();
-		for (size_t i = 0; i < cli->ca_files.n; i++)
-			if (creds_add_ca_file(trust, cli->ca_files.v[i], err) < 0)
-				goto out;
+	if (st->creds.n_anchors) {
+		trust = creds_build(&(struct tls_creds_spec){.anchors = st->creds.anchors,
+							     .n_anchors = st->creds.n_anchors},
+				    err);
+		if (!trust)
+			goto out;
 	}
 	/* Before curses starts, a password is asked for on the terminal, as in batch mode. */
 	struct inspect_options o = {
 		.password = ui->setup.password,
-		.ask_password = ui->setup.password ? NULL : cli_ask_password_tty,
-		.purpose = !cli->purpose			 ? PURPOSE_NONE
-			   : strcmp(cli->purpose, "client") == 0 ? PURPOSE_CLIENT
-								 : PURPOSE_SERVER,
+		.ask_password = ui->setup.password ? NULL : st->ask_password,
+		.purpose = st->purpose,
 		.trust = trust,
-		.verify_name = cli->verify_name,
+		.verify_name = st->client.verify_name,
 	};
-	if (inspect_run((const char *const *)cli->files.v, cli->files.n, &o, res, err) == 0) {
-		s = conn_new_inspect(res, cli->files.n == 1 ? cli->files.v[0] : "files");
+	if (inspect_run(st->files, st->n_files, &o, res, err) == 0) {
+		s = conn_new_inspect(res, st->n_files == 1 ? st->files[0] : "files");
 		res = NULL;
 	}
 out:
@@ -460,25 +479,25 @@ out:
 	return s;
 }
 
-struct ui_screen *screens_first(struct ui *ui, const struct cli *cli, struct tls_error *err)
+static struct ui_screen *first_demo(struct ui *ui, struct ui_start *st, struct tls_error *err)
 {
-	switch (cli->command) {
-	case CMD_CONNECT: {
-		/* Unreadable files and wrong passwords are usage errors, as in batch mode. */
-		struct tls_creds *c = setup_creds(&ui->setup, ui->setup.system_trust, true, err);
-		if (!c)
-			return NULL;
-		creds_free(c);
-		ui->connect_on_start = conn_new_client(ui);
-		return ui->connect_on_start;
-	}
-	case CMD_LISTEN:
-		return first_listen(ui, cli, err);
-	case CMD_DEMO:
-		return conn_new_demo(ui, cli->scenario, err);
-	case CMD_INSPECT:
-		return first_inspect(ui, cli, err);
-	default:
-		return home_new(ui);
-	}
+	return conn_new_demo(ui, st->scenario, err);
+}
+
+/* The first screen of each command, by enum ui_first. */
+static struct ui_screen *(*const first_screens[UI_N_FIRST])(struct ui *, struct ui_start *,
+							    struct tls_error *) = {
+	[UI_HOME] = first_home,	      [UI_CONNECT] = first_connect, [UI_LISTEN] = first_listen,
+	[UI_INSPECT] = first_inspect, [UI_DEMO] = first_demo,
+};
+
+struct ui_screen *screens_first(struct ui *ui, struct ui_start *st, struct tls_error *err)
+{
+	return first_screens[st->first < UI_N_FIRST ? st->first : UI_HOME](ui, st, err);
+}
+
+void screens_started(struct ui *ui)
+{
+	if (ui->connect_on_start)
+		conn_start(ui, ui->connect_on_start);
 }

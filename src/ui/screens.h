@@ -7,11 +7,15 @@
 #include "tlsscope/report.h"
 #include "tlsscope/server.h"
 
-struct cli;
+struct ui_start;
 
-/* The screen a command opens with, prepared before curses starts so that its errors (a port in
- * use, an unreadable file) print as one line; NULL with err set. */
-struct ui_screen *screens_first(struct ui *ui, const struct cli *cli, struct tls_error *err);
+/* The screen a command opens with (home.c, a table by st->first), prepared before curses
+ * starts so that its errors (a port in use, an unreadable file) print as one line; NULL with
+ * err set. Takes st->rules over. */
+struct ui_screen *screens_first(struct ui *ui, struct ui_start *st, struct tls_error *err);
+/* Once the first screen is on the terminal: starts what it runs at once (connect's
+ * connection). The frame (app.c) calls no screen but through these two and the screen ops. */
+void screens_started(struct ui *ui);
 
 /* The connection view (conn.c). */
 struct ui_screen *conn_new_client(struct ui *ui);    /* connects with ui->setup */

@@ -1,10 +1,11 @@
 /* The TUI's connection setup, from the command line and the forms. */
 #include <gnutls/gnutls.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "args.h"
 #include "setup.h"
+#include "ui.h"
 
 void setup_set(char **dst, const char *src)
 {
@@ -12,38 +13,41 @@ void setup_set(char **dst, const char *src)
 	*dst = src && *src ? xstrdup(src) : NULL;
 }
 
-static void strlist_copy(struct strlist *dst, const struct strlist *src)
+static void strlist_copy(struct strlist *dst, const char *const *v, size_t n)
 {
-	for (size_t i = 0; i < src->n; i++)
-		strlist_add(dst, src->v[i]);
+	for (size_t i = 0; i < n; i++)
+		strlist_add(dst, v[i]);
 }
 
-void setup_from_cli(struct ui_setup *s, const struct cli *cli, char *password)
+void setup_from_start(struct ui_setup *s, const struct ui_start *st)
 {
+	const struct tls_client_config *c = &st->client;
+	const struct tls_client_config def = client_config_defaults();
+
 	memset(s, 0, sizeof(*s));
-	setup_set(&s->host, cli->target.host);
-	s->port = cli->target.port ? cli->target.port : 443;
-	setup_set(&s->sni, cli->sni);
-	s->no_sni = cli->no_sni;
-	setup_set(&s->verify_name, cli->verify_name);
-	setup_set(&s->alpn, cli->alpn);
-	s->tls_max = cli->tls_max;
-	s->timeout_s = cli->timeout_s > 0 ? cli->timeout_s : 10;
-	setup_set(&s->priority, cli->priority);
-	s->http = cli->http;
-	setup_set(&s->http_path, cli->http_path);
-	s->strict = cli->strict;
-	s->force_client_cert = cli->force_client_cert;
-	s->no_probe = cli->no_probe;
-	s->resume = cli->resume;
-	setup_set(&s->keylog, cli->keylog);
-	s->system_trust = !cli->no_system_trust;
-	strlist_copy(&s->ca_files, &cli->ca_files);
-	strlist_copy(&s->intermediates, &cli->intermediates);
-	strlist_copy(&s->crls, &cli->crls);
-	setup_set(&s->cert, cli->p12 ? cli->p12 : cli->cert);
-	setup_set(&s->key, cli->p12 ? NULL : cli->key);
-	s->password = password;
+	setup_set(&s->host, c->host);
+	s->port = c->port ? c->port : def.port;
+	setup_set(&s->sni, c->sni);
+	s->no_sni = c->no_sni;
+	setup_set(&s->verify_name, c->verify_name);
+	setup_set(&s->alpn, c->alpn);
+	s->tls_max = c->tls_max;
+	s->timeout_s = c->timeout_s > 0 ? c->timeout_s : def.timeout_s;
+	setup_set(&s->priority, c->priority);
+	s->http = c->http;
+	setup_set(&s->http_path, c->http_path);
+	s->strict = c->strict;
+	s->force_client_cert = c->force_client_cert;
+	s->no_probe = c->no_probe;
+	s->resume = c->resume;
+	setup_set(&s->keylog, c->keylog_path);
+	s->system_trust = st->creds.system_trust;
+	strlist_copy(&s->ca_files, st->creds.anchors, st->creds.n_anchors);
+	strlist_copy(&s->intermediates, st->creds.intermediates, st->creds.n_intermediates);
+	strlist_copy(&s->crls, st->creds.crls, st->creds.n_crls);
+	setup_set(&s->cert, st->creds.cert);
+	setup_set(&s->key, st->creds.cert ? st->creds.key : NULL);
+	s->password = st->password;
 }
 
 void setup_set_password(struct ui_setup *s, const char *password)
@@ -76,54 +80,43 @@ void setup_free(struct ui_setup *s)
 struct tls_creds *setup_creds(const struct ui_setup *s, bool system, bool with_identity,
 			      struct tls_error *err)
 {
-	struct tls_creds *c = creds_new();
+	struct tls_creds_spec spec = {
+		.system_trust = system,
+		.anchors = (const char *const *)s->ca_files.v,
+		.n_anchors = s->ca_files.n,
+		.intermediates = (const char *const *)s->intermediates.v,
+		.n_intermediates = s->intermediates.n,
+		.crls = (const char *const *)s->crls.v,
+		.n_crls = s->crls.n,
+		.cert = with_identity ? s->cert : NULL,
+		.key = with_identity ? s->key : NULL,
+		.password = s->password,
+	};
 
-	if (!c) {
-		tls_error_set(err, "cannot allocate TLS credentials");
-		return NULL;
-	}
-	if (system && creds_add_system_trust(c, err) < 0)
-		goto fail;
-	for (size_t i = 0; i < s->ca_files.n; i++)
-		if (creds_add_ca_file(c, s->ca_files.v[i], err) < 0)
-			goto fail;
-	for (size_t i = 0; i < s->intermediates.n; i++)
-		if (creds_add_intermediates(c, s->intermediates.v[i], err) < 0)
-			goto fail;
-	for (size_t i = 0; i < s->crls.n; i++)
-		if (creds_add_crl_file(c, s->crls.v[i], err) < 0)
-			goto fail;
-	if (with_identity && s->cert &&
-	    creds_set_identity(c, s->cert, s->key, s->password, err) < 0)
-		goto fail;
-	return c;
-fail:
-	creds_free(c);
-	return NULL;
+	return creds_build(&spec, err);
 }
 
 void setup_client_config(const struct ui_setup *s, struct tls_creds *creds,
 			 struct tls_client_config *cfg)
 {
-	*cfg = (struct tls_client_config){
-		.host = s->host,
-		.port = s->port,
-		.sni = s->sni,
-		.no_sni = s->no_sni,
-		.verify_name = s->verify_name,
-		.alpn = s->alpn,
-		.priority = s->priority,
-		.tls_max = s->tls_max,
-		.timeout_s = s->timeout_s,
-		.http = s->http,
-		.http_path = s->http_path,
-		.strict = s->strict,
-		.force_client_cert = s->force_client_cert,
-		.no_probe = s->no_probe,
-		.resume = s->resume,
-		.keylog_path = s->keylog,
-		.creds = creds,
-	};
+	*cfg = client_config_defaults();
+	cfg->host = s->host;
+	cfg->port = s->port;
+	cfg->sni = s->sni;
+	cfg->no_sni = s->no_sni;
+	cfg->verify_name = s->verify_name;
+	cfg->alpn = s->alpn;
+	cfg->priority = s->priority;
+	cfg->tls_max = s->tls_max;
+	cfg->timeout_s = s->timeout_s;
+	cfg->http = s->http;
+	cfg->http_path = s->http_path;
+	cfg->strict = s->strict;
+	cfg->force_client_cert = s->force_client_cert;
+	cfg->no_probe = s->no_probe;
+	cfg->resume = s->resume;
+	cfg->keylog_path = s->keylog;
+	cfg->creds = creds;
 }
 
 static const char *base_name(const char *path)

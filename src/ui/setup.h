@@ -9,7 +9,7 @@
 #include "tlsscope/engine.h"
 #include "tlsscope/util.h"
 
-struct cli;
+struct ui_start;
 
 struct ui_setup {
 	char *host;
@@ -32,8 +32,9 @@ struct ui_setup {
 	char *password; /* NULL: none given */
 };
 
-/* Copies what connect needs from the command line; password (may be NULL) is taken over. */
-void setup_from_cli(struct ui_setup *s, const struct cli *cli, char *password);
+/* Copies what connect needs from what the TUI starts with; st->password (may be NULL) is
+ * taken over. */
+void setup_from_start(struct ui_setup *s, const struct ui_start *st);
 void setup_free(struct ui_setup *s);
 /* Replaces *dst with a copy of src (NULL or "" give NULL). */
 void setup_set(char **dst, const char *src);

@@ -364,6 +364,68 @@ def flask_one_way():
     check(r.report["http"]["status_line"].endswith("200 OK"), r.report["http"])
 
 
+def counting_peer():
+    """A TCP peer that appends a line to a file for each connection it accepts, then closes
+    it. Returns (port, file)."""
+    log = path("accepted.log")
+    open(log, "w").close()
+    port = raw_peer("counter", """
+        while True:
+            c = s.accept()[0]
+            with open(sys.argv[2], 'a') as f:
+                f.write('x\\n')
+            c.close()
+        """.replace("sys.argv[2]", repr(log)))
+    return port, log
+
+
+def accepted(log):
+    with open(log) as f:
+        return len(f.read().splitlines())
+
+
+@scenario
+def options_of_other_commands_stop_before_any_connection():
+    """connect with listen's and pki's options, and demo with connect's, are usage errors:
+    one line, exit 2, nothing on stdout, and neither a connection to the target nor a demo
+    started (they used to run silently)."""
+    root = ca()
+    port, log = counting_peer()
+    # The control: a real connect reaches the peer, so the count can move.
+    r = tlsscope(["connect", "127.0.0.1:%d" % port, "--json", "--no-probe", "--timeout", "3"]
+                 + trust(root))
+    check(r.rc == 1, "control connect to a closing peer: exit 1, got %d" % r.rc)
+    deadline = time.monotonic() + 5
+    while accepted(log) < 1 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    before = accepted(log)
+    check(before >= 1, "the control connection was seen by the peer")
+    target = "127.0.0.1:%d" % port
+    for args, needle in (
+            (["connect", target, "--legacy", "--count", "3", "--allow-serial", "zz"],
+             "--legacy is for pki, not connect"),
+            ([target, "--count", "3", "--json"], "--count is for listen, not connect"),
+            (["connect", target, "--allow-serial", "zz", "--batch"],
+             "--allow-serial is for listen, not connect")):
+        r = tlsscope(args)
+        lines = r.err.strip().splitlines()
+        check(r.rc == 2 and len(lines) == 1 and needle in lines[0] and not r.out,
+              "%s: exit 2, one line naming the option, no output: %d %r %r"
+              % (args, r.rc, r.err, r.out[:200]))
+    tmp = path("demo-tmp")
+    os.mkdir(tmp)
+    r = tlsscope(["demo", "--ca", root[0], "--json"], env={"TMPDIR": tmp})
+    lines = r.err.strip().splitlines()
+    check(r.rc == 2 and len(lines) == 1 and "--ca is for connect and inspect, not demo" in
+          lines[0] and not r.out, "demo --ca: exit 2, one line: %d %r %r" % (r.rc, r.err, r.out))
+    check(os.listdir(tmp) == [], "demo --ca made no PKI: %r" % os.listdir(tmp))
+    # The same demo without the stray option runs and reports both sides.
+    ok = tlsscope(["demo", "--json"], env={"TMPDIR": tmp})
+    check(ok.rc == 0 and isinstance(ok.report, list) and len(ok.report) == 2,
+          "demo --json: exit 0 and two reports: %d" % ok.rc)
+    check(accepted(log) == before, "no refused command reached the peer: %d connections, %d "
+          "before" % (accepted(log), before))
+
 
 if __name__ == "__main__":
     sys.exit(main(SCENARIOS))

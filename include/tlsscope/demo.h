@@ -1,5 +1,6 @@
 /* The demo's scenarios: a PKI in a private temporary directory, the listener and the client in
- * one process over loopback. run_demo prints both reports; the TUI shows them live. */
+ * one process over loopback. The engine runs them and prints nothing: the demo command prints
+ * both reports, the TUI shows them live. */
 #ifndef TLSSCOPE_DEMO_H
 #define TLSSCOPE_DEMO_H
 

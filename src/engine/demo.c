@@ -1,6 +1,7 @@
-/* tlsscope demo: a PKI made in a private temporary directory, the listener and the client in
- * one process over loopback, and both sides' reports of the same handshake. Each scenario
- * reproduces a classic failure. */
+/* The demo's scenarios: a PKI made in a private temporary directory, the listener and the
+ * client in one process over loopback, and both sides' reports of the same handshake. Each
+ * scenario reproduces a classic failure. Nothing here prints: the demo command (cmd_demo.c)
+ * and the TUI show the reports. */
 #define _XOPEN_SOURCE 700
 #include <ftw.h>
 #include <stdio.h>
@@ -9,9 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "commands.h"
-#include "demo.h"
-#include "sinks.h"
+#include "tlsscope/demo.h"
 #include "tlsscope/engine.h"
 #include "tlsscope/pki.h"
 #include "tlsscope/server.h"
@@ -188,41 +187,38 @@ static int start_sides(struct demo_run *d, const struct tls_sink *sink, struct t
 		f[5] = file_in(d->other, "client/client.crt");
 		f[6] = file_in(d->other, "client/client.key");
 	}
-	d->server_creds = creds_new();
-	if (!d->server_creds || creds_add_ca_file(d->server_creds, f[0], err) < 0 ||
-	    creds_set_identity(d->server_creds, f[1], f[2], NULL, err) < 0)
+	const char *ca[1] = {f[0]};
+	d->server_creds = creds_build(
+		&(struct tls_creds_spec){.anchors = ca, .n_anchors = 1, .cert = f[1], .key = f[2]},
+		err);
+	if (!d->server_creds)
 		goto out;
 	if (sc->allow_serial && serial_rule_parse(sc->allow_serial, &d->rule, err) < 0)
 		goto out;
-	struct tls_server_config scfg = {
-		.addr = "127.0.0.1",
-		.creds = d->server_creds,
-		.client_cert = CLIENT_CERT_REQUIRE,
-		.serials = sc->allow_serial ? &d->rule : NULL,
-		.n_serials = sc->allow_serial ? 1 : 0,
-		.respond = RESPOND_HTTP,
-		.priority = sc->server_priority,
-		.handshake_timeout_s = 10,
-		.strict = sc->allow_serial != NULL,
-	};
+	struct tls_server_config scfg = server_config_defaults();
+	scfg.addr = "127.0.0.1";
+	scfg.creds = d->server_creds;
+	scfg.client_cert = CLIENT_CERT_REQUIRE;
+	scfg.serials = sc->allow_serial ? &d->rule : NULL;
+	scfg.n_serials = sc->allow_serial ? 1 : 0;
+	scfg.priority = sc->server_priority;
+	scfg.strict = sc->allow_serial != NULL;
 	d->srv = server_start(d->loop, &scfg, NULL, on_listener_report, d, err);
 	if (!d->srv)
 		goto out;
-	d->client_creds = creds_new();
-	if (!d->client_creds || creds_add_ca_file(d->client_creds, f[0], err) < 0)
+	struct tls_creds_spec cspec = {.anchors = ca, .n_anchors = 1};
+	if (sc->identity != ID_NONE) {
+		cspec.cert = sc->identity == ID_OURS ? f[3] : f[5];
+		cspec.key = sc->identity == ID_OURS ? f[4] : f[6];
+	}
+	d->client_creds = creds_build(&cspec, err);
+	if (!d->client_creds)
 		goto out;
-	if (sc->identity != ID_NONE &&
-	    creds_set_identity(d->client_creds, sc->identity == ID_OURS ? f[3] : f[5],
-			       sc->identity == ID_OURS ? f[4] : f[6], NULL, err) < 0)
-		goto out;
-	struct tls_client_config ccfg = {
-		.host = "127.0.0.1",
-		.port = server_port(d->srv),
-		.tls_max = sc->client_tls_max,
-		.timeout_s = 10,
-		.http = HTTP_AUTO,
-		.creds = d->client_creds,
-	};
+	struct tls_client_config ccfg = client_config_defaults();
+	ccfg.host = "127.0.0.1";
+	ccfg.port = server_port(d->srv);
+	ccfg.tls_max = sc->client_tls_max;
+	ccfg.creds = d->client_creds;
 	d->client = client_start(d->loop, &ccfg, sink, &d->report, on_client_done, d, err);
 	rc = d->client ? 0 : -1;
 out:
@@ -295,64 +291,4 @@ void demo_free(struct demo_run *d)
 	free(d->dir);
 	free(d->other);
 	free(d);
-}
-
-static void on_batch_done(void *arg)
-{
-	loop_stop(arg);
-}
-
-int run_demo(const struct cli *cli)
-{
-	struct tls_error err = {{0}};
-	const char *want = cli->scenario ? cli->scenario : "ok";
-	long i = demo_find(want);
-
-	if (i < 0) {
-		char names[512] = "";
-		for (size_t k = 0; k < N_SCENARIOS; k++)
-			snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s",
-				 k ? ", " : "", scenarios[k].name);
-		tls_error_set(&err, "no demo scenario '%s'; there are: %s", want, names);
-		return cli_usage_error(err.msg);
-	}
-	struct loop *loop = loop_new();
-	struct demo_run *d = demo_start(loop, (size_t)i, NULL, on_batch_done, loop, &err);
-	if (!d) {
-		loop_free(loop);
-		return cli_usage_error(err.msg);
-	}
-	loop_run(loop);
-
-	const struct tls_report *lr = d->listener_report;
-	struct cli_out out;
-	cli_out_open(&out);
-	if (cli->json) {
-		char *s = report_json_dump(&d->report, true);
-		fprintf(out.f, "%s\n", s);
-		free(s);
-		if (lr) {
-			s = report_json_dump(lr, true);
-			fprintf(out.f, "%s\n", s);
-			free(s);
-		}
-	} else {
-		bool color = cli_want_color();
-		fprintf(out.f, "tlsscope demo, scenario %s: %s.\n", d->sc->name, d->sc->story);
-		fprintf(out.f, "\n==================== the client's view ====================\n");
-		report_text_print(out.f, &d->report, color);
-		fprintf(out.f, "\n=================== the listener's view ===================\n");
-		if (lr)
-			report_text_print(out.f, lr, color);
-		else
-			fprintf(out.f, "(the listener saw no connection)\n");
-		fprintf(out.f, "\nOther scenarios: tlsscope demo --scenario NAME (see tlsscope "
-			       "--help).\n");
-	}
-	int rc = d->report.verdict_ok && lr && lr->verdict_ok ? EXIT_OK : EXIT_FINDINGS;
-	if (cli_out_write(&out))
-		rc = EXIT_USAGE;
-	demo_free(d);
-	loop_free(loop);
-	return rc;
 }
