@@ -23,11 +23,9 @@ char *report_json_dump(const struct tls_report *r, bool one_line);
  * from the network or a certificate is escaped; color uses ANSI SGR when asked. */
 void report_text_print(FILE *out, const struct tls_report *r, bool color);
 
-/* Listen mode, --batch: one line per connection (time, peer, version, client certificate,
- * verdict), then one indented line per finding. */
-void report_text_line(FILE *out, const struct tls_report *r, bool color);
-/* The same at a given wall-clock time (0: now), which the line shows. */
-void report_text_line_at(FILE *out, const struct tls_report *r, bool color, long long when);
+/* Listen mode, --batch: one line per connection (the time of day at when, 0: now; peer,
+ * version, client certificate, verdict), then one indented line per finding. */
+void report_text_line(FILE *out, const struct tls_report *r, bool color, long long when);
 
 /* inspect (and pki, which inspects what it wrote): files, certificates, keys, the chain,
  * findings. mode is "inspect" or "pki"; dir is pki's directory or NULL. */

@@ -462,12 +462,7 @@ void report_text_print(FILE *f, const struct tls_report *r, bool color)
 		r->verdict_ok ? "OK" : "FAIL", o.c->off);
 }
 
-void report_text_line(FILE *f, const struct tls_report *r, bool color)
-{
-	report_text_line_at(f, r, color, 0);
-}
-
-void report_text_line_at(FILE *f, const struct tls_report *r, bool color, long long at)
+void report_text_line(FILE *f, const struct tls_report *r, bool color, long long at)
 {
 	struct out o = {.f = f, .c = color ? &colors : &plain};
 	char when[32];

@@ -12,7 +12,7 @@ static void render_text(FILE *f, const struct tls_report *r, bool color, long lo
 
 static void render_text_line(FILE *f, const struct tls_report *r, bool color, long long clock)
 {
-	report_text_line_at(f, r, color, clock);
+	report_text_line(f, r, color, clock);
 }
 
 static void render_json(FILE *f, const struct tls_report *r, bool one_line)
