@@ -23,7 +23,7 @@
 
 /* Each report goes out in one write(2) (cli_out), so that a failed write is seen with its
  * reason; a key log that failed is an output failure too. TLSSCOPE_RECORD=FILE puts a recorder
- * in front of the sink (the golden tests' recordings, tests/golden/record.sh). */
+ * in front of the sink (the golden tests' recordings, tests/golden/record.py). */
 struct stdout_sink {
 	const struct cli *cli;
 	struct loop *loop; /* stopped when the output is gone (listen), or NULL */
@@ -154,9 +154,7 @@ struct listen_run {
 	const struct cli *cli;
 	struct loop *loop;
 	unsigned reported, failed;
-	/* The reports' sink; out.failed: stdout or the key log failed, the listener stops, exit 2
-	 */
-	struct stdout_sink out;
+	struct stdout_sink out; /* out.failed: stdout or the key log failed: stop, exit 2 */
 };
 
 /* After the sink wrote the connection's line (or its JSON Lines object). */
