@@ -1,7 +1,9 @@
 #!/usr/bin/python3
 """Makes the golden recordings from real handshakes on 127.0.0.1, then the stored outputs.
 
-    python3 tests/golden/record.py [BUILD_DIR]        (default: build)
+    python3 tests/golden/record.py [BUILD_DIR]          (default: build)
+    python3 tests/golden/record.py --check [BUILD_DIR]  the same into a temporary directory:
+                                                        only the live-versus-replay check
 
 Each case runs tlsscope against a real peer (gnutls-serv, or tlsscope's own listener with
 tlsscope as the client) with certificates from `tlsscope pki` (and certtool for an expired
@@ -15,7 +17,9 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
-BUILD = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "build"))
+CHECK = "--check" in sys.argv[1:]
+ARGS = [a for a in sys.argv[1:] if a != "--check"]
+BUILD = os.path.abspath(ARGS[0] if ARGS else os.path.join(ROOT, "build"))
 os.environ.setdefault("TLSSCOPE", os.path.join(BUILD, "tlsscope"))
 os.environ.setdefault("TLSSCOPE_SCHEMA", os.path.join(ROOT, "docs", "report.schema.json"))
 os.environ["TZ"] = "UTC"  # the listener's lines show the time of day, as the replay does
@@ -23,11 +27,13 @@ sys.path.insert(0, os.path.join(ROOT, "tests", "scenarios"))
 import peers  # noqa: E402
 from peers import check, gnutls_serv, path  # noqa: E402
 
-REPLAY = os.path.join(BUILD, "tests", "golden_replay")
+REPLAY = os.environ.get("GOLDEN_REPLAY", os.path.join(BUILD, "tests", "golden_replay"))
+OUT = path("golden") if CHECK else HERE
+os.makedirs(OUT, exist_ok=True)
 
 
 def recording(name):
-    return os.path.join(HERE, name + ".recording")
+    return os.path.join(OUT, name + ".recording")
 
 
 def connect(name, port, *args, verdict):
@@ -83,14 +89,15 @@ def main():
     live.update(connect("expired-leaf", port, "--ca", ca, verdict="fail"))
     live.update(listen("listen-two-clients", ca, srv,
                        (p("client/client.crt"), p("client/client.key"))))
-    subprocess.run([REPLAY, "--update", HERE], check=True)
+    subprocess.run([REPLAY, "--update", OUT], check=True)
     # The replay gives what the live run printed, byte for byte.
     for f, text in sorted(live.items()):
-        with open(os.path.join(HERE, f)) as g:
+        with open(os.path.join(OUT, f)) as g:
             check(g.read() == text, "%s: the replay differs from the live run" % f)
-    subprocess.run([REPLAY, HERE], check=True)
+    subprocess.run([REPLAY, OUT], check=True)
     peers.finish()
-    print("recordings and outputs in %s" % os.path.relpath(HERE, ROOT))
+    if not CHECK:
+        print("recordings and outputs in %s" % os.path.relpath(HERE, ROOT))
 
 
 if __name__ == "__main__":
