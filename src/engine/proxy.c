@@ -462,11 +462,12 @@ static int judge_http(struct proxy *p, struct tls_trace *t)
 		return 0;
 	char *status = escaped(p->in, line);
 	int rc = fail(p, PROXY_REFUSED, "CONNECT refused: %s%s", status,
-		      code == 407 ? (p->spec.user[0] ? " (the user name or password is wrong)"
-						     : " (the proxy wants a user: "
-						       "http://USER@HOST:PORT and "
-						       "--proxy-password-file)")
-				  : "");
+		      code == 407 || code == 401
+			      ? (p->spec.user[0] ? " (the user name or password is wrong)"
+						 : " (the proxy wants a user: "
+						   "http://USER@HOST:PORT and "
+						   "--proxy-password-file)")
+			      : "");
 	free(status);
 	return rc;
 }
