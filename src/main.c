@@ -94,6 +94,12 @@ static int run_connect(const struct cli *cli)
 
 	if (!creds)
 		return cli_usage_error(err.msg);
+	char *proxy_password = NULL;
+	if (cli->proxy_password_file &&
+	    cli_read_password_file(cli->proxy_password_file, &proxy_password, &err) < 0) {
+		creds_free(creds);
+		return cli_usage_error(err.msg);
+	}
 	struct tls_client_config cfg = {
 		.host = cli->target.host,
 		.port = cli->target.port,
@@ -114,17 +120,22 @@ static int run_connect(const struct cli *cli)
 		.fetch_intermediates = cli->fetch_intermediates,
 		.keylog_path = cli->keylog,
 		.starttls = cli->starttls,
+		.proxy = cli->proxy,
+		.proxy_password = proxy_password,
 		.creds = creds,
 	};
 	struct stdout_sink out = {0};
 	const struct tls_sink *sink =
 		stdout_sink_open(&out, cli, cli->json ? SINK_JSON : SINK_TEXT);
 	if (!sink) {
+		cli_free_password(proxy_password);
 		creds_free(creds);
 		return EXIT_USAGE;
 	}
 	report_init(&report, TLS_MODE_CONNECT);
-	if (client_run(&cfg, sink, &report, &err) < 0) {
+	int started = client_run(&cfg, sink, &report, &err);
+	cli_free_password(proxy_password);
+	if (started < 0) {
 		stdout_sink_close(&out);
 		report_free(&report);
 		creds_free(creds);

@@ -87,6 +87,13 @@ static void print_target(struct out *o, const struct tls_report *r)
 	field(o, "verify name", r->target.verify_name);
 	if (r->starttls.protocol)
 		field(o, "STARTTLS", r->starttls.protocol);
+	if (r->proxy.url) {
+		char *v = xasprintf("%s, %s%s%s", r->proxy.url, r->proxy.kind,
+				    r->proxy.address ? " at " : "",
+				    r->proxy.address ? r->proxy.address : "");
+		field(o, "proxy", v);
+		free(v);
+	}
 	fprintf(o->f, "  %-16s", "timing");
 	print_ms(o, "resolve", r->timing.resolve_ms, &first);
 	print_ms(o, "connect", r->timing.connect_ms, &first);
