@@ -58,27 +58,15 @@ void diagnose_connect(struct tls_report *r)
 int diagnose_recheck(struct tls_report *r, const struct tls_creds *trust)
 {
 	struct verify_request req;
-	gnutls_x509_crt_t *crts;
-	gnutls_datum_t *der;
 
 	if (!r->n_chain)
 		return -1;
-	der = xcalloc(r->n_chain, sizeof(*der));
-	for (size_t i = 0; i < r->n_chain; i++)
-		der[i] = (gnutls_datum_t){r->chain[i].der, (unsigned)r->chain[i].der_len};
-	int rc = chain_import(der, (unsigned)r->n_chain, &crts);
-	free(der);
-	if (rc < 0)
-		return -1;
-	strlist_free(&r->verification.reasons);
-	free(r->verification.hostname.name);
-	memset(&r->verification, 0, sizeof(r->verification));
 	verify_request_init(&req, trust, r->target.verify_name,
 			    r->mode == TLS_MODE_LISTEN ? GNUTLS_KP_TLS_WWW_CLIENT
 						       : GNUTLS_KP_TLS_WWW_SERVER,
 			    &r->policy);
-	verify_report(&req, crts, (unsigned)r->n_chain, r);
-	chain_free(crts, (unsigned)r->n_chain);
+	if (verify_recheck(&req, r) < 0)
+		return -1;
 	diagnose_connect(r);
 	return 0;
 }
