@@ -1,4 +1,6 @@
 /* PKCS#12 files: their limits read from the DER before GnuTLS derives a key, and loading. */
+#include "tlsscope/creds_p12.h"
+
 #include <gnutls/pkcs12.h>
 #include <inttypes.h>
 #include <stdint.h>
@@ -6,9 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "creds_private.h"
+#include "creds_common.h"
 #include "tlsscope/chain.h"
-#include "tlsscope/creds.h"
 
 /* ---- PKCS#12 limits, checked before GnuTLS derives a key ----
  *

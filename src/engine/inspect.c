@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "tlsscope/chain.h"
+#include "tlsscope/creds_p12.h"
 #include "tlsscope/diagnose.h"
 #include "tlsscope/verify.h"
 
