@@ -10,7 +10,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "tlsscope/diagnose.h"
+#include "tlsscope/findings.h"
+#include "tlsscope/report.h"
 
 /* Which end of the connection tlsscope was: connect (the client) or listen (the server). The
  * words for the peer, and a few checks, depend on it. */

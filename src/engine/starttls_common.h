@@ -8,7 +8,8 @@
 #include <stddef.h>
 
 #include "tlsscope/report.h"
-#include "tlsscope/starttls.h"
+
+struct tls_trace;
 
 /* A server that drips, lies or floods is bounded: one line, one answer, the whole exchange. */
 #define LINE_MAX_BYTES	 4096
