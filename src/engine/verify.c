@@ -345,13 +345,14 @@ void verify_path(const struct verify_request *req, gnutls_x509_crt_t *crts, unsi
 	free(info);
 }
 
-/* --fetch-intermediates: req with r->aia's certificates added to its intermediates; *extra
- * (freed by req_extra_free) holds what was allocated. */
+/* What req_extend allocated. */
 struct req_extra {
 	gnutls_x509_crt_t *fetched, *all;
 	unsigned n;
 };
 
+/* --fetch-intermediates: req with r->aia's certificates added to its intermediates; *extra
+ * (freed by req_extra_free) holds what was allocated. */
 static void req_extend(struct verify_request *req, const struct tls_report *r, void **extra)
 {
 	struct req_extra *e;
