@@ -32,7 +32,7 @@ in_help, in_man = opts(helptext), opts(rendered)
 check(in_help <= in_man, "options in --help but not in the man page: %s" % sorted(in_help - in_man))
 check(in_man <= in_help, "options in the man page but not in --help: %s" % sorted(in_man - in_help))
 
-with open(os.path.join(root, "src", "engine", "diagnose.c")) as f:
+with open(os.path.join(root, "src", "engine", "findings.c")) as f:
     ids = re.findall(r'^\s*\{"([a-z0-9-]+)", SEV_', f.read(), re.M)
 check(len(ids) >= 30, "catalog ids found: %d" % len(ids))
 with open(os.path.join(root, "README.md")) as f:

@@ -26,15 +26,4 @@ struct aia_fetch *aia_fetch_start(struct loop *l, struct tls_report *r,
 /* Forgets a running fetch: done is not called, r is not touched. Accepts NULL. */
 void aia_fetch_cancel(struct aia_fetch *f);
 
-/* The certificates of r->aia, imported (caller frees with chain_free(*out, n)); 0 when none. */
-unsigned aia_fetched_crts(const struct tls_report *r, gnutls_x509_crt_t **out);
-
-/* req with r->aia's certificates added to its intermediates: *extra (freed by aia_req_free)
- * holds what was allocated. */
-void aia_req_extend(struct verify_request *req, const struct tls_report *r, void **extra);
-void aia_req_free(void *extra);
-
-/* Frees r->aia's contents (accepts a zeroed one). */
-void aia_facts_free(struct tls_aia_fetch *a);
-
 #endif

@@ -27,4 +27,8 @@ char *chain_serial_dec(const unsigned char *b, size_t len);
 int chain_import(const gnutls_datum_t *der, unsigned n, gnutls_x509_crt_t **out);
 void chain_free(gnutls_x509_crt_t *crts, unsigned n);
 
+/* The certificates --fetch-intermediates fetched (r->aia), imported (caller frees with
+ * chain_free(*out, n)); 0 when none. */
+unsigned chain_import_fetched(const struct tls_report *r, gnutls_x509_crt_t **out);
+
 #endif

@@ -93,11 +93,6 @@ int creds_set_identity(struct tls_creds *c, const char *cert, const char *key, c
  * "pkcs12", "csr", "crl" or "unknown". */
 const char *creds_kind(const unsigned char *data, size_t len);
 
-/* Loads a PKCS#12 file: the certificate that matches the key first, then its chain. Returns
- * the number of certificates (array for chain_free) and the key, or -1 with err set. */
-int creds_load_p12(const char *path, const char *password, gnutls_x509_crt_t **crts,
-		   gnutls_privkey_t *key, struct tls_error *err);
-
 /* Loads a private key file (password for encrypted ones; NULL: none given). */
 int creds_load_key(const char *path, const char *password, gnutls_privkey_t *key,
 		   struct tls_error *err);

@@ -8,7 +8,7 @@
 
 enum tls_severity { SEV_ERROR, SEV_WARNING, SEV_INFO };
 
-/* In the catalog's order (src/engine/diagnose.c); FINDING__COUNT is the number of rows. */
+/* In the catalog's order (src/engine/findings.c); FINDING__COUNT is the number of rows. */
 enum finding_id {
 	FINDING_DNS_FAILURE,		     /* dns-failure */
 	FINDING_CONNECTION_REFUSED,	     /* connection-refused */

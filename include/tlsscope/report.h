@@ -362,6 +362,9 @@ void report_free(struct tls_report *r); /* accepts NULL and a zeroed report */
 
 /* Drops the findings and every certificate's finding ids, before a new diagnosis. */
 void report_clear_findings(struct tls_report *r);
+/* Frees and empties f->certs, or f->crls (a re-check fills them anew). */
+void report_revocation_certs_free(struct tls_revocation_facts *f);
+void report_revocation_crls_free(struct tls_revocation_facts *f);
 
 /* Appends a step and returns it (valid until the next add). detail may be NULL. */
 struct tls_step *report_add_step(struct tls_report *r, double t_ms, enum tls_dir dir,

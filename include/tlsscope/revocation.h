@@ -7,21 +7,20 @@
 
 #include <gnutls/x509.h>
 
+#include "tlsscope/creds.h"
 #include "tlsscope/loop.h"
 #include "tlsscope/report.h"
-#include "tlsscope/verify.h"
 
 /* Keeps a copy of the stapled OCSP response (DER, len bytes; NULL/0: none) in r, for
  * revocation_check and for what-if rechecks. */
 void revocation_keep_staple(struct tls_report *r, const unsigned char *der, size_t len);
 
-/* Judges crts[0..n) (leaf first, as sent) against req's CRLs and r's staple; fills
- * r->revocation (keeping the states of an earlier --ocsp query when n is unchanged). */
-void revocation_check(const struct verify_request *req, gnutls_x509_crt_t *crts, unsigned n,
-		      struct tls_report *r);
-
-/* Frees r->revocation's contents (accepts a zeroed one). */
-void revocation_facts_free(struct tls_revocation_facts *f);
+/* Judges crts[0..n) (leaf first, as sent) against the CRLs of c (may be NULL) and r's staple,
+ * whose issuer is looked up in trust when the chain lacks it (loading c's system store when
+ * needed); fills r->revocation (keeping the states of an earlier --ocsp query when n is
+ * unchanged). */
+void revocation_check(const struct tls_creds *c, gnutls_x509_trust_list_t trust,
+		      gnutls_x509_crt_t *crts, unsigned n, struct tls_report *r);
 
 struct revocation_query;
 

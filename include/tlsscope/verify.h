@@ -43,6 +43,11 @@ void verify_request_init(struct verify_request *req, const struct tls_creds *c, 
 void verify_report(const struct verify_request *req, gnutls_x509_crt_t *crts, unsigned n,
 		   struct tls_report *r);
 
+/* verify_report again on r's chain as described (its DER), after what it is judged against
+ * changed: fetched intermediates, other trust anchors. The verification fields start anew.
+ * Returns 0, or -1 when r has no chain or it does not import. */
+int verify_recheck(const struct verify_request *req, struct tls_report *r);
+
 /* The path above the sent chain crts[0..n) (described in r->chain): describes the trust anchor
  * that completes it into r->anchor when the peer did not send it, and marks on each issuer a
  * pathLenConstraint or name constraint that the certificates below it break. */

@@ -9,6 +9,7 @@
 #include "tlsscope/chain.h"
 #include "tlsscope/fetch.h"
 #include "tlsscope/util.h"
+#include "tlsscope/verify.h"
 #include "tlsscope/worker.h"
 
 /* Hops above the sent chain: real chains have at most two intermediates; a loop of AIA
@@ -35,19 +36,6 @@ struct aia_fetch {
 	void (*done)(void *arg);
 	void *arg;
 };
-
-void aia_facts_free(struct tls_aia_fetch *a)
-{
-	if (!a)
-		return;
-	for (size_t i = 0; i < a->n_certs; i++) {
-		cert_info_free(&a->certs[i].info);
-		free(a->certs[i].url);
-	}
-	free(a->certs);
-	free(a->error);
-	memset(a, 0, sizeof(*a));
-}
 
 static char *ca_issuers_url(gnutls_x509_crt_t crt)
 {
@@ -251,25 +239,6 @@ static void fetch_free(void *arg)
 	free(f);
 }
 
-/* The fetched certificates complete the chain: verify again with them. */
-static void reverify(const struct verify_request *req, struct tls_report *r)
-{
-	gnutls_datum_t *der = xcalloc(r->n_chain, sizeof(*der));
-	gnutls_x509_crt_t *crts;
-
-	for (size_t i = 0; i < r->n_chain; i++)
-		der[i] = (gnutls_datum_t){r->chain[i].der, (unsigned)r->chain[i].der_len};
-	int rc = chain_import(der, (unsigned)r->n_chain, &crts);
-	free(der);
-	if (rc < 0)
-		return;
-	strlist_free(&r->verification.reasons);
-	free(r->verification.hostname.name);
-	memset(&r->verification, 0, sizeof(r->verification));
-	verify_report(req, crts, (unsigned)r->n_chain, r);
-	chain_free(crts, (unsigned)r->n_chain);
-}
-
 static void fetch_done(void *arg)
 {
 	struct aia_fetch *f = arg;
@@ -289,8 +258,8 @@ static void fetch_done(void *arg)
 	}
 	a->error = f->error;
 	f->error = NULL;
-	if (a->n_certs)
-		reverify(f->req, f->r);
+	if (a->n_certs) /* they complete the chain: verify again with them */
+		verify_recheck(f->req, f->r);
 	void (*done)(void *) = f->done;
 	void *done_arg = f->arg;
 	fetch_free(f);
@@ -332,60 +301,4 @@ void aia_fetch_cancel(struct aia_fetch *f)
 		return;
 	atomic_store(&f->stop, true); /* before worker_cancel, which may let release free f */
 	worker_cancel(f->job);
-}
-
-unsigned aia_fetched_crts(const struct tls_report *r, gnutls_x509_crt_t **out)
-{
-	size_t n = r->aia.n_certs;
-
-	*out = NULL;
-	if (!n)
-		return 0;
-	gnutls_datum_t *der = xcalloc(n, sizeof(*der));
-	for (size_t i = 0; i < n; i++)
-		der[i] = (gnutls_datum_t){r->aia.certs[i].info.der,
-					  (unsigned)r->aia.certs[i].info.der_len};
-	int rc = chain_import(der, (unsigned)n, out);
-	free(der);
-	if (rc < 0) {
-		*out = NULL;
-		return 0;
-	}
-	return (unsigned)n;
-}
-
-struct req_extra {
-	gnutls_x509_crt_t *fetched, *all;
-	unsigned n;
-};
-
-void aia_req_extend(struct verify_request *req, const struct tls_report *r, void **extra)
-{
-	struct req_extra *e;
-
-	*extra = NULL;
-	if (!r->aia.n_certs)
-		return;
-	e = xcalloc(1, sizeof(*e));
-	e->n = aia_fetched_crts(r, &e->fetched);
-	e->all = xcalloc(req->n_intermediates + e->n + 1, sizeof(*e->all));
-	for (unsigned i = 0; i < req->n_intermediates; i++)
-		e->all[i] = req->intermediates[i];
-	for (unsigned i = 0; i < e->n; i++)
-		e->all[req->n_intermediates + i] = e->fetched[i];
-	req->intermediates = e->all;
-	req->n_intermediates += e->n;
-	*extra = e;
-}
-
-void aia_req_free(void *extra)
-{
-	struct req_extra *e = extra;
-
-	if (!e)
-		return;
-	if (e->fetched)
-		chain_free(e->fetched, e->n);
-	free(e->all);
-	free(e);
 }

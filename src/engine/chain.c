@@ -436,3 +436,23 @@ int chain_describe(gnutls_x509_crt_t crt, unsigned index, struct tls_cert_info *
 	}
 	return 0;
 }
+
+unsigned chain_import_fetched(const struct tls_report *r, gnutls_x509_crt_t **out)
+{
+	size_t n = r->aia.n_certs;
+
+	*out = NULL;
+	if (!n)
+		return 0;
+	gnutls_datum_t *der = xcalloc(n, sizeof(*der));
+	for (size_t i = 0; i < n; i++)
+		der[i] = (gnutls_datum_t){r->aia.certs[i].info.der,
+					  (unsigned)r->aia.certs[i].info.der_len};
+	int rc = chain_import(der, (unsigned)n, out);
+	free(der);
+	if (rc < 0) {
+		*out = NULL;
+		return 0;
+	}
+	return (unsigned)n;
+}

@@ -8,8 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "creds_private.h"
+#include "creds_common.h"
 #include "tlsscope/chain.h"
+#include "tlsscope/creds_p12.h"
 
 struct creds_lazy {
 	bool system_loaded;
@@ -133,11 +134,6 @@ int creds_need_system_trust(const struct tls_creds *c)
 	int rc = gnutls_certificate_set_x509_system_trust(c->cred);
 	c->lazy->system_rc = rc < 0 ? -1 : 0;
 	return c->lazy->system_rc;
-}
-
-bool creds_is_pem(const unsigned char *data, size_t len)
-{
-	return memmem(data, len, "-----BEGIN ", 11) != NULL;
 }
 
 static bool pem_has(const unsigned char *data, size_t len, const char *label)
@@ -447,28 +443,6 @@ static void set_pin(const char *password)
 	}
 	pin_value = password ? xstrdup(password) : NULL;
 	gnutls_pkcs11_set_pin_function(on_pin, NULL);
-}
-
-void creds_wipe_free(unsigned char *data, size_t len)
-{
-	gnutls_memset(data, 0, len);
-	free(data);
-}
-
-int creds_key_from_x509(gnutls_x509_privkey_t x, gnutls_privkey_t *out)
-{
-	gnutls_privkey_t k;
-	int rc = gnutls_privkey_init(&k);
-
-	if (rc == 0)
-		rc = gnutls_privkey_import_x509(k, x, GNUTLS_PRIVKEY_IMPORT_AUTO_RELEASE);
-	if (rc < 0) {
-		gnutls_privkey_deinit(k);
-		gnutls_x509_privkey_deinit(x);
-		return rc;
-	}
-	*out = k;
-	return 0;
 }
 
 /* A private key file: PKCS#1, PKCS#8 (encrypted or not), SEC1, PEM or DER. */

@@ -1,4 +1,6 @@
 /* PKCS#12 files: their limits read from the DER before GnuTLS derives a key, and loading. */
+#include "tlsscope/creds_p12.h"
+
 #include <gnutls/pkcs12.h>
 #include <inttypes.h>
 #include <stdint.h>
@@ -6,9 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "creds_private.h"
+#include "creds_common.h"
 #include "tlsscope/chain.h"
-#include "tlsscope/creds.h"
 
 /* ---- PKCS#12 limits, checked before GnuTLS derives a key ----
  *
@@ -302,17 +303,14 @@ static int p12_check_encrypted(gnutls_pkcs12_t p12, const char *pass, const char
 	return 0;
 }
 
-/* PKCS#12: the certificate that matches the key, the rest as its chain. Legacy files (RC2-40,
- * 3DES, as older tools export them) are read too. */
-int creds_load_p12(const char *path, const char *password, gnutls_x509_crt_t **crts_out,
-		   gnutls_privkey_t *key_out, struct tls_error *err)
+/* Reads path as a PKCS#12 file within the limits and checks its MAC and encrypted bags under
+ * pass: 0 with *out to deinit, or -1 with err set. */
+static int p12_open(const char *path, const char *password, const char *pass, gnutls_pkcs12_t *out,
+		    struct tls_error *err)
 {
 	unsigned char *data;
 	size_t len;
 	gnutls_pkcs12_t p12;
-	gnutls_x509_privkey_t key = NULL;
-	gnutls_x509_crt_t *chain = NULL, *extra = NULL;
-	unsigned n_chain = 0, n_extra = 0;
 	struct p12_scan scan;
 	int rc;
 
@@ -333,8 +331,6 @@ int creds_load_p12(const char *path, const char *password, gnutls_x509_crt_t **c
 			      gnutls_strerror(rc));
 		return -1;
 	}
-	/* No password given means the empty one: GnuTLS wants "" for those, not NULL. */
-	const char *pass = password ? password : "";
 	rc = gnutls_pkcs12_verify_mac(p12, pass);
 	if (rc == GNUTLS_E_MAC_VERIFY_FAILED) {
 		gnutls_pkcs12_deinit(p12);
@@ -351,6 +347,25 @@ int creds_load_p12(const char *path, const char *password, gnutls_x509_crt_t **c
 		gnutls_pkcs12_deinit(p12);
 		return -1;
 	}
+	*out = p12;
+	return 0;
+}
+
+/* PKCS#12: the certificate that matches the key, the rest as its chain. Legacy files (RC2-40,
+ * 3DES, as older tools export them) are read too. */
+int creds_load_p12(const char *path, const char *password, gnutls_x509_crt_t **crts_out,
+		   gnutls_privkey_t *key_out, struct tls_error *err)
+{
+	gnutls_pkcs12_t p12;
+	gnutls_x509_privkey_t key = NULL;
+	gnutls_x509_crt_t *chain = NULL, *extra = NULL;
+	unsigned n_chain = 0, n_extra = 0;
+	/* No password given means the empty one: GnuTLS wants "" for those, not NULL. */
+	const char *pass = password ? password : "";
+	int rc;
+
+	if (p12_open(path, password, pass, &p12, err) < 0)
+		return -1;
 	rc = gnutls_pkcs12_simple_parse(p12, pass, &key, &chain, &n_chain, &extra, &n_extra, NULL,
 					GNUTLS_PKCS12_SP_INCLUDE_SELF_SIGNED);
 	gnutls_pkcs12_deinit(p12);

@@ -1,21 +1,23 @@
-/* The diagnosis's parts, shared between its files: diagnose.c (the catalog, the entry points),
- * diagnose_reach.c (resolving, TCP, STARTTLS, not TLS at all), diagnose_handshake.c (the one
- * handshake-failure ladder for both roles), diagnose_client.c (client certificates),
- * diagnose_chain.c (trust and the per-certificate checks) and diagnose_name.c (SNI, hostname).
- * Internal to the engine: no public header includes it. */
+/* The diagnosis's parts, shared between its files: diagnose.c (the entry points that run the
+ * parts), diagnose_common.c (adding findings, small helpers the parts share), diagnose_reach.c
+ * (resolving, TCP, STARTTLS, not TLS at all), diagnose_handshake.c (the one handshake-failure
+ * ladder for both roles), diagnose_client.c (client certificates), diagnose_chain.c (trust and the
+ * per-certificate checks) and diagnose_name.c (SNI, hostname). Internal to the engine: no public
+ * header includes it. */
 #ifndef TLSSCOPE_ENGINE_DIAGNOSE_PARTS_H
 #define TLSSCOPE_ENGINE_DIAGNOSE_PARTS_H
 
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "tlsscope/diagnose.h"
+#include "tlsscope/findings.h"
+#include "tlsscope/report.h"
 
 /* Which end of the connection tlsscope was: connect (the client) or listen (the server). The
  * words for the peer, and a few checks, depend on it. */
 enum diag_side { DIAG_CONNECT, DIAG_LISTEN };
 
-/* diagnose.c: adding findings from the catalog. detail is formatted; fix NULL means the
+/* diagnose_common.c: adding findings from the catalog. detail is formatted; fix NULL means the
  * catalog's; cert_index also marks that certificate's status (-1: none). */
 void diag_add(struct tls_report *r, enum finding_id id, enum tls_subject subj, int cert_index,
 	      const char *fix, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
@@ -27,7 +29,7 @@ void diag_add_sev(struct tls_report *r, enum finding_id id, enum tls_severity se
 void diag_copy(struct tls_report *r, const struct tls_finding *f, enum tls_severity sev,
 	       enum tls_subject subj, int cert_index, const char *fix);
 
-/* diagnose.c: small helpers. */
+/* diagnose_common.c: small helpers. */
 /* The list joined with ", " into buf, or empty when it has no entries. */
 void diag_join(const struct strlist *l, char *buf, size_t len, const char *empty);
 /* The name of the last handshake message (not an alert, not a probe's) and its direction. */

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "tlsscope/chain.h"
+#include "tlsscope/creds_p12.h"
 #include "tlsscope/diagnose.h"
 #include "tlsscope/verify.h"
 
@@ -132,116 +133,168 @@ static void free_password(char *p)
 	}
 }
 
+/* One input file as read, for the reader of its kind. */
+struct input {
+	const char *path;
+	const char *kind; /* creds_kind's word */
+	const unsigned char *data;
+	size_t len;
+	bool pem;
+};
+
+struct readers_ctx {
+	const struct inspect_options *o;
+	struct inspect_result *r;
+	struct pool *pool;
+	struct tls_error *err;
+};
+
+static int read_certs(const struct input *in, const struct readers_ctx *x)
+{
+	gnutls_x509_crt_t *crts;
+	int n = creds_parse_certs(in->data, in->len, in->path, &crts, x->err);
+
+	if (n < 0)
+		return -1;
+	struct inspect_file *f = add_file(x->r, in->path, n > 1 ? "chain" : "certificate");
+	f->detail = xasprintf("%d certificate%s", n, n > 1 ? "s" : "");
+	pool_add_crts(x->pool, crts, (size_t)n);
+	return 0;
+}
+
+static int read_key(const struct input *in, const struct readers_ctx *x)
+{
+	gnutls_privkey_t k;
+	bool asked = false;
+	bool encrypted = strcmp(in->kind, "encrypted-key") == 0;
+	char *pw = encrypted ? password_for(x->o, in->path, &asked) : NULL;
+	int rc = creds_load_key(in->path, pw ? pw : x->o->password, &k, x->err);
+
+	free_password(pw);
+	if (rc != 0)
+		return rc;
+	struct inspect_file *f = add_file(x->r, in->path, "key");
+	add_key_entry(x->r, in->path, k);
+	f->detail = xasprintf("%s%s %u-bit private key (contents not shown)",
+			      encrypted ? "encrypted " : "", x->r->keys[x->r->n_keys - 1].algorithm,
+			      x->r->keys[x->r->n_keys - 1].bits);
+	pool_add_key(x->pool, k);
+	return 0;
+}
+
+static int read_p12(const struct input *in, const struct readers_ctx *x)
+{
+	const struct inspect_options *o = x->o;
+	gnutls_x509_crt_t *crts;
+	gnutls_privkey_t k;
+	bool asked = false;
+	int n = creds_load_p12(in->path, o->password, &crts, &k, x->err);
+
+	if (n < 0 && !o->password && o->ask_password) {
+		char *pw = password_for(o, in->path, &asked);
+		if (pw)
+			n = creds_load_p12(in->path, pw, &crts, &k, x->err);
+		free_password(pw);
+	}
+	if (n < 0)
+		return -1;
+	struct inspect_file *f = add_file(x->r, in->path, "pkcs12");
+	f->detail = xasprintf("%d certificate%s and a private key", n, n > 1 ? "s" : "");
+	add_key_entry(x->r, in->path, k);
+	pool_add_crts(x->pool, crts, (size_t)n);
+	pool_add_key(x->pool, k);
+	return 0;
+}
+
+static int read_csr(const struct input *in, const struct readers_ctx *x)
+{
+	gnutls_datum_t d = {(unsigned char *)in->data, (unsigned)in->len};
+	gnutls_x509_crq_t crq;
+	gnutls_datum_t dn = {0};
+	unsigned bits = 0;
+	int rc = 0;
+
+	gnutls_x509_crq_init(&crq);
+	if (gnutls_x509_crq_import(crq, &d, in->pem ? GNUTLS_X509_FMT_PEM : GNUTLS_X509_FMT_DER) <
+	    0) {
+		tls_error_set(x->err, "%s: not a readable certificate request", in->path);
+		rc = -1;
+	} else {
+		int pk = gnutls_x509_crq_get_pk_algorithm(crq, &bits);
+		gnutls_x509_crq_get_dn3(crq, &dn, 0);
+		struct inspect_file *f = add_file(x->r, in->path, "csr");
+		f->detail = xasprintf("request for %.*s, %s %u-bit key", (int)dn.size,
+				      dn.data ? (char *)dn.data : "", chain_pk_name(pk), bits);
+		gnutls_free(dn.data);
+	}
+	gnutls_x509_crq_deinit(crq);
+	return rc;
+}
+
+static int read_crl(const struct input *in, const struct readers_ctx *x)
+{
+	gnutls_datum_t d = {(unsigned char *)in->data, (unsigned)in->len};
+	gnutls_x509_crl_t crl;
+	gnutls_datum_t dn = {0};
+	int rc = 0;
+
+	gnutls_x509_crl_init(&crl);
+	if (gnutls_x509_crl_import(crl, &d, in->pem ? GNUTLS_X509_FMT_PEM : GNUTLS_X509_FMT_DER) <
+	    0) {
+		tls_error_set(x->err, "%s: not a readable revocation list", in->path);
+		rc = -1;
+	} else {
+		char next[32];
+		gnutls_x509_crl_get_issuer_dn3(crl, &dn, 0);
+		util_iso_time((long long)gnutls_x509_crl_get_next_update(crl), next, sizeof(next));
+		struct inspect_file *f = add_file(x->r, in->path, "crl");
+		f->detail = xasprintf("revocation list by %.*s: %d revoked, next update %s",
+				      (int)dn.size, dn.data ? (char *)dn.data : "",
+				      gnutls_x509_crl_get_crt_count(crl), next);
+		gnutls_free(dn.data);
+	}
+	gnutls_x509_crl_deinit(crl);
+	return rc;
+}
+
+/* The reader of each kind creds_kind names. */
+static const struct {
+	const char *kind;
+	int (*read)(const struct input *in, const struct readers_ctx *x);
+} readers[] = {
+	{"certificate", read_certs}, {"key", read_key}, {"encrypted-key", read_key},
+	{"pkcs12", read_p12},	     {"csr", read_csr}, {"crl", read_crl},
+};
+
 static int read_one(const char *path, const struct inspect_options *o, struct inspect_result *r,
 		    struct pool *pool, struct tls_error *err)
 {
+	const struct readers_ctx x = {.o = o, .r = r, .pool = pool, .err = err};
 	unsigned char *data;
 	size_t len;
 
 	if (util_read_file(path, TLS_MAX_INPUT_FILE, &data, &len, err) < 0)
 		return -1;
-	const char *kind = creds_kind(data, len);
-	gnutls_datum_t d = {data, (unsigned)len};
-	bool pem = memmem(data, len, "-----BEGIN ", 11) != NULL;
-	int rc = 0;
+	const struct input in = {.path = path,
+				 .kind = creds_kind(data, len),
+				 .data = data,
+				 .len = len,
+				 .pem = memmem(data, len, "-----BEGIN ", 11) != NULL};
+	int rc = -1;
+	size_t i = 0;
 
-	if (strcmp(kind, "certificate") == 0) {
-		gnutls_x509_crt_t *crts;
-		int n = creds_parse_certs(data, len, path, &crts, err);
-		if (n < 0) {
-			rc = -1;
-		} else {
-			struct inspect_file *f = add_file(r, path, n > 1 ? "chain" : "certificate");
-			f->detail = xasprintf("%d certificate%s", n, n > 1 ? "s" : "");
-			pool_add_crts(pool, crts, (size_t)n);
-		}
-	} else if (strcmp(kind, "key") == 0 || strcmp(kind, "encrypted-key") == 0) {
-		gnutls_privkey_t k;
-		bool asked = false;
-		char *pw =
-			strcmp(kind, "encrypted-key") == 0 ? password_for(o, path, &asked) : NULL;
-		rc = creds_load_key(path, pw ? pw : o->password, &k, err);
-		free_password(pw);
-		if (rc == 0) {
-			struct inspect_file *f = add_file(r, path, "key");
-			add_key_entry(r, path, k);
-			f->detail = xasprintf(
-				"%s%s %u-bit private key (contents not shown)",
-				strcmp(kind, "encrypted-key") == 0 ? "encrypted " : "",
-				r->keys[r->n_keys - 1].algorithm, r->keys[r->n_keys - 1].bits);
-			pool_add_key(pool, k);
-		}
-	} else if (strcmp(kind, "pkcs12") == 0) {
-		gnutls_x509_crt_t *crts;
-		gnutls_privkey_t k;
-		bool asked = false;
-		int n = creds_load_p12(path, o->password, &crts, &k, err);
-		if (n < 0 && !o->password && o->ask_password) {
-			char *pw = password_for(o, path, &asked);
-			if (pw)
-				n = creds_load_p12(path, pw, &crts, &k, err);
-			free_password(pw);
-		}
-		if (n < 0) {
-			rc = -1;
-		} else {
-			struct inspect_file *f = add_file(r, path, "pkcs12");
-			f->detail = xasprintf("%d certificate%s and a private key", n,
-					      n > 1 ? "s" : "");
-			add_key_entry(r, path, k);
-			pool_add_crts(pool, crts, (size_t)n);
-			pool_add_key(pool, k);
-		}
-	} else if (strcmp(kind, "csr") == 0) {
-		gnutls_x509_crq_t crq;
-		gnutls_datum_t dn = {0};
-		unsigned bits = 0;
-		gnutls_x509_crq_init(&crq);
-		if (gnutls_x509_crq_import(crq, &d,
-					   pem ? GNUTLS_X509_FMT_PEM : GNUTLS_X509_FMT_DER) < 0) {
-			tls_error_set(err, "%s: not a readable certificate request", path);
-			rc = -1;
-		} else {
-			int pk = gnutls_x509_crq_get_pk_algorithm(crq, &bits);
-			gnutls_x509_crq_get_dn3(crq, &dn, 0);
-			struct inspect_file *f = add_file(r, path, "csr");
-			f->detail =
-				xasprintf("request for %.*s, %s %u-bit key", (int)dn.size,
-					  dn.data ? (char *)dn.data : "", chain_pk_name(pk), bits);
-			gnutls_free(dn.data);
-		}
-		gnutls_x509_crq_deinit(crq);
-	} else if (strcmp(kind, "crl") == 0) {
-		gnutls_x509_crl_t crl;
-		gnutls_datum_t dn = {0};
-		gnutls_x509_crl_init(&crl);
-		if (gnutls_x509_crl_import(crl, &d,
-					   pem ? GNUTLS_X509_FMT_PEM : GNUTLS_X509_FMT_DER) < 0) {
-			tls_error_set(err, "%s: not a readable revocation list", path);
-			rc = -1;
-		} else {
-			char next[32];
-			gnutls_x509_crl_get_issuer_dn3(crl, &dn, 0);
-			util_iso_time((long long)gnutls_x509_crl_get_next_update(crl), next,
-				      sizeof(next));
-			struct inspect_file *f = add_file(r, path, "crl");
-			f->detail = xasprintf("revocation list by %.*s: %d revoked, next update %s",
-					      (int)dn.size, dn.data ? (char *)dn.data : "",
-					      gnutls_x509_crl_get_crt_count(crl), next);
-			gnutls_free(dn.data);
-		}
-		gnutls_x509_crl_deinit(crl);
-	} else {
-		/* Nothing inspect can read: an input error, not an empty report that says OK. */
+	while (i < sizeof(readers) / sizeof(readers[0]) && strcmp(readers[i].kind, in.kind) != 0)
+		i++;
+	if (i < sizeof(readers) / sizeof(readers[0]))
+		rc = readers[i].read(&in, &x);
+	else /* Nothing inspect can read: an input error, not an empty report that says OK. */
 		tls_error_set(err,
 			      "%s: not a certificate, private key, PKCS#12 file, certificate "
 			      "request or CRL (%s)",
 			      path,
 			      len == 0 ? "the file is empty"
-			      : pem    ? "PEM data of an unknown kind"
+			      : in.pem ? "PEM data of an unknown kind"
 				       : "neither PEM nor DER of any of those");
-		rc = -1;
-	}
 	gnutls_memset(data, 0, len);
 	free(data);
 	return rc;

@@ -360,24 +360,11 @@ static int write_p12(const char *dir, const struct made *client, const struct ma
 	return rc < 0 ? -1 : 0;
 }
 
-int pki_generate(const struct pki_options *o, struct tls_error *err)
+/* A server is reached by name or address: each must be one. A client's first name is its CN
+ * and may be any text ("John Smith"); those that look like hosts go in the SAN too. */
+static int check_names(const char *const *sn, size_t n_sn, const char *const *cn, size_t n_cn,
+		       struct tls_error *err)
 {
-	static const char *const default_server[] = {"localhost", "127.0.0.1", "::1"};
-	static const char *const legacy_server[] = {"192.168.111.100"};
-	static const char *const default_client[] = {"tlsscope client"};
-	static const char *const legacy_client[] = {"192.168.111.101"};
-	struct made ca = {0}, srv = {0}, cl = {0};
-	long long now = (long long)time(NULL);
-	int rc = -1;
-
-	const char *const *sn =
-		o->n_server_names ? o->server_names : (o->legacy ? legacy_server : default_server);
-	size_t n_sn = o->n_server_names ? o->n_server_names : (o->legacy ? 1 : 3);
-	const char *const *cn =
-		o->n_client_names ? o->client_names : (o->legacy ? legacy_client : default_client);
-	size_t n_cn = o->n_client_names ? o->n_client_names : 1;
-	/* A server is reached by name or address: each must be one. A client's first name is its
-	 * CN and may be any text ("John Smith"); those that look like hosts go in the SAN too. */
 	for (size_t i = 0; i < n_sn + n_cn; i++) {
 		const char *name = i < n_sn ? sn[i] : cn[i - n_sn];
 		bool bad = !*name || strlen(name) > 253 || strpbrk(name, "\t\r\n\x1b");
@@ -389,6 +376,13 @@ int pki_generate(const struct pki_options *o, struct tls_error *err)
 			return -1;
 		}
 	}
+	return 0;
+}
+
+/* DIR and its subdirectories, real directories all, with none of the files there unless
+ * o->force. */
+static int prepare_dir(const struct pki_options *o, struct tls_error *err)
+{
 	if (ensure_dir(o->dir, err) < 0)
 		return -1;
 	if (!o->force) {
@@ -421,6 +415,27 @@ int pki_generate(const struct pki_options *o, struct tls_error *err)
 		if (r < 0)
 			return -1;
 	}
+	return 0;
+}
+
+int pki_generate(const struct pki_options *o, struct tls_error *err)
+{
+	static const char *const default_server[] = {"localhost", "127.0.0.1", "::1"};
+	static const char *const legacy_server[] = {"192.168.111.100"};
+	static const char *const default_client[] = {"tlsscope client"};
+	static const char *const legacy_client[] = {"192.168.111.101"};
+	struct made ca = {0}, srv = {0}, cl = {0};
+	long long now = (long long)time(NULL);
+	int rc = -1;
+
+	const char *const *sn =
+		o->n_server_names ? o->server_names : (o->legacy ? legacy_server : default_server);
+	size_t n_sn = o->n_server_names ? o->n_server_names : (o->legacy ? 1 : 3);
+	const char *const *cn =
+		o->n_client_names ? o->client_names : (o->legacy ? legacy_client : default_client);
+	size_t n_cn = o->n_client_names ? o->n_client_names : 1;
+	if (check_names(sn, n_sn, cn, n_cn, err) < 0 || prepare_dir(o, err) < 0)
+		return -1;
 	long long life = o->legacy ? 5000 * DAY : 365 * DAY;
 	char ca_cn[160];
 	if (!o->ca_name && !o->legacy && default_ca_name(o->dir, ca_cn, sizeof(ca_cn), err) < 0)

@@ -3,9 +3,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tlsscope/aia.h"
-#include "tlsscope/revocation.h"
-
 void report_init(struct tls_report *r, enum tls_mode mode)
 {
 	memset(r, 0, sizeof(*r));
@@ -37,6 +34,50 @@ void cert_info_free(struct tls_cert_info *ci)
 	strlist_free(&ci->unknown_critical);
 	free(ci->der);
 	memset(ci, 0, sizeof(*ci));
+}
+
+void report_revocation_certs_free(struct tls_revocation_facts *f)
+{
+	for (size_t i = 0; i < f->n_certs; i++) {
+		free(f->certs[i].ocsp_url);
+		free(f->certs[i].ocsp_error);
+	}
+	free(f->certs);
+	f->certs = NULL;
+	f->n_certs = 0;
+}
+
+void report_revocation_crls_free(struct tls_revocation_facts *f)
+{
+	for (size_t i = 0; i < f->n_crls; i++)
+		free(f->crls[i].issuer);
+	free(f->crls);
+	f->crls = NULL;
+	f->n_crls = 0;
+}
+
+static void revocation_facts_free(struct tls_revocation_facts *f)
+{
+	if (!f)
+		return;
+	report_revocation_certs_free(f);
+	report_revocation_crls_free(f);
+	free(f->staple);
+	free(f->staple_error);
+	memset(f, 0, sizeof(*f));
+}
+
+static void aia_facts_free(struct tls_aia_fetch *a)
+{
+	if (!a)
+		return;
+	for (size_t i = 0; i < a->n_certs; i++) {
+		cert_info_free(&a->certs[i].info);
+		free(a->certs[i].url);
+	}
+	free(a->certs);
+	free(a->error);
+	memset(a, 0, sizeof(*a));
 }
 
 void report_free(struct tls_report *r)

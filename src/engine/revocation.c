@@ -8,7 +8,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "tlsscope/aia.h"
 #include "tlsscope/chain.h"
 #include "tlsscope/fetch.h"
 #include "tlsscope/util.h"
@@ -29,37 +28,6 @@ void revocation_keep_staple(struct tls_report *r, const unsigned char *der, size
 	r->revocation.staple_len = len;
 }
 
-static void certs_free(struct tls_revocation_facts *f)
-{
-	for (size_t i = 0; i < f->n_certs; i++) {
-		free(f->certs[i].ocsp_url);
-		free(f->certs[i].ocsp_error);
-	}
-	free(f->certs);
-	f->certs = NULL;
-	f->n_certs = 0;
-}
-
-static void crls_free(struct tls_revocation_facts *f)
-{
-	for (size_t i = 0; i < f->n_crls; i++)
-		free(f->crls[i].issuer);
-	free(f->crls);
-	f->crls = NULL;
-	f->n_crls = 0;
-}
-
-void revocation_facts_free(struct tls_revocation_facts *f)
-{
-	if (!f)
-		return;
-	certs_free(f);
-	crls_free(f);
-	free(f->staple);
-	free(f->staple_error);
-	memset(f, 0, sizeof(*f));
-}
-
 static bool datum_eq(const gnutls_datum_t *a, const gnutls_datum_t *b)
 {
 	return a->size == b->size && memcmp(a->data, b->data, a->size) == 0;
@@ -77,12 +45,10 @@ static bool crl_covers(gnutls_x509_crl_t crl, gnutls_x509_crt_t crt)
 	return eq;
 }
 
-static void check_crls(const struct verify_request *req, gnutls_x509_crt_t *crts, unsigned n,
+static void check_crls(const struct tls_creds *c, gnutls_x509_crt_t *crts, unsigned n,
 		       struct tls_revocation_facts *f, long long now)
 {
-	const struct tls_creds *c = req->creds;
-
-	crls_free(f);
+	report_revocation_crls_free(f);
 	for (unsigned i = 0; i < n; i++)
 		f->certs[i].crl = REV_NONE;
 	if (!c || !c->n_crls)
@@ -221,8 +187,9 @@ out:
 	return st;
 }
 
-static void check_staple(const struct verify_request *req, gnutls_x509_crt_t *crts, unsigned n,
-			 struct tls_revocation_facts *f, long long now)
+static void check_staple(const struct tls_creds *c, gnutls_x509_trust_list_t trust,
+			 gnutls_x509_crt_t *crts, unsigned n, struct tls_revocation_facts *f,
+			 long long now)
 {
 	long long times[4];
 	bool owned;
@@ -234,9 +201,9 @@ static void check_staple(const struct verify_request *req, gnutls_x509_crt_t *cr
 	f->certs[0].ocsp_stapled = REV_NONE;
 	if (!f->staple)
 		return;
-	if (req->creds && !(n > 1 && gnutls_x509_crt_check_issuer(crts[0], crts[1])))
-		creds_need_system_trust(req->creds);
-	gnutls_x509_crt_t issuer = issuer_of(crts, n, 0, req->trust, &owned);
+	if (c && !(n > 1 && gnutls_x509_crt_check_issuer(crts[0], crts[1])))
+		creds_need_system_trust(c);
+	gnutls_x509_crt_t issuer = issuer_of(crts, n, 0, trust, &owned);
 	gnutls_datum_t der = {f->staple, (unsigned)f->staple_len};
 	f->certs[0].ocsp_stapled =
 		judge_response(&der, crts[0], issuer, now, &f->staple_error, times);
@@ -248,21 +215,21 @@ static void check_staple(const struct verify_request *req, gnutls_x509_crt_t *cr
 		gnutls_x509_crt_deinit(issuer);
 }
 
-void revocation_check(const struct verify_request *req, gnutls_x509_crt_t *crts, unsigned n,
-		      struct tls_report *r)
+void revocation_check(const struct tls_creds *c, gnutls_x509_trust_list_t trust,
+		      gnutls_x509_crt_t *crts, unsigned n, struct tls_report *r)
 {
 	struct tls_revocation_facts *f = &r->revocation;
 	long long now = (long long)time(NULL);
 
 	if (f->n_certs != n) {
-		certs_free(f);
+		report_revocation_certs_free(f);
 		f->certs = xcalloc(n ? n : 1, sizeof(*f->certs));
 		f->n_certs = n;
 	}
 	if (!n)
 		return;
-	check_crls(req, crts, n, f, now);
-	check_staple(req, crts, n, f, now);
+	check_crls(c, crts, n, f, now);
+	check_staple(c, trust, crts, n, f, now);
 	f->must_staple = r->mode == TLS_MODE_CONNECT && has_must_staple(crts[0]);
 }
 
@@ -533,7 +500,7 @@ int revocation_save_chain(const struct tls_report *r, const struct tls_creds *c,
 		tls_error_set(err, "%s: not written: the chain is unreadable", path);
 		return -1;
 	}
-	n_fetched = aia_fetched_crts(r, &fetched);
+	n_fetched = chain_import_fetched(r, &fetched);
 	f = fopen(path, "w");
 	if (!f) {
 		tls_error_set(err, "%s: cannot write: %s", path, strerror(errno));

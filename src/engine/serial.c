@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tlsscope/server.h"
+#include "tlsscope/serial.h"
 
 static char *strip_zeros(const char *s)
 {

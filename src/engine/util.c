@@ -154,13 +154,11 @@ static int pipe_wait(int fd, double end_ms)
 	}
 }
 
-int util_read_file(const char *path, size_t max, unsigned char **data, size_t *len,
-		   struct tls_error *err)
+/* Opens path for util_read_file: a regular file no bigger than max, or a pipe (*is_pipe). The
+ * descriptor, or -1 with err set. */
+static int open_input(const char *path, size_t max, bool *is_pipe, struct tls_error *err)
 {
 	struct stat st;
-	unsigned char *buf = NULL;
-	size_t have = 0, cap = 0;
-	double end_ms = util_now_ms() + TLS_PIPE_WAIT_S * 1000.0;
 	/* O_NONBLOCK: opening a FIFO for reading would otherwise wait, without end and deaf to
 	 * signals, for a writer to appear (fifo(7)). O_NOCTTY: a terminal named here must not
 	 * become ours. */
@@ -180,15 +178,32 @@ int util_read_file(const char *path, size_t max, unsigned char **data, size_t *l
 		tls_error_set(err, "%s: is a directory, expected a file", path);
 		goto fail;
 	}
-	bool is_pipe = S_ISFIFO(st.st_mode);
-	if (!is_pipe && !S_ISREG(st.st_mode)) {
+	*is_pipe = S_ISFIFO(st.st_mode);
+	if (!*is_pipe && !S_ISREG(st.st_mode)) {
 		tls_error_set(err, "%s: not a regular file", path);
 		goto fail;
 	}
-	if (!is_pipe && (size_t)st.st_size > max) {
+	if (!*is_pipe && (size_t)st.st_size > max) {
 		too_large(path, max, err);
 		goto fail;
 	}
+	return fd;
+fail:
+	close(fd);
+	return -1;
+}
+
+int util_read_file(const char *path, size_t max, unsigned char **data, size_t *len,
+		   struct tls_error *err)
+{
+	unsigned char *buf = NULL;
+	size_t have = 0, cap = 0;
+	double end_ms = util_now_ms() + TLS_PIPE_WAIT_S * 1000.0;
+	bool is_pipe = false;
+	int fd = open_input(path, max, &is_pipe, err);
+
+	if (fd < 0)
+		return -1;
 	for (;;) {
 		if (have + 4096 + 1 > cap) {
 			cap = cap ? cap * 2 : 8192;

@@ -8,7 +8,6 @@
 #include <stdlib.h>
 
 #include "tlsscope/chain.h"
-#include "tlsscope/aia.h"
 #include "tlsscope/revocation.h"
 #include "tlsscope/target.h"
 
@@ -346,6 +345,45 @@ void verify_path(const struct verify_request *req, gnutls_x509_crt_t *crts, unsi
 	free(info);
 }
 
+/* What req_extend allocated. */
+struct req_extra {
+	gnutls_x509_crt_t *fetched, *all;
+	unsigned n;
+};
+
+/* --fetch-intermediates: req with r->aia's certificates added to its intermediates; *extra
+ * (freed by req_extra_free) holds what was allocated. */
+static void req_extend(struct verify_request *req, const struct tls_report *r, void **extra)
+{
+	struct req_extra *e;
+
+	*extra = NULL;
+	if (!r->aia.n_certs)
+		return;
+	e = xcalloc(1, sizeof(*e));
+	e->n = chain_import_fetched(r, &e->fetched);
+	e->all = xcalloc(req->n_intermediates + e->n + 1, sizeof(*e->all));
+	for (unsigned i = 0; i < req->n_intermediates; i++)
+		e->all[i] = req->intermediates[i];
+	for (unsigned i = 0; i < e->n; i++)
+		e->all[req->n_intermediates + i] = e->fetched[i];
+	req->intermediates = e->all;
+	req->n_intermediates += e->n;
+	*extra = e;
+}
+
+static void req_extra_free(void *extra)
+{
+	struct req_extra *e = extra;
+
+	if (!e)
+		return;
+	if (e->fetched)
+		chain_free(e->fetched, e->n);
+	free(e->all);
+	free(e);
+}
+
 void verify_report(const struct verify_request *given, gnutls_x509_crt_t *crts, unsigned n,
 		   struct tls_report *r)
 {
@@ -354,7 +392,7 @@ void verify_report(const struct verify_request *given, gnutls_x509_crt_t *crts, 
 	const struct verify_request *req = &ext;
 	void *extra;
 
-	aia_req_extend(&ext, r, &extra);
+	req_extend(&ext, r, &extra);
 	if (!r->n_chain) {
 		r->chain = xcalloc(n, sizeof(*r->chain));
 		r->n_chain = n;
@@ -366,6 +404,28 @@ void verify_report(const struct verify_request *given, gnutls_x509_crt_t *crts, 
 		!r->chain[n - 1].self_signed && verify_issuer_in_intermediates(given, crts, n);
 	verify_run(req, crts, n, &r->verification, r->chain);
 	verify_path(req, crts, n, r);
-	revocation_check(req, crts, n, r);
-	aia_req_free(extra);
+	revocation_check(req->creds, req->trust, crts, n, r);
+	req_extra_free(extra);
+}
+
+int verify_recheck(const struct verify_request *req, struct tls_report *r)
+{
+	gnutls_datum_t *der;
+	gnutls_x509_crt_t *crts;
+
+	if (!r->n_chain)
+		return -1;
+	der = xcalloc(r->n_chain, sizeof(*der));
+	for (size_t i = 0; i < r->n_chain; i++)
+		der[i] = (gnutls_datum_t){r->chain[i].der, (unsigned)r->chain[i].der_len};
+	int rc = chain_import(der, (unsigned)r->n_chain, &crts);
+	free(der);
+	if (rc < 0)
+		return -1;
+	strlist_free(&r->verification.reasons);
+	free(r->verification.hostname.name);
+	memset(&r->verification, 0, sizeof(r->verification));
+	verify_report(req, crts, (unsigned)r->n_chain, r);
+	chain_free(crts, (unsigned)r->n_chain);
+	return 0;
 }

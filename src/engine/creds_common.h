@@ -1,6 +1,6 @@
-/* What creds.c and creds_p12.c share inside the engine. */
-#ifndef TLSSCOPE_ENGINE_CREDS_PRIVATE_H
-#define TLSSCOPE_ENGINE_CREDS_PRIVATE_H
+/* What creds.c and creds_p12.c share inside the engine (creds_common.c). */
+#ifndef TLSSCOPE_ENGINE_CREDS_COMMON_H
+#define TLSSCOPE_ENGINE_CREDS_COMMON_H
 
 #include <gnutls/abstract.h>
 #include <gnutls/x509.h>
