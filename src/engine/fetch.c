@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "tlsscope/util.h"
+#include "tlsscope/worker.h"
 
 struct url {
 	char host[256];
@@ -55,17 +56,21 @@ static int url_parse(const char *url, struct url *u)
 	return 0;
 }
 
-/* Waits for events on fd until deadline; 1 ready, 0 timed out, -1 error. */
+/* Waits for events on fd until deadline; 1 ready, 0 timed out, -1 error or the worker job was
+ * cancelled. */
 static int wait_fd(int fd, short events, double deadline_ms)
 {
 	for (;;) {
 		double left = deadline_ms - util_now_ms();
 		if (left <= 0)
 			return 0;
-		struct pollfd pfd = {.fd = fd, .events = events};
-		int rc = poll(&pfd, 1, (int)left + 1);
+		struct pollfd pfd[2] = {{.fd = fd, .events = events},
+					{.fd = worker_cancel_fd(), .events = POLLIN}};
+		int rc = poll(pfd, pfd[1].fd >= 0 ? 2 : 1, (int)left + 1);
 		if (rc < 0 && errno == EINTR)
 			continue;
+		if (rc > 0 && pfd[1].fd >= 0 && pfd[1].revents)
+			return -1;
 		return rc < 0 ? -1 : rc > 0;
 	}
 }

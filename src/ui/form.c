@@ -106,11 +106,18 @@ static void form_draw(struct ui_screen *s, struct ui *ui)
 		case F_BOOL:
 			line_addf(ln, cur ? ST_TITLE : ST_NORMAL, "[%s]", f->on ? "x" : " ");
 			break;
-		case F_CHOICE:
+		case F_CHOICE: {
+			int all = 0;
 			for (int k = 0; f->choices[k]; k++)
+				all += text_width(f->choices[k]) + 2;
+			/* Too many to show side by side: the chosen one, between arrows. */
+			if (all > vw)
+				line_addf(ln, ST_SELECTED, "< %s >", f->choices[f->choice]);
+			for (int k = 0; all <= vw && f->choices[k]; k++)
 				line_addf(ln, k == f->choice ? ST_SELECTED : ST_DIM, " %s ",
 					  f->choices[k]);
 			break;
+		}
 		case F_SECRET:
 			/* A fixed-width mask: the length of a password is not shown either. */
 			line_addf(ln, ST_NORMAL, "%s", *f->value ? "********" : "");

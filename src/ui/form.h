@@ -20,7 +20,7 @@ struct field {
 	int choice;
 };
 
-#define FORM_MAX_FIELDS 12
+#define FORM_MAX_FIELDS 16
 
 struct form {
 	struct ui_screen base;

@@ -7,6 +7,7 @@
 #include "screens.h"
 #include "tlsscope/creds.h"
 #include "tlsscope/pki.h"
+#include "tlsscope/starttls.h"
 #include "tlsscope/target.h"
 
 /* What runs after a setup form applied its change (the connection view reconnects). */
@@ -42,33 +43,95 @@ static void join_paths(const struct strlist *l, char *buf, size_t len)
 static const char *const versions[] = {"highest", "TLS 1.2", "TLS 1.3", NULL};
 static const char *const http_modes[] = {"auto", "always", "never", NULL};
 
+/* The target form's fields, in order. */
+enum {
+	T_HOST,
+	T_SNI,
+	T_NO_SNI,
+	T_VERIFY,
+	T_ALPN,
+	T_TIMEOUT,
+	T_MAX,
+	T_HTTP,
+	T_STARTTLS,
+	T_OCSP,
+	T_AIA,
+};
+
+/* The STARTTLS choices: what the port implies (its text names it), none, then each protocol
+ * of the engine's table. The UI runs on one thread: one set of choices serves every form. */
+#define N_STARTTLS 16
+static char by_port[48] = "by port";
+static const char *starttls_choices[N_STARTTLS + 3] = {by_port, "none"};
+
+static void starttls_choices_fill(void)
+{
+	static char names[200];
+
+	if (starttls_choices[2])
+		return;
+	snprintf(names, sizeof(names), "%s", starttls_names());
+	size_t n = 2;
+	for (char *save = NULL, *t = strtok_r(names, ", ", &save); t && n < N_STARTTLS + 2;
+	     t = strtok_r(NULL, ", ", &save))
+		starttls_choices[n++] = t;
+}
+
+static int starttls_choice(const char *name)
+{
+	for (int i = 1; name && starttls_choices[i]; i++)
+		if (strcmp(starttls_choices[i], name) == 0)
+			return i;
+	return 0;
+}
+
+/* The first choice says which protocol the port in the host:port field implies. */
+static void target_changed(struct ui *ui, struct form *fm)
+{
+	struct tls_error err = {{0}};
+	struct tls_target t;
+	const struct starttls_proto *p = NULL;
+	(void)ui;
+
+	if (field_value(&fm->f[T_HOST]) &&
+	    target_parse(fm->f[T_HOST].value, TLS_DEFAULT_PORT, &t, &err) == 0)
+		p = starttls_by_port(t.port);
+	snprintf(by_port, sizeof(by_port), "by port: %s", p ? starttls_name(p) : "none");
+}
+
 static int target_apply(struct ui *ui, struct form *fm)
 {
 	struct tls_error err = {{0}};
 	struct tls_target t;
 	struct ui_setup *s = &ui->setup;
+	const struct field *f = fm->f;
 
-	if (!field_value(&fm->f[0]) ||
-	    target_parse(fm->f[0].value, TLS_DEFAULT_PORT, &t, &err) < 0) {
+	if (!field_value(&f[T_HOST]) ||
+	    target_parse(f[T_HOST].value, TLS_DEFAULT_PORT, &t, &err) < 0) {
 		ui_message(ui, true, "Target", "%s",
-			   field_value(&fm->f[0]) ? err.msg : "Say which host:port to connect to.");
+			   field_value(&f[T_HOST]) ? err.msg
+						   : "Say which host:port to connect to.");
 		return -1;
 	}
 	char *end = NULL;
-	double timeout = strtod(fm->f[5].value, &end);
+	double timeout = strtod(f[T_TIMEOUT].value, &end);
 	if (!end || *end || timeout <= 0 || timeout > 3600) {
 		ui_message(ui, true, "Timeout", "The timeout is a number of seconds, 1 to 3600.");
 		return -1;
 	}
 	setup_set(&s->host, t.host);
 	s->port = t.port;
-	setup_set(&s->sni, field_value(&fm->f[1]));
-	s->no_sni = fm->f[2].on;
-	setup_set(&s->verify_name, field_value(&fm->f[3]));
-	setup_set(&s->alpn, field_value(&fm->f[4]));
+	setup_set(&s->sni, field_value(&f[T_SNI]));
+	s->no_sni = f[T_NO_SNI].on;
+	setup_set(&s->verify_name, field_value(&f[T_VERIFY]));
+	setup_set(&s->alpn, field_value(&f[T_ALPN]));
 	s->timeout_s = timeout;
-	s->tls_max = fm->f[6].choice == 1 ? 12 : fm->f[6].choice == 2 ? 13 : 0;
-	s->http = fm->f[7].choice == 1 ? HTTP_ON : fm->f[7].choice == 2 ? HTTP_OFF : HTTP_AUTO;
+	s->tls_max = f[T_MAX].choice == 1 ? 12 : f[T_MAX].choice == 2 ? 13 : 0;
+	s->http = f[T_HTTP].choice == 1 ? HTTP_ON : f[T_HTTP].choice == 2 ? HTTP_OFF : HTTP_AUTO;
+	setup_set(&s->starttls,
+		  f[T_STARTTLS].choice ? starttls_choices[f[T_STARTTLS].choice] : NULL);
+	s->ocsp = f[T_OCSP].on;
+	s->fetch_intermediates = f[T_AIA].on;
 	after_run(ui, fm);
 	return 0;
 }
@@ -76,6 +139,7 @@ static int target_apply(struct ui *ui, struct form *fm)
 static void target_recent(struct ui *ui, struct form *fm)
 {
 	struct strlist l = {0};
+	struct field *f = fm->f;
 	(void)ui;
 
 	recent_list("target", &l, 10);
@@ -83,19 +147,22 @@ static void target_recent(struct ui *ui, struct form *fm)
 		/* Each F3 takes the next one, with the setup it ran with. */
 		size_t i = 0;
 		for (size_t k = 0; k < l.n; k++)
-			if (strncmp(l.v[k], fm->f[0].value, strlen(fm->f[0].value)) == 0 &&
-			    strcspn(l.v[k], "\t") == strlen(fm->f[0].value))
+			if (strncmp(l.v[k], f[T_HOST].value, strlen(f[T_HOST].value)) == 0 &&
+			    strcspn(l.v[k], "\t") == strlen(f[T_HOST].value))
 				i = (k + 1) % l.n;
 		struct ui_setup s = {0};
 		if (recent_restore(l.v[i], &s) == 0) {
 			char hp[300];
 			snprintf(hp, sizeof(hp), "%.*s", (int)strcspn(l.v[i], "\t"), l.v[i]);
-			field_set(&fm->f[0], hp);
-			field_set(&fm->f[1], s.sni);
-			fm->f[2].on = s.no_sni;
-			field_set(&fm->f[3], s.verify_name);
-			field_set(&fm->f[4], s.alpn);
-			fm->f[6].choice = s.tls_max == 12 ? 1 : s.tls_max == 13 ? 2 : 0;
+			field_set(&f[T_HOST], hp);
+			field_set(&f[T_SNI], s.sni);
+			f[T_NO_SNI].on = s.no_sni;
+			field_set(&f[T_VERIFY], s.verify_name);
+			field_set(&f[T_ALPN], s.alpn);
+			f[T_MAX].choice = s.tls_max == 12 ? 1 : s.tls_max == 13 ? 2 : 0;
+			f[T_STARTTLS].choice = starttls_choice(s.starttls);
+			f[T_OCSP].on = s.ocsp;
+			f[T_AIA].on = s.fetch_intermediates;
 		}
 		setup_free(&s);
 	}
@@ -133,10 +200,22 @@ void form_target(struct ui *ui, void (*done)(struct ui *ui, void *arg), void *ar
 		    s->http == HTTP_ON	  ? 1
 		    : s->http == HTTP_OFF ? 2
 					  : 0);
+	starttls_choices_fill();
+	form_choice(fm, "STARTTLS",
+		    "the plaintext upgrade before TLS (--starttls); by port: 587 smtp, 143 imap, "
+		    "5432 postgres...",
+		    starttls_choices, starttls_choice(s->starttls));
+	form_bool(fm, "Ask OCSP", "ask each certificate's OCSP responder (--ocsp)", s->ocsp);
+	form_bool(fm, "Fetch intermediates",
+		  "complete a short chain from the certificates' caIssuers URLs "
+		  "(--fetch-intermediates)",
+		  s->fetch_intermediates);
 	fm->apply = target_apply;
 	fm->recent = target_recent;
+	fm->changed = target_changed;
 	fm->arg = after_new(done, arg);
 	fm->free_arg = free;
+	target_changed(ui, fm);
 	ui_push(ui, &fm->base);
 }
 

@@ -40,6 +40,9 @@ void setup_from_start(struct ui_setup *s, const struct ui_start *st)
 	s->force_client_cert = c->force_client_cert;
 	s->no_probe = c->no_probe;
 	s->resume = c->resume;
+	s->ocsp = c->ocsp;
+	s->fetch_intermediates = c->fetch_intermediates;
+	setup_set(&s->starttls, c->starttls);
 	setup_set(&s->keylog, c->keylog_path);
 	s->system_trust = st->creds.system_trust;
 	strlist_copy(&s->ca_files, st->creds.anchors, st->creds.n_anchors);
@@ -68,6 +71,7 @@ void setup_free(struct ui_setup *s)
 	free(s->priority);
 	free(s->http_path);
 	free(s->keylog);
+	free(s->starttls);
 	strlist_free(&s->ca_files);
 	strlist_free(&s->intermediates);
 	strlist_free(&s->crls);
@@ -115,6 +119,9 @@ void setup_client_config(const struct ui_setup *s, struct tls_creds *creds,
 	cfg->force_client_cert = s->force_client_cert;
 	cfg->no_probe = s->no_probe;
 	cfg->resume = s->resume;
+	cfg->ocsp = s->ocsp;
+	cfg->fetch_intermediates = s->fetch_intermediates;
+	cfg->starttls = s->starttls;
 	cfg->keylog_path = s->keylog;
 	cfg->creds = creds;
 }
@@ -140,11 +147,13 @@ char *setup_describe(const struct ui_setup *s)
 			 s->key ? base_name(s->key) : "");
 	else
 		snprintf(id, sizeof(id), "none");
-	return xasprintf("trust: %s   identity: %s%s%s%s%s", trust, id,
+	return xasprintf("trust: %s   identity: %s%s%s%s%s%s%s%s%s", trust, id,
 			 s->sni || s->no_sni ? "   SNI: " : "",
 			 s->no_sni ? "off"
 			 : s->sni  ? s->sni
 				   : "",
 			 s->verify_name ? "   verify name: " : "",
-			 s->verify_name ? s->verify_name : "");
+			 s->verify_name ? s->verify_name : "", s->starttls ? "   STARTTLS: " : "",
+			 s->starttls ? s->starttls : "", s->ocsp ? "   OCSP" : "",
+			 s->fetch_intermediates ? "   AIA" : "");
 }

@@ -24,6 +24,8 @@ struct ui_setup {
 	enum tls_http_mode http;
 	char *http_path;
 	bool strict, force_client_cert, no_probe, resume;
+	bool ocsp, fetch_intermediates;
+	char *starttls; /* a protocol, "none", or NULL: what the port implies */
 	char *keylog;
 	bool system_trust;
 	struct strlist ca_files, intermediates, crls;

@@ -79,8 +79,13 @@ class Pane:
                 return line
         raise Failure("no line starts with %r:\n%s" % (prefix, self.text()))
 
-    def tlsscope_pid(self):
+    def tlsscope_pid(self, deadline=5.0):
+        """tlsscope's pid, polled for: the pane's shell starts it a moment after the pane."""
+        end = time.monotonic() + deadline
         pid = self.running_pid()
+        while pid is None and time.monotonic() < end:
+            time.sleep(0.02)  # polling interval, bounded by the deadline
+            pid = self.running_pid()
         check(pid is not None, "tlsscope is not running in the pane")
         return pid
 
@@ -740,6 +745,136 @@ def a_cancelled_connection_never_says_no_problem_found():
         p.expect_restored("q")
         p.close()
         p.tmux("kill-server")
+
+
+def threads(pid):
+    try:
+        return len(os.listdir("/proc/%d/task" % pid))
+    except OSError:
+        return 0
+
+
+@scenario
+def esc_during_an_ocsp_query_ends_its_thread():
+    """The OCSP query runs in a thread of its own, blocked on a responder that never answers;
+    Esc ends that thread within a second instead of leaving it to the 30 s deadline."""
+    root = ca("TUI OCSP Root CA")
+    leaf = server(root, name="ocspleaf", extra=['ocsp_uri = "http://127.0.0.1:%d/"' % staller()])
+    port = gnutls_serv(leaf[0], leaf[1])
+    for run in range(5):
+        p = connect_pane(port, root, "--ocsp", "--timeout", "30", "--verify-name", "localhost")
+        pid = p.tlsscope_pid()
+        end = time.monotonic() + 10
+        while threads(pid) < 2 and time.monotonic() < end:
+            time.sleep(0.02)  # polling interval, bounded by the deadline
+        check(threads(pid) >= 2, "run %d: the OCSP query's thread runs" % run)
+        p.keys("Escape")
+        p.wait("cancelled", deadline=3)
+        t0 = time.monotonic()
+        while threads(pid) > 1 and time.monotonic() < t0 + 5:
+            time.sleep(0.02)  # polling interval, bounded by the deadline
+        gone = time.monotonic() - t0
+        check(threads(pid) == 1, "run %d: the thread still runs %.1f s after Esc" % (run, gone))
+        check(gone < 1.0, "run %d: the thread ended %.2f s after Esc" % (run, gone))
+        p.keys("q")
+        p.expect_restored("q")
+        p.close()
+        p.tmux("kill-server")
+
+
+@scenario
+def ocsp_on_the_command_line_asks_the_responder_in_the_tui():
+    """--ocsp reaches the TUI's connection: a responder that says revoked gives revoked and
+    FAIL (without it the TUI said OK: nobody was asked)."""
+    import revocation
+    oport = free_port()
+    root, leaf = revocation.pki(ocsp_port=oport, name="tocsp")
+    revocation.responder(root, revocation.index("tocsp", revoked=[leaf[0]]), oport)
+    port = revocation.gnutls_staple_server(leaf)
+    p = connect_pane(port, root, "--ocsp", "--verify-name", "localhost", "--no-http")
+    p.wait("revoked", "\u2718 FAIL", "OCSP")
+    p.wait_match("(?m)^0 .*\u2718OCSP:revoked", "the leaf's row has the responder's word")
+    check("   OCSP" in p.row("trust:"), "the header says OCSP is asked: " + p.row("trust:"))
+    p.keys("q")
+    p.expect_restored("q")
+
+
+@scenario
+def fetch_intermediates_on_the_command_line_reaches_the_tui():
+    import revocation
+    d, hport = revocation.http_files("taia")
+    url = "http://127.0.0.1:%d/i.der" % hport
+    root, inter, leaf = revocation.aia_pki(url, "taia")
+    revocation.publish(inter, d)
+    port = revocation.gnutls_staple_server(leaf)  # sends the leaf only
+    p = connect_pane(port, root, "--fetch-intermediates", "--verify-name", "localhost",
+                     "--no-http")
+    p.wait("missing-intermediate", "Fix:")
+    p.wait_match(r"fetched\s+from\s+http://127\.0\.0\.1:%d/i\.der" % hport,
+                 "the finding says where the intermediate was fetched from")
+    p.keys("q")
+    p.expect_restored("q")
+
+
+def imap_server():
+    import starttls
+    return starttls.dovecot(protocols=("imap",))["imap"], path("ca.crt")
+
+
+@scenario
+def starttls_on_the_command_line_upgrades_in_the_tui():
+    port, ca_file = imap_server()
+    for run in range(3):
+        p = Pane(["connect", "127.0.0.1:%d" % port, "--starttls", "imap", "--ca", ca_file,
+                  "--no-system-trust", "--verify-name", "localhost"])
+        s = p.wait("StartTLS", "ServerHello", "Finished", "\u2714 OK")
+        check("starttls-needed" not in s, "run %d: the upgrade ran:\n%s" % (run, s))
+        check("STARTTLS: imap" in p.row("trust:"), "run %d: the header names it" % run)
+        p.keys("q")
+        p.expect_restored("q")
+        p.close()
+        p.tmux("kill-server")
+
+
+@scenario
+def target_form_sets_starttls_and_ocsp_and_recents_keep_them():
+    port, ca_file = imap_server()
+    p = Pane(["connect", "127.0.0.1:%d" % port, "--ca", ca_file, "--no-system-trust",
+              "--verify-name", "localhost"], x=80, y=24)
+    p.wait("starttls-needed")
+    p.keys("c")
+    p.wait("Target", "STARTTLS", "Ask OCSP", "Fetch intermediates", "by port: none")
+    # The first choice names what the port in the first field implies, as it is typed.
+    p.keys("C-u")
+    p.typed("127.0.0.1:143")
+    p.wait("by port: imap")
+    p.keys("C-u")
+    p.typed("127.0.0.1:%d" % port)
+    p.wait("by port: none")
+    p.keys(*["Tab"] * 8)
+    p.wait("the plaintext upgrade before TLS")
+    p.keys("Space", "Space", "Space", "Space")  # none, smtp, lmtp, imap
+    p.wait("< imap >")
+    p.keys("Tab", "Space")
+    p.wait("[x]")
+    p.keys("Enter")
+    p.wait_match(r"STARTTLS: imap +OCSP", "the header shows the new setup")
+    s = p.wait("StartTLS", "ServerHello", "Finished")
+    check("starttls-needed" not in s, "the upgrade ran:\n" + s)
+    p.keys("q")
+    p.expect_restored("q")
+    recent = open(path("state/tlsscope/recent")).read()
+    mine = [l for l in recent.splitlines() if l.startswith("target\t127.0.0.1:%d" % port)]
+    check(len(mine) == 1 and "\tstarttls=imap" in mine[0] and "\tocsp=1" in mine[0] and
+          "\taia=" not in mine[0], "the entry keeps STARTTLS and OCSP: %r" % recent)
+    # Home: Enter on the entry connects with the upgrade again.
+    p = Pane([])
+    p.wait("Recent targets", "127.0.0.1:%d" % port)
+    p.keys("G", "Enter")
+    p.wait("tlsscope connect", "StartTLS", "ServerHello")
+    p.wait_match(r"STARTTLS: imap +OCSP", "the restored setup is in the header")
+    p.keys("q")
+    p.expect_restored("q")
 
 
 @scenario
