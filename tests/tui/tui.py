@@ -655,6 +655,63 @@ def certificate_request_shows_a_foreign_issuer_and_an_empty_list():
     p.expect_restored("q")
 
 
+def rsa_pss_only_server(good, root):
+    """openssl s_server (TLS 1.3) that requires a client certificate and accepts only RSA-PSS
+    signatures from it (-client_sigalgs)."""
+    port = free_port()
+    start(["openssl", "s_server", "-accept", "127.0.0.1:%d" % port, "-cert", good[0], "-key",
+           good[1], "-www", "-tls1_3", "-Verify", "1", "-CAfile", root[0], "-client_sigalgs",
+           "rsa_pss_rsae_sha256:rsa_pss_pss_sha256"], port)
+    return port
+
+
+@scenario
+def certificate_request_shows_signatures_and_a_key_that_cannot_sign():
+    root, good, ec_cli = pki()
+    rsa_cli = client(root, cn="tui rsa client", kind="rsa", name="rsaclient")
+    port = rsa_pss_only_server(good, root)
+    # Batch: the report names what was asked and why nothing was sent.
+    r = tlsscope(["connect", "127.0.0.1:%d" % port, "--no-system-trust", "--ca", root[0],
+                  "--verify-name", "localhost", "--cert", ec_cli[0], "--key", ec_cli[1],
+                  "--json"])
+    ca_ = r.report["client_auth"]
+    check(ca_["requested_signature_algorithms"] == ["RSA-PSS-RSAE-SHA256", "RSA-PSS-SHA256"],
+          "the requested signature algorithms: %r" % ca_)
+    check(ca_["requested_key_types"] and all("RSA" in k for k in ca_["requested_key_types"]),
+          "the requested key types: %r" % ca_)
+    check(r.rc == 1 and not ca_["sent"] and r.ids()[:1] == ["client-key-not-accepted"],
+          "an ECDSA key is not sent, and that is the finding: %s" % r.ids())
+    f = [x for x in r.report["findings"] if x["id"] == "client-key-not-accepted"][0]
+    check("ECDSA" in f["detail"] and "RSA-PSS-RSAE-SHA256" in f["detail"], f["detail"])
+    check("client-cert-required" not in r.ids(), "not the generic finding: %s" % r.ids())
+    r = tlsscope(["connect", "127.0.0.1:%d" % port, "--no-system-trust", "--ca", root[0],
+                  "--verify-name", "localhost", "--cert", rsa_cli[0], "--key", rsa_cli[1],
+                  "--json"])
+    check(r.report["client_auth"]["sent"] and "client-key-not-accepted" not in r.ids(),
+          "an RSA key of the same CA is sent: %s" % r.ids())
+    # The TUI: the CertificateRequest's content lists them and says the key cannot sign.
+    p = connect_pane(port, root, "--verify-name", "localhost", "--cert", ec_cli[0], "--key",
+                     ec_cli[1])
+    p.wait("client-key-not-accepted", "\u2718 FAIL")
+    p.keys("Tab")
+    s = open_message(p, "CertificateRequest")
+    check(re.search(r"signatures +RSA-PSS-RSAE-SHA256, RSA-PSS-SHA256", s),
+          "the signature algorithms are listed:\n" + s)
+    check(re.search(r"key types +RSA", s), "the key types are listed:\n" + s)
+    check("Its ECDSA key cannot sign with any of these" in s, "the key is judged:\n" + s)
+    p.keys("Escape", "q")
+    p.expect_restored("q")
+    p = connect_pane(port, root, "--verify-name", "localhost", "--cert", rsa_cli[0], "--key",
+                     rsa_cli[1])
+    p.wait("asked for, sent")
+    p.wait_match(r"tlsscope connect .*(OK|FAIL)", "the connection ended")
+    p.keys("Tab")
+    s = open_message(p, "CertificateRequest")
+    check("Its RSA key can sign with one of these" in s, "an RSA key can:\n" + s)
+    p.keys("Escape", "q")
+    p.expect_restored("q")
+
+
 def column(screen, first, last, left=True):
     """The text of the handshake column (left=True) or the negotiated column between screen
     lines first..last, wrapped lines joined again (after an underscore without a space)."""
