@@ -596,7 +596,7 @@ static void conn_key(struct ui_screen *s, struct ui *ui, int key, enum ui_action
 		break;
 	case ACT_IDENTITY:
 		if (c->kind == CONN_CLIENT)
-			form_identity(ui, restart_cb, c);
+			form_identity(ui, &c->report, restart_cb, c);
 		break;
 	case ACT_WHATIF: {
 		struct tls_report *m = conn_report_mut(c);

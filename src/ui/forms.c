@@ -2,9 +2,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "form.h"
 #include "screens.h"
+#include "tlsscope/chain.h"
 #include "tlsscope/creds.h"
 #include "tlsscope/pki.h"
 #include "tlsscope/starttls.h"
@@ -14,6 +16,7 @@
 struct after {
 	void (*done)(struct ui *ui, void *arg);
 	void *arg;
+	const struct tls_report *r; /* the identity form: the connection it is for, or NULL */
 };
 
 static void *after_new(void (*done)(struct ui *ui, void *arg), void *arg)
@@ -337,11 +340,149 @@ static void identity_recent(struct ui *ui, struct form *fm)
 	strlist_free(&l);
 }
 
-/* When the picker gives a PKCS#12 file for the certificate, the key field has nothing to do. */
+/* The certificates of a regular file (never a FIFO or a device: the form must not wait), or
+ * -1. */
+static int certs_of(const char *file, gnutls_x509_crt_t **crts)
+{
+	struct tls_error err = {{0}};
+	unsigned char *data = NULL;
+	size_t len = 0;
+	struct stat st;
+
+	if (stat(file, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > 1024 * 1024 ||
+	    util_read_file(file, 1024 * 1024, &data, &len, &err) < 0)
+		return -1;
+	int n = creds_parse_certs(data, len, file, crts, &err);
+	free(data);
+	return n;
+}
+
+/* Where a CA named as crt's issuer is, and whether its key signed crt: 1 signed, 0 only the
+ * name matches, -1 none of that name. */
+static int signer_in(gnutls_x509_crt_t crt, gnutls_x509_crt_t *set, int n)
+{
+	unsigned flags = GNUTLS_VERIFY_DISABLE_TIME_CHECKS |
+			 GNUTLS_VERIFY_DISABLE_TRUSTED_TIME_CHECKS |
+			 GNUTLS_VERIFY_ALLOW_SIGN_WITH_SHA1 | GNUTLS_VERIFY_DISABLE_CA_SIGN;
+	gnutls_datum_t issuer = {0};
+	int found = -1;
+
+	/* By name alone: gnutls_x509_crt_check_issuer also compares the key identifiers, and
+	 * a CA of the same name with another key is what this is to find. */
+	if (gnutls_x509_crt_get_raw_issuer_dn(crt, &issuer) < 0)
+		return -1;
+	for (int i = 0; i < n; i++) {
+		unsigned st = 0;
+		gnutls_datum_t subject = {0};
+		bool same = gnutls_x509_crt_get_raw_dn(set[i], &subject) == 0 &&
+			    subject.size == issuer.size &&
+			    memcmp(subject.data, issuer.data, issuer.size) == 0;
+		gnutls_free(subject.data);
+		if (!same)
+			continue;
+		found = 0;
+		if (gnutls_x509_crt_verify(crt, &set[i], 1, flags, &st) == 0 &&
+		    !(st & (GNUTLS_CERT_SIGNATURE_FAILURE | GNUTLS_CERT_SIGNER_NOT_FOUND))) {
+			found = 1;
+			break;
+		}
+	}
+	gnutls_free(issuer.data);
+	return found;
+}
+
+/* By key: the server's chain, then each CA file. *where names the first place holding a CA of
+ * the issuer's name (static or from files). */
+static int match_by_key(const struct ui *ui, const struct tls_report *r, gnutls_x509_crt_t crt,
+			const char **where)
+{
+	int best = -1;
+	gnutls_x509_crt_t *set = NULL;
+
+	*where = NULL;
+	if (r->n_chain) {
+		gnutls_datum_t *der = xcalloc(r->n_chain, sizeof(*der));
+		for (size_t i = 0; i < r->n_chain; i++)
+			der[i] = (gnutls_datum_t){r->chain[i].der, (unsigned)r->chain[i].der_len};
+		if (chain_import(der, (unsigned)r->n_chain, &set) == 0) {
+			best = signer_in(crt, set, (int)r->n_chain);
+			chain_free(set, (unsigned)r->n_chain);
+		}
+		free(der);
+		if (best >= 0)
+			*where = "the server's chain";
+	}
+	for (size_t i = 0; best < 1 && i < ui->setup.ca_files.n; i++) {
+		int n = certs_of(ui->setup.ca_files.v[i], &set);
+		if (n <= 0)
+			continue;
+		int m = signer_in(crt, set, n);
+		chain_free(set, (unsigned)n);
+		if (m > best) {
+			best = m;
+			const char *slash = strrchr(ui->setup.ca_files.v[i], '/');
+			*where = slash ? slash + 1 : ui->setup.ca_files.v[i];
+		}
+	}
+	return best;
+}
+
+/* The certificate in path against the server's CertificateRequest: its issuer among the
+ * acceptable CA names, and, when the server's chain or a CA file holds a CA of that name,
+ * whether that CA's key verifies its signature (two PKIs may share a CA name). NULL when the
+ * server asked for nothing or path holds no certificate. */
+static char *identity_match(const struct ui *ui, const struct tls_report *r, const char *path)
+{
+	const struct tls_client_auth *ca = &r->client_auth;
+	gnutls_x509_crt_t *crts = NULL;
+	gnutls_datum_t dn = {0};
+	const char *where = NULL;
+	char *out = NULL;
+
+	if (r->mode != TLS_MODE_CONNECT || !ca->requested)
+		return NULL;
+	int n = certs_of(path, &crts);
+	if (n <= 0)
+		return NULL;
+	if (gnutls_x509_crt_get_issuer_dn3(crts[0], &dn, 0) < 0) {
+		chain_free(crts, (unsigned)n);
+		return NULL;
+	}
+	bool listed = false;
+	for (size_t i = 0; i < ca->acceptable_cas.n; i++)
+		listed = listed || strcmp(ca->acceptable_cas.v[i], (const char *)dn.data) == 0;
+	int key = match_by_key(ui, r, crts[0], &where);
+	char *line2 = key > 0 ? xasprintf("By key: yes, the CA of that name in %s signed this "
+					  "certificate.",
+					  where)
+		      : key == 0
+			      ? xasprintf("By key: NO, %s holds a CA of that name, but another key "
+					  "signed this certificate: another PKI, the server will "
+					  "refuse it.",
+					  where)
+			      : xstrdup("By key: not known (neither the server's chain nor the CA "
+					"files hold that CA).");
+	if (!ca->acceptable_cas.n)
+		out = xasprintf("The server names no CA: any issuer will do.\n%s", line2);
+	else if (listed)
+		out = xasprintf("Issuer %s: in the server's list by name.\n%s",
+				(const char *)dn.data, line2);
+	else
+		out = xasprintf("Issuer %s: NOT in the server's list (by name); it is not sent "
+				"unless Always send.",
+				(const char *)dn.data);
+	free(line2);
+	gnutls_free(dn.data);
+	chain_free(crts, (unsigned)n);
+	return out;
+}
+
+/* When the picker gives a PKCS#12 file for the certificate, the key field has nothing to do;
+ * a certificate is matched against the server's CertificateRequest. */
 static void identity_changed(struct ui *ui, struct form *fm)
 {
+	const struct after *a = fm->arg;
 	char *preview = NULL;
-	(void)ui;
 
 	free(fm->note);
 	fm->note = NULL;
@@ -353,10 +494,13 @@ static void identity_changed(struct ui *ui, struct form *fm)
 			"A PKCS#12 file holds the key: leave Key empty, give its password.");
 	else if (strcmp(kind, "key") == 0 || strcmp(kind, "encrypted-key") == 0)
 		fm->note = xstrdup("That is a key: the certificate goes in the first field.");
+	else if (a && a->r)
+		fm->note = identity_match(ui, a->r, fm->f[0].value);
 	free(preview);
 }
 
-void form_identity(struct ui *ui, void (*done)(struct ui *ui, void *arg), void *arg)
+void form_identity(struct ui *ui, const struct tls_report *r,
+		   void (*done)(struct ui *ui, void *arg), void *arg)
 {
 	struct form *fm = form_new("Client identity");
 	const struct ui_setup *s = &ui->setup;
@@ -380,6 +524,7 @@ void form_identity(struct ui *ui, void (*done)(struct ui *ui, void *arg), void *
 	fm->recent = identity_recent;
 	fm->changed = identity_changed;
 	fm->arg = after_new(done, arg);
+	((struct after *)fm->arg)->r = r;
 	fm->free_arg = free;
 	identity_changed(ui, fm);
 	ui_push(ui, &fm->base);

@@ -72,6 +72,20 @@ class Pane:
             time.sleep(0.05)  # polling interval, bounded by the deadline
         raise Failure("%s; the screen:\n%s" % (what, self.text()))
 
+    def wait_match_text(self, pattern, what, deadline=10.0):
+        """As wait_match, over the text inside a box (a form over the screen), its lines
+        joined with spaces: a form's note wraps."""
+        end = time.monotonic() + deadline
+        while True:
+            inside = [l[l.index("\u2502") + 1:l.rindex("\u2502")].strip()
+                      for l in self.text().splitlines() if l.count("\u2502") >= 2]
+            flat = " ".join(inside)
+            if re.search(pattern, flat):
+                return flat
+            if time.monotonic() >= end:
+                raise Failure("%s; the screen:\n%s" % (what, self.text()))
+            time.sleep(0.05)  # polling interval, bounded by the deadline
+
     def row(self, prefix):
         """The first screen line that starts with prefix."""
         for line in self.text().splitlines():
@@ -708,6 +722,66 @@ def certificate_request_shows_signatures_and_a_key_that_cannot_sign():
     p.keys("Tab")
     s = open_message(p, "CertificateRequest")
     check("Its RSA key can sign with one of these" in s, "an RSA key can:\n" + s)
+    p.keys("Escape", "q")
+    p.expect_restored("q")
+
+
+@scenario
+def identity_form_matches_the_issuer_by_name_and_by_key():
+    """Two PKIs whose CAs share a name: the one the server lists matches the other's client
+    certificate by name only; the form says by key that it will be refused."""
+    root, good, cli = pki()
+    twin = ca("TUI Root CA", file="twinca")  # the same name, another key
+    stranger = client(twin, cn="twin client", name="twinclient")
+    port = gnutls_serv(*good, ca_file=root[0], client_cert="request")
+    for size in ((100, 30), (80, 24)):
+        p = connect_pane(port, root, "--verify-name", "localhost", x=size[0], y=size[1])
+        p.wait("Findings")
+        p.wait_match(r"tlsscope connect .*(OK|FAIL)", "the connection ended")
+        p.keys("i")
+        p.wait("Client identity")
+        p.typed(stranger[0])
+        p.wait("Issuer CN=TUI Root CA: in the server's list by name.")
+        s = p.wait_match_text(r"By key: NO, ca\.crt holds a CA of that name, but\s+another key\s+"
+                              r"signed this certificate", "the twin is told apart by key")
+        p.keys("C-u")
+        p.typed(cli[0])
+        p.wait_match_text(r"By key: yes, the CA of that name in ca\.crt signed\s+this\s+"
+                          r"certificate", "the right one matches by key")
+        p.keys("Escape")
+        p.wait("Findings", gone=("Client identity",))
+        p.keys("q")
+        p.expect_restored("q")
+        p.close()
+        p.tmux("kill-server")
+    # The server's chain holds the CA: the chain is enough, without --ca.
+    chain = bundle("tuichain.pem", good[0], root[0])
+    port = gnutls_serv_chain(chain, good[1], ca_file=root[0], client_cert="request")
+    p = Pane(["connect", "127.0.0.1:%d" % port, "--no-system-trust", "--verify-name",
+              "localhost"])
+    p.wait_match(r"tlsscope connect .*(OK|FAIL)", "the connection ended")
+    p.keys("i")
+    p.wait("Client identity")
+    p.typed(stranger[0])
+    p.wait_match_text(r"By key: NO, the server's chain holds a CA of that name",
+                      "the server's chain settles it")
+    p.keys("C-u")
+    p.typed(cli[0])
+    p.wait_match_text(r"By key: yes, the CA of that name in the server's chain",
+                      "and matches the right one")
+    p.keys("Escape", "q")
+    p.expect_restored("q")
+    # Neither the chain nor the CA files hold it: not known.
+    port = gnutls_serv(*good, ca_file=root[0], client_cert="request")
+    other = ca("Unrelated CA", file="unrelated")
+    p = Pane(["connect", "127.0.0.1:%d" % port, "--no-system-trust", "--ca", other[0],
+              "--verify-name", "localhost"])
+    p.wait_match(r"tlsscope connect .*(OK|FAIL)", "the connection ended")
+    p.keys("i")
+    p.wait("Client identity")
+    p.typed(cli[0])
+    p.wait("Issuer CN=TUI Root CA: in the server's list by name.")
+    p.wait_match_text(r"By key: not known", "no CA of that name at hand")
     p.keys("Escape", "q")
     p.expect_restored("q")
 
