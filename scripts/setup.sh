@@ -21,14 +21,19 @@ mariadb-server
 slapd
 vsftpd
 dovecot-managesieved
-prosody"
+prosody
+tinyproxy
+dante-server
+microsocks"
 # Services these packages would start and enable.
 SERVICES="nginx apache2 haproxy dovecot postgresql
 postfix
 mariadb
 slapd
 vsftpd
-prosody"
+prosody
+tinyproxy
+danted"
 
 missing=""
 for p in $BUILD $TESTS; do

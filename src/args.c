@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tlsscope/proxy.h"
 #include "tlsscope/starttls.h"
 
 /* Which commands an option applies to; the TUI home counts as connect, because it seeds its
@@ -147,6 +148,16 @@ static int opt_starttls(struct cli *cli, const char *arg, struct tls_error *err)
 	return 0;
 }
 
+static int opt_proxy(struct cli *cli, const char *arg, struct tls_error *err)
+{
+	struct tls_proxy_spec spec;
+
+	if (proxy_parse(arg, &spec, err) < 0)
+		return -1;
+	cli->proxy = arg;
+	return 0;
+}
+
 static int opt_client_cert(struct cli *cli, const char *arg, struct tls_error *err)
 {
 	if (strcmp(arg, "none") == 0)
@@ -248,6 +259,13 @@ const struct opt_def args_opts[] = {
 	 "upgrade a plaintext protocol first: smtp, lmtp, imap,\n"
 	 "pop3, ftp, ldap, xmpp, postgres, mysql, nntp, sieve, or\n"
 	 "none (default: the protocol the port implies, 587 smtp)"},
+	{"proxy", REQ, ON_CONNECT, FN(opt_proxy), S_OFFER, "URL",
+	 "through a proxy: http://HOST:PORT (CONNECT),\n"
+	 "socks5://HOST:PORT (the name resolved here) or\n"
+	 "socks5h://HOST:PORT (resolved by the proxy); USER@ before\n"
+	 "HOST for one that wants a user"},
+	{"proxy-password-file", REQ, ON_CONNECT, STR(proxy_password_file), S_OFFER, "FILE",
+	 "the proxy user's password (its first line)"},
 	{"http", optional_argument, ON_CONNECT, FN(opt_http), S_AFTER, "PATH",
 	 "send one HTTP/1.1 GET and show the status and headers\n"
 	 "(automatic when the server asks for a client certificate)"},
@@ -388,6 +406,13 @@ static int check_identity(struct cli *cli, struct tls_error *err)
 	}
 	if (cli->password_file && cli->password_env) {
 		tls_error_set(err, "--password-file and --password-env exclude each other");
+		return -1;
+	}
+	struct tls_proxy_spec spec = {0};
+	if (cli->proxy_password_file &&
+	    (!cli->proxy || proxy_parse(cli->proxy, &spec, err) < 0 || !spec.user[0])) {
+		tls_error_set(err, "--proxy-password-file is the password of the proxy's user: "
+				   "give --proxy with USER@ before the host");
 		return -1;
 	}
 	return 0;

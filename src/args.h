@@ -33,6 +33,8 @@ struct cli {
 	const char *password_file, *password_env;
 	const char *keylog;
 	const char *starttls; /* --starttls PROTO or "none", NULL: the port decides */
+	const char *proxy;    /* --proxy URL (checked by proxy_parse), or NULL */
+	const char *proxy_password_file;
 	bool resume;
 	bool ocsp;		  /* --ocsp */
 	bool fetch_intermediates; /* --fetch-intermediates */

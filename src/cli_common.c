@@ -120,16 +120,24 @@ int cli_read_password(const struct cli *cli, char **out, struct tls_error *err)
 		}
 		*out = xstrdup(v);
 	} else if (cli->password_file) {
-		unsigned char *data;
-		size_t len;
-		if (util_read_file(cli->password_file, TLS_MAX_INPUT_FILE, &data, &len, err) < 0)
-			return -1;
-		/* The first line is the password: what follows it is wiped too, not left in
-		 * memory behind the terminating NUL. */
-		size_t n = strcspn((char *)data, "\r\n");
-		gnutls_memset(data + n, 0, len - n);
-		*out = (char *)data;
+		return cli_read_password_file(cli->password_file, out, err);
 	}
+	return 0;
+}
+
+int cli_read_password_file(const char *file, char **out, struct tls_error *err)
+{
+	unsigned char *data;
+	size_t len;
+
+	*out = NULL;
+	if (util_read_file(file, TLS_MAX_INPUT_FILE, &data, &len, err) < 0)
+		return -1;
+	/* The first line is the password: what follows it is wiped too, not left in memory
+	 * behind the terminating NUL. */
+	size_t n = strcspn((char *)data, "\r\n");
+	gnutls_memset(data + n, 0, len - n);
+	*out = (char *)data;
 	return 0;
 }
 

@@ -13,6 +13,27 @@ static void on_batch_done(void *arg)
 	loop_stop(arg);
 }
 
+/* What the output says around the two reports: the text has headings, JSON Lines only the
+ * two objects. */
+struct demo_frame {
+	enum sink_format format;
+	bool intro;
+	const char *client, *listener, *nobody, *outro;
+};
+
+static const struct demo_frame demo_frames[] = {
+	[SINK_TEXT] = {.format = SINK_TEXT,
+		       .intro = true,
+		       .client = "\n==================== the client's view ====================\n",
+		       .listener =
+			       "\n=================== the listener's view ===================\n",
+		       .nobody = "(the listener saw no connection)\n",
+		       .outro = "\nOther scenarios: tlsscope demo --scenario NAME (see tlsscope "
+				"--help).\n"},
+	[SINK_JSONL] =
+		{.format = SINK_JSONL, .client = "", .listener = "", .nobody = "", .outro = ""},
+};
+
 int run_demo(const struct cli *cli)
 {
 	struct tls_error err = {{0}};
@@ -35,33 +56,25 @@ int run_demo(const struct cli *cli)
 	}
 	loop_run(loop);
 
+	/* The client's report first, then the listener's, rendered once both are in (the
+	 * listener's may come first). */
+	const struct demo_frame *fr = &demo_frames[cli->json ? SINK_JSONL : SINK_TEXT];
 	const struct tls_report *lr = demo_listener_report(d);
 	const struct tls_report *cr = demo_client_report(d);
+	bool color = cli_want_color();
 	struct cli_out out;
 	cli_out_open(&out);
-	if (cli->json) {
-		char *s = report_json_dump(cr, true);
-		fprintf(out.f, "%s\n", s);
-		free(s);
-		if (lr) {
-			s = report_json_dump(lr, true);
-			fprintf(out.f, "%s\n", s);
-			free(s);
-		}
-	} else {
-		bool color = cli_want_color();
+	if (fr->intro)
 		fprintf(out.f, "tlsscope demo, scenario %s: %s.\n", demo_name((size_t)i),
 			demo_story((size_t)i));
-		fprintf(out.f, "\n==================== the client's view ====================\n");
-		report_text_print(out.f, cr, color);
-		fprintf(out.f, "\n=================== the listener's view ===================\n");
-		if (lr)
-			report_text_print(out.f, lr, color);
-		else
-			fprintf(out.f, "(the listener saw no connection)\n");
-		fprintf(out.f, "\nOther scenarios: tlsscope demo --scenario NAME (see tlsscope "
-			       "--help).\n");
-	}
+	fputs(fr->client, out.f);
+	report_render(out.f, fr->format, cr, color, 0);
+	fputs(fr->listener, out.f);
+	if (lr)
+		report_render(out.f, fr->format, lr, color, 0);
+	else
+		fputs(fr->nobody, out.f);
+	fputs(fr->outro, out.f);
 	int rc = cr->verdict_ok && lr && lr->verdict_ok ? EXIT_OK : EXIT_FINDINGS;
 	if (cli_out_write(&out))
 		rc = EXIT_USAGE;

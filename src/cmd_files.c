@@ -46,13 +46,8 @@ char *cli_ask_password_tty(const char *path, void *arg)
 static int print_inspection(const struct cli *cli, const struct inspect_result *r, const char *mode,
 			    const char *dir, FILE *out)
 {
-	if (cli->json) {
-		char *s = inspect_json_dump(r, mode, dir, cli->legacy);
-		fprintf(out, "%s\n", s);
-		free(s);
-	} else {
-		inspect_text_print(out, r, cli_want_color());
-	}
+	inspect_render(out, cli->json ? SINK_JSON : SINK_TEXT, r, mode, dir, cli->legacy,
+		       cli_want_color());
 	return r->report.verdict_ok ? EXIT_OK : EXIT_FINDINGS;
 }
 
@@ -191,13 +186,7 @@ int run_explain(const struct cli *cli)
 	int rc;
 
 	cli_out_open(&text);
-	if (cli->json) {
-		char *s = explain_json_dump(m, n);
-		fprintf(text.f, "%s\n", s);
-		free(s);
-	} else {
-		explain_text_print(text.f, m, n, cli_want_color());
-	}
+	explain_render(text.f, cli->json ? SINK_JSON : SINK_TEXT, m, n, cli_want_color());
 	rc = n ? EXIT_OK : EXIT_FINDINGS;
 	if (cli_out_write(&text))
 		rc = EXIT_USAGE;

@@ -40,6 +40,9 @@ bool cli_want_color(void);
  * given; free it with cli_free_password, which wipes it. */
 int cli_read_password(const struct cli *cli, char **out, struct tls_error *err);
 void cli_free_password(char *p);
+/* The first line of file (--password-file, --proxy-password-file); free with
+ * cli_free_password. */
+int cli_read_password_file(const char *file, char **out, struct tls_error *err);
 
 /* Asks on the terminal, without echo, for the password of path (inspect's ask_password).
  * NULL when there is no terminal or nothing was typed; the caller frees. */

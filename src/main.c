@@ -19,6 +19,73 @@
 #include "tlsscope/server.h"
 #include "ui/ui.h"
 
+/* ---- output: the sink a command chooses once, writing to stdout ---- */
+
+/* Each report goes out in one write(2) (cli_out), so that a failed write is seen with its
+ * reason; a key log that failed is an output failure too. TLSSCOPE_RECORD=FILE puts a recorder
+ * in front of the sink (the golden tests' recordings, tests/golden/record.py). */
+struct stdout_sink {
+	const struct cli *cli;
+	struct loop *loop; /* stopped when the output is gone (listen), or NULL */
+	struct cli_out out;
+	struct report_sink rs;
+	struct record_sink rec;
+	FILE *rec_file;
+	bool failed;
+};
+
+static FILE *stdout_begin(void *arg)
+{
+	struct stdout_sink *o = arg;
+
+	cli_out_open(&o->out);
+	return o->out.f;
+}
+
+static int stdout_end(void *arg, const struct tls_report *r)
+{
+	struct stdout_sink *o = arg;
+
+	if (cli_out_write(&o->out) || cli_keylog_check(o->cli, r)) {
+		o->failed = true;
+		if (o->loop)
+			loop_stop(o->loop);
+		return -1;
+	}
+	return 0;
+}
+
+/* The sink to give the engine: the report sink, behind the recorder when one is asked for.
+ * NULL after an error line when the recording cannot be written. */
+static const struct tls_sink *stdout_sink_open(struct stdout_sink *o, const struct cli *cli,
+					       enum sink_format format)
+{
+	const char *rec = getenv("TLSSCOPE_RECORD");
+
+	o->cli = cli;
+	report_sink_init(&o->rs, format, cli_want_color(),
+			 &(struct sink_output){.begin = stdout_begin, .end = stdout_end, .arg = o});
+	if (!rec || !*rec)
+		return &o->rs.sink;
+	o->rec_file = fopen(rec, "w");
+	if (!o->rec_file) {
+		cli_write_error(rec, errno);
+		return NULL;
+	}
+	record_sink_init(&o->rec, o->rec_file, &o->rs.sink);
+	return &o->rec.sink;
+}
+
+/* 0, or EXIT_USAGE after an error line when the recording could not be written. */
+static int stdout_sink_close(struct stdout_sink *o)
+{
+	const char *rec = getenv("TLSSCOPE_RECORD");
+
+	if (o->rec_file && (ferror(o->rec_file) | fclose(o->rec_file)))
+		return cli_write_error(rec, errno ? errno : EIO);
+	return 0;
+}
+
 static int run_connect(const struct cli *cli)
 {
 	struct tls_error err = {{0}};
@@ -27,6 +94,12 @@ static int run_connect(const struct cli *cli)
 
 	if (!creds)
 		return cli_usage_error(err.msg);
+	char *proxy_password = NULL;
+	if (cli->proxy_password_file &&
+	    cli_read_password_file(cli->proxy_password_file, &proxy_password, &err) < 0) {
+		creds_free(creds);
+		return cli_usage_error(err.msg);
+	}
 	struct tls_client_config cfg = {
 		.host = cli->target.host,
 		.port = cli->target.port,
@@ -47,25 +120,29 @@ static int run_connect(const struct cli *cli)
 		.fetch_intermediates = cli->fetch_intermediates,
 		.keylog_path = cli->keylog,
 		.starttls = cli->starttls,
+		.proxy = cli->proxy,
+		.proxy_password = proxy_password,
 		.creds = creds,
 	};
+	struct stdout_sink out = {0};
+	const struct tls_sink *sink =
+		stdout_sink_open(&out, cli, cli->json ? SINK_JSON : SINK_TEXT);
+	if (!sink) {
+		cli_free_password(proxy_password);
+		creds_free(creds);
+		return EXIT_USAGE;
+	}
 	report_init(&report, TLS_MODE_CONNECT);
-	if (client_run(&cfg, NULL, &report, &err) < 0) {
+	int started = client_run(&cfg, sink, &report, &err);
+	cli_free_password(proxy_password);
+	if (started < 0) {
+		stdout_sink_close(&out);
 		report_free(&report);
 		creds_free(creds);
 		return cli_usage_error(err.msg);
 	}
-	struct cli_out out;
-	cli_out_open(&out);
-	if (cli->json) {
-		char *s = report_json_dump(&report, false);
-		fprintf(out.f, "%s\n", s);
-		free(s);
-	} else {
-		report_text_print(out.f, &report, cli_want_color());
-	}
 	int rc = report.verdict_ok ? EXIT_OK : EXIT_FINDINGS;
-	if (cli_out_write(&out) || cli_keylog_check(cli, &report))
+	if (out.failed || stdout_sink_close(&out))
 		rc = EXIT_USAGE;
 	if (cli->save_chain && revocation_save_chain(&report, creds, cli->save_chain, &err) < 0)
 		rc = cli_usage_error(err.msg);
@@ -87,33 +164,20 @@ static void on_signal(int sig)
 struct listen_run {
 	const struct cli *cli;
 	struct loop *loop;
-	bool color;
 	unsigned reported, failed;
-	bool output_lost; /* stdout or the key log failed: the listener stops, exit 2 */
+	struct stdout_sink out; /* out.failed: stdout or the key log failed: stop, exit 2 */
 };
 
+/* After the sink wrote the connection's line (or its JSON Lines object). */
 static void on_listen_report(void *arg, const struct tls_report *r)
 {
 	struct listen_run *lr = arg;
-	struct cli_out out;
 
-	if (lr->output_lost)
+	if (lr->out.failed)
 		return;
 	lr->reported++;
 	if (!r->verdict_ok)
 		lr->failed++;
-	cli_out_open(&out);
-	if (lr->cli->json) {
-		char *s = report_json_dump(r, true);
-		fprintf(out.f, "%s\n", s);
-		free(s);
-	} else {
-		report_text_line(out.f, r, lr->color);
-	}
-	if (cli_out_write(&out) || cli_keylog_check(lr->cli, r)) {
-		lr->output_lost = true;
-		loop_stop(lr->loop);
-	}
 	if (lr->cli->count && lr->reported >= lr->cli->count)
 		loop_stop(lr->loop);
 }
@@ -127,9 +191,10 @@ static void on_stdout_gone(void *arg, int fd, short revents)
 	if (!(revents & (POLLERR | POLLHUP)))
 		return;
 	loop_unwatch(lr->loop, fd);
-	if (!lr->output_lost)
+	if (!lr->out.failed)
 		cli_write_error("standard output", EPIPE);
-	lr->output_lost = true;
+	lr->out.failed = true;
+	lr->out.rs.stopped = true;
 	loop_stop(lr->loop);
 }
 
@@ -158,6 +223,7 @@ static int run_listen(const struct cli *cli)
 	struct loop *loop = NULL;
 	struct tls_server_config cfg;
 	struct tls_report own = {0};
+	struct listen_run lr = {.cli = cli};
 	int rc = EXIT_USAGE;
 
 	rules = cli_serial_rules(cli, &err);
@@ -174,8 +240,12 @@ static int run_listen(const struct cli *cli)
 	cli_own_chain_warning(&own, "this listener's certificate");
 	cfg.own_chain = &own;
 	loop = loop_new();
-	struct listen_run lr = {.cli = cli, .loop = loop, .color = cli_want_color()};
-	srv = server_start(loop, &cfg, NULL, on_listen_report, &lr, &err);
+	lr.loop = lr.out.loop = loop;
+	const struct tls_sink *sink =
+		stdout_sink_open(&lr.out, cli, cli->json ? SINK_JSONL : SINK_TEXT_LINE);
+	if (!sink)
+		goto out;
+	srv = server_start(loop, &cfg, sink, on_listen_report, &lr, &err);
 	if (!srv)
 		goto out;
 	if (pipe2(signal_pipe, O_CLOEXEC | O_NONBLOCK) == 0) {
@@ -194,7 +264,7 @@ static int run_listen(const struct cli *cli)
 	watch_stdout(&lr);
 	loop_run(loop);
 	/* Output lost: its one line is out, and a summary would be a second. */
-	if (lr.output_lost)
+	if (lr.out.failed)
 		goto out;
 	struct cli_out sum;
 	cli_out_open(&sum);
@@ -206,6 +276,8 @@ out:
 	if (rc == EXIT_USAGE && err.msg[0])
 		cli_usage_error(err.msg);
 	server_free(srv);
+	if (stdout_sink_close(&lr.out))
+		rc = EXIT_USAGE;
 	loop_free(loop);
 	creds_free(creds);
 	report_free(&own);

@@ -34,6 +34,10 @@ struct tls_client_config {
 	/* STARTTLS before the handshake: a protocol name (starttls.h), "none" for plain TLS, or
 	 * NULL for the protocol the port implies (587: smtp, 5432: postgres, ...). */
 	const char *starttls;
+	/* --proxy: "http://[user@]host:port", "socks5://...", "socks5h://..." (proxy.h), or NULL;
+	 * proxy_password is the password for its user (never in the URL), or NULL. */
+	const char *proxy;
+	const char *proxy_password;
 	/* Required; borrowed until client_free, never changed: the client's certificate callback
 	 * lives on GnuTLS credentials of its own. */
 	struct tls_creds *creds;

@@ -57,6 +57,7 @@ enum finding_id {
 	FINDING_OCSP_UNKNOWN,		     /* ocsp-unknown */
 	FINDING_CRL_EXPIRED,		     /* crl-expired */
 	FINDING_CRL_NOT_FOR_CHAIN,	     /* crl-not-for-chain */
+	FINDING_PROXY_FAILURE,		     /* proxy-failure */
 	FINDING_STARTTLS_NOT_OFFERED,	     /* starttls-not-offered */
 	FINDING_STARTTLS_REFUSED,	     /* starttls-refused */
 	FINDING_STARTTLS_FAILED,	     /* starttls-failed */

@@ -37,6 +37,7 @@ enum tls_step_type {
 	STEP_PROBE,
 	STEP_OTHER,
 	STEP_STARTTLS, /* a plaintext command or answer before the handshake */
+	STEP_PROXY,    /* a request to the proxy or its answer, before everything else */
 };
 
 enum tls_hs_status { HS_NOT_STARTED, HS_COMPLETE, HS_FAILED, HS_TIMEOUT };
@@ -197,6 +198,22 @@ struct tls_starttls {
 	char *answer; /* the server's words that decided it, escaped, or NULL */
 };
 
+/* --proxy (proxy.c): the tunnel through an HTTP CONNECT or SOCKS5 proxy. */
+enum tls_proxy_outcome {
+	PROXY_UNUSED,
+	PROXY_TUNNEL,  /* the proxy connected us to the target */
+	PROXY_REFUSED, /* it answered with an error (403, 407, SOCKS reply 5, ...) */
+	PROXY_FAILED,  /* unreachable, closed, stalled, or not that kind of proxy */
+};
+
+struct tls_proxy_facts {
+	char *url;	  /* without the password; NULL: no proxy */
+	const char *kind; /* static: "HTTP CONNECT", "SOCKS5", ... */
+	char *address;	  /* the proxy's address as connected to, or NULL */
+	enum tls_proxy_outcome outcome;
+	char *answer; /* the proxy's words that decided it, escaped, or NULL */
+};
+
 /* The protocol's first request after a STARTTLS handshake and its answer, as the HTTP probe is
  * for HTTPS: a server may refuse a client certificate only then. */
 struct tls_application {
@@ -338,6 +355,7 @@ struct tls_report {
 	struct tls_client_auth client_auth;
 	struct tls_http http;
 	struct tls_starttls starttls;
+	struct tls_proxy_facts proxy;
 	struct tls_application application;
 	struct tls_revocation_facts revocation;
 	struct tls_aia_fetch aia; /* --fetch-intermediates */

@@ -14,11 +14,6 @@ struct worker_job;
 struct worker_job *worker_start(struct loop *l, void (*work)(void *arg), void (*done)(void *arg),
 				void (*release)(void *arg), void *arg);
 
-/* In work(): a descriptor that reports a hang-up once the job is cancelled, for a blocking wait
- * to poll beside its own (so Esc ends the thread at once, not at its deadline); -1 outside a
- * worker thread. */
-int worker_cancel_fd(void);
-
 /* Forgets the job: done will not be called. Accepts NULL. Not for use after done ran. */
 void worker_cancel(struct worker_job *job);
 

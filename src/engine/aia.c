@@ -24,6 +24,7 @@ struct hop {
 
 struct aia_fetch {
 	struct worker_job *job;
+	atomic_bool stop; /* set by aia_fetch_cancel: the thread ends its fetch early */
 	struct tls_report *r;
 	const struct verify_request *req;
 	gnutls_datum_t top; /* the sent chain's top, DER (a copy) */
@@ -163,7 +164,8 @@ static gnutls_x509_crt_t fetch_issuer(struct aia_fetch *f, gnutls_x509_crt_t cur
 	*url = ca_issuers_url(cur);
 	if (!*url)
 		return NULL;
-	if (fetch_http(*url, NULL, NULL, 0, f->deadline_ms, &body, &len, &status, &err) < 0) {
+	if (fetch_http(*url, NULL, NULL, 0, f->deadline_ms, &f->stop, &body, &len, &status, &err) <
+	    0) {
 		f->error = xasprintf("%s: %s", *url, err);
 		goto out;
 	}
@@ -326,8 +328,10 @@ struct aia_fetch *aia_fetch_start(struct loop *l, struct tls_report *r,
 
 void aia_fetch_cancel(struct aia_fetch *f)
 {
-	if (f)
-		worker_cancel(f->job);
+	if (!f)
+		return;
+	atomic_store(&f->stop, true); /* before worker_cancel, which may let release free f */
+	worker_cancel(f->job);
 }
 
 unsigned aia_fetched_crts(const struct tls_report *r, gnutls_x509_crt_t **out)

@@ -320,132 +320,19 @@ static void do_starttls(struct tls_client *c)
 	}
 }
 
-/* ---- TCP ---- */
+/* ---- the target's bytes flow (client_connect.c got us here) ---- */
 
-static void try_next_address(struct tls_client *c);
 static void on_deadline(void *arg);
 
-static void connected(struct tls_client *c)
+static void reached(struct tls_client *c)
 {
 	set_timer(c, c->deadline, on_deadline);
-	c->rep->timing.connect_ms = trace_elapsed(&c->tr);
-	trace_emit(&c->tr, EV_CONNECTED, NULL);
 	if (c->st) {
 		c->phase = P_STARTTLS;
 		do_starttls(c);
 	} else {
 		start_handshake(c);
 	}
-}
-
-static void on_connect_io(void *arg, int fd, short revents)
-{
-	struct tls_client *c = arg;
-	int err = 0;
-	socklen_t len = sizeof(err);
-
-	(void)revents;
-	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
-		err = errno;
-	if (err == EINPROGRESS)
-		return;
-	if (err) {
-		c->last_errno = err;
-		loop_unwatch(c->loop, fd);
-		close(fd);
-		c->tr.fd = -1;
-		try_next_address(c);
-		return;
-	}
-	loop_unwatch(c->loop, fd);
-	connected(c);
-}
-
-static void on_attempt_timeout(void *arg)
-{
-	struct tls_client *c = arg;
-
-	c->timer = 0;
-	if (util_now_ms() >= c->deadline || !c->ai_next) {
-		on_deadline(c);
-		return;
-	}
-	c->last_errno = ETIMEDOUT;
-	loop_unwatch(c->loop, c->tr.fd);
-	close(c->tr.fd);
-	c->tr.fd = -1;
-	set_timer(c, c->deadline, on_deadline);
-	try_next_address(c);
-}
-
-static void set_address(struct tls_client *c, const struct sockaddr *sa)
-{
-	char buf[INET6_ADDRSTRLEN] = "";
-	const void *a = sa->sa_family == AF_INET6
-				? (const void *)&((const struct sockaddr_in6 *)sa)->sin6_addr
-				: (const void *)&((const struct sockaddr_in *)sa)->sin_addr;
-
-	inet_ntop(sa->sa_family, a, buf, sizeof(buf));
-	free(c->rep->target.address);
-	c->rep->target.address = xstrdup(buf);
-}
-
-static void try_next_address(struct tls_client *c)
-{
-	while (c->ai_next) {
-		struct addrinfo *ai = c->ai_next;
-		c->ai_next = ai->ai_next;
-		set_address(c, ai->ai_addr);
-		int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-		if (fd < 0) {
-			c->last_errno = errno;
-			continue;
-		}
-		c->tr.fd = fd;
-		/* Handshake flights are several small writes: without this, Nagle's algorithm
-		 * and the peer's delayed ACK add ~40 ms to a TLS 1.2 handshake. */
-		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){1}, sizeof(int));
-		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) {
-			connected(c);
-			return;
-		}
-		if (errno == EINPROGRESS) {
-			loop_watch(c->loop, fd, POLLOUT, on_connect_io, c);
-			if (c->ai_next)
-				set_timer(c, util_now_ms() + CONNECT_ATTEMPT_MS,
-					  on_attempt_timeout);
-			else
-				set_timer(c, c->deadline, on_deadline);
-			return;
-		}
-		c->last_errno = errno;
-		close(fd);
-		c->tr.fd = -1;
-	}
-	c->rep->handshake.sys_errno = c->last_errno;
-	trace_set_error(c->rep, "cannot connect to %s port %u: %s",
-			c->rep->target.address ? c->rep->target.address : c->cfg.host, c->cfg.port,
-			strerror(c->last_errno ? c->last_errno : EHOSTUNREACH));
-	client_finish(c);
-}
-
-static void on_resolved(void *arg, int gai_error, struct addrinfo *res)
-{
-	struct tls_client *c = arg;
-
-	c->rj = NULL;
-	c->rep->timing.resolve_ms = trace_elapsed(&c->tr);
-	if (gai_error || !res) {
-		c->rep->handshake.gai_error = gai_error ? gai_error : EAI_NONAME;
-		trace_set_error(c->rep, "cannot resolve %s: %s", c->cfg.host,
-				gai_strerror(c->rep->handshake.gai_error));
-		client_finish(c);
-		return;
-	}
-	c->ai_list = c->ai_next = res;
-	trace_emit(&c->tr, EV_RESOLVED, NULL);
-	c->phase = P_CONNECT;
-	try_next_address(c);
 }
 
 /* ---- deadlines ---- */
@@ -457,18 +344,9 @@ static void on_deadline(void *arg)
 	c->timer = 0;
 	switch (c->phase) {
 	case P_RESOLVE:
-		resolve_cancel(c->rj);
-		c->rj = NULL;
-		c->rep->handshake.gai_error = EAI_AGAIN;
-		trace_set_error(c->rep, "resolving %s took longer than %.1f s", c->cfg.host,
-				c->cfg.timeout_s);
-		break;
 	case P_CONNECT:
-		c->rep->handshake.sys_errno = ETIMEDOUT;
-		trace_set_error(c->rep,
-				"TCP connection to %s port %u not established within %.1f s",
-				c->rep->target.address ? c->rep->target.address : c->cfg.host,
-				c->cfg.port, c->cfg.timeout_s);
+	case P_PROXY:
+		reach_timeout(c);
 		break;
 	case P_HANDSHAKE:
 		app_handshake_timeout(c);
@@ -491,25 +369,9 @@ static void on_deadline(void *arg)
 static void on_start(void *arg)
 {
 	struct tls_client *c = arg;
-	struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICHOST};
-	char port[8];
 
 	c->timer = loop_timer_add(c->loop, c->deadline, on_deadline, c);
-	if (c->is_ip) {
-		/* A literal address resolves without a lookup: no thread needed. */
-		struct addrinfo *res = NULL;
-		snprintf(port, sizeof(port), "%u", c->cfg.port);
-		int rc = getaddrinfo(c->cfg.host, port, &hints, &res);
-		on_resolved(c, rc, res);
-		return;
-	}
-	c->phase = P_RESOLVE;
-	c->rj = resolve_start(c->loop, c->cfg.host, c->cfg.port, on_resolved, c);
-	if (!c->rj) {
-		c->rep->handshake.gai_error = EAI_SYSTEM;
-		trace_set_error(c->rep, "cannot start name resolution: out of threads");
-		client_finish(c);
-	}
+	reach_start(c, reached, client_finish);
 }
 
 /* ---- setup ---- */
@@ -523,9 +385,10 @@ struct tls_client *client_start(struct loop *l, const struct tls_client_config *
 	c->loop = l;
 	c->cfg = *cfg;
 	/* The caller may free its strings while we run (or before client_free): keep copies. */
-	const char **strs[] = {&c->cfg.host,	    &c->cfg.sni,      &c->cfg.verify_name,
-			       &c->cfg.alpn,	    &c->cfg.priority, &c->cfg.http_path,
-			       &c->cfg.keylog_path, &c->cfg.starttls};
+	const char **strs[] = {&c->cfg.host,	      &c->cfg.sni,	&c->cfg.verify_name,
+			       &c->cfg.alpn,	      &c->cfg.priority, &c->cfg.http_path,
+			       &c->cfg.keylog_path,   &c->cfg.starttls, &c->cfg.proxy,
+			       &c->cfg.proxy_password};
 	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
 		if (*strs[i])
 			*strs[i] = c->own[i] = xstrdup(*strs[i]);
@@ -548,7 +411,7 @@ struct tls_client *client_start(struct loop *l, const struct tls_client_config *
 		tls_error_set(err, "cannot allocate TLS credentials");
 		goto fail;
 	}
-	if (app_starttls_setup(c, err) < 0)
+	if (app_starttls_setup(c, err) < 0 || reach_setup(c, err) < 0)
 		goto fail;
 	c->is_ip = target_is_ip(cfg->host);
 	app_prepare_report(c);
@@ -781,6 +644,7 @@ void client_free(struct tls_client *c)
 	if (c->tr.keylog)
 		fclose(c->tr.keylog);
 	starttls_free(c->st);
+	reach_free(c);
 	free(c->req);
 	free(c->resp);
 	for (size_t i = 0; i < sizeof(c->own) / sizeof(c->own[0]); i++)

@@ -1,7 +1,9 @@
 /* Engine-internal: the client's state, shared by client.c (the connection and its children's
  * lifecycle), client_app.c (what follows the handshake) and client_followup.c (what the
- * follow-up connections are and what their outcome means). client_app.c and client_followup.c
- * call nothing in client.c: they read and fill the state and say what to do next. */
+ * follow-up connections are and what their outcome means) and client_connect.c (resolution, TCP
+ * and the proxy). client_app.c, client_followup.c and client_connect.c call nothing in
+ * client.c: they read and fill the state and say what to do next, or call back through the
+ * pointers they were given. */
 #ifndef TLSSCOPE_ENGINE_CLIENT_PRIVATE_H
 #define TLSSCOPE_ENGINE_CLIENT_PRIVATE_H
 
@@ -9,11 +11,22 @@
 #include <netdb.h>
 
 #include "tlsscope/engine.h"
+#include "tlsscope/proxy.h"
 #include "tlsscope/resolve.h"
 #include "tlsscope/verify.h"
 #include "trace.h"
 
-enum phase { P_START, P_RESOLVE, P_CONNECT, P_STARTTLS, P_HANDSHAKE, P_POST, P_HTTP, P_DONE };
+enum phase {
+	P_START,
+	P_RESOLVE,
+	P_CONNECT,
+	P_PROXY,
+	P_STARTTLS,
+	P_HANDSHAKE,
+	P_POST,
+	P_HTTP,
+	P_DONE
+};
 
 /* What a connection is for: the one asked for, or a child connection the first one owns
  * (DESIGN.md §5). A child reports to its parent through done and is freed by the parent. */
@@ -37,7 +50,7 @@ struct client_child {
 struct tls_client {
 	struct loop *loop;
 	struct tls_client_config cfg; /* its strings point into own[]: the caller's may go */
-	char *own[8];
+	char *own[10];
 	enum client_role role;
 	bool cancelled;	     /* client_cancel ran: no follow-up starts */
 	struct tls_trace tr; /* report, sink, t0, socket, session */
@@ -79,6 +92,15 @@ struct tls_client {
 	bool wait_first_record;	  /* no HTTP request: wait for the server's first data or close */
 	bool body_wait;		  /* the headers of a refusal are in: a short wait for its body */
 	struct starttls *st;	  /* the plaintext upgrade (and the request after TLS), or NULL */
+	/* --proxy: the exchange with it, or NULL; with socks5:// the target's address, resolved
+	 * here before the proxy's own name. */
+	struct tls_proxy_spec px_spec;
+	struct proxy *px;
+	bool resolving_target;
+	struct sockaddr_storage target_addr;
+	bool have_target_addr;
+	void (*reached)(struct tls_client *c); /* client_connect.c's two ends */
+	void (*unreached)(struct tls_client *c);
 
 	char *req;
 	size_t req_len;
@@ -86,6 +108,19 @@ struct tls_client {
 	char *resp;
 	size_t resp_len;
 };
+
+/* ---- client_connect.c: from the name to the target's bytes ---- */
+
+/* --proxy parsed into c->px_spec (and named in the report); -1 with err set. */
+int reach_setup(struct tls_client *c, struct tls_error *err);
+/* Resolution, TCP (one address after another) and the proxy's tunnel: then reached(c) once
+ * the target's bytes flow (c->tr.fd, EV_CONNECTED sent), or unreached(c) with the report
+ * saying why. */
+void reach_start(struct tls_client *c, void (*reached)(struct tls_client *c),
+		 void (*unreached)(struct tls_client *c));
+/* The deadline passed in P_RESOLVE, P_CONNECT or P_PROXY: the report says where. */
+void reach_timeout(struct tls_client *c);
+void reach_free(struct tls_client *c);
 
 /* ---- client_app.c: the report's facts, and after the handshake ---- */
 

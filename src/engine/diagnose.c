@@ -242,6 +242,14 @@ static const struct diag_entry catalog[] = {
 	{"crl-not-for-chain", SEV_WARNING, "A loaded revocation list is for no certificate here",
 	 "Load the CRL of the CA that issued these certificates; this one is issued by another "
 	 "CA and checks nothing."},
+	/* --proxy (proxy.c). */
+	[FINDING_PROXY_FAILURE] =
+	{"proxy-failure", SEV_ERROR, "The proxy did not connect us to the server",
+	 "The proxy's answer says why (the detail quotes it): a 403 or a SOCKS ruleset refusal is "
+	 "its policy (tinyproxy: ConnectPort; Squid: http_access and SSL_ports; Dante: socks "
+	 "pass rules), a 401/407 or a refused user wants USER@ in --proxy and "
+	 "--proxy-password-file, and an unreachable proxy is its address or port. Nothing was "
+	 "learnt about the server itself."},
 	/* STARTTLS (starttls.c). */
 	[FINDING_STARTTLS_NOT_OFFERED] =
 	{"starttls-not-offered", SEV_ERROR, "The server does not offer the STARTTLS upgrade",

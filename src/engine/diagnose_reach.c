@@ -1,5 +1,5 @@
-/* Reaching the peer: the name, the TCP connection, the STARTTLS upgrade, and a peer that does
- * not speak TLS at all. */
+/* Reaching the peer: the proxy, the name, the TCP connection, the STARTTLS upgrade, and a peer that
+ * does not speak TLS at all. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,7 +12,11 @@ bool diag_reach(struct tls_report *r)
 {
 	const char *err = r->handshake.error ? r->handshake.error : "";
 
-	if (r->handshake.gai_error)
+	/* Through a proxy that failed, every other symptom (refused, timed out, unresolvable)
+	 * is the proxy's. */
+	if (r->proxy.outcome == PROXY_REFUSED || r->proxy.outcome == PROXY_FAILED)
+		diag_add(r, FINDING_PROXY_FAILURE, SUBJ_CONNECTION, -1, NULL, "%s.", err);
+	else if (r->handshake.gai_error)
 		diag_add(r, FINDING_DNS_FAILURE, SUBJ_CONNECTION, -1, NULL, "%s.", err);
 	else if (r->handshake.sys_errno == ETIMEDOUT)
 		diag_add(r, FINDING_CONNECTION_TIMEOUT, SUBJ_CONNECTION, -1, NULL, "%s.", err);

@@ -11,7 +11,6 @@
 #include <unistd.h>
 
 #include "tlsscope/util.h"
-#include "tlsscope/worker.h"
 
 struct url {
 	char host[256];
@@ -56,26 +55,30 @@ static int url_parse(const char *url, struct url *u)
 	return 0;
 }
 
-/* Waits for events on fd until deadline; 1 ready, 0 timed out, -1 error or the worker job was
- * cancelled. */
-static int wait_fd(int fd, short events, double deadline_ms)
+/* How often a wait looks at the stop flag: a cancelled fetch ends within this. */
+#define STOP_POLL_MS 50
+
+static bool stopped(const atomic_bool *stop)
+{
+	return stop && atomic_load(stop);
+}
+
+/* Waits for events on fd until deadline or stop; 1 ready, 0 timed out or stopped, -1 error. */
+static int wait_fd(int fd, short events, double deadline_ms, const atomic_bool *stop)
 {
 	for (;;) {
 		double left = deadline_ms - util_now_ms();
-		if (left <= 0)
+		if (left <= 0 || stopped(stop))
 			return 0;
-		struct pollfd pfd[2] = {{.fd = fd, .events = events},
-					{.fd = worker_cancel_fd(), .events = POLLIN}};
-		int rc = poll(pfd, pfd[1].fd >= 0 ? 2 : 1, (int)left + 1);
-		if (rc < 0 && errno == EINTR)
+		struct pollfd pfd = {.fd = fd, .events = events};
+		int rc = poll(&pfd, 1, left > STOP_POLL_MS ? STOP_POLL_MS : (int)left + 1);
+		if ((rc < 0 && errno == EINTR) || rc == 0)
 			continue;
-		if (rc > 0 && pfd[1].fd >= 0 && pfd[1].revents)
-			return -1;
-		return rc < 0 ? -1 : rc > 0;
+		return rc < 0 ? -1 : 1;
 	}
 }
 
-static int connect_to(const struct url *u, double deadline_ms, char **err)
+static int connect_to(const struct url *u, double deadline_ms, const atomic_bool *stop, char **err)
 {
 	struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV}, *res;
 	int rc = getaddrinfo(u->host, u->port, &hints, &res);
@@ -95,7 +98,7 @@ static int connect_to(const struct url *u, double deadline_ms, char **err)
 			fd = -1;
 			continue;
 		}
-		int w = wait_fd(fd, POLLOUT, deadline_ms), so = 0;
+		int w = wait_fd(fd, POLLOUT, deadline_ms, stop), so = 0;
 		socklen_t sl = sizeof(so);
 		if (w <= 0 || getsockopt(fd, SOL_SOCKET, SO_ERROR, &so, &sl) < 0 || so) {
 			last = w == 0 ? ETIMEDOUT : so ? so : errno;
@@ -110,12 +113,13 @@ static int connect_to(const struct url *u, double deadline_ms, char **err)
 	return fd;
 }
 
-static int send_all(int fd, const char *buf, size_t len, double deadline_ms)
+static int send_all(int fd, const char *buf, size_t len, double deadline_ms,
+		    const atomic_bool *stop)
 {
 	while (len) {
 		ssize_t n = send(fd, buf, len, MSG_NOSIGNAL);
 		if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
-			if (wait_fd(fd, POLLOUT, deadline_ms) <= 0)
+			if (wait_fd(fd, POLLOUT, deadline_ms, stop) <= 0)
 				return -1;
 			continue;
 		}
@@ -148,7 +152,8 @@ static int parse_answer(unsigned char *buf, size_t len, int *status, unsigned ch
 }
 
 int fetch_http(const char *url, const char *content_type, const unsigned char *body, size_t len,
-	       double deadline_ms, unsigned char **out, size_t *out_len, int *status, char **err)
+	       double deadline_ms, const atomic_bool *stop, unsigned char **out, size_t *out_len,
+	       int *status, char **err)
 {
 	struct url u;
 	char *head = NULL;
@@ -162,7 +167,7 @@ int fetch_http(const char *url, const char *content_type, const unsigned char *b
 		*err = xasprintf("not an http:// URL");
 		return -1;
 	}
-	fd = connect_to(&u, deadline_ms, err);
+	fd = connect_to(&u, deadline_ms, stop, err);
 	if (fd < 0)
 		goto out;
 	if (body)
@@ -172,8 +177,8 @@ int fetch_http(const char *url, const char *content_type, const unsigned char *b
 	else
 		head = xasprintf("GET %s HTTP/1.0\r\nHost: %s\r\nUser-Agent: tlsscope/%s\r\n\r\n",
 				 u.path, u.host, TLSSCOPE_VERSION);
-	if (send_all(fd, head, strlen(head), deadline_ms) < 0 ||
-	    (body && send_all(fd, (const char *)body, len, deadline_ms) < 0)) {
+	if (send_all(fd, head, strlen(head), deadline_ms, stop) < 0 ||
+	    (body && send_all(fd, (const char *)body, len, deadline_ms, stop) < 0)) {
 		*err = xasprintf("%s port %s did not take the request", u.host, u.port);
 		goto out;
 	}
@@ -191,11 +196,12 @@ int fetch_http(const char *url, const char *content_type, const unsigned char *b
 		if (k == 0)
 			break;
 		if (errno == EAGAIN || errno == EINTR) {
-			int w = wait_fd(fd, POLLIN, deadline_ms);
+			int w = wait_fd(fd, POLLIN, deadline_ms, stop);
 			if (w > 0)
 				continue;
-			*err = xasprintf(w == 0 ? "no complete answer before the timeout"
-						: "reading the answer failed");
+			*err = xasprintf(w < 0		 ? "reading the answer failed"
+					 : stopped(stop) ? "stopped"
+							 : "no complete answer before the timeout");
 			goto out;
 		}
 		*err = xasprintf("reading the answer failed: %s", strerror(errno));

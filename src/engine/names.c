@@ -90,6 +90,7 @@ static const char *const step_names[] = {
 	[STEP_PROBE] = "Probe",
 	[STEP_OTHER] = "Other",
 	[STEP_STARTTLS] = "StartTLS",
+	[STEP_PROXY] = "Proxy",
 };
 
 const char *names_step(enum tls_step_type t)

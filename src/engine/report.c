@@ -101,6 +101,9 @@ void report_free(struct tls_report *r)
 	free(r->http.error);
 	free(r->http.body_head);
 	free(r->starttls.answer);
+	free(r->proxy.url);
+	free(r->proxy.address);
+	free(r->proxy.answer);
 	free(r->application.answer);
 	free(r->application.error);
 	revocation_facts_free(&r->revocation);

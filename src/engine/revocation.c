@@ -277,6 +277,7 @@ struct query_item {
 
 struct revocation_query {
 	struct worker_job *job;
+	atomic_bool stop; /* set by revocation_query_cancel: the thread ends early */
 	struct tls_report *r;
 	struct query_item *items;
 	size_t n;
@@ -324,7 +325,7 @@ static bool nonce_matches(gnutls_ocsp_req_t req, const gnutls_datum_t *der)
 	return ok;
 }
 
-static void query_one(struct query_item *it, double deadline_ms)
+static void query_one(struct query_item *it, double deadline_ms, const atomic_bool *stop)
 {
 	gnutls_x509_crt_t cert = NULL, issuer = NULL;
 	gnutls_ocsp_req_t req = NULL;
@@ -345,7 +346,7 @@ static void query_one(struct query_item *it, double deadline_ms)
 		goto out;
 	}
 	if (fetch_http(it->url, "application/ocsp-request", reqder.data, reqder.size, deadline_ms,
-		       &body, &len, &status, &it->error) < 0)
+		       stop, &body, &len, &status, &it->error) < 0)
 		goto out;
 	if (status != 200) {
 		it->error = xasprintf("the responder answered HTTP %d", status);
@@ -381,9 +382,9 @@ static void query_work(void *arg)
 {
 	struct revocation_query *q = arg;
 
-	for (size_t i = 0; i < q->n; i++)
+	for (size_t i = 0; i < q->n && !atomic_load(&q->stop); i++)
 		if (q->items[i].url && q->items[i].issuer.data)
-			query_one(&q->items[i], q->deadline_ms);
+			query_one(&q->items[i], q->deadline_ms, &q->stop);
 }
 
 static void query_free(void *arg)
@@ -493,6 +494,7 @@ void revocation_query_cancel(struct revocation_query *q)
 		free(f->certs[i].ocsp_error);
 		f->certs[i].ocsp_error = xstrdup("cancelled before the responder answered");
 	}
+	atomic_store(&q->stop, true); /* before worker_cancel, which may let release free q */
 	worker_cancel(q->job);
 }
 

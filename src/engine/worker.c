@@ -39,22 +39,11 @@ static void job_unref(struct worker_job *j)
 	free(j);
 }
 
-/* The thread's end of the socketpair: the loop side closing its end (worker_cancel) hangs it
- * up. */
-static _Thread_local int cancel_fd = -1;
-
-int worker_cancel_fd(void)
-{
-	return cancel_fd;
-}
-
 static void *thread_main(void *p)
 {
 	struct worker_job *j = p;
 
-	cancel_fd = j->fds[1];
 	j->work(j->arg);
-	cancel_fd = -1;
 	(void)!send(j->fds[1], "x", 1, MSG_NOSIGNAL | MSG_DONTWAIT);
 	job_unref(j);
 	return NULL;

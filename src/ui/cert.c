@@ -165,19 +165,29 @@ static int save_apply(struct ui *ui, struct form *fm)
 	return 0;
 }
 
+/* The report as the text or the JSON sink renders it; "" when memory is short. */
+static void render(char **out, size_t *len, enum sink_format format, const struct tls_report *r)
+{
+	FILE *f = open_memstream(out, len);
+
+	if (f) {
+		report_render(f, format, r, false, 0);
+		fclose(f);
+	}
+	if (!*out) {
+		*out = xstrdup("");
+		*len = 0;
+	}
+}
+
 void report_save(struct ui *ui, const struct tls_report *r)
 {
 	struct form *fm = form_new("Save the report");
 	struct saved *sv = xcalloc(1, sizeof(*sv));
-	FILE *f = open_memstream(&sv->text, &sv->text_len);
+	size_t json_len;
 
-	sv->json = report_json_dump(r, false);
-	if (f) {
-		report_text_print(f, r, false);
-		fclose(f);
-	}
-	if (!sv->text)
-		sv->text = xstrdup("");
+	render(&sv->text, &sv->text_len, SINK_TEXT, r);
+	render(&sv->json, &json_len, SINK_JSON, r);
 	form_text(fm, F_FILE, "File", "ends in .json: the JSON report; anything else: text",
 		  "tlsscope-report.json");
 	fm->apply = save_apply;

@@ -10,6 +10,7 @@
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
 
+#include "sinks/timeline.h"
 #include "tlsscope/diagnose.h"
 #include "tlsscope/names.h"
 #include "tlsscope/profiles.h"
@@ -152,25 +153,38 @@ static void body_rows(struct ui_lines *L, const char *status, const char *body)
 	free(prev);
 }
 
+/* timeline_step's parts in the TUI's styles: an alert in red, a probe dimmed. */
+static void put_step_part(void *ctx, enum timeline_part part, const struct tls_step *s,
+			  const char *text)
+{
+	struct ui_line *ln = ctx;
+	bool alert = s->type == STEP_ALERT;
+	enum ui_style st = alert ? ST_ERROR : s->probe ? ST_DIM : ST_NORMAL;
+
+	if (part == TL_TIME)
+		line_addf(ln, ST_DIM, "%s", text);
+	else if (part == TL_MARK)
+		line_addf(ln, ST_ERROR, "%s", text);
+	else if (part == TL_DETAIL)
+		line_add_safe(ln, alert ? ST_ERROR : ST_DIM, text);
+	else
+		line_addf(ln, st, "%s", text);
+}
+
 void view_timeline(struct ui_lines *L, const struct tls_report *r, const struct ui_glyphs *g)
 {
-	for (size_t i = 0; i < r->handshake.n_steps; i++) {
-		const struct tls_step *s = &r->handshake.steps[i];
-		struct ui_line *ln = lines_add(L, (int)i);
-		bool alert = s->type == STEP_ALERT;
-		enum ui_style st = alert ? ST_ERROR : s->probe ? ST_DIM : ST_NORMAL;
+	struct timeline_layout lay = {
+		.sent = g->sent,
+		.received = g->received,
+		.failed_here = g->failed_here,
+		.indent = "",
+		.arrow_gap = " ",
+		.detail_gap = "  ",
+		.mark_first = true,
+	};
 
-		line_addf(ln, ST_DIM, "%+9.1f ms ", s->t_ms);
-		line_addf(ln, st, " %-2s %s", s->dir == TLS_DIR_SENT ? g->sent : g->received,
-			  names_step(s->type));
-		/* The mark before the detail: a long detail is cut at the region's edge. */
-		if (s->failure_point)
-			line_addf(ln, ST_ERROR, "  %s", g->failed_here);
-		if (s->detail) {
-			line_addf(ln, st, "  ");
-			line_add_safe(ln, alert ? ST_ERROR : ST_DIM, s->detail);
-		}
-	}
+	for (size_t i = 0; i < r->handshake.n_steps; i++)
+		timeline_step(&r->handshake.steps[i], &lay, put_step_part, lines_add(L, (int)i));
 	if (r->handshake.status == HS_NOT_STARTED)
 		return;
 	struct ui_line *ln = lines_add(L, -1);

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "sinks.h"
+#include "sinks/timeline.h"
 #include "tlsscope/names.h"
 #include "tlsscope/textsafe.h"
 
@@ -18,6 +19,7 @@ static const struct palette plain = {"", "", "", "", "", ""};
 struct out {
 	FILE *f;
 	const struct palette *c;
+	bool plain_names; /* timeline: an alert's name not in color */
 };
 
 /* Prints untrusted text escaped (certificate fields, alert details, HTTP headers). */
@@ -85,6 +87,13 @@ static void print_target(struct out *o, const struct tls_report *r)
 	field(o, "verify name", r->target.verify_name);
 	if (r->starttls.protocol)
 		field(o, "STARTTLS", r->starttls.protocol);
+	if (r->proxy.url) {
+		char *v = xasprintf("%s, %s%s%s", r->proxy.url, r->proxy.kind,
+				    r->proxy.address ? " at " : "",
+				    r->proxy.address ? r->proxy.address : "");
+		field(o, "proxy", v);
+		free(v);
+	}
 	fprintf(o->f, "  %-16s", "timing");
 	print_ms(o, "resolve", r->timing.resolve_ms, &first);
 	print_ms(o, "connect", r->timing.connect_ms, &first);
@@ -93,24 +102,45 @@ static void print_target(struct out *o, const struct tls_report *r)
 	fputc('\n', o->f);
 }
 
+/* timeline_step's parts, colored by role. */
+static void put_step_part(void *ctx, enum timeline_part part, const struct tls_step *s,
+			  const char *text)
+{
+	struct out *o = ctx;
+	bool alert = s->type == STEP_ALERT && !o->plain_names;
+
+	switch (part) {
+	case TL_TIME:
+		fprintf(o->f, "%s%s%s", o->c->dim, text, o->c->off);
+		break;
+	case TL_NAME:
+		fprintf(o->f, "%s%s%s", alert ? o->c->bad : "", text, alert ? o->c->off : "");
+		break;
+	case TL_MARK:
+		fprintf(o->f, "%s%s%s", o->c->bad, text, o->c->off);
+		break;
+	case TL_DETAIL:
+		put_safe(o, text);
+		break;
+	default:
+		fputs(text, o->f);
+		break;
+	}
+}
+
+static void print_step(struct out *o, const struct tls_step *s, const struct timeline_layout *lay)
+{
+	timeline_step(s, lay, put_step_part, o);
+	fputc('\n', o->f);
+}
+
 static void print_timeline(struct out *o, const struct tls_report *r)
 {
 	section(o, "Timeline");
 	if (!r->handshake.n_steps)
 		fprintf(o->f, "  %s(no TLS message was exchanged)%s\n", o->c->dim, o->c->off);
-	for (size_t i = 0; i < r->handshake.n_steps; i++) {
-		const struct tls_step *s = &r->handshake.steps[i];
-		bool alert = s->type == STEP_ALERT;
-		char t[32];
-		snprintf(t, sizeof(t), "+%.1f", s->t_ms);
-		fprintf(o->f, "  %s%9s ms%s  %s  %s%-20s%s ", o->c->dim, t, o->c->off,
-			s->dir == TLS_DIR_SENT ? "->" : "<-", alert ? o->c->bad : "",
-			names_step(s->type), alert ? o->c->off : "");
-		put_safe(o, s->detail ? s->detail : "");
-		if (s->failure_point)
-			fprintf(o->f, "  %s<< failed here%s", o->c->bad, o->c->off);
-		fputc('\n', o->f);
-	}
+	for (size_t i = 0; i < r->handshake.n_steps; i++)
+		print_step(o, &r->handshake.steps[i], &timeline_text_layout);
 	fprintf(o->f, "  %-16s%s", "status",
 		r->handshake.status == HS_COMPLETE ? o->c->good : o->c->bad);
 	fputs(names_hs_status(r->handshake.status), o->f);
@@ -353,15 +383,12 @@ static void print_resumption(struct out *o, const struct tls_report *r)
 	if (!s)
 		return;
 	section(o, "Resumption (second connection)");
-	for (size_t i = 0; i < s->handshake.n_steps; i++) {
-		const struct tls_step *st = &s->handshake.steps[i];
-		char t[32];
-		snprintf(t, sizeof(t), "+%.1f", st->t_ms);
-		fprintf(o->f, "  %s%9s ms%s  %s  %-20s ", o->c->dim, t, o->c->off,
-			st->dir == TLS_DIR_SENT ? "->" : "<-", names_step(st->type));
-		put_safe(o, st->detail ? st->detail : "");
-		fputc('\n', o->f);
-	}
+	/* As the first connection's lines, without the failure mark or the alert's color. */
+	struct timeline_layout lay = timeline_text_layout;
+	lay.no_mark = true;
+	struct out plain_names = {.f = o->f, .c = o->c, .plain_names = true};
+	for (size_t i = 0; i < s->handshake.n_steps; i++)
+		print_step(&plain_names, &s->handshake.steps[i], &lay);
 	bool resumed = s->negotiated.present && s->negotiated.resumed;
 	fprintf(o->f, "  %-16s%s%s%s", "resumed", resumed ? o->c->good : o->c->bad,
 		resumed ? "yes" : "NO", o->c->off);
@@ -446,11 +473,11 @@ void report_text_print(FILE *f, const struct tls_report *r, bool color)
 		r->verdict_ok ? "OK" : "FAIL", o.c->off);
 }
 
-void report_text_line(FILE *f, const struct tls_report *r, bool color)
+void report_text_line(FILE *f, const struct tls_report *r, bool color, long long at)
 {
 	struct out o = {.f = f, .c = color ? &colors : &plain};
 	char when[32];
-	time_t now = time(NULL);
+	time_t now = at ? (time_t)at : time(NULL);
 	struct tm tm;
 
 	strftime(when, sizeof(when), "%H:%M:%S", localtime_r(&now, &tm));

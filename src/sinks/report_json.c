@@ -371,9 +371,19 @@ json_t *report_json_build(const struct tls_report *r)
 				      "port", (int)r->target.port, "address",
 				      jstr(r->target.address), "sni", jstr(r->target.sni),
 				      "verify_name", jstr(r->target.verify_name)));
-	if (r->mode == TLS_MODE_CONNECT)
-		json_object_set_new(json_object_get(o, "target"), "starttls",
-				    jstr(r->starttls.protocol));
+	if (r->mode == TLS_MODE_CONNECT) {
+		static const char *const outcomes[] = {"unused", "tunnel", "refused", "failed"};
+		json_t *t = json_object_get(o, "target");
+		json_object_set_new(t, "starttls", jstr(r->starttls.protocol));
+		json_object_set_new(t, "proxy", jstr(r->proxy.url));
+		json_object_set_new(o, "proxy",
+				    r->proxy.url ? json_pack("{s:s, s:o, s:s, s:o}", "kind",
+							     r->proxy.kind, "address",
+							     jstr(r->proxy.address), "outcome",
+							     outcomes[r->proxy.outcome], "answer",
+							     jstr(r->proxy.answer))
+						 : json_null());
+	}
 	if (r->mode == TLS_MODE_LISTEN) {
 		json_object_set_new(o, "peer",
 				    json_pack("{s:o}", "address", jstr(r->listen.peer_address)));
