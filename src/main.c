@@ -312,6 +312,8 @@ static int tui_start_from_cli(const struct cli *cli, enum ui_first first, struct
 	st->client.ocsp = cli->ocsp;
 	st->client.fetch_intermediates = cli->fetch_intermediates;
 	st->client.starttls = cli->starttls;
+	st->client.proxy = cli->proxy;
+	st->proxy_password_file = cli->proxy_password_file;
 	st->client.keylog_path = cli->keylog;
 	st->creds = (struct tls_creds_spec){
 		.system_trust = !cli->no_system_trust,

@@ -379,11 +379,17 @@ void conn_start(struct ui *ui, struct ui_screen *s)
 		ui_message(ui, true, "Cannot use this setup", "%s", err.msg);
 		return;
 	}
-	setup_client_config(&ui->setup, c->creds, &cfg);
+	char *proxy_password = NULL;
+	if (setup_proxy_password(&ui->setup, &proxy_password, &err) < 0) {
+		ui_message(ui, true, "Cannot use this setup", "%s", err.msg);
+		return;
+	}
+	setup_client_config(&ui->setup, c->creds, proxy_password, &cfg);
 	c->running = true;
 	ui->exit_code = 1; /* until the connection ends well */
 	c->t0 = util_now_ms();
 	c->client = client_start(ui->loop, &cfg, &sink, &c->report, on_client_done, c, &err);
+	setup_free_secret(proxy_password); /* client_start keeps a copy */
 	if (!c->client) {
 		c->running = false;
 		ui_message(ui, true, "Cannot connect", "%s", err.msg);

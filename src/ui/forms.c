@@ -9,6 +9,7 @@
 #include "tlsscope/chain.h"
 #include "tlsscope/creds.h"
 #include "tlsscope/pki.h"
+#include "tlsscope/proxy.h"
 #include "tlsscope/starttls.h"
 #include "tlsscope/target.h"
 
@@ -59,6 +60,8 @@ enum {
 	T_STARTTLS,
 	T_OCSP,
 	T_AIA,
+	T_PROXY,
+	T_PROXY_PW,
 };
 
 /* The STARTTLS choices: what the port implies (its text names it), none, then each protocol
@@ -122,6 +125,17 @@ static int target_apply(struct ui *ui, struct form *fm)
 		ui_message(ui, true, "Timeout", "The timeout is a number of seconds, 1 to 3600.");
 		return -1;
 	}
+	struct tls_proxy_spec px;
+	if (field_value(&f[T_PROXY]) && proxy_parse(f[T_PROXY].value, &px, &err) < 0) {
+		ui_message(ui, true, "Proxy", "%s", err.msg);
+		return -1;
+	}
+	struct stat st;
+	const char *pw = field_value(&f[T_PROXY_PW]);
+	if (pw && (stat(pw, &st) < 0 || !S_ISREG(st.st_mode))) {
+		ui_message(ui, true, "Proxy password file", "%s is not a regular file.", pw);
+		return -1;
+	}
 	setup_set(&s->host, t.host);
 	s->port = t.port;
 	setup_set(&s->sni, field_value(&f[T_SNI]));
@@ -135,6 +149,8 @@ static int target_apply(struct ui *ui, struct form *fm)
 		  f[T_STARTTLS].choice ? starttls_choices[f[T_STARTTLS].choice] : NULL);
 	s->ocsp = f[T_OCSP].on;
 	s->fetch_intermediates = f[T_AIA].on;
+	setup_set(&s->proxy, field_value(&f[T_PROXY]));
+	setup_set(&s->proxy_password_file, pw);
 	after_run(ui, fm);
 	return 0;
 }
@@ -166,6 +182,8 @@ static void target_recent(struct ui *ui, struct form *fm)
 			f[T_STARTTLS].choice = starttls_choice(s.starttls);
 			f[T_OCSP].on = s.ocsp;
 			f[T_AIA].on = s.fetch_intermediates;
+			field_set(&f[T_PROXY], s.proxy);
+			field_set(&f[T_PROXY_PW], s.proxy_password_file);
 		}
 		setup_free(&s);
 	}
@@ -213,6 +231,13 @@ void form_target(struct ui *ui, void (*done)(struct ui *ui, void *arg), void *ar
 		  "complete a short chain from the certificates' caIssuers URLs "
 		  "(--fetch-intermediates)",
 		  s->fetch_intermediates);
+	form_text(
+		fm, F_TEXT, "Proxy",
+		"http://[user@]host:port (CONNECT), socks5:// or socks5h:// (--proxy); empty: none",
+		s->proxy);
+	form_text(fm, F_FILE, "Proxy password",
+		  "a file whose first line is the proxy user's password (--proxy-password-file)",
+		  s->proxy_password_file);
 	fm->apply = target_apply;
 	fm->recent = target_recent;
 	fm->changed = target_changed;

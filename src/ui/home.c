@@ -10,6 +10,7 @@
 #include "list.h"
 #include "screens.h"
 #include "tlsscope/pki.h"
+#include "tlsscope/proxy.h"
 #include "tlsscope/target.h"
 #include "ui.h"
 #include "views.h"
@@ -401,11 +402,17 @@ static struct ui_screen *first_connect(struct ui *ui, struct ui_start *st, struc
 {
 	/* Unreadable files and wrong passwords are usage errors, as in batch mode. */
 	struct tls_creds *c = setup_creds(&ui->setup, ui->setup.system_trust, true, err);
+	struct tls_proxy_spec px;
+	char *proxy_password = NULL;
 	(void)st;
 
 	if (!c)
 		return NULL;
 	creds_free(c);
+	if ((ui->setup.proxy && proxy_parse(ui->setup.proxy, &px, err) < 0) ||
+	    setup_proxy_password(&ui->setup, &proxy_password, err) < 0)
+		return NULL;
+	setup_free_secret(proxy_password);
 	ui->connect_on_start = conn_new_client(ui);
 	return ui->connect_on_start;
 }

@@ -1008,6 +1008,67 @@ def target_form_sets_starttls_and_ocsp_and_recents_keep_them():
     p.expect_restored("q")
 
 
+def proxies():
+    import proxy
+    return proxy
+
+
+@scenario
+def proxy_from_the_command_line_and_the_target_form_in_the_tui():
+    """--proxy and --proxy-password-file reach the TUI's connection (without them the TUI went
+    straight to the target); the target form sets both; recents keep the URL and the file's
+    path, never the password."""
+    px_mod = proxies()
+    ca_file = px_mod.pki()
+    srv = px_mod.tls_server()
+    px = px_mod.tinyproxy(["BasicAuth bob %s" % px_mod.PASSWORD])
+    pw = px_mod.password_file()
+    url = "http://bob@127.0.0.1:%d" % px
+    p = Pane(["connect", "127.0.0.1:%d" % srv, "--ca", ca_file, "--no-system-trust",
+              "--verify-name", "localhost", "--proxy", url, "--proxy-password-file", pw])
+    s = p.wait("Proxy", "ServerHello", "Finished", "\u2714 OK")
+    check("proxy: " + url in p.row("trust:"), "the header names the proxy: " + p.row("trust:"))
+    check(px_mod.PASSWORD not in s, "the password is never on the screen")
+    check("CONNECT" in px_mod.tinyproxy_log(px), "tinyproxy saw the CONNECT")
+    p.keys("q")
+    p.expect_restored("q")
+    # The form: a direct connection, then the proxy set in the target form.
+    p = Pane(["connect", "127.0.0.1:%d" % srv, "--ca", ca_file, "--no-system-trust",
+              "--verify-name", "localhost"], x=80, y=24)
+    s = p.wait("ServerHello", "\u2714 OK")
+    check("\u2190 Proxy" not in s, "no proxy step yet:\n" + s)
+    p.keys("c")
+    p.wait("Target", "Proxy password")
+    p.keys(*["Tab"] * 11)
+    p.wait("http://[user@]host:port")
+    p.typed("socks5://nowhere")
+    p.keys("Enter")
+    p.wait("Proxy", "port")  # a URL without a port is refused in a dialog
+    p.keys("Enter")
+    p.wait("Target", "Proxy password")
+    p.keys("C-u")
+    p.typed(url)
+    p.keys("Tab")
+    p.typed(pw)
+    p.keys("Enter")
+    p.wait_match(r"proxy: http://bob@127\.", "the header shows the proxy (cut at 80 columns)")
+    s = p.wait("Proxy", "ServerHello", "\u2714 OK")
+    check(px_mod.PASSWORD not in s, "the password is never on the screen")
+    p.keys("q")
+    p.expect_restored("q")
+    recent = open(path("state/tlsscope/recent")).read()
+    mine = [l for l in recent.splitlines() if l.startswith("target\t127.0.0.1:%d" % srv)]
+    check(len(mine) == 1 and "\tproxy=" + url in mine[0] and "\tproxypw=" + pw in mine[0],
+          "the entry keeps the proxy and the file's path: %r" % recent)
+    check(px_mod.PASSWORD not in recent, "never the password")
+    # A password file that is not a regular file is refused before the screen: exit 2.
+    fifo = fifo_in("proxy.fifo")
+    p = Pane(["connect", "127.0.0.1:%d" % srv, "--ca", ca_file, "--proxy", url,
+              "--proxy-password-file", fifo])
+    s = p.wait("EXITED")
+    check("EXITED 2" in s and "not a regular file" in s, "one line, exit 2:\n" + s)
+
+
 @scenario
 def a_seven_certificate_chain_is_visible_when_there_is_room():
     root = ca("TUI Root CA")
