@@ -309,6 +309,11 @@ static int tui_start_from_cli(const struct cli *cli, enum ui_first first, struct
 	st->client.force_client_cert = cli->force_client_cert;
 	st->client.no_probe = cli->no_probe;
 	st->client.resume = cli->resume;
+	st->client.ocsp = cli->ocsp;
+	st->client.fetch_intermediates = cli->fetch_intermediates;
+	st->client.starttls = cli->starttls;
+	st->client.proxy = cli->proxy;
+	st->proxy_password_file = cli->proxy_password_file;
 	st->client.keylog_path = cli->keylog;
 	st->creds = (struct tls_creds_spec){
 		.system_trust = !cli->no_system_trust,

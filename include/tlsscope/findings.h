@@ -46,6 +46,7 @@ enum finding_id {
 	FINDING_CLIENT_CERT_REQUESTED,	     /* client-cert-requested */
 	FINDING_CLIENT_CERT_REJECTED,	     /* client-cert-rejected */
 	FINDING_CLIENT_CERT_CA_NOT_ACCEPTED, /* client-cert-ca-not-accepted */
+	FINDING_CLIENT_KEY_NOT_ACCEPTED,     /* client-key-not-accepted */
 	FINDING_CLIENT_CERT_NOT_REQUESTED,   /* client-cert-not-requested */
 	FINDING_CLIENT_SENT_NO_CERT,	     /* client-sent-no-cert */
 	FINDING_CLIENT_CERT_UNTRUSTED,	     /* client-cert-untrusted */

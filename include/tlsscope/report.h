@@ -164,6 +164,13 @@ struct tls_client_auth {
 	/* The server listed acceptable CAs and none of them issued a certificate of the loaded
 	 * chain (by issuer DN); set whether or not it was sent (--force-client-cert). */
 	bool issuer_unlisted;
+	/* What the CertificateRequest asked for (connect mode): its signature algorithms, as
+	 * GnuTLS names them, and the key types they (TLS 1.3) or its certificate types (TLS 1.2)
+	 * allow. */
+	struct strlist requested_sigalgs, requested_key_types;
+	/* The loaded key cannot sign with any of requested_sigalgs: GnuTLS sends no
+	 * certificate. */
+	bool key_type_not_accepted;
 };
 
 struct tls_http {

@@ -33,7 +33,8 @@ struct revocation_query *revocation_query_start(struct loop *l, struct tls_repor
 						gnutls_x509_trust_list_t trust, double deadline_ms,
 						void (*done)(void *arg), void *arg);
 
-/* Forgets a running query: done is not called, r is not touched. Accepts NULL. */
+/* Forgets a running query: done is not called; the certificates it was asking about are
+ * marked unreachable ("cancelled ...") in r, which must still be alive. Accepts NULL. */
 void revocation_query_cancel(struct revocation_query *q);
 
 /* --save-chain: writes to path, as PEM, the chain the server should send: its leaf, then each

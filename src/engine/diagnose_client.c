@@ -197,6 +197,20 @@ static bool diagnose_none_sent(struct tls_report *r, const struct refusal *f)
 			 refused ? ", and the server answered " : "", refused ? f->how : "");
 		return refused;
 	}
+	if (ca->loaded && ca->key_type_not_accepted && !ca->sent) {
+		char algs[512];
+		const char *kt = ca->n_chain && ca->chain[0].key_algorithm
+					 ? ca->chain[0].key_algorithm
+					 : "unknown";
+		diag_join(&ca->requested_sigalgs, algs, sizeof(algs), "(none)");
+		diag_add(r, FINDING_CLIENT_KEY_NOT_ACCEPTED, SUBJ_CLIENT_CHAIN, -1, NULL,
+			 "Your certificate (%s) has a key of type %s, and the server accepts only "
+			 "these signature algorithms: %s. GnuTLS therefore sent an empty "
+			 "Certificate message%s%s.",
+			 ca->loaded_subject ? ca->loaded_subject : "?", kt, algs,
+			 refused ? ", and the server answered " : "", refused ? f->how : "");
+		return refused;
+	}
 	if (refused) {
 		diag_add(r, FINDING_CLIENT_CERT_REQUIRED, SUBJ_CONNECTION, -1, NULL,
 			 "The server asked for a client certificate, none was sent, and it "

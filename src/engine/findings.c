@@ -177,6 +177,13 @@ static const struct diag_entry catalog[] = {
 	 "Use a client certificate issued by one of the CAs the server lists, or add your CA to "
 	 "the server's client CA file. --force-client-cert sends it anyway.",
 	 .key_hint = HINT_CLIENT_CERT},
+	[FINDING_CLIENT_KEY_NOT_ACCEPTED] =
+	{"client-key-not-accepted", SEV_ERROR,
+	 "The client key cannot sign with any algorithm the server accepts",
+	 "Use a client certificate whose key type is one the server's CertificateRequest lists "
+	 "(an RSA key for RSA-PSS or RSA-PKCS#1 algorithms, ECDSA for ECDSA ones), or allow "
+	 "your key's algorithms on the server.",
+	 .key_hint = HINT_CLIENT_CERT},
 	[FINDING_CLIENT_CERT_NOT_REQUESTED] =
 	{"client-cert-not-requested", SEV_WARNING,
 	 "A client certificate was loaded but the server never asked for one",

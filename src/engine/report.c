@@ -125,6 +125,8 @@ void report_free(struct tls_report *r)
 	strlist_free(&r->verification.reasons);
 	free(r->verification.hostname.name);
 	strlist_free(&r->client_auth.acceptable_cas);
+	strlist_free(&r->client_auth.requested_sigalgs);
+	strlist_free(&r->client_auth.requested_key_types);
 	free(r->client_auth.loaded_subject);
 	free(r->client_auth.loaded_issuer);
 	for (size_t i = 0; i < r->client_auth.n_chain; i++)

@@ -450,6 +450,17 @@ void revocation_query_cancel(struct revocation_query *q)
 {
 	if (!q)
 		return;
+	/* Asked and not answered: the report says so (the thread only reads the URLs). */
+	struct tls_revocation_facts *f = &q->r->revocation;
+	for (size_t i = 0; i < q->n && i < f->n_certs; i++) {
+		if (!q->items[i].url)
+			continue;
+		f->certs[i].ocsp_queried = REV_UNREACHABLE;
+		free(f->certs[i].ocsp_url);
+		f->certs[i].ocsp_url = xstrdup(q->items[i].url);
+		free(f->certs[i].ocsp_error);
+		f->certs[i].ocsp_error = xstrdup("cancelled before the responder answered");
+	}
 	atomic_store(&q->stop, true); /* before worker_cancel, which may let release free q */
 	worker_cancel(q->job);
 }

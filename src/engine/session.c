@@ -59,6 +59,40 @@ static bool issuer_acceptable(struct tls_client_auth *ca, const struct tls_creds
 	return acceptable;
 }
 
+/* What the server's CertificateRequest asked for: its signature algorithms
+ * (gnutls_sign_algorithm_get_requested) and key types (info->pk_algos). Returns whether
+ * the loaded key can sign with one of those algorithms (true when none are listed). */
+static bool record_request(struct tls_client_auth *ca, gnutls_session_t s,
+			   const struct gnutls_cert_retr_st *info, const struct tls_creds *cr)
+{
+	gnutls_pk_algorithm_t pk =
+		cr->key ? (gnutls_pk_algorithm_t)gnutls_privkey_get_pk_algorithm(cr->key, NULL)
+			: GNUTLS_PK_UNKNOWN;
+	gnutls_sign_algorithm_t algo;
+	bool usable = true;
+
+	strlist_free(&ca->requested_sigalgs);
+	strlist_free(&ca->requested_key_types);
+	for (unsigned i = 0; gnutls_sign_algorithm_get_requested(s, i, &algo) == 0; i++) {
+		const char *name = gnutls_sign_get_name(algo);
+		if (name)
+			strlist_add(&ca->requested_sigalgs, name);
+		if (i == 0)
+			usable = false;
+		if (gnutls_sign_supports_pk_algorithm(algo, pk))
+			usable = true;
+	}
+	for (unsigned i = 0; i < info->pk_algos_length; i++) {
+		const char *name = gnutls_pk_get_name(info->pk_algos[i]);
+		bool seen = false;
+		for (size_t k = 0; name && k < ca->requested_key_types.n; k++)
+			seen = seen || strcmp(ca->requested_key_types.v[k], name) == 0;
+		if (name && !seen)
+			strlist_add(&ca->requested_key_types, name);
+	}
+	return usable || pk == GNUTLS_PK_UNKNOWN;
+}
+
 /* The certificate callback of both roles. A server hands out its identity. A client was asked
  * for a certificate: GnuTLS's own choice would silently send nothing when the issuer is not in
  * the server's list (DESIGN.md §3); deciding here keeps that visible. */
@@ -79,9 +113,11 @@ static int on_retrieve(gnutls_session_t s, const struct gnutls_cert_retr_st *inf
 	if (cfg->role == SESSION_CLIENT) {
 		struct tls_client_auth *ca = &t->rep->client_auth;
 		bool acceptable = issuer_acceptable(ca, cr, info);
+		bool signs = record_request(ca, s, info, cr);
 		ca->requested = true;
 		if (!cr->n_id)
 			return 0;
+		ca->key_type_not_accepted = !signs;
 		ca->issuer_unlisted = !acceptable;
 		if (!acceptable && !cfg->force_client_cert) {
 			ca->issuer_not_acceptable = true;

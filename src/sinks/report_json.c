@@ -211,6 +211,11 @@ static json_t *jclient_auth(const struct tls_report *r)
 
 	json_object_set_new(o, "requested", json_boolean(ca->requested));
 	json_object_set_new(o, "acceptable_cas", jlist(&ca->acceptable_cas));
+	if (ca->requested_sigalgs.n || ca->requested_key_types.n) { /* connect, when asked */
+		json_object_set_new(o, "requested_signature_algorithms",
+				    jlist(&ca->requested_sigalgs));
+		json_object_set_new(o, "requested_key_types", jlist(&ca->requested_key_types));
+	}
 	json_object_set_new(o, "sent", json_boolean(ca->sent));
 	json_object_set_new(o, "certificate",
 			    ca->certificate ? jcert(ca->certificate) : json_null());

@@ -328,6 +328,10 @@ static void print_client_auth(struct out *o, const struct tls_report *r)
 	field(o, "requested", ca->requested ? "yes" : "no");
 	if (ca->requested)
 		list_field(o, "acceptable CAs", &ca->acceptable_cas);
+	if (ca->requested_sigalgs.n || ca->requested_key_types.n) {
+		list_field(o, "signatures", &ca->requested_sigalgs);
+		list_field(o, "key types", &ca->requested_key_types);
+	}
 	field(o, "sent", ca->sent ? "yes" : "no");
 	if (ca->certificate)
 		print_cert(o, ca->certificate, "sent");

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "tlsscope/demo.h"
+#include "list.h"
 #include "screens.h"
 #include "tlsscope/diagnose.h"
 #include "tlsscope/names.h"
@@ -39,8 +40,7 @@ struct conn {
 	struct inspect_result *ins;
 
 	int focus;
-	int sel[N_REGIONS];
-	int scroll[N_REGIONS];
+	struct ui_list list[N_REGIONS];
 	bool moved; /* the user moved in the timeline: stop following its end */
 };
 
@@ -222,7 +222,7 @@ static void conn_draw(struct ui_screen *s, struct ui *ui)
 
 	if (r->n_findings) {
 		const struct tls_finding *f =
-			&r->findings[clamp(c->sel[R_FINDINGS], 0, (int)r->n_findings - 1)];
+			&r->findings[clamp(c->list[R_FINDINGS].sel, 0, (int)r->n_findings - 1)];
 		view_finding_detail(&de, f, ui->cols - 4, c->kind == CONN_CLIENT);
 	}
 	/* The summary column as wide as its longest line, within a third of the screen; what is
@@ -267,13 +267,13 @@ static void conn_draw(struct ui_screen *s, struct ui *ui)
 	/* Until the user moves in it, the timeline shows its end: the newest message while it
 	 * runs, the alert and the handshake's outcome after. */
 	if (!c->moved && c->kind != CONN_INSPECT)
-		c->scroll[R_TIMELINE] = INT_MAX;
+		c->list[R_TIMELINE].scroll = INT_MAX;
 	if (!tl.n)
 		lines_text_line(&tl, ST_DIM, -1, "%s",
 				conn_running(c) ? "(waiting for the first message)"
 						: "(no TLS message was exchanged)");
-	term_list(lo.tl_y, 0, lo.tl_h, lo.tl_w, &tl, c->moved ? c->sel[R_TIMELINE] : -1,
-		  c->focus == R_TIMELINE, &c->scroll[R_TIMELINE]);
+	list_draw(&c->list[R_TIMELINE], lo.tl_y, 0, lo.tl_h, lo.tl_w, &tl,
+		  c->moved ? c->list[R_TIMELINE].sel : -1, c->focus == R_TIMELINE);
 
 	snprintf(rule, sizeof(rule), "%s (%zu)",
 		 c->kind == CONN_INSPECT      ? "Certificates"
@@ -284,8 +284,8 @@ static void conn_draw(struct ui_screen *s, struct ui *ui)
 	if (!ch.n)
 		lines_text_line(&ch, ST_DIM, -1, "%s",
 				conn_running(c) ? "(no certificate yet)" : "(no certificate)");
-	term_list(lo.ch_y, 0, lo.ch_h, ui->cols, &ch, c->sel[R_CHAIN], c->focus == R_CHAIN,
-		  &c->scroll[R_CHAIN]);
+	list_draw(&c->list[R_CHAIN], lo.ch_y, 0, lo.ch_h, ui->cols, &ch, c->list[R_CHAIN].sel,
+		  c->focus == R_CHAIN);
 
 	snprintf(rule, sizeof(rule), "Findings (%zu)", r->n_findings);
 	term_rule(lo.fi_y - 1, 0, ui->cols, rule, c->focus == R_FINDINGS);
@@ -306,8 +306,8 @@ static void conn_draw(struct ui_screen *s, struct ui *ui)
 		} else
 			lines_text_line(&fi, ST_OK, -1, "%s no problem found", ui->g->ok);
 	}
-	term_list(lo.fi_y, 0, lo.fi_h, ui->cols, &fi, c->sel[R_FINDINGS], c->focus == R_FINDINGS,
-		  &c->scroll[R_FINDINGS]);
+	list_draw(&c->list[R_FINDINGS], lo.fi_y, 0, lo.fi_h, ui->cols, &fi, c->list[R_FINDINGS].sel,
+		  c->focus == R_FINDINGS);
 	if (r->n_findings) {
 		int zero = 0;
 		term_list(lo.de_y, 2, lo.de_h, ui->cols - 4, &de, -1, false, &zero);
@@ -348,8 +348,7 @@ static void on_client_done(void *arg)
 
 static void reset_view(struct conn *c)
 {
-	memset(c->sel, 0, sizeof(c->sel));
-	memset(c->scroll, 0, sizeof(c->scroll));
+	memset(c->list, 0, sizeof(c->list));
 	c->focus = R_TIMELINE;
 	c->moved = false;
 }
@@ -380,11 +379,17 @@ void conn_start(struct ui *ui, struct ui_screen *s)
 		ui_message(ui, true, "Cannot use this setup", "%s", err.msg);
 		return;
 	}
-	setup_client_config(&ui->setup, c->creds, &cfg);
+	char *proxy_password = NULL;
+	if (setup_proxy_password(&ui->setup, &proxy_password, &err) < 0) {
+		ui_message(ui, true, "Cannot use this setup", "%s", err.msg);
+		return;
+	}
+	setup_client_config(&ui->setup, c->creds, proxy_password, &cfg);
 	c->running = true;
 	ui->exit_code = 1; /* until the connection ends well */
 	c->t0 = util_now_ms();
 	c->client = client_start(ui->loop, &cfg, &sink, &c->report, on_client_done, c, &err);
+	setup_free_secret(proxy_password); /* client_start keeps a copy */
 	if (!c->client) {
 		c->running = false;
 		ui_message(ui, true, "Cannot connect", "%s", err.msg);
@@ -451,8 +456,8 @@ static void whatif_recheck(struct ui *ui, void *arg)
 		creds_free(trust);
 		c->ui->exit_code = r->verdict_ok ? 0 : 1;
 	}
-	if (c->sel[R_FINDINGS] >= (int)r->n_findings)
-		c->sel[R_FINDINGS] = 0;
+	if (c->list[R_FINDINGS].sel >= (int)r->n_findings)
+		c->list[R_FINDINGS].sel = 0;
 }
 
 static void open_step(struct ui *ui, const struct tls_report *r, size_t i)
@@ -513,16 +518,6 @@ void verdicts_open(struct ui *ui, const struct tls_report *r)
 				&L, 0, NULL, NULL, NULL));
 }
 
-static void move_sel(struct conn *c, int region, int delta, size_t count)
-{
-	if (!count)
-		return;
-	int v = c->sel[region] + delta;
-	c->sel[region] = clamp(v, 0, (int)count - 1);
-	if (region == R_TIMELINE)
-		c->moved = true;
-}
-
 static void conn_key(struct ui_screen *s, struct ui *ui, int key, enum ui_action act)
 {
 	struct conn *c = (struct conn *)s;
@@ -540,36 +535,30 @@ static void conn_key(struct ui_screen *s, struct ui *ui, int key, enum ui_action
 				break;
 		}
 		if (c->focus == R_TIMELINE && !c->moved && r)
-			c->sel[R_TIMELINE] = (int)region_count(c, r, R_TIMELINE) - 1;
+			c->list[R_TIMELINE].sel = (int)region_count(c, r, R_TIMELINE) - 1;
 		c->moved = c->focus == R_TIMELINE ? true : c->moved;
 		break;
 	case ACT_UP:
-		move_sel(c, c->focus, -1, count);
-		break;
 	case ACT_DOWN:
-		move_sel(c, c->focus, 1, count);
-		break;
 	case ACT_PGUP:
-		move_sel(c, c->focus, -page, count);
-		break;
 	case ACT_PGDN:
-		move_sel(c, c->focus, page, count);
-		break;
 	case ACT_TOP:
-		move_sel(c, c->focus, -(int)count, count);
-		break;
 	case ACT_BOTTOM:
-		move_sel(c, c->focus, (int)count, count);
+		if (!count)
+			break;
+		list_key(&c->list[c->focus], act, (int)count, page);
+		if (c->focus == R_TIMELINE)
+			c->moved = true;
 		break;
 	case ACT_OPEN:
 		if (!count)
 			break;
 		if (c->focus == R_CHAIN)
-			cert_open(ui, &r->chain[c->sel[R_CHAIN]], r, NULL);
+			cert_open(ui, &r->chain[c->list[R_CHAIN].sel], r, NULL);
 		else if (c->focus == R_FINDINGS)
-			open_finding(ui, r, &r->findings[c->sel[R_FINDINGS]]);
+			open_finding(ui, r, &r->findings[c->list[R_FINDINGS].sel]);
 		else if (c->kind != CONN_INSPECT)
-			open_step(ui, r, (size_t)c->sel[R_TIMELINE]);
+			open_step(ui, r, (size_t)c->list[R_TIMELINE].sel);
 		break;
 	case ACT_BACK:
 		if (c->kind == CONN_CLIENT && c->running)
@@ -596,7 +585,7 @@ static void conn_key(struct ui_screen *s, struct ui *ui, int key, enum ui_action
 		break;
 	case ACT_IDENTITY:
 		if (c->kind == CONN_CLIENT)
-			form_identity(ui, restart_cb, c);
+			form_identity(ui, &c->report, restart_cb, c);
 		break;
 	case ACT_WHATIF: {
 		struct tls_report *m = conn_report_mut(c);
@@ -614,7 +603,7 @@ static void conn_key(struct ui_screen *s, struct ui *ui, int key, enum ui_action
 	}
 	case ACT_EXPORT:
 		if (r && r->n_chain)
-			cert_export(ui, &r->chain[c->focus == R_CHAIN ? c->sel[R_CHAIN] : 0]);
+			cert_export(ui, &r->chain[c->focus == R_CHAIN ? c->list[R_CHAIN].sel : 0]);
 		break;
 	case ACT_SAVE:
 		if (r)

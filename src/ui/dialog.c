@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "list.h"
 #include "screen.h"
 
 struct dialog {
@@ -100,7 +101,7 @@ struct text_view {
 	char *title;
 	struct ui_lines lines;
 	unsigned extra_ctx;
-	int scroll;
+	struct ui_list list; /* a text only scrolls */
 	void (*on_key)(struct ui *ui, void *arg, enum ui_action act);
 	void *arg;
 	void (*free_arg)(void *arg);
@@ -111,7 +112,7 @@ static void text_draw(struct ui_screen *s, struct ui *ui)
 	struct text_view *t = (struct text_view *)s;
 
 	term_rule(0, 0, ui->cols, t->title, true);
-	term_list(1, 1, ui->rows - 2, ui->cols - 2, &t->lines, -1, false, &t->scroll);
+	list_draw(&t->list, 1, 1, ui->rows - 2, ui->cols - 2, &t->lines, -1, false);
 }
 
 static void text_key(struct ui_screen *s, struct ui *ui, int key, enum ui_action act)
@@ -120,25 +121,9 @@ static void text_key(struct ui_screen *s, struct ui *ui, int key, enum ui_action
 	int page = ui->rows - 3;
 	(void)key;
 
+	if (list_scroll_key(&t->list, act, (int)t->lines.n, page))
+		return;
 	switch (act) {
-	case ACT_UP:
-		t->scroll--;
-		break;
-	case ACT_DOWN:
-		t->scroll++;
-		break;
-	case ACT_PGUP:
-		t->scroll -= page;
-		break;
-	case ACT_PGDN:
-		t->scroll += page;
-		break;
-	case ACT_TOP:
-		t->scroll = 0;
-		break;
-	case ACT_BOTTOM:
-		t->scroll = (int)t->lines.n;
-		break;
 	case ACT_BACK:
 		ui_pop(ui);
 		return;
@@ -147,10 +132,6 @@ static void text_key(struct ui_screen *s, struct ui *ui, int key, enum ui_action
 			t->on_key(ui, t->arg, act);
 		return;
 	}
-	if (t->scroll > (int)t->lines.n - page)
-		t->scroll = (int)t->lines.n - page;
-	if (t->scroll < 0)
-		t->scroll = 0;
 }
 
 static unsigned text_ctx(struct ui_screen *s)

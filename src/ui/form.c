@@ -85,7 +85,14 @@ static void form_draw(struct ui_screen *s, struct ui *ui)
 {
 	struct form *fm = (struct form *)s;
 	int w = ui->cols - 6 < 90 ? ui->cols - 6 : 90;
-	int h = (int)fm->n + 5 + (fm->note ? 1 : 0);
+	/* The note's lines, each wrapped to the box. */
+	struct ui_lines note = {0};
+	for (const char *l = fm->note; l; l = strchr(l, '\n'), l = l ? l + 1 : NULL) {
+		char *one = xstrndup(l, strcspn(l, "\n"));
+		lines_wrap(&note, ST_WARN, -1, "", one, true, w - 4);
+		free(one);
+	}
+	int h = (int)fm->n + 5 + (int)note.n;
 	int y = fm->at_top ? 2 : (ui->rows - h) / 2, x = (ui->cols - w) / 2;
 	int label_w = 0, cur_y = -1, cur_x = -1;
 
@@ -106,11 +113,18 @@ static void form_draw(struct ui_screen *s, struct ui *ui)
 		case F_BOOL:
 			line_addf(ln, cur ? ST_TITLE : ST_NORMAL, "[%s]", f->on ? "x" : " ");
 			break;
-		case F_CHOICE:
+		case F_CHOICE: {
+			int all = 0;
 			for (int k = 0; f->choices[k]; k++)
+				all += text_width(f->choices[k]) + 2;
+			/* Too many to show side by side: the chosen one, between arrows. */
+			if (all > vw)
+				line_addf(ln, ST_SELECTED, "< %s >", f->choices[f->choice]);
+			for (int k = 0; all <= vw && f->choices[k]; k++)
 				line_addf(ln, k == f->choice ? ST_SELECTED : ST_DIM, " %s ",
 					  f->choices[k]);
 			break;
+		}
 		case F_SECRET:
 			/* A fixed-width mask: the length of a password is not shown either. */
 			line_addf(ln, ST_NORMAL, "%s", *f->value ? "********" : "");
@@ -143,8 +157,9 @@ static void form_draw(struct ui_screen *s, struct ui *ui)
 		lines_free(&L);
 	}
 	int hy = y + 1 + (int)fm->n + 1;
-	if (fm->note)
-		term_text(hy++, x + 2, w - 4, ST_WARN, fm->note);
+	for (size_t i = 0; i < note.n; i++)
+		term_line(hy++, x + 2, w - 4, &note.v[i], false);
+	lines_free(&note);
 	const struct field *f = &fm->f[fm->cur];
 	term_text(hy, x + 2, w - 4, ST_INFO, f->hint ? f->hint : "");
 	term_text(hy + 1, x + 2, w - 4, ST_DIM,

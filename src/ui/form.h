@@ -20,14 +20,14 @@ struct field {
 	int choice;
 };
 
-#define FORM_MAX_FIELDS 12
+#define FORM_MAX_FIELDS 16
 
 struct form {
 	struct ui_screen base;
 	char *title;
 	struct field f[FORM_MAX_FIELDS];
 	size_t n, cur;
-	char *note; /* a line above the hint, or NULL */
+	char *note; /* lines (separated by \n) above the hint, or NULL */
 	/* Returns 0 to close the form, -1 to keep it open (it showed why in a dialog). */
 	int (*apply)(struct ui *ui, struct form *fm);
 	void (*changed)(struct ui *ui, struct form *fm);   /* after any change; may be NULL */

@@ -7,8 +7,10 @@
 #include <unistd.h>
 
 #include "form.h"
+#include "list.h"
 #include "screens.h"
 #include "tlsscope/pki.h"
+#include "tlsscope/proxy.h"
 #include "tlsscope/target.h"
 #include "ui.h"
 #include "views.h"
@@ -296,7 +298,7 @@ static const struct home_item {
 struct home {
 	struct ui_screen base;
 	struct strlist recent;
-	int sel, scroll;
+	struct ui_list list;
 };
 
 static void home_draw(struct ui_screen *s, struct ui *ui)
@@ -332,9 +334,8 @@ static void home_draw(struct ui_screen *s, struct ui *ui)
 		   "--ca ca.crt --cert client.crt --key client.key.",
 		   false, ui->cols - 2);
 	int n = (int)(N_ITEMS + h->recent.n);
-	if (h->sel >= n)
-		h->sel = n - 1;
-	term_list(3, 0, ui->rows - 4, ui->cols, &L, h->sel, true, &h->scroll);
+	list_clamp(&h->list, n);
+	list_draw(&h->list, 3, 0, ui->rows - 4, ui->cols, &L, h->list.sel, true);
 	lines_free(&L);
 }
 
@@ -344,19 +345,9 @@ static void home_key(struct ui_screen *s, struct ui *ui, int key, enum ui_action
 	int n = (int)(N_ITEMS + h->recent.n);
 	(void)key;
 
+	if (list_key(&h->list, act, n, ui->rows - 6))
+		return;
 	switch (act) {
-	case ACT_UP:
-		h->sel = h->sel > 0 ? h->sel - 1 : 0;
-		break;
-	case ACT_DOWN:
-		h->sel = h->sel + 1 < n ? h->sel + 1 : n - 1;
-		break;
-	case ACT_TOP:
-		h->sel = 0;
-		break;
-	case ACT_BOTTOM:
-		h->sel = n - 1;
-		break;
 	case ACT_TARGET:
 		open_connect(ui);
 		break;
@@ -364,10 +355,10 @@ static void home_key(struct ui_screen *s, struct ui *ui, int key, enum ui_action
 		form_listen(ui);
 		break;
 	case ACT_OPEN:
-		if (h->sel < (int)N_ITEMS) {
-			items[h->sel].open(ui);
+		if (h->list.sel < (int)N_ITEMS) {
+			items[h->list.sel].open(ui);
 		} else {
-			if (recent_restore(h->recent.v[h->sel - N_ITEMS], &ui->setup) == 0)
+			if (recent_restore(h->recent.v[h->list.sel - N_ITEMS], &ui->setup) == 0)
 				connect_now(ui, NULL);
 		}
 		break;
@@ -411,11 +402,17 @@ static struct ui_screen *first_connect(struct ui *ui, struct ui_start *st, struc
 {
 	/* Unreadable files and wrong passwords are usage errors, as in batch mode. */
 	struct tls_creds *c = setup_creds(&ui->setup, ui->setup.system_trust, true, err);
+	struct tls_proxy_spec px;
+	char *proxy_password = NULL;
 	(void)st;
 
 	if (!c)
 		return NULL;
 	creds_free(c);
+	if ((ui->setup.proxy && proxy_parse(ui->setup.proxy, &px, err) < 0) ||
+	    setup_proxy_password(&ui->setup, &proxy_password, err) < 0)
+		return NULL;
+	setup_free_secret(proxy_password);
 	ui->connect_on_start = conn_new_client(ui);
 	return ui->connect_on_start;
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "list.h"
 #include "screens.h"
 #include "views.h"
 
@@ -20,8 +21,8 @@ struct listen_view {
 	unsigned history;
 	unsigned long total, failed; /* reports seen */
 	long long *when;	     /* report times, a ring of `history` slots by sequence */
-	long sel; /* the selected report's sequence number, -1: follow the newest */
-	int scroll;
+	long sel;	     /* the selected report's sequence number, -1: follow the newest */
+	struct ui_list list; /* its scroll; sel is the row of sel while a key moves it */
 };
 
 /* The report with sequence number seq, or NULL when the history has dropped it. */
@@ -86,8 +87,7 @@ static void listen_draw(struct ui_screen *s, struct ui *ui)
 	if (list_h < 3)
 		list_h = 3;
 	term_rule(2, 0, ui->cols, "Connections (newest last; Enter opens one)", true);
-	term_list(3, 0, list_h, ui->cols, &L, count ? (int)(sel % 0x7fffffff) : -1, true,
-		  &v->scroll);
+	list_draw(&v->list, 3, 0, list_h, ui->cols, &L, count ? (int)(sel % 0x7fffffff) : -1, true);
 	const struct tls_report *r = count && sel >= 0 ? by_seq(v, (unsigned long)sel) : NULL;
 	char rule[64];
 	snprintf(rule, sizeof(rule), "Connection #%ld", sel + 1);
@@ -126,25 +126,14 @@ static void listen_key(struct ui_screen *s, struct ui *ui, int key, enum ui_acti
 
 	if (!count && act != ACT_BACK)
 		return;
+	v->list.sel = (int)(sel - first);
+	if (list_key(&v->list, act, (int)count, ui->rows - 5)) {
+		/* Moving to the newest row follows new connections again, like tail -f. */
+		sel = first + v->list.sel;
+		v->sel = sel >= last ? -1 : sel;
+		return;
+	}
 	switch (act) {
-	case ACT_UP:
-		sel--;
-		break;
-	case ACT_DOWN:
-		sel++;
-		break;
-	case ACT_PGUP:
-		sel -= ui->rows - 5;
-		break;
-	case ACT_PGDN:
-		sel += ui->rows - 5;
-		break;
-	case ACT_TOP:
-		sel = first;
-		break;
-	case ACT_BOTTOM:
-		sel = last;
-		break;
 	case ACT_OPEN: {
 		struct pick *p = xcalloc(1, sizeof(*p));
 		char title[64];
@@ -173,10 +162,6 @@ static void listen_key(struct ui_screen *s, struct ui *ui, int key, enum ui_acti
 	default:
 		return;
 	}
-	if (sel < first)
-		sel = first;
-	/* Moving to the newest row follows new connections again, like tail -f. */
-	v->sel = sel >= last ? -1 : sel;
 }
 
 static void listen_free(struct ui_screen *s)

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "list.h"
 #include "screens.h"
 #include "tlsscope/chain.h"
 #include "tlsscope/creds.h"
@@ -92,7 +93,7 @@ struct picker {
 	bool hidden;
 	bool filtering;
 	char filter[128];
-	int sel, scroll;
+	struct ui_list list;
 	char *error;
 	void (*chosen)(struct ui *ui, void *arg, const char *path);
 	void *arg;
@@ -135,7 +136,7 @@ static void load_dir(struct picker *p)
 	entries_free(p);
 	free(p->error);
 	p->error = NULL;
-	p->sel = p->scroll = 0;
+	p->list = (struct ui_list){0};
 	if (!d) {
 		p->error = xasprintf("cannot read this directory");
 	} else {
@@ -213,16 +214,15 @@ static void picker_draw(struct ui_screen *s, struct ui *ui)
 	}
 	term_line(1, 1, ui->cols - 2, &hl[0], false);
 	lines_free(&head);
-	if (p->sel >= (int)k)
-		p->sel = k ? (int)k - 1 : 0;
+	list_clamp(&p->list, (int)k);
 	/* Probe only what is on the screen: a large directory stays quick. */
-	if (p->scroll > p->sel)
-		p->scroll = p->sel;
-	if (p->sel >= p->scroll + list_h)
-		p->scroll = p->sel - list_h + 1;
+	if (p->list.scroll > p->list.sel)
+		p->list.scroll = p->list.sel;
+	if (p->list.sel >= p->list.scroll + list_h)
+		p->list.scroll = p->list.sel - list_h + 1;
 	for (size_t i = 0; i < k; i++) {
 		struct entry *e = &p->e[idx[i]];
-		if ((int)i >= p->scroll && (int)i < p->scroll + list_h)
+		if ((int)i >= p->list.scroll && (int)i < p->list.scroll + list_h)
 			probe(p, e);
 		struct ui_line *ln = lines_add(&L, (int)i);
 		if (e->dir) {
@@ -243,10 +243,10 @@ static void picker_draw(struct ui_screen *s, struct ui *ui)
 		lines_text_line(&L, ST_ERROR, -1, "%s", p->error);
 	else if (!k)
 		lines_text_line(&L, ST_DIM, -1, "(nothing here%s)", p->filter[0] ? " matches" : "");
-	term_list(2, 1, list_h, ui->cols - 2, &L, p->sel, true, &p->scroll);
+	list_draw(&p->list, 2, 1, list_h, ui->cols - 2, &L, p->list.sel, true);
 	/* The selected file's preview, in full. */
 	if (k) {
-		struct entry *e = &p->e[idx[p->sel]];
+		struct entry *e = &p->e[idx[p->list.sel]];
 		struct ui_lines pv = {0};
 		struct ui_line *ln = lines_add(&pv, -1);
 		if (e->dir)
@@ -289,30 +289,16 @@ static void picker_key(struct ui_screen *s, struct ui *ui, int key, enum ui_acti
 		if (len + 1 < sizeof(p->filter)) {
 			p->filter[len] = (char)key;
 			p->filter[len + 1] = '\0';
-			p->sel = 0;
+			p->list.sel = 0;
 		}
 		free(idx);
 		return;
 	}
+	if (list_key(&p->list, act, (int)k, page)) {
+		free(idx);
+		return;
+	}
 	switch (act) {
-	case ACT_UP:
-		p->sel--;
-		break;
-	case ACT_DOWN:
-		p->sel++;
-		break;
-	case ACT_PGUP:
-		p->sel -= page;
-		break;
-	case ACT_PGDN:
-		p->sel += page;
-		break;
-	case ACT_TOP:
-		p->sel = 0;
-		break;
-	case ACT_BOTTOM:
-		p->sel = (int)k - 1;
-		break;
 	case ACT_ERASE:
 		if (p->filter[0])
 			p->filter[strlen(p->filter) - 1] = '\0';
@@ -349,7 +335,7 @@ static void picker_key(struct ui_screen *s, struct ui *ui, int key, enum ui_acti
 		p->filtering = false;
 		if (!k)
 			break;
-		struct entry *e = &p->e[idx[p->sel]];
+		struct entry *e = &p->e[idx[p->list.sel]];
 		char *full = join(p->dir, e->name);
 		if (e->dir) {
 			go_dir(p, full);
@@ -367,10 +353,7 @@ static void picker_key(struct ui_screen *s, struct ui *ui, int key, enum ui_acti
 	default:
 		break;
 	}
-	if (p->sel < 0)
-		p->sel = 0;
-	if (p->sel >= (int)k)
-		p->sel = k ? (int)k - 1 : 0;
+	list_clamp(&p->list, (int)k);
 	free(idx);
 }
 
@@ -428,7 +411,7 @@ static struct picker *picker_new(struct ui *ui, const char *title, const char *s
 	load_dir(p);
 	for (size_t i = 0; select && i < p->n; i++)
 		if (strcmp(p->e[i].name, select) == 0)
-			p->sel = (int)i;
+			p->list.sel = (int)i;
 	free(select);
 	ui_push(ui, &p->base);
 	return p;
@@ -480,7 +463,7 @@ void picker_open_key(struct ui *ui, const char *title, const char *cert,
 			char *pv = xasprintf("%s, matches the certificate", p->e[i].preview);
 			free(p->e[i].preview);
 			p->e[i].preview = pv;
-			p->sel = (int)i;
+			p->list.sel = (int)i;
 			break;
 		}
 	}

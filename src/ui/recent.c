@@ -4,8 +4,10 @@
  *
  * A target is "target<TAB>host:port" followed by the setup it ran with, one "name=value"
  * field per tab: ca=, int=, crl= (each repeatable), sni=, nosni=1, verify=, alpn=, max=12|13,
- * nosys=1, cert=, key=, force=1. Older files hold only "target<TAB>host:port"; they still
- * read (with the default setup). A value holding a tab or a newline is not remembered. */
+ * nosys=1, cert=, key=, force=1, starttls=, ocsp=1, aia=1, proxy=, proxypw= (the password
+ * file's path). Older files hold only
+ * "target<TAB>host:port"; they still read (with the default setup). A value holding a tab or a
+ * newline is not remembered. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -151,6 +153,11 @@ void recent_add_setup(const struct ui_setup *s)
 	field(&v, "cert", s->cert);
 	field(&v, "key", s->key);
 	field(&v, "force", s->force_client_cert ? "1" : NULL);
+	field(&v, "starttls", s->starttls);
+	field(&v, "ocsp", s->ocsp ? "1" : NULL);
+	field(&v, "aia", s->fetch_intermediates ? "1" : NULL);
+	field(&v, "proxy", s->proxy);
+	field(&v, "proxypw", s->proxy_password_file);
 	add("target", v);
 	free(v);
 }
@@ -175,6 +182,10 @@ int recent_restore(const char *entry, struct ui_setup *s)
 	s->tls_max = 0;
 	s->system_trust = true;
 	s->force_client_cert = false;
+	setup_set(&s->starttls, NULL);
+	s->ocsp = s->fetch_intermediates = false;
+	setup_set(&s->proxy, NULL);
+	setup_set(&s->proxy_password_file, NULL);
 	strlist_free(&s->ca_files);
 	strlist_free(&s->intermediates);
 	strlist_free(&s->crls);
@@ -211,6 +222,16 @@ int recent_restore(const char *entry, struct ui_setup *s)
 			setup_set(&s->key, val);
 		else if (strcmp(f, "force") == 0)
 			s->force_client_cert = true;
+		else if (strcmp(f, "starttls") == 0)
+			setup_set(&s->starttls, val);
+		else if (strcmp(f, "ocsp") == 0)
+			s->ocsp = true;
+		else if (strcmp(f, "aia") == 0)
+			s->fetch_intermediates = true;
+		else if (strcmp(f, "proxy") == 0)
+			setup_set(&s->proxy, val);
+		else if (strcmp(f, "proxypw") == 0)
+			setup_set(&s->proxy_password_file, val);
 		/* Fields of a newer version are skipped. */
 	}
 	free(copy);

@@ -55,7 +55,9 @@ struct ui_screen *home_new(struct ui *ui);
 /* Forms (forms.c) for the connection setup; done runs after a change was applied. */
 void form_target(struct ui *ui, void (*done)(struct ui *ui, void *arg), void *arg);
 void form_trust(struct ui *ui, void (*done)(struct ui *ui, void *arg), void *arg);
-void form_identity(struct ui *ui, void (*done)(struct ui *ui, void *arg), void *arg);
+/* r: the connection the identity is for (its CertificateRequest is matched), or NULL. */
+void form_identity(struct ui *ui, const struct tls_report *r,
+		   void (*done)(struct ui *ui, void *arg), void *arg);
 void form_listen(struct ui *ui);
 void form_pki(struct ui *ui);
 void form_inspect(struct ui *ui);

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "setup.h"
 #include "ui.h"
@@ -40,6 +41,11 @@ void setup_from_start(struct ui_setup *s, const struct ui_start *st)
 	s->force_client_cert = c->force_client_cert;
 	s->no_probe = c->no_probe;
 	s->resume = c->resume;
+	s->ocsp = c->ocsp;
+	s->fetch_intermediates = c->fetch_intermediates;
+	setup_set(&s->starttls, c->starttls);
+	setup_set(&s->proxy, c->proxy);
+	setup_set(&s->proxy_password_file, st->proxy_password_file);
 	setup_set(&s->keylog, c->keylog_path);
 	s->system_trust = st->creds.system_trust;
 	strlist_copy(&s->ca_files, st->creds.anchors, st->creds.n_anchors);
@@ -50,13 +56,41 @@ void setup_from_start(struct ui_setup *s, const struct ui_start *st)
 	s->password = st->password;
 }
 
+void setup_free_secret(char *secret)
+{
+	if (secret) {
+		gnutls_memset(secret, 0, strlen(secret));
+		free(secret);
+	}
+}
+
 void setup_set_password(struct ui_setup *s, const char *password)
 {
-	if (s->password) {
-		gnutls_memset(s->password, 0, strlen(s->password));
-		free(s->password);
-	}
+	setup_free_secret(s->password);
 	s->password = password ? xstrdup(password) : NULL;
+}
+
+int setup_proxy_password(const struct ui_setup *s, char **out, struct tls_error *err)
+{
+	const char *file = s->proxy_password_file;
+	unsigned char *data = NULL;
+	size_t len = 0;
+	struct stat st;
+
+	*out = NULL;
+	if (!file)
+		return 0;
+	if (stat(file, &st) < 0 || !S_ISREG(st.st_mode)) {
+		tls_error_set(err, "the proxy password file %s is not a regular file", file);
+		return -1;
+	}
+	if (util_read_file(file, 4096, &data, &len, err) < 0)
+		return -1;
+	/* The first line is the password; the rest is wiped too. */
+	size_t n = strcspn((char *)data, "\r\n");
+	gnutls_memset(data + n, 0, len - n);
+	*out = (char *)data;
+	return 0;
 }
 
 void setup_free(struct ui_setup *s)
@@ -68,6 +102,9 @@ void setup_free(struct ui_setup *s)
 	free(s->priority);
 	free(s->http_path);
 	free(s->keylog);
+	free(s->starttls);
+	free(s->proxy);
+	free(s->proxy_password_file);
 	strlist_free(&s->ca_files);
 	strlist_free(&s->intermediates);
 	strlist_free(&s->crls);
@@ -97,7 +134,7 @@ struct tls_creds *setup_creds(const struct ui_setup *s, bool system, bool with_i
 }
 
 void setup_client_config(const struct ui_setup *s, struct tls_creds *creds,
-			 struct tls_client_config *cfg)
+			 const char *proxy_password, struct tls_client_config *cfg)
 {
 	*cfg = client_config_defaults();
 	cfg->host = s->host;
@@ -115,6 +152,11 @@ void setup_client_config(const struct ui_setup *s, struct tls_creds *creds,
 	cfg->force_client_cert = s->force_client_cert;
 	cfg->no_probe = s->no_probe;
 	cfg->resume = s->resume;
+	cfg->ocsp = s->ocsp;
+	cfg->fetch_intermediates = s->fetch_intermediates;
+	cfg->starttls = s->starttls;
+	cfg->proxy = s->proxy;
+	cfg->proxy_password = proxy_password;
 	cfg->keylog_path = s->keylog;
 	cfg->creds = creds;
 }
@@ -140,11 +182,14 @@ char *setup_describe(const struct ui_setup *s)
 			 s->key ? base_name(s->key) : "");
 	else
 		snprintf(id, sizeof(id), "none");
-	return xasprintf("trust: %s   identity: %s%s%s%s%s", trust, id,
+	return xasprintf("trust: %s   identity: %s%s%s%s%s%s%s%s%s%s%s", trust, id,
 			 s->sni || s->no_sni ? "   SNI: " : "",
 			 s->no_sni ? "off"
 			 : s->sni  ? s->sni
 				   : "",
 			 s->verify_name ? "   verify name: " : "",
-			 s->verify_name ? s->verify_name : "");
+			 s->verify_name ? s->verify_name : "", s->starttls ? "   STARTTLS: " : "",
+			 s->starttls ? s->starttls : "", s->ocsp ? "   OCSP" : "",
+			 s->fetch_intermediates ? "   AIA" : "", s->proxy ? "   proxy: " : "",
+			 s->proxy ? s->proxy : "");
 }

@@ -24,6 +24,10 @@ struct ui_setup {
 	enum tls_http_mode http;
 	char *http_path;
 	bool strict, force_client_cert, no_probe, resume;
+	bool ocsp, fetch_intermediates;
+	char *starttls;		   /* a protocol, "none", or NULL: what the port implies */
+	char *proxy;		   /* --proxy's URL (no password in it), or NULL */
+	char *proxy_password_file; /* its user's password, read at each connection; NULL: none */
 	char *keylog;
 	bool system_trust;
 	struct strlist ca_files, intermediates, crls;
@@ -44,8 +48,16 @@ void setup_set_password(struct ui_setup *s, const char *password);
  * intermediates, CRLs and, when with_identity, the identity. NULL with err set on failure. */
 struct tls_creds *setup_creds(const struct ui_setup *s, bool system, bool with_identity,
 			      struct tls_error *err);
+/* The connection's configuration; proxy_password (from setup_proxy_password, may be NULL) and
+ * the strings of s are borrowed until client_start returns (it copies them). */
 void setup_client_config(const struct ui_setup *s, struct tls_creds *creds,
-			 struct tls_client_config *cfg);
+			 const char *proxy_password, struct tls_client_config *cfg);
+/* The proxy password: the first line of the password file (a regular file only: a FIFO
+ * would hold the screen). *out is NULL when there is no file; free it with
+ * setup_free_secret. Returns 0, or -1 with err set. */
+int setup_proxy_password(const struct ui_setup *s, char **out, struct tls_error *err);
+/* Wipes and frees a secret; accepts NULL. */
+void setup_free_secret(char *secret);
 /* "trust: system + 1 CA file   identity: client.crt   SNI: x" for the header. Caller frees. */
 char *setup_describe(const struct ui_setup *s);
 

@@ -25,6 +25,8 @@ struct ui_start {
 	 * listener uses the identity, intermediates and CRLs, with client_ca as anchors. */
 	struct tls_creds_spec creds;
 	char *password; /* read by the caller (never from the command line); NULL: none */
+	/* --proxy-password-file: read at each connection (client.proxy_password is not used). */
+	const char *proxy_password_file;
 	/* Listen; creds and serials are not used. */
 	struct tls_server_config server;
 	const char *const *client_ca;

@@ -798,6 +798,23 @@ static void kv(struct ui_lines *L, const char *label, const char *value, bool un
 	detail_row(L, label, value, untrusted, st, width);
 }
 
+/* label, then the list comma-separated ("-" when empty), wrapped under its value column. */
+static void join_list(struct ui_lines *L, const char *label, const struct strlist *l, int width)
+{
+	size_t len = 2;
+	for (size_t i = 0; i < l->n; i++)
+		len += strlen(l->v[i]) + 2;
+	char *buf = xmalloc(len);
+	buf[0] = '\0';
+	for (size_t i = 0; i < l->n; i++) {
+		if (i)
+			strcat(buf, ", ");
+		strcat(buf, l->v[i]);
+	}
+	kv(L, label, l->n ? buf : "-", true, ST_NORMAL, width);
+	free(buf);
+}
+
 static void step_certificate_request(struct ui_lines *L, const struct tls_report *r, int width,
 				     const struct ui_glyphs *g)
 {
@@ -823,6 +840,9 @@ static void step_certificate_request(struct ui_lines *L, const struct tls_report
 			   width);
 	}
 	lines_blank(L);
+	join_list(L, "signatures", &ca->requested_sigalgs, width);
+	join_list(L, "key types", &ca->requested_key_types, width);
+	lines_blank(L);
 	if (!ca->loaded) {
 		lines_wrap(L, ST_WARN, -1,
 			   "Identity: ", "none loaded, so none was sent (i loads one)", false,
@@ -846,6 +866,18 @@ static void step_certificate_request(struct ui_lines *L, const struct tls_report
 			   "Its issuer is NOT in the list (by name): GnuTLS sends an empty "
 			   "Certificate unless --force-client-cert.",
 			   false, width);
+	const char *kt =
+		ca->n_chain && ca->chain[0].key_algorithm ? ca->chain[0].key_algorithm : "?";
+	char *why =
+		xasprintf(ca->key_type_not_accepted
+				  ? "Its %s key cannot sign with any of these signatures: GnuTLS "
+				    "sends an empty Certificate."
+				  : "Its %s key can sign with one of these signatures.",
+			  kt);
+	if (ca->requested_sigalgs.n)
+		lines_wrap(L, ca->key_type_not_accepted ? ST_ERROR : ST_OK, -1, "", why, false,
+			   width);
+	free(why);
 	kv(L, "sent", ca->sent ? "yes" : "no", false, ca->sent ? ST_OK : ST_ERROR, width);
 }
 

@@ -72,6 +72,20 @@ class Pane:
             time.sleep(0.05)  # polling interval, bounded by the deadline
         raise Failure("%s; the screen:\n%s" % (what, self.text()))
 
+    def wait_match_text(self, pattern, what, deadline=10.0):
+        """As wait_match, over the text inside a box (a form over the screen), its lines
+        joined with spaces: a form's note wraps."""
+        end = time.monotonic() + deadline
+        while True:
+            inside = [l[l.index("\u2502") + 1:l.rindex("\u2502")].strip()
+                      for l in self.text().splitlines() if l.count("\u2502") >= 2]
+            flat = " ".join(inside)
+            if re.search(pattern, flat):
+                return flat
+            if time.monotonic() >= end:
+                raise Failure("%s; the screen:\n%s" % (what, self.text()))
+            time.sleep(0.05)  # polling interval, bounded by the deadline
+
     def row(self, prefix):
         """The first screen line that starts with prefix."""
         for line in self.text().splitlines():
@@ -79,8 +93,13 @@ class Pane:
                 return line
         raise Failure("no line starts with %r:\n%s" % (prefix, self.text()))
 
-    def tlsscope_pid(self):
+    def tlsscope_pid(self, deadline=5.0):
+        """tlsscope's pid, polled for: the pane's shell starts it a moment after the pane."""
+        end = time.monotonic() + deadline
         pid = self.running_pid()
+        while pid is None and time.monotonic() < end:
+            time.sleep(0.02)  # polling interval, bounded by the deadline
+            pid = self.running_pid()
         check(pid is not None, "tlsscope is not running in the pane")
         return pid
 
@@ -650,6 +669,123 @@ def certificate_request_shows_a_foreign_issuer_and_an_empty_list():
     p.expect_restored("q")
 
 
+def rsa_pss_only_server(good, root):
+    """openssl s_server (TLS 1.3) that requires a client certificate and accepts only RSA-PSS
+    signatures from it (-client_sigalgs)."""
+    port = free_port()
+    start(["openssl", "s_server", "-accept", "127.0.0.1:%d" % port, "-cert", good[0], "-key",
+           good[1], "-www", "-tls1_3", "-Verify", "1", "-CAfile", root[0], "-client_sigalgs",
+           "rsa_pss_rsae_sha256:rsa_pss_pss_sha256"], port)
+    return port
+
+
+@scenario
+def certificate_request_shows_signatures_and_a_key_that_cannot_sign():
+    root, good, ec_cli = pki()
+    rsa_cli = client(root, cn="tui rsa client", kind="rsa", name="rsaclient")
+    port = rsa_pss_only_server(good, root)
+    # Batch: the report names what was asked and why nothing was sent.
+    r = tlsscope(["connect", "127.0.0.1:%d" % port, "--no-system-trust", "--ca", root[0],
+                  "--verify-name", "localhost", "--cert", ec_cli[0], "--key", ec_cli[1],
+                  "--json"])
+    ca_ = r.report["client_auth"]
+    check(ca_["requested_signature_algorithms"] == ["RSA-PSS-RSAE-SHA256", "RSA-PSS-SHA256"],
+          "the requested signature algorithms: %r" % ca_)
+    check(ca_["requested_key_types"] and all("RSA" in k for k in ca_["requested_key_types"]),
+          "the requested key types: %r" % ca_)
+    check(r.rc == 1 and not ca_["sent"] and r.ids()[:1] == ["client-key-not-accepted"],
+          "an ECDSA key is not sent, and that is the finding: %s" % r.ids())
+    f = [x for x in r.report["findings"] if x["id"] == "client-key-not-accepted"][0]
+    check("ECDSA" in f["detail"] and "RSA-PSS-RSAE-SHA256" in f["detail"], f["detail"])
+    check("client-cert-required" not in r.ids(), "not the generic finding: %s" % r.ids())
+    r = tlsscope(["connect", "127.0.0.1:%d" % port, "--no-system-trust", "--ca", root[0],
+                  "--verify-name", "localhost", "--cert", rsa_cli[0], "--key", rsa_cli[1],
+                  "--json"])
+    check(r.report["client_auth"]["sent"] and "client-key-not-accepted" not in r.ids(),
+          "an RSA key of the same CA is sent: %s" % r.ids())
+    # The TUI: the CertificateRequest's content lists them and says the key cannot sign.
+    p = connect_pane(port, root, "--verify-name", "localhost", "--cert", ec_cli[0], "--key",
+                     ec_cli[1])
+    p.wait("client-key-not-accepted", "\u2718 FAIL")
+    p.keys("Tab")
+    s = open_message(p, "CertificateRequest")
+    check(re.search(r"signatures +RSA-PSS-RSAE-SHA256, RSA-PSS-SHA256", s),
+          "the signature algorithms are listed:\n" + s)
+    check(re.search(r"key types +RSA", s), "the key types are listed:\n" + s)
+    check("Its ECDSA key cannot sign with any of these" in s, "the key is judged:\n" + s)
+    p.keys("Escape", "q")
+    p.expect_restored("q")
+    p = connect_pane(port, root, "--verify-name", "localhost", "--cert", rsa_cli[0], "--key",
+                     rsa_cli[1])
+    p.wait("asked for, sent")
+    p.wait_match(r"tlsscope connect .*(OK|FAIL)", "the connection ended")
+    p.keys("Tab")
+    s = open_message(p, "CertificateRequest")
+    check("Its RSA key can sign with one of these" in s, "an RSA key can:\n" + s)
+    p.keys("Escape", "q")
+    p.expect_restored("q")
+
+
+@scenario
+def identity_form_matches_the_issuer_by_name_and_by_key():
+    """Two PKIs whose CAs share a name: the one the server lists matches the other's client
+    certificate by name only; the form says by key that it will be refused."""
+    root, good, cli = pki()
+    twin = ca("TUI Root CA", file="twinca")  # the same name, another key
+    stranger = client(twin, cn="twin client", name="twinclient")
+    port = gnutls_serv(*good, ca_file=root[0], client_cert="request")
+    for size in ((100, 30), (80, 24)):
+        p = connect_pane(port, root, "--verify-name", "localhost", x=size[0], y=size[1])
+        p.wait("Findings")
+        p.wait_match(r"tlsscope connect .*(OK|FAIL)", "the connection ended")
+        p.keys("i")
+        p.wait("Client identity")
+        p.typed(stranger[0])
+        p.wait("Issuer CN=TUI Root CA: in the server's list by name.")
+        s = p.wait_match_text(r"By key: NO, ca\.crt holds a CA of that name, but\s+another key\s+"
+                              r"signed this certificate", "the twin is told apart by key")
+        p.keys("C-u")
+        p.typed(cli[0])
+        p.wait_match_text(r"By key: yes, the CA of that name in ca\.crt signed\s+this\s+"
+                          r"certificate", "the right one matches by key")
+        p.keys("Escape")
+        p.wait("Findings", gone=("Client identity",))
+        p.keys("q")
+        p.expect_restored("q")
+        p.close()
+        p.tmux("kill-server")
+    # The server's chain holds the CA: the chain is enough, without --ca.
+    chain = bundle("tuichain.pem", good[0], root[0])
+    port = gnutls_serv_chain(chain, good[1], ca_file=root[0], client_cert="request")
+    p = Pane(["connect", "127.0.0.1:%d" % port, "--no-system-trust", "--verify-name",
+              "localhost"])
+    p.wait_match(r"tlsscope connect .*(OK|FAIL)", "the connection ended")
+    p.keys("i")
+    p.wait("Client identity")
+    p.typed(stranger[0])
+    p.wait_match_text(r"By key: NO, the server's chain holds a CA of that name",
+                      "the server's chain settles it")
+    p.keys("C-u")
+    p.typed(cli[0])
+    p.wait_match_text(r"By key: yes, the CA of that name in the server's chain",
+                      "and matches the right one")
+    p.keys("Escape", "q")
+    p.expect_restored("q")
+    # Neither the chain nor the CA files hold it: not known.
+    port = gnutls_serv(*good, ca_file=root[0], client_cert="request")
+    other = ca("Unrelated CA", file="unrelated")
+    p = Pane(["connect", "127.0.0.1:%d" % port, "--no-system-trust", "--ca", other[0],
+              "--verify-name", "localhost"])
+    p.wait_match(r"tlsscope connect .*(OK|FAIL)", "the connection ended")
+    p.keys("i")
+    p.wait("Client identity")
+    p.typed(cli[0])
+    p.wait("Issuer CN=TUI Root CA: in the server's list by name.")
+    p.wait_match_text(r"By key: not known", "no CA of that name at hand")
+    p.keys("Escape", "q")
+    p.expect_restored("q")
+
+
 def column(screen, first, last, left=True):
     """The text of the handshake column (left=True) or the negotiated column between screen
     lines first..last, wrapped lines joined again (after an underscore without a space)."""
@@ -740,6 +876,197 @@ def a_cancelled_connection_never_says_no_problem_found():
         p.expect_restored("q")
         p.close()
         p.tmux("kill-server")
+
+
+def threads(pid):
+    try:
+        return len(os.listdir("/proc/%d/task" % pid))
+    except OSError:
+        return 0
+
+
+@scenario
+def esc_during_an_ocsp_query_ends_its_thread():
+    """The OCSP query runs in a thread of its own, blocked on a responder that never answers;
+    Esc ends that thread within a second instead of leaving it to the 30 s deadline."""
+    root = ca("TUI OCSP Root CA")
+    leaf = server(root, name="ocspleaf", extra=['ocsp_uri = "http://127.0.0.1:%d/"' % staller()])
+    port = gnutls_serv(leaf[0], leaf[1])
+    for run in range(5):
+        p = connect_pane(port, root, "--ocsp", "--timeout", "30", "--verify-name", "localhost")
+        pid = p.tlsscope_pid()
+        end = time.monotonic() + 10
+        while threads(pid) < 2 and time.monotonic() < end:
+            time.sleep(0.02)  # polling interval, bounded by the deadline
+        check(threads(pid) >= 2, "run %d: the OCSP query's thread runs" % run)
+        p.keys("Escape")
+        p.wait("cancelled", deadline=3)
+        t0 = time.monotonic()
+        while threads(pid) > 1 and time.monotonic() < t0 + 5:
+            time.sleep(0.02)  # polling interval, bounded by the deadline
+        gone = time.monotonic() - t0
+        check(threads(pid) == 1, "run %d: the thread still runs %.1f s after Esc" % (run, gone))
+        check(gone < 1.0, "run %d: the thread ended %.2f s after Esc" % (run, gone))
+        p.keys("q")
+        p.expect_restored("q")
+        p.close()
+        p.tmux("kill-server")
+
+
+@scenario
+def ocsp_on_the_command_line_asks_the_responder_in_the_tui():
+    """--ocsp reaches the TUI's connection: a responder that says revoked gives revoked and
+    FAIL (without it the TUI said OK: nobody was asked)."""
+    import revocation
+    oport = free_port()
+    root, leaf = revocation.pki(ocsp_port=oport, name="tocsp")
+    revocation.responder(root, revocation.index("tocsp", revoked=[leaf[0]]), oport)
+    port = revocation.gnutls_staple_server(leaf)
+    p = connect_pane(port, root, "--ocsp", "--verify-name", "localhost", "--no-http")
+    p.wait("revoked", "\u2718 FAIL", "OCSP")
+    p.wait_match("(?m)^0 .*\u2718OCSP:revoked", "the leaf's row has the responder's word")
+    check("   OCSP" in p.row("trust:"), "the header says OCSP is asked: " + p.row("trust:"))
+    p.keys("q")
+    p.expect_restored("q")
+
+
+@scenario
+def fetch_intermediates_on_the_command_line_reaches_the_tui():
+    import revocation
+    d, hport = revocation.http_files("taia")
+    url = "http://127.0.0.1:%d/i.der" % hport
+    root, inter, leaf = revocation.aia_pki(url, "taia")
+    revocation.publish(inter, d)
+    port = revocation.gnutls_staple_server(leaf)  # sends the leaf only
+    p = connect_pane(port, root, "--fetch-intermediates", "--verify-name", "localhost",
+                     "--no-http")
+    p.wait("missing-intermediate", "Fix:")
+    p.wait_match(r"fetched\s+from\s+http://127\.0\.0\.1:%d/i\.der" % hport,
+                 "the finding says where the intermediate was fetched from")
+    p.keys("q")
+    p.expect_restored("q")
+
+
+def imap_server():
+    import starttls
+    return starttls.dovecot(protocols=("imap",))["imap"], path("ca.crt")
+
+
+@scenario
+def starttls_on_the_command_line_upgrades_in_the_tui():
+    port, ca_file = imap_server()
+    for run in range(3):
+        p = Pane(["connect", "127.0.0.1:%d" % port, "--starttls", "imap", "--ca", ca_file,
+                  "--no-system-trust", "--verify-name", "localhost"])
+        s = p.wait("StartTLS", "ServerHello", "Finished", "\u2714 OK")
+        check("starttls-needed" not in s, "run %d: the upgrade ran:\n%s" % (run, s))
+        check("STARTTLS: imap" in p.row("trust:"), "run %d: the header names it" % run)
+        p.keys("q")
+        p.expect_restored("q")
+        p.close()
+        p.tmux("kill-server")
+
+
+@scenario
+def target_form_sets_starttls_and_ocsp_and_recents_keep_them():
+    port, ca_file = imap_server()
+    p = Pane(["connect", "127.0.0.1:%d" % port, "--ca", ca_file, "--no-system-trust",
+              "--verify-name", "localhost"], x=80, y=24)
+    p.wait("starttls-needed")
+    p.keys("c")
+    p.wait("Target", "STARTTLS", "Ask OCSP", "Fetch intermediates", "by port: none")
+    # The first choice names what the port in the first field implies, as it is typed.
+    p.keys("C-u")
+    p.typed("127.0.0.1:143")
+    p.wait("by port: imap")
+    p.keys("C-u")
+    p.typed("127.0.0.1:%d" % port)
+    p.wait("by port: none")
+    p.keys(*["Tab"] * 8)
+    p.wait("the plaintext upgrade before TLS")
+    p.keys("Space", "Space", "Space", "Space")  # none, smtp, lmtp, imap
+    p.wait("< imap >")
+    p.keys("Tab", "Space")
+    p.wait("[x]")
+    p.keys("Enter")
+    p.wait_match(r"STARTTLS: imap +OCSP", "the header shows the new setup")
+    s = p.wait("StartTLS", "ServerHello", "Finished")
+    check("starttls-needed" not in s, "the upgrade ran:\n" + s)
+    p.keys("q")
+    p.expect_restored("q")
+    recent = open(path("state/tlsscope/recent")).read()
+    mine = [l for l in recent.splitlines() if l.startswith("target\t127.0.0.1:%d" % port)]
+    check(len(mine) == 1 and "\tstarttls=imap" in mine[0] and "\tocsp=1" in mine[0] and
+          "\taia=" not in mine[0], "the entry keeps STARTTLS and OCSP: %r" % recent)
+    # Home: Enter on the entry connects with the upgrade again.
+    p = Pane([])
+    p.wait("Recent targets", "127.0.0.1:%d" % port)
+    p.keys("G", "Enter")
+    p.wait("tlsscope connect", "StartTLS", "ServerHello")
+    p.wait_match(r"STARTTLS: imap +OCSP", "the restored setup is in the header")
+    p.keys("q")
+    p.expect_restored("q")
+
+
+def proxies():
+    import proxy
+    return proxy
+
+
+@scenario
+def proxy_from_the_command_line_and_the_target_form_in_the_tui():
+    """--proxy and --proxy-password-file reach the TUI's connection (without them the TUI went
+    straight to the target); the target form sets both; recents keep the URL and the file's
+    path, never the password."""
+    px_mod = proxies()
+    ca_file = px_mod.pki()
+    srv = px_mod.tls_server()
+    px = px_mod.tinyproxy(["BasicAuth bob %s" % px_mod.PASSWORD])
+    pw = px_mod.password_file()
+    url = "http://bob@127.0.0.1:%d" % px
+    p = Pane(["connect", "127.0.0.1:%d" % srv, "--ca", ca_file, "--no-system-trust",
+              "--verify-name", "localhost", "--proxy", url, "--proxy-password-file", pw])
+    s = p.wait("Proxy", "ServerHello", "Finished", "\u2714 OK")
+    check("proxy: " + url in p.row("trust:"), "the header names the proxy: " + p.row("trust:"))
+    check(px_mod.PASSWORD not in s, "the password is never on the screen")
+    check("CONNECT" in px_mod.tinyproxy_log(px), "tinyproxy saw the CONNECT")
+    p.keys("q")
+    p.expect_restored("q")
+    # The form: a direct connection, then the proxy set in the target form.
+    p = Pane(["connect", "127.0.0.1:%d" % srv, "--ca", ca_file, "--no-system-trust",
+              "--verify-name", "localhost"], x=80, y=24)
+    s = p.wait("ServerHello", "\u2714 OK")
+    check("\u2190 Proxy" not in s, "no proxy step yet:\n" + s)
+    p.keys("c")
+    p.wait("Target", "Proxy password")
+    p.keys(*["Tab"] * 11)
+    p.wait("http://[user@]host:port")
+    p.typed("socks5://nowhere")
+    p.keys("Enter")
+    p.wait("Proxy", "port")  # a URL without a port is refused in a dialog
+    p.keys("Enter")
+    p.wait("Target", "Proxy password")
+    p.keys("C-u")
+    p.typed(url)
+    p.keys("Tab")
+    p.typed(pw)
+    p.keys("Enter")
+    p.wait_match(r"proxy: http://bob@127\.", "the header shows the proxy (cut at 80 columns)")
+    s = p.wait("Proxy", "ServerHello", "\u2714 OK")
+    check(px_mod.PASSWORD not in s, "the password is never on the screen")
+    p.keys("q")
+    p.expect_restored("q")
+    recent = open(path("state/tlsscope/recent")).read()
+    mine = [l for l in recent.splitlines() if l.startswith("target\t127.0.0.1:%d" % srv)]
+    check(len(mine) == 1 and "\tproxy=" + url in mine[0] and "\tproxypw=" + pw in mine[0],
+          "the entry keeps the proxy and the file's path: %r" % recent)
+    check(px_mod.PASSWORD not in recent, "never the password")
+    # A password file that is not a regular file is refused before the screen: exit 2.
+    fifo = fifo_in("proxy.fifo")
+    p = Pane(["connect", "127.0.0.1:%d" % srv, "--ca", ca_file, "--proxy", url,
+              "--proxy-password-file", fifo])
+    s = p.wait("EXITED")
+    check("EXITED 2" in s and "not a regular file" in s, "one line, exit 2:\n" + s)
 
 
 @scenario

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "lines.h"
+#include "list.h"
 #include "screen.h"
 #include "testcert.h"
 #include "tlsscope/diagnose.h"
@@ -324,6 +325,45 @@ static void test_key_table_binds_by_context(void **state)
 	lines_free(&L);
 }
 
+/* The list widget: each movement key within 0..count-1, a page at a time, top and bottom;
+ * other actions are left to the screen; a text scrolls within 0..lines-page. */
+static void test_list_moves_and_pages_within_the_items(void **state)
+{
+	struct ui_list l = {0};
+	(void)state;
+
+	assert_true(list_key(&l, ACT_UP, 10, 4));
+	assert_int_equal(l.sel, 0);
+	assert_true(list_key(&l, ACT_DOWN, 10, 4));
+	assert_int_equal(l.sel, 1);
+	assert_true(list_key(&l, ACT_PGDN, 10, 4));
+	assert_int_equal(l.sel, 5);
+	assert_true(list_key(&l, ACT_PGDN, 10, 4));
+	assert_true(list_key(&l, ACT_PGDN, 10, 4));
+	assert_int_equal(l.sel, 9);
+	assert_true(list_key(&l, ACT_PGUP, 10, 4));
+	assert_int_equal(l.sel, 5);
+	assert_true(list_key(&l, ACT_TOP, 10, 4));
+	assert_int_equal(l.sel, 0);
+	assert_true(list_key(&l, ACT_BOTTOM, 10, 4));
+	assert_int_equal(l.sel, 9);
+	assert_false(list_key(&l, ACT_OPEN, 10, 4));
+	assert_int_equal(l.sel, 9);
+	list_clamp(&l, 3); /* the items shrank */
+	assert_int_equal(l.sel, 2);
+	assert_true(list_key(&l, ACT_DOWN, 0, 4)); /* empty: stays at 0 */
+	assert_int_equal(l.sel, 0);
+	struct ui_list t = {0};
+	assert_true(list_scroll_key(&t, ACT_BOTTOM, 30, 10));
+	assert_int_equal(t.scroll, 20);
+	assert_true(list_scroll_key(&t, ACT_DOWN, 30, 10));
+	assert_int_equal(t.scroll, 20);
+	assert_true(list_scroll_key(&t, ACT_PGUP, 30, 10));
+	assert_int_equal(t.scroll, 10);
+	assert_true(list_scroll_key(&t, ACT_DOWN, 5, 10)); /* shorter than a page */
+	assert_int_equal(t.scroll, 0);
+}
+
 int main(void)
 {
 	setlocale(LC_CTYPE, "C.UTF-8");
@@ -339,6 +379,7 @@ int main(void)
 		cmocka_unit_test(test_wrap_breaks_at_spaces_and_indents),
 		cmocka_unit_test(test_width_counts_wide_and_combining_text),
 		cmocka_unit_test(test_key_table_binds_by_context),
+		cmocka_unit_test(test_list_moves_and_pages_within_the_items),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
