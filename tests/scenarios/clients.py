@@ -760,12 +760,16 @@ def rsa_chain():
     return l[0], l[1], r[0]
 
 
-def agree_handshake(server_args, clients, priority=None, expect=None):
+def agree_handshake(server_args, clients, priority=None, expect=None, served=None):
     """Serves an RSA chain with s_server server_args; requires each real client's outcome to be
-    its profile's verdict. expect names the finding the refusals rest on and, per client,
-    whether the real client is expected to refuse (so the case splits clients as meant)."""
-    crt, k, ca_file = rsa_chain()
-    port = openssl_server(crt, k, extra=list(server_args))
+    its profile's verdict. expect names the finding the refusals rest on (None: no client
+    refuses) and, per client, whether the real client is expected to refuse (so the case
+    splits clients as meant). served: (port, CA file) of a server already started so."""
+    if served:
+        port, ca_file = served
+    else:
+        crt, k, ca_file = rsa_chain()
+        port = openssl_server(crt, k, extra=list(server_args))
     args = ["connect", "127.0.0.1:%d" % port, "--verify-name", "localhost", "--ca", ca_file,
             "--no-system-trust", "--no-http", "--json"]
     r = tlsscope(args + (["--priority", priority] if priority else []))
@@ -773,8 +777,9 @@ def agree_handshake(server_args, clients, priority=None, expect=None):
     check(rep is not None and "clients" in rep, "no clients in the report: %s" % r.err)
     ids = {c["id"]: c for c in rep["clients"]}
     findings = {(f["id"], f["cert_index"]) for f in rep["findings"]}
-    check((expect["finding"], None) in findings, "%s not among %s" % (expect["finding"],
-                                                                      sorted(findings)))
+    if expect["finding"]:
+        check((expect["finding"], None) in findings, "%s not among %s" % (expect["finding"],
+                                                                          sorted(findings)))
     for c in rep["clients"]:
         check(c.get("min_version") in ("TLS1.0", "TLS1.2"), "%s: min_version %s" % (
             c["id"], c.get("min_version")))
@@ -874,6 +879,83 @@ def ccm_only_server_refused_by_openssl_go_java():
                     priority="NORMAL:-AES-128-CCM:-AES-256-CCM",
                     expect={"finding": "no-shared-cipher",
                             **{c: c not in ("node", "gnutls") for c in SUITE_CLIENTS}})
+
+
+# tlsscope's own default offer holds DHE and CCM suites, which Go, Chromium and Firefox (DHE,
+# CCM) and OpenSSL's DEFAULT list (CCM) lack: a completed handshake on one of them is followed
+# by one probe offering only ECDHE with AES-GCM, ChaCha20-Poly1305 or AES-CBC-SHA1, and the
+# profiles judge from what the server did with it.
+
+COMMON_OFFER = "offered only ECDHE with AES-GCM"
+
+
+def finding_of(rep, fid):
+    return next((f for f in rep["findings"] if f["id"] == fid), None)
+
+
+def suite_probe_steps(rep):
+    return [s["detail"] for s in rep["handshake"]["steps"]
+            if s.get("probe") and s["detail"].startswith(COMMON_OFFER)]
+
+
+@scenario
+def dhe_only_server_default_offer_go_and_chrome_refuse():
+    """A TLS 1.2 server with DHE-RSA-AES128-GCM-SHA256 only, tlsscope with its default offer:
+    it connects on DHE, the common-suite probe is refused, and Go 1.19 and Chromium (no DHE)
+    are judged as they did: refused, with their words (clients-lack-suite). With --no-probe
+    there is no evidence that the server takes anything else: still refused, and the finding
+    says it was not asked."""
+    server = ["-tls1_2", "-cipher", "DHE-RSA-AES128-GCM-SHA256"]
+    crt, k, ca_file = rsa_chain()
+    port = openssl_server(crt, k, extra=server)
+    rep = agree_handshake(server, SUITE_CLIENTS, served=(port, ca_file),
+                          expect={"finding": "clients-lack-suite",
+                                  **{c: c in ("go", "chrome") for c in SUITE_CLIENTS}})
+    check(rep["verdict"] == "ok" and "DHE" in rep["negotiated"]["cipher_suite"],
+          "tlsscope itself connects on DHE: %s" % rep["negotiated"])
+    steps = suite_probe_steps(rep)
+    check(len(steps) == 1 and "refused" in steps[0], "one refused suite probe: %s" % steps)
+    f = finding_of(rep, "clients-lack-suite")
+    check(f["severity"] == "warning" and "go, chrome, firefox" in f["detail"] and
+          "cannot connect" in f["detail"], f)
+    r = tlsscope(["connect", "127.0.0.1:%d" % port, "--verify-name", "localhost", "--ca",
+                  ca_file, "--no-system-trust", "--no-http", "--no-probe", "--json"])
+    check(r.rc == 0 and not suite_probe_steps(r.report), "--no-probe: %s" % r.err)
+    f = finding_of(r.report, "clients-lack-suite")
+    check(f is not None and "not asked" in f["detail"], "--no-probe: %s" % f)
+    v = {c["id"]: c["verdict"] for c in r.report["clients"]}
+    check(v["go"] == "reject" and v["chrome"] == "reject" and v["openssl"] == "accept", v)
+
+
+@scenario
+def ccm_only_server_default_offer_refused_by_openssl_go_java():
+    """A TLS 1.2 server with AES128-CCM only, tlsscope with its default offer (which holds
+    CCM): the probe is refused; OpenSSL's DEFAULT list (openssl, Python, curl), Go, Java 17
+    and Chromium lack CCM and are judged refused; Node 18 and gnutls-cli connect."""
+    rep = agree_handshake(["-tls1_2", "-cipher", "AES128-CCM"], SUITE_CLIENTS,
+                          expect={"finding": "clients-lack-suite",
+                                  **{c: c not in ("node", "gnutls") for c in SUITE_CLIENTS}})
+    check("CCM" in rep["negotiated"]["cipher_suite"], rep["negotiated"])
+    check(len(suite_probe_steps(rep)) == 1, suite_probe_steps(rep))
+
+
+@scenario
+def dhe_preferred_with_ecdhe_accepted_by_every_client():
+    """A TLS 1.2 server that prefers DHE but also takes ECDHE: tlsscope connects on DHE, the
+    probe gets ECDHE, and every profile accepts, as every real client does (tlsscope run 3
+    times: the probe's answer must hold every time)."""
+    server = ["-tls1_2", "-serverpref", "-cipher",
+              "DHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256"]
+    crt, k, ca_file = rsa_chain()
+    port = openssl_server(crt, k, extra=server)
+    for i in range(3):
+        rep = agree_handshake(server, SUITE_CLIENTS if i == 0 else (), served=(port, ca_file),
+                              expect={"finding": None, **{c: False for c in SUITE_CLIENTS}})
+        check("DHE" in rep["negotiated"]["cipher_suite"], rep["negotiated"])
+        steps = suite_probe_steps(rep)
+        check(len(steps) == 1 and "ECDHE" in steps[0], "the probe got ECDHE: %s" % steps)
+        check(not finding_of(rep, "clients-lack-suite"), rep["findings"])
+        check(all(c["verdict"] == "accept" for c in rep["clients"]), rep["clients"])
 
 
 # ---------------- servers judging tlsscope's own client certificate ----------------
