@@ -261,7 +261,11 @@ static void put_sans(char **buf, size_t *len, size_t *cap, const struct tls_repo
 	}
 }
 
-/* The template with {name}, {dns}, {ips} and {san} filled in from r. */
+static int version_rank(const char *v);
+static int offered_rank(const struct tls_report *r);
+
+/* The template with {name}, {dns}, {ips}, {san} and {tlsv} (Java's name of the version that
+ * tlsscope offered, "TLSv1.1") filled in from r. */
 static char *expand(const char *tmpl, const struct tls_report *r)
 {
 	char *buf = xstrdup("");
@@ -281,6 +285,12 @@ static char *expand(const char *tmpl, const struct tls_report *r)
 		} else if (strncmp(p, "{san}", 5) == 0) {
 			put_sans(&buf, &len, &cap, r, NULL, true);
 			p += 5;
+		} else if (strncmp(p, "{tlsv}", 6) == 0) {
+			char v[16];
+			int rank = offered_rank(r);
+			snprintf(v, sizeof(v), rank == 10 ? "TLSv1" : "TLSv1.%d", rank - 10);
+			put(&buf, &len, &cap, v, strlen(v));
+			p += 6;
 		} else {
 			size_t n = strcspn(p + 1, "{") + 1;
 			put(&buf, &len, &cap, p, n);
@@ -396,6 +406,43 @@ static void judge_version(const struct profile *p, const struct tls_report *r,
 		add_reason(v, c.finding, -1, says, r);
 }
 
+/* The version a server saw from tlsscope: the one negotiated, else the highest it offered. */
+static int offered_rank(const struct tls_report *r)
+{
+	int best = 0;
+
+	if (r->negotiated.present && r->negotiated.version)
+		return version_rank(r->negotiated.version);
+	for (size_t i = 0; i < r->offered_versions.n; i++)
+		if (version_rank(r->offered_versions.v[i]) > best)
+			best = version_rank(r->offered_versions.v[i]);
+	return best;
+}
+
+/* Servers judging tlsscope's own connection (connect mode): a version below the server's
+ * minimum, or TLS 1.0/1.1 at an OpenSSL 3.0 server, which refuses the MD5+SHA-1 signature of
+ * the ECDHE key exchange tlsscope's offers lead with. The reason is the finding that names the
+ * old version (tls-version-old when another server took it, else protocol-version-mismatch). */
+static void judge_server_version(const struct profile *p, const struct tls_report *r,
+				 struct profile_verdict *v)
+{
+	static const char *const ids[] = {"tls-version-old", "protocol-version-mismatch"};
+	int rank = offered_rank(r);
+	const char *says = NULL;
+
+	if (r->mode != TLS_MODE_CONNECT || !p->min_version || !rank)
+		return;
+	if (rank < p->min_version)
+		says = p->says.old_version;
+	else if (rank < 12 && p->legacy_sigalg)
+		says = p->says.legacy_sigalg;
+	for (size_t i = 0; says && i < N(ids); i++)
+		if (has_finding(r, ids[i], SUBJ_CONNECTION)) {
+			add_reason(v, ids[i], -1, says, r);
+			return;
+		}
+}
+
 /* The probe that offered only what every common client offers (client_followup.c). */
 const struct tls_probe *profiles_common_probe(const struct tls_report *r)
 {
@@ -495,8 +542,12 @@ static void judge_one(const struct profile *p, const struct tls_report *r, enum 
 	if (subj == SUBJ_SERVER_CHAIN) {
 		judge_version(p, r, v);
 		judge_suite(p, r, v);
+	} else {
+		judge_server_version(p, r, v);
 	}
-	v->min_version = p->min_version ? version_names[p->min_version] : NULL;
+	/* Clients only: the servers' entries keep their shape. */
+	v->min_version =
+		subj == SUBJ_SERVER_CHAIN && p->min_version ? version_names[p->min_version] : NULL;
 	v->accept = v->n_reasons == 0;
 }
 

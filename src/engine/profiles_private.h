@@ -46,11 +46,11 @@ struct profile {
 	bool aia_fetch;		 /* fetches a missing issuer from AIA caIssuers */
 	bool one_label_wildcard; /* "*.test" matches "a.test" */
 	bool anchor_eku;	 /* refuses an anchor whose extendedKeyUsage excludes the role */
-	/* Versions and suites (clients only). min_version: the lowest it offers by default, as
-	 * 10 (TLS 1.0) to 13 (TLS 1.3); 0 for a row with no version rule. legacy_sigalg: it
+	/* Versions and suites. min_version: the lowest it offers (a server: accepts) by default,
+	 * as 10 (TLS 1.0) to 13 (TLS 1.3); 0 for a row with no version rule. legacy_sigalg: it
 	 * refuses the MD5+SHA-1 signature of a TLS 1.0/1.1 ECDHE or DHE key exchange (OpenSSL
-	 * 3.0 above security level 0), so there only RSA key exchange works. lacks: the kinds of
-	 * suite it does not offer (enum suite_kind). */
+	 * 3.0 above security level 0), so there only RSA key exchange works. lacks (clients
+	 * only): the kinds of suite it does not offer (enum suite_kind). */
 	int min_version;
 	bool legacy_sigalg;
 	unsigned lacks;

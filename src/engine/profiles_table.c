@@ -308,26 +308,36 @@ const struct profile profiles_clients[] = {
 };
 
 /* The same words for every server built on OpenSSL 3.0's verifier at security level 2. */
-#define OSSL_SERVER_SAYS(W, LEAF)                                                                  \
+#define OSSL_SERVER_SAYS(W, LEAF, ...)                                                             \
 	{                                                                                          \
 		.untrusted = W(20, OSSL_UNTRUSTED), .missing_intermediate = W(20, OSSL_UNTRUSTED), \
 		.untrusted_leaf = LEAF, .self_signed = W(18, OSSL_SELF_SIGNED),                    \
 		.expired = W(10, OSSL_EXPIRED), .weak_leaf = W(66, OSSL_WEAK_EE),                  \
 		.weak_ca = W(67, OSSL_WEAK_CA), .sha1 = W(68, OSSL_SHA1),                          \
 		.not_ca = W(79, OSSL_NOT_CA), .purpose = W(26, OSSL_PURPOSE),                      \
-		.path_len = W(25, OSSL_PATHLEN), .name_constraint = W(47, OSSL_NC)                 \
+		.path_len = W(25, OSSL_PATHLEN), .name_constraint = W(47, OSSL_NC), __VA_ARGS__    \
 	}
 /* HAProxy 2.6 logs a refused client certificate by where the error was, not what it was:
  * "SSL client certificate not trusted" (the leaf) or "SSL client CA chain cannot be verified"
  * (an issuer); the OpenSSL code is only in the ssl_c_err/ssl_c_ca_err fetches. */
-#define HAPROXY_CRT	"SSL client certificate not trusted"
-#define HAPROXY_CA	"SSL client CA chain cannot be verified"
-#define S_SERVER(n, s)	"verify error:num=" #n ":" s
-#define PY_SERVER(n, s) PY(s)
+#define HAPROXY_CRT    "SSL client certificate not trusted"
+#define HAPROXY_CA     "SSL client CA chain cannot be verified"
+#define S_SERVER(n, s) "verify error:num=" #n ":" s
+/* Servers offered TLS 1.0 or 1.1 (tlsscope --tls-max 1.2 --priority NORMAL:-VERS-ALL:+VERS-TLS1.1,
+ * which leads with ECDHE), as the real servers logged it in tests/scenarios/clients.py
+ * (server-versions-...): the OpenSSL 3.0 servers at security level 2 have TLS 1.0/1.1 enabled
+ * but refuse the MD5+SHA-1 signature; HAProxy 2.6, Node 18 and Java 17 refuse the version;
+ * gnutls-serv and Go 1.19 connect. */
+#define OSSL_NO_SIGALG	 "error:0A000076:SSL routines::no suitable signature algorithm"
+#define APACHE_NO_SIGALG "SSL Library Error: " OSSL_NO_SIGALG
+#define PY_SERVER(n, s)	 PY(s)
 /* A Node server with rejectUnauthorized closes the connection and prints nothing; what it
  * knows is the socket's authorizationError (the code), with the OpenSSL text as message. */
 #define NODE_SERVER_SAYS                                                                           \
 	{                                                                                          \
+		.old_version = NODE("ERR_SSL_UNSUPPORTED_PROTOCOL",                                \
+				    "error:0A000102:SSL routines:"                                 \
+				    "tls_early_post_process_client_hello:unsupported protocol"),   \
 		.untrusted = NODE("UNABLE_TO_GET_ISSUER_CERT_LOCALLY", OSSL_UNTRUSTED),            \
 		.missing_intermediate = NODE("UNABLE_TO_VERIFY_LEAF_SIGNATURE", OSSL_LEAF),        \
 		.untrusted_leaf = NODE("UNABLE_TO_VERIFY_LEAF_SIGNATURE", OSSL_LEAF),              \
@@ -349,19 +359,27 @@ const struct profile profiles_servers[] = {
 	 .anchor_eku = true,
 	 .weak_leaf = true,
 	 .weak_ca = true,
-	 .says = OSSL_SERVER_SAYS(NGINX, NGINX(21, OSSL_LEAF))},
+	 .min_version = 10,
+	 .legacy_sigalg = true,
+	 .says = OSSL_SERVER_SAYS(NGINX, NGINX(21, OSSL_LEAF),
+				  .legacy_sigalg =
+					  "SSL_do_handshake() failed (SSL: " OSSL_NO_SIGALG ")")},
 	{.id = "apache",
 	 .name = "Apache httpd 2.4 SSLVerifyClient require (OpenSSL 3.0, security level 2)",
 	 .anchor_eku = true,
 	 .weak_leaf = true,
 	 .weak_ca = true,
-	 .says = OSSL_SERVER_SAYS(APACHE, NULL)},
+	 .min_version = 10,
+	 .legacy_sigalg = true,
+	 .says = OSSL_SERVER_SAYS(APACHE, NULL, .legacy_sigalg = APACHE_NO_SIGALG)},
 	{.id = "haproxy",
 	 .name = "HAProxy 2.6 verify required (OpenSSL 3.0, security level 2)",
 	 .anchor_eku = true,
 	 .weak_leaf = true,
 	 .weak_ca = true,
-	 .says = {.untrusted = HAPROXY_CA,
+	 .min_version = 12,
+	 .says = {.old_version = "SSL handshake failure",
+		  .untrusted = HAPROXY_CA,
 		  .missing_intermediate = HAPROXY_CRT,
 		  .untrusted_leaf = HAPROXY_CRT,
 		  .self_signed = HAPROXY_CRT,
@@ -378,9 +396,14 @@ const struct profile profiles_servers[] = {
 	 .anchor_eku = true,
 	 .weak_leaf = true,
 	 .weak_ca = true,
-	 .says = OSSL_SERVER_SAYS(PY_SERVER, NULL)},
+	 .min_version = 10,
+	 .legacy_sigalg = true,
+	 .says = OSSL_SERVER_SAYS(PY_SERVER, NULL,
+				  .legacy_sigalg = PY_SSL("[SSL: NO_SUITABLE_SIGNATURE_ALGORITHM] ",
+							  "no suitable signature algorithm"))},
 	{.id = "go",
 	 .name = "Go 1.19 crypto/tls RequireAndVerifyClientCert",
+	 .min_version = 10,
 	 .says = {.untrusted = GO_SERVER("x509: certificate signed by unknown authority"),
 		  .missing_intermediate =
 			  GO_SERVER("x509: certificate signed by unknown authority"),
@@ -397,11 +420,15 @@ const struct profile profiles_servers[] = {
 	 .anchor_eku = true,
 	 .weak_leaf = true,
 	 .weak_ca = true,
+	 .min_version = 12,
 	 .says = NODE_SERVER_SAYS},
 	{.id = "java",
 	 .name = "OpenJDK 17 SSLServerSocket needClientAuth (default trust manager)",
 	 .sha1_ok = true,
-	 .says = {.untrusted = JAVA_NO_PATH,
+	 .min_version = 12,
+	 .says = {.old_version = "javax.net.ssl.SSLHandshakeException: Client requested protocol "
+				 "{tlsv} is not enabled or supported in server context",
+		  .untrusted = JAVA_NO_PATH,
 		  .missing_intermediate = JAVA_NO_PATH,
 		  .self_signed = JAVA_NO_PATH,
 		  .expired = JAVA_EXPIRED,
@@ -414,6 +441,7 @@ const struct profile profiles_servers[] = {
 	 * and an RSA-1024 one. */
 	{.id = "gnutls",
 	 .name = "gnutls-serv 3.7.9 --require-client-cert --verify-client-cert",
+	 .min_version = 10,
 	 .says = {.untrusted = GNUTLS("The certificate issuer is unknown."),
 		  .missing_intermediate = GNUTLS("The certificate issuer is unknown."),
 		  .self_signed = GNUTLS("The certificate issuer is unknown."),
@@ -428,7 +456,11 @@ const struct profile profiles_servers[] = {
 	 .anchor_eku = true,
 	 .weak_leaf = true,
 	 .weak_ca = true,
-	 .says = OSSL_SERVER_SAYS(S_SERVER, NULL)},
+	 .min_version = 10,
+	 .legacy_sigalg = true,
+	 .says = OSSL_SERVER_SAYS(S_SERVER, NULL,
+				  .legacy_sigalg = "error:0A000076:SSL routines:tls_choose_sigalg:"
+						   "no suitable signature algorithm")},
 };
 const size_t profiles_n_clients = sizeof(profiles_clients) / sizeof(profiles_clients[0]);
 const size_t profiles_n_servers = sizeof(profiles_servers) / sizeof(profiles_servers[0]);

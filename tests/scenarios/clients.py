@@ -1282,6 +1282,86 @@ def servers_agree(kind, expect_reject):
     return reports
 
 
+# Which versions each server accepts by default: tlsscope connects with an identity and offers
+# only TLS 1.1 (or 1.0), leading with ECDHE as GnuTLS's NORMAL does. What each real server did
+# (refused: the handshake failed; accepted: the request answered) must be its own profile's
+# verdict in that connection's report, and on a refusal the profile's words hold what the
+# server logged. The OpenSSL 3.0 servers (security level 2) have TLS 1.0/1.1 enabled but refuse
+# the MD5+SHA-1 signature; HAProxy 2.6, Node 18 and Java 17 refuse the version.
+VERSION_PHRASE = {
+    "nginx": r"SSL_do_handshake\(\) failed \(SSL: (error:[0-9A-F]+:SSL routines::[^)]*)\)",
+    "openssl": r"(error:[0-9A-F]+:SSL routines:[a-z_]+:[^:]+):",
+    "python": r"(\[SSL: [A-Z_]+\] [^(]*?) \(_ssl",
+    "apache": r"(SSL Library Error: error:[0-9A-F]+:SSL routines::[a-z ]+)",
+    "haproxy": r"fe/\d+: (SSL handshake failure)",
+    "node": r"^(ERR_[A-Z_]+): [0-9A-F]+:(error:[0-9A-F]+:SSL routines:[a-z_]+:[^:]+):",
+    "java": r"SSLHandshakeException: (Client requested protocol \S+ is not enabled or supported "
+            r"in server context)",
+}
+
+
+def servers_versions_agree(version, expect_refused):
+    crt, k, client_ca, _ = client_identity("good")
+    sroot = root("Server Root", file="sroot")
+    srv = leaf(sroot, file="srv", ips=("127.0.0.1",))
+    problems = []
+    for sid, launch in REAL_SERVERS.items():
+        port, log = launch(srv[0], srv[1], client_ca)
+        r = tlsscope(["connect", "127.0.0.1:%d" % port, "--ca", sroot[0], "--no-system-trust",
+                      "--cert", crt, "--key", k, "--json", "--tls-max", "1.2", "--priority",
+                      "NORMAL:-VERS-ALL:+VERS-TLS%s" % version])
+        rep = r.report
+        mine = {v["id"]: v for v in rep["client_auth"]["servers"]}[sid]
+        findings = {(f["id"], f["cert_index"]) for f in rep["findings"]}
+        for reason in mine["reasons"]:
+            check((reason["finding"], reason["cert_index"]) in findings,
+                  "%s's reason %s is not among the findings" % (sid, reason))
+        http = rep["http"] and rep["http"]["status_line"] or ""
+        refused = rep["handshake"]["status"] != "complete" or not http.startswith("HTTP/")
+        if refused != (sid in expect_refused):
+            problems.append("%s: real server %s TLS %s, the case expected otherwise" % (
+                sid, "refuses" if refused else "accepts", version))
+        if refused != (mine["verdict"] == "reject"):
+            problems.append("%s: real server %s TLS %s, profile says %s %s" % (
+                sid, "refuses" if refused else "accepts", version, mine["verdict"],
+                mine["reasons"]))
+            continue
+        if not refused:
+            continue
+        deadline = time.monotonic() + 5
+        while True:  # the server may write its log after the connection ends
+            text = open(log).read()
+            logged = [": ".join(g for g in m if g) if isinstance(m, tuple) else m
+                      for m in re.findall(VERSION_PHRASE[sid], text, re.M)]
+            agreed = [w for w in logged if any(w in x["says"] for x in mine["reasons"])]
+            if agreed or time.monotonic() > deadline:
+                break
+            time.sleep(0.02)  # polling interval, bounded by the deadline above
+        if not agreed:
+            problems.append("%s logged %r; the profile says %r\n%s" % (
+                sid, logged, [x["says"] for x in mine["reasons"]], text[-600:]))
+            continue
+        e = tlsscope(["explain", "--json", "--", agreed[0]])
+        if e.rc != 0 or not any(m["client"] == sid for m in e.report["matches"]):
+            problems.append("%s: explain does not recognise %r" % (sid, agreed[0]))
+    check(not problems, "\n".join(problems))
+
+
+@scenario
+def server_versions_tls11_offer():
+    """TLS 1.1 only: refused by nginx, Apache, s_server and Python (no suitable signature
+    algorithm), HAProxy, Node 18 and Java 17 (the version); gnutls-serv and Go 1.19 take it."""
+    servers_versions_agree("1.1", ("nginx", "apache", "openssl", "python", "haproxy", "node",
+                                   "java"))
+
+
+@scenario
+def server_versions_tls10_offer():
+    """TLS 1.0 only: the same split as TLS 1.1."""
+    servers_versions_agree("1.0", ("nginx", "apache", "openssl", "python", "haproxy", "node",
+                                   "java"))
+
+
 @scenario
 def listen_client_from_a_foreign_ca_refused_by_every_server():
     """tlsscope listen trusting one CA; a client certificate from another: every server
