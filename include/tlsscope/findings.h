@@ -63,6 +63,7 @@ enum finding_id {
 	FINDING_STARTTLS_FAILED,	     /* starttls-failed */
 	FINDING_STARTTLS_NEEDED,	     /* starttls-needed */
 	FINDING_CHAIN_HAS_ROOT,		     /* chain-has-root */
+	FINDING_CLIENTS_LACK_SUITE,	     /* clients-lack-suite */
 	FINDING__COUNT
 };
 

@@ -44,6 +44,23 @@ void profiles_free(struct profile_set *s); /* accepts NULL and a zeroed set */
  * version and suite are judged. */
 bool profiles_apply(const struct tls_report *r, enum profile_side side);
 
+/* Suites: tlsscope's own offer holds kinds that some clients lack (DHE, CCM, CBC with
+ * SHA-256/384), so a completed handshake on one of them says nothing about those clients.
+ * profiles_suite_uncommon: whether some client profile lacks the kind of suite (a GnuTLS or
+ * IANA name). A connection on such a suite is followed by one probe (client_followup.c) that
+ * offers PROFILES_COMMON_OFFER (its tls_probe's offered text); the profiles judge from its
+ * outcome, and without it (--no-probe, no time left) as if the server had refused it. */
+#define PROFILES_COMMON_OFFER                                                                      \
+	"only ECDHE with AES-GCM, ChaCha20-Poly1305 or AES-CBC-SHA1, which every common client "   \
+	"offers"
+bool profiles_suite_uncommon(const char *suite);
+/* r's common-suite probe, or NULL. */
+const struct tls_probe *profiles_common_probe(const struct tls_report *r);
+/* The client profiles that cannot connect for the suite alone: their ids joined with ", "
+ * into who, the kinds of suite they lack ("DHE or AES-CCM") into kinds; false when none. */
+bool profiles_suite_refusers(const struct tls_report *r, char *who, size_t who_len, char *kinds,
+			     size_t kinds_len);
+
 /* One recognised error message (explain). */
 struct profile_match {
 	const char *client;  /* static: a client or server profile id */

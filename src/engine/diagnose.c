@@ -47,6 +47,7 @@ void diagnose_connect(struct tls_report *r)
 		bool sni = !claimed && diag_sni(r);
 		diag_handshake(r, DIAG_CONNECT, claimed || sni);
 		diag_version(r);
+		diag_suites(r);
 		diag_chain(r, SUBJ_SERVER_CHAIN);
 		if (!sni)
 			diag_hostname(r, SUBJ_SERVER_CHAIN);

@@ -74,6 +74,9 @@ void diag_cert(struct tls_report *r, enum tls_subject subj, size_t i, long long 
 	       bool *any);
 bool diag_has_purpose(const struct tls_cert_info *ci, bool server);
 
+/* diagnose_suites.c: clients-lack-suite, from the client profiles' suite rules. */
+void diag_suites(struct tls_report *r);
+
 /* diagnose_name.c */
 bool diag_sni(struct tls_report *r);
 void diag_hostname(struct tls_report *r, enum tls_subject subj);

@@ -265,6 +265,12 @@ static const struct diag_entry catalog[] = {
 	{"chain-has-root", SEV_INFO, "The server sends its root certificate along",
 	 "Allowed, but useless: clients must already have the root. Drop it from the chain file "
 	 "(leaf first, then the intermediates)."},
+	[FINDING_CLIENTS_LACK_SUITE] =
+	{"clients-lack-suite", SEV_WARNING,
+	 "The server takes only cipher suites that common clients do not offer",
+	 "Enable ECDHE key exchange with AES-GCM or ChaCha20-Poly1305 on the server (openssl-based: "
+	 "ECDHE+AESGCM:ECDHE+CHACHA20 in its cipher list; GnuTLS: +ECDHE-RSA or +ECDHE-ECDSA with "
+	 "+AES-128-GCM)."},
 	/* clang-format on */
 };
 _Static_assert(sizeof(catalog) / sizeof(catalog[0]) == FINDING__COUNT,

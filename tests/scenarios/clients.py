@@ -760,12 +760,16 @@ def rsa_chain():
     return l[0], l[1], r[0]
 
 
-def agree_handshake(server_args, clients, priority=None, expect=None):
+def agree_handshake(server_args, clients, priority=None, expect=None, served=None):
     """Serves an RSA chain with s_server server_args; requires each real client's outcome to be
-    its profile's verdict. expect names the finding the refusals rest on and, per client,
-    whether the real client is expected to refuse (so the case splits clients as meant)."""
-    crt, k, ca_file = rsa_chain()
-    port = openssl_server(crt, k, extra=list(server_args))
+    its profile's verdict. expect names the finding the refusals rest on (None: no client
+    refuses) and, per client, whether the real client is expected to refuse (so the case
+    splits clients as meant). served: (port, CA file) of a server already started so."""
+    if served:
+        port, ca_file = served
+    else:
+        crt, k, ca_file = rsa_chain()
+        port = openssl_server(crt, k, extra=list(server_args))
     args = ["connect", "127.0.0.1:%d" % port, "--verify-name", "localhost", "--ca", ca_file,
             "--no-system-trust", "--no-http", "--json"]
     r = tlsscope(args + (["--priority", priority] if priority else []))
@@ -773,8 +777,9 @@ def agree_handshake(server_args, clients, priority=None, expect=None):
     check(rep is not None and "clients" in rep, "no clients in the report: %s" % r.err)
     ids = {c["id"]: c for c in rep["clients"]}
     findings = {(f["id"], f["cert_index"]) for f in rep["findings"]}
-    check((expect["finding"], None) in findings, "%s not among %s" % (expect["finding"],
-                                                                      sorted(findings)))
+    if expect["finding"]:
+        check((expect["finding"], None) in findings, "%s not among %s" % (expect["finding"],
+                                                                          sorted(findings)))
     for c in rep["clients"]:
         check(c.get("min_version") in ("TLS1.0", "TLS1.2"), "%s: min_version %s" % (
             c["id"], c.get("min_version")))
@@ -874,6 +879,83 @@ def ccm_only_server_refused_by_openssl_go_java():
                     priority="NORMAL:-AES-128-CCM:-AES-256-CCM",
                     expect={"finding": "no-shared-cipher",
                             **{c: c not in ("node", "gnutls") for c in SUITE_CLIENTS}})
+
+
+# tlsscope's own default offer holds DHE and CCM suites, which Go, Chromium and Firefox (DHE,
+# CCM) and OpenSSL's DEFAULT list (CCM) lack: a completed handshake on one of them is followed
+# by one probe offering only ECDHE with AES-GCM, ChaCha20-Poly1305 or AES-CBC-SHA1, and the
+# profiles judge from what the server did with it.
+
+COMMON_OFFER = "offered only ECDHE with AES-GCM"
+
+
+def finding_of(rep, fid):
+    return next((f for f in rep["findings"] if f["id"] == fid), None)
+
+
+def suite_probe_steps(rep):
+    return [s["detail"] for s in rep["handshake"]["steps"]
+            if s.get("probe") and s["detail"].startswith(COMMON_OFFER)]
+
+
+@scenario
+def dhe_only_server_default_offer_go_and_chrome_refuse():
+    """A TLS 1.2 server with DHE-RSA-AES128-GCM-SHA256 only, tlsscope with its default offer:
+    it connects on DHE, the common-suite probe is refused, and Go 1.19 and Chromium (no DHE)
+    are judged as they did: refused, with their words (clients-lack-suite). With --no-probe
+    there is no evidence that the server takes anything else: still refused, and the finding
+    says it was not asked."""
+    server = ["-tls1_2", "-cipher", "DHE-RSA-AES128-GCM-SHA256"]
+    crt, k, ca_file = rsa_chain()
+    port = openssl_server(crt, k, extra=server)
+    rep = agree_handshake(server, SUITE_CLIENTS, served=(port, ca_file),
+                          expect={"finding": "clients-lack-suite",
+                                  **{c: c in ("go", "chrome") for c in SUITE_CLIENTS}})
+    check(rep["verdict"] == "ok" and "DHE" in rep["negotiated"]["cipher_suite"],
+          "tlsscope itself connects on DHE: %s" % rep["negotiated"])
+    steps = suite_probe_steps(rep)
+    check(len(steps) == 1 and "refused" in steps[0], "one refused suite probe: %s" % steps)
+    f = finding_of(rep, "clients-lack-suite")
+    check(f["severity"] == "warning" and "go, chrome, firefox" in f["detail"] and
+          "cannot connect" in f["detail"], f)
+    r = tlsscope(["connect", "127.0.0.1:%d" % port, "--verify-name", "localhost", "--ca",
+                  ca_file, "--no-system-trust", "--no-http", "--no-probe", "--json"])
+    check(r.rc == 0 and not suite_probe_steps(r.report), "--no-probe: %s" % r.err)
+    f = finding_of(r.report, "clients-lack-suite")
+    check(f is not None and "not asked" in f["detail"], "--no-probe: %s" % f)
+    v = {c["id"]: c["verdict"] for c in r.report["clients"]}
+    check(v["go"] == "reject" and v["chrome"] == "reject" and v["openssl"] == "accept", v)
+
+
+@scenario
+def ccm_only_server_default_offer_refused_by_openssl_go_java():
+    """A TLS 1.2 server with AES128-CCM only, tlsscope with its default offer (which holds
+    CCM): the probe is refused; OpenSSL's DEFAULT list (openssl, Python, curl), Go, Java 17
+    and Chromium lack CCM and are judged refused; Node 18 and gnutls-cli connect."""
+    rep = agree_handshake(["-tls1_2", "-cipher", "AES128-CCM"], SUITE_CLIENTS,
+                          expect={"finding": "clients-lack-suite",
+                                  **{c: c not in ("node", "gnutls") for c in SUITE_CLIENTS}})
+    check("CCM" in rep["negotiated"]["cipher_suite"], rep["negotiated"])
+    check(len(suite_probe_steps(rep)) == 1, suite_probe_steps(rep))
+
+
+@scenario
+def dhe_preferred_with_ecdhe_accepted_by_every_client():
+    """A TLS 1.2 server that prefers DHE but also takes ECDHE: tlsscope connects on DHE, the
+    probe gets ECDHE, and every profile accepts, as every real client does (tlsscope run 3
+    times: the probe's answer must hold every time)."""
+    server = ["-tls1_2", "-serverpref", "-cipher",
+              "DHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256"]
+    crt, k, ca_file = rsa_chain()
+    port = openssl_server(crt, k, extra=server)
+    for i in range(3):
+        rep = agree_handshake(server, SUITE_CLIENTS if i == 0 else (), served=(port, ca_file),
+                              expect={"finding": None, **{c: False for c in SUITE_CLIENTS}})
+        check("DHE" in rep["negotiated"]["cipher_suite"], rep["negotiated"])
+        steps = suite_probe_steps(rep)
+        check(len(steps) == 1 and "ECDHE" in steps[0], "the probe got ECDHE: %s" % steps)
+        check(not finding_of(rep, "clients-lack-suite"), rep["findings"])
+        check(all(c["verdict"] == "accept" for c in rep["clients"]), rep["clients"])
 
 
 # ---------------- servers judging tlsscope's own client certificate ----------------
@@ -1198,6 +1280,86 @@ def servers_agree(kind, expect_reject):
                 sid, logged, [x["says"] for x in mine["reasons"]]))
     check(not problems, "\n".join(problems))
     return reports
+
+
+# Which versions each server accepts by default: tlsscope connects with an identity and offers
+# only TLS 1.1 (or 1.0), leading with ECDHE as GnuTLS's NORMAL does. What each real server did
+# (refused: the handshake failed; accepted: the request answered) must be its own profile's
+# verdict in that connection's report, and on a refusal the profile's words hold what the
+# server logged. The OpenSSL 3.0 servers (security level 2) have TLS 1.0/1.1 enabled but refuse
+# the MD5+SHA-1 signature; HAProxy 2.6, Node 18 and Java 17 refuse the version.
+VERSION_PHRASE = {
+    "nginx": r"SSL_do_handshake\(\) failed \(SSL: (error:[0-9A-F]+:SSL routines::[^)]*)\)",
+    "openssl": r"(error:[0-9A-F]+:SSL routines:[a-z_]+:[^:]+):",
+    "python": r"(\[SSL: [A-Z_]+\] [^(]*?) \(_ssl",
+    "apache": r"(SSL Library Error: error:[0-9A-F]+:SSL routines::[a-z ]+)",
+    "haproxy": r"fe/\d+: (SSL handshake failure)",
+    "node": r"^(ERR_[A-Z_]+): [0-9A-F]+:(error:[0-9A-F]+:SSL routines:[a-z_]+:[^:]+):",
+    "java": r"SSLHandshakeException: (Client requested protocol \S+ is not enabled or supported "
+            r"in server context)",
+}
+
+
+def servers_versions_agree(version, expect_refused):
+    crt, k, client_ca, _ = client_identity("good")
+    sroot = root("Server Root", file="sroot")
+    srv = leaf(sroot, file="srv", ips=("127.0.0.1",))
+    problems = []
+    for sid, launch in REAL_SERVERS.items():
+        port, log = launch(srv[0], srv[1], client_ca)
+        r = tlsscope(["connect", "127.0.0.1:%d" % port, "--ca", sroot[0], "--no-system-trust",
+                      "--cert", crt, "--key", k, "--json", "--tls-max", "1.2", "--priority",
+                      "NORMAL:-VERS-ALL:+VERS-TLS%s" % version])
+        rep = r.report
+        mine = {v["id"]: v for v in rep["client_auth"]["servers"]}[sid]
+        findings = {(f["id"], f["cert_index"]) for f in rep["findings"]}
+        for reason in mine["reasons"]:
+            check((reason["finding"], reason["cert_index"]) in findings,
+                  "%s's reason %s is not among the findings" % (sid, reason))
+        http = rep["http"] and rep["http"]["status_line"] or ""
+        refused = rep["handshake"]["status"] != "complete" or not http.startswith("HTTP/")
+        if refused != (sid in expect_refused):
+            problems.append("%s: real server %s TLS %s, the case expected otherwise" % (
+                sid, "refuses" if refused else "accepts", version))
+        if refused != (mine["verdict"] == "reject"):
+            problems.append("%s: real server %s TLS %s, profile says %s %s" % (
+                sid, "refuses" if refused else "accepts", version, mine["verdict"],
+                mine["reasons"]))
+            continue
+        if not refused:
+            continue
+        deadline = time.monotonic() + 5
+        while True:  # the server may write its log after the connection ends
+            text = open(log).read()
+            logged = [": ".join(g for g in m if g) if isinstance(m, tuple) else m
+                      for m in re.findall(VERSION_PHRASE[sid], text, re.M)]
+            agreed = [w for w in logged if any(w in x["says"] for x in mine["reasons"])]
+            if agreed or time.monotonic() > deadline:
+                break
+            time.sleep(0.02)  # polling interval, bounded by the deadline above
+        if not agreed:
+            problems.append("%s logged %r; the profile says %r\n%s" % (
+                sid, logged, [x["says"] for x in mine["reasons"]], text[-600:]))
+            continue
+        e = tlsscope(["explain", "--json", "--", agreed[0]])
+        if e.rc != 0 or not any(m["client"] == sid for m in e.report["matches"]):
+            problems.append("%s: explain does not recognise %r" % (sid, agreed[0]))
+    check(not problems, "\n".join(problems))
+
+
+@scenario
+def server_versions_tls11_offer():
+    """TLS 1.1 only: refused by nginx, Apache, s_server and Python (no suitable signature
+    algorithm), HAProxy, Node 18 and Java 17 (the version); gnutls-serv and Go 1.19 take it."""
+    servers_versions_agree("1.1", ("nginx", "apache", "openssl", "python", "haproxy", "node",
+                                   "java"))
+
+
+@scenario
+def server_versions_tls10_offer():
+    """TLS 1.0 only: the same split as TLS 1.1."""
+    servers_versions_agree("1.0", ("nginx", "apache", "openssl", "python", "haproxy", "node",
+                                   "java"))
 
 
 @scenario
