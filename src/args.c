@@ -271,7 +271,8 @@ const struct opt_def args_opts[] = {
 	 "(automatic when the server asks for a client certificate)"},
 	{"no-http", NO, ON_CONNECT, FN(opt_no_http), S_AFTER, NULL, "never send the HTTP request"},
 	{"no-probe", NO, ON_CONNECT, FLAG(no_probe), S_AFTER, NULL,
-	 "no follow-up probes after a failed handshake"},
+	 "no follow-up probes (after a failed handshake, for SNI,\n"
+	 "or for a suite some clients lack)"},
 	{"resume", NO, ON_CONNECT, FLAG(resume), S_AFTER, NULL,
 	 "connect again, resuming the session; shows both"},
 	{"keylog", REQ, ON_CONNECT | ON_LISTEN, STR(keylog), S_AFTER, "FILE",

@@ -2,6 +2,7 @@
  * mode's view of the client's (none sent, a serial not allowed). */
 #include <gnutls/gnutls.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -124,6 +125,32 @@ static void refusal_causes(const struct tls_report *r, bool app, char *buf, size
 #undef CAUSE
 }
 
+/* The body's first lines (kept escaped: a CR LF reads "\x0d\x0a") as one line for a quote,
+ * each line end a space. */
+static char *one_line(const char *escaped)
+{
+	static const char *const ends[] = {"\\x0d\\x0a", "\\x0a", "\\x0d"};
+	char *out = xstrdup(escaped), *w = out;
+
+	for (const char *p = escaped; *p;) {
+		size_t skip = 0;
+		for (size_t i = 0; i < sizeof(ends) / sizeof(ends[0]) && !skip; i++)
+			if (strncmp(p, ends[i], strlen(ends[i])) == 0)
+				skip = strlen(ends[i]);
+		if (!skip) {
+			*w++ = *p++;
+			continue;
+		}
+		if (w > out && w[-1] != ' ')
+			*w++ = ' ';
+		p += skip;
+	}
+	while (w > out && w[-1] == ' ')
+		w--;
+	*w = 0;
+	return out;
+}
+
 /* How the server answered a client certificate (or its absence). Refusals come as an alert
  * (during the handshake in TLS 1.2, as the first record after it in TLS 1.3), as HTTP
  * 400/495/496 from a server that checks at the HTTP layer (nginx), as the protocol's answer
@@ -162,13 +189,13 @@ static void refusal_read(const struct tls_report *r, struct refusal *f)
 	else if (f->app)
 		snprintf(f->how, sizeof(f->how), "\"%s\" to the %s request after STARTTLS",
 			 r->application.answer, r->application.protocol);
-	else if (f->http)
+	else if (f->http) {
+		char *body = r->http.body_head ? one_line(r->http.body_head) : NULL;
 		snprintf(f->how, sizeof(f->how), "\"%s\"%s%s%s to the HTTP request",
-			 r->http.status_line ? r->http.status_line : "?",
-			 r->http.body_head ? " (body: \"" : "",
-			 r->http.body_head ? r->http.body_head : "",
-			 r->http.body_head ? "\")" : "");
-	else if (f->closed)
+			 r->http.status_line ? r->http.status_line : "?", body ? " (body: \"" : "",
+			 body ? body : "", body ? "\")" : "");
+		free(body);
+	} else if (f->closed)
 		snprintf(
 			f->how, sizeof(f->how),
 			"by closing the connection %.0f ms after the handshake without an answer%s",

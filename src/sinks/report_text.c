@@ -337,6 +337,35 @@ static void print_client_auth(struct out *o, const struct tls_report *r)
 		print_cert(o, ca->certificate, "sent");
 }
 
+/* The body's first lines as lines: it is kept escaped (a CR LF reads "\x0d\x0a"), and one
+ * long line of escapes is hard to read. Empty lines are left out. */
+static void body_lines(struct out *o, const char *body)
+{
+	static const char *const ends[] = {"\\x0d\\x0a", "\\x0a", "\\x0d"};
+	const char *p = body;
+	bool first = true;
+
+	while (*p) {
+		const char *cut = NULL;
+		size_t skip = 0;
+		for (size_t i = 0; i < sizeof(ends) / sizeof(ends[0]); i++) {
+			const char *e = strstr(p, ends[i]);
+			if (e && (!cut || e < cut)) {
+				cut = e;
+				skip = strlen(ends[i]);
+			}
+		}
+		size_t n = cut ? (size_t)(cut - p) : strlen(p);
+		if (n) {
+			char *line = xstrndup(p, n);
+			field(o, first ? "body" : "", line);
+			free(line);
+			first = false;
+		}
+		p += n + skip;
+	}
+}
+
 static void print_http(struct out *o, const struct tls_report *r)
 {
 	const struct tls_http *h = &r->http;
@@ -354,7 +383,7 @@ static void print_http(struct out *o, const struct tls_report *r)
 	if (h->error)
 		field(o, "problem", h->error);
 	if (h->body_head)
-		field(o, "body", h->body_head);
+		body_lines(o, h->body_head);
 }
 
 /* The STARTTLS protocol's first request after the handshake, as HTTP is above. */

@@ -162,6 +162,13 @@ def nginx_expired_client_400():
     check("400" in f["detail"] and "expired" in f["detail"], f["detail"])
     check(r.report["http"].get("body_head"), "body_head: %s" % r.report["http"])
     check("certificate" in r.report["http"]["body_head"].lower(), r.report["http"]["body_head"])
+    # The text report shows the body as lines, not one line of \x0d\x0a escapes.
+    ident = expired_client(root)
+    t = tlsscope(["connect", "127.0.0.1:%d" % port, "--ca", root[0], "--no-system-trust",
+                  "--cert", ident[0], "--key", ident[1]])
+    check(any("<title>400 The SSL certificate error</title>" in l for l in t.out.splitlines()),
+          "the body's title is a line of its own:\n" + t.out[-1500:])
+    check("\\x0d" not in t.out and "\\x0a" not in t.out, "no line-end escapes in the text")
     ok(connect(port, root, client(root)), "nginx good client")
 
 
