@@ -59,6 +59,8 @@ static void watch(struct tls_client *c, short events, void (*step)(struct tls_cl
 /* ---- the end ---- */
 
 static void client_conclude(struct tls_client *c);
+static bool child_start(struct tls_client *c, enum client_role role,
+			const struct tls_client_config *cfg, struct tls_report *report);
 static void start_resume(struct tls_client *c);
 static void start_probes(struct tls_client *c);
 static void start_sni_probe(struct tls_client *c, bool late);
@@ -72,7 +74,16 @@ static void client_conclude(struct tls_client *c)
 			c->done(c->done_arg);
 		return;
 	}
-	/* The connections are over (--resume's second one too): fetch, then ask OCSP. */
+	/* The connections are over (--resume's second one too): the common-suite probe when it
+	 * is due, then fetch, then ask OCSP. */
+	struct tls_client_config pc;
+	if (!c->suite_probed && !c->cancelled && followup_suite_config(c, &pc)) {
+		c->suite_probed = true;
+		if (child_start(c, ROLE_SUITE_PROBE, &pc, NULL)) {
+			c->n_followups++;
+			return;
+		}
+	}
 	if (!c->followups_started && !c->cancelled) {
 		c->followups_started = true;
 		if (followup_lookups_start(c, client_conclude))
@@ -455,7 +466,7 @@ static bool child_start(struct tls_client *c, enum client_role role,
 		return false;
 	}
 	c->child.role = role;
-	c->child.conn->role = role;
+	c->child.conn->role = role == ROLE_SUITE_PROBE ? ROLE_PROBE : role;
 	if (role == ROLE_RESUME)
 		c->child.conn->resume_data = &c->session_data;
 	return true;
@@ -579,6 +590,11 @@ static void after_child(void *arg)
 		}
 		return;
 	}
+	case ROLE_SUITE_PROBE:
+		followup_suite_record(c);
+		report_free(&c->child.report);
+		client_conclude(c);
+		return;
 	case ROLE_MAIN:
 		break;
 	}
@@ -594,7 +610,12 @@ void client_cancel(struct tls_client *c)
 	if (c->phase == P_DONE) {
 		/* The first connection is over and a child runs (--resume's second connection, the
 		 * late SNI probe): stopping it ends as it would have, and concludes us. */
-		if (c->child.conn && c->child.role != ROLE_PROBE)
+		if (c->child.conn && c->child.role == ROLE_SUITE_PROBE) {
+			/* Stopped unheard: a cancelled probe proves nothing about the suites. */
+			child_end(c);
+			report_free(&c->child.report);
+			client_conclude(c);
+		} else if (c->child.conn && c->child.role != ROLE_PROBE)
 			client_cancel(c->child.conn);
 		else if (followup_lookups_cancel(c))
 			client_conclude(c);

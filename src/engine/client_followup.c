@@ -57,27 +57,17 @@ static bool start_fetches(struct tls_client *c)
 	return start_ocsp_query(c);
 }
 
-static bool start_suite_probe(struct tls_client *c);
-
-/* The suite probe first: it is a connection to the same server, the fetches are not. */
 bool followup_lookups_start(struct tls_client *c, void (*then)(struct tls_client *c))
 {
 	c->lookups_done = then;
-	return start_suite_probe(c) || start_fetches(c);
+	return start_fetches(c);
 }
 
-static void stop_suite_probe(struct tls_client *c);
-
-/* Esc during the suite probe, the fetch or the OCSP query: what they found so far is all
- * there is. */
+/* Esc during the fetch or the OCSP query: what they found so far is all there is. */
 bool followup_lookups_cancel(struct tls_client *c)
 {
-	bool probing = c->child.conn && c->child.role == ROLE_PROBE && c->probe_stage < 0;
-
-	if (probing)
-		stop_suite_probe(c);
 	if (!c->aia_fetch && !c->ocsp_query)
-		return probing;
+		return false;
 	if (c->aia_fetch && !c->rep->aia.error)
 		c->rep->aia.error = xstrdup("cancelled");
 	aia_fetch_cancel(c->aia_fetch);
@@ -268,20 +258,38 @@ int followup_probe_message(void *owner, enum tls_step_type type, bool taken, uns
  * SHA-256/384): would the server also take what every common client offers? One more probe,
  * stopped at the ServerHello, offers only ECDHE with AES-GCM, ChaCha20-Poly1305 or AES-CBC-SHA1
  * (each of Go 1.19, Chromium, Firefox, Java 17 and OpenSSL 3.0 offers these by default), at
- * every version: versions are judged apart. probe_stage -1 marks it. */
+ * every version: versions are judged apart. */
 #define COMMON_SUITES                                                                              \
 	"NORMAL" PROBE_VERSIONS ":-KX-ALL:+ECDHE-RSA:+ECDHE-ECDSA:-CIPHER-ALL:+AES-128-GCM:"       \
 	"+AES-256-GCM:+CHACHA20-POLY1305:+AES-128-CBC:+AES-256-CBC:-MAC-ALL:+AEAD:+SHA1:"          \
 	"-GROUP-ALL:+GROUP-X25519:+GROUP-SECP256R1:+GROUP-SECP384R1"
 
-static void after_suite_probe(void *arg)
+bool followup_suite_config(const struct tls_client *c, struct tls_client_config *pc)
 {
-	struct tls_client *c = arg;
+	if (c->role != ROLE_MAIN || c->cfg.no_probe || c->cancelled ||
+	    c->rep->handshake.status != HS_COMPLETE || c->n_followups >= CLIENT_MAX_FOLLOWUPS ||
+	    !profiles_suite_uncommon(c->rep->negotiated.cipher_suite) ||
+	    c->deadline - util_now_ms() <= 50)
+		return false;
+	*pc = c->cfg;
+	pc->priority = COMMON_SUITES;
+	pc->tls_max = 0;
+	pc->http = HTTP_OFF;
+	pc->resume = false;
+	pc->keylog_path = NULL;
+	pc->strict = false;
+	pc->ocsp = false;
+	pc->fetch_intermediates = false;
+	pc->timeout_s = (c->deadline - util_now_ms()) / 1000.0;
+	return true;
+}
+
+void followup_suite_record(struct tls_client *c)
+{
 	const struct tls_report *pr = &c->child.report;
 	struct tls_probe *p;
 	char chose[256];
 
-	c->child.timer = 0;
 	c->rep->probes = xrealloc(c->rep->probes, (c->rep->n_probes + 1) * sizeof(*c->rep->probes));
 	p = &c->rep->probes[c->rep->n_probes++];
 	*p = (struct tls_probe){
@@ -296,62 +304,6 @@ static void after_suite_probe(void *arg)
 	snprintf(chose, sizeof(chose), "the server chose %s %s", p->version ? p->version : "?",
 		 p->cipher_suite ? p->cipher_suite : "");
 	add_probe_step(c, p, pr, chose, "no answer");
-	stop_suite_probe(c);
-	if (!start_fetches(c))
-		c->lookups_done(c);
-}
-
-static void on_suite_probe_done(void *arg)
-{
-	struct tls_client *c = arg;
-
-	/* The probe is still on the stack: go on from the loop, not from here. */
-	c->child.timer = loop_timer_add(c->loop, util_now_ms(), after_suite_probe, c);
-}
-
-static bool start_suite_probe(struct tls_client *c)
-{
-	struct tls_client_config pc = c->cfg;
-	struct tls_error err;
-
-	if (c->role != ROLE_MAIN || c->cfg.no_probe || c->cancelled ||
-	    c->rep->handshake.status != HS_COMPLETE || c->n_followups >= CLIENT_MAX_FOLLOWUPS ||
-	    !profiles_suite_uncommon(c->rep->negotiated.cipher_suite) ||
-	    c->deadline - util_now_ms() <= 50)
-		return false;
-	pc.priority = COMMON_SUITES;
-	pc.tls_max = 0;
-	pc.http = HTTP_OFF;
-	pc.resume = false;
-	pc.keylog_path = NULL;
-	pc.strict = false;
-	pc.ocsp = false;
-	pc.fetch_intermediates = false;
-	pc.timeout_s = (c->deadline - util_now_ms()) / 1000.0;
-	report_init(&c->child.report, TLS_MODE_CONNECT);
-	c->child.conn =
-		client_start(c->loop, &pc, NULL, &c->child.report, on_suite_probe_done, c, &err);
-	if (!c->child.conn) {
-		report_free(&c->child.report);
-		return false;
-	}
-	c->child.role = c->child.conn->role = ROLE_PROBE;
-	c->probe_stage = -1;
-	c->n_followups++;
-	return true;
-}
-
-/* Frees the suite probe (its outcome, if any, is recorded already). */
-static void stop_suite_probe(struct tls_client *c)
-{
-	loop_timer_cancel(c->loop, c->child.timer);
-	c->child.timer = 0;
-	c->child.conn->done = NULL;
-	client_free(c->child.conn);
-	c->child.conn = NULL;
-	c->child.role = ROLE_MAIN;
-	report_free(&c->child.report);
-	c->probe_stage = 0;
 }
 
 /* ---- the SNI probe ---- */

@@ -35,6 +35,9 @@ enum client_role {
 	ROLE_RESUME,	/* --resume's second connection, with the first session's data */
 	ROLE_PROBE,	/* a version/cipher probe: stops at the server's first answer */
 	ROLE_SNI_PROBE, /* a full handshake with SNI, stopped once the certificate is in */
+	/* After a handshake on a suite some clients lack: a probe offering only common suites
+	 * (the child itself runs as a ROLE_PROBE). */
+	ROLE_SUITE_PROBE,
 };
 
 /* The child connection a main connection runs at a time. */
@@ -84,8 +87,9 @@ struct tls_client {
 	const gnutls_datum_t *resume_data; /* a resumption child: the parent's session_data */
 
 	struct client_child child;
-	bool sni_probed; /* the SNI probe ran (once a connection) */
-	int n_followups; /* probes started, SNI probe included: at most three */
+	bool sni_probed;   /* the SNI probe ran (once a connection) */
+	bool suite_probed; /* the common-suite probe was considered */
+	int n_followups;   /* probes started, SNI probe included: at most three */
 	int probe_stage;
 
 	double handshake_done_ms; /* trace_elapsed() when the handshake completed, -1: not */
@@ -167,6 +171,13 @@ bool followup_lookups_start(struct tls_client *c, void (*then)(struct tls_client
 /* Esc during them: stops them (what they found is kept). Returns true when one ran: the caller
  * concludes. */
 bool followup_lookups_cancel(struct tls_client *c);
+
+/* After a completed handshake on a suite some client profile lacks (DHE, CCM, CBC with
+ * SHA-256/384): the configuration of one probe that offers only what every common client
+ * offers. False when none is due (or --no-probe, or no time or follow-up left). */
+bool followup_suite_config(const struct tls_client *c, struct tls_client_config *pc);
+/* The suite probe is over: its outcome into c->rep (a probe and a Probe step). */
+void followup_suite_record(struct tls_client *c);
 
 /* The configuration of --resume's second connection (false: no time left). */
 bool followup_resume_config(const struct tls_client *c, struct tls_client_config *rc);
