@@ -1,4 +1,5 @@
-/* The TUI's frame: the screen stack, input from the engine's loop, signals, redraws. */
+/* The TUI's frame: the screen stack, input from the engine's loop, signals, redraws. It calls
+ * no screen: the dialogs it needs and the first screen come from run.c through struct ui. */
 #include <curses.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -157,7 +158,7 @@ void ui_ask_quit(struct ui *ui, int exit_code)
 {
 	ui->exit_code = exit_code;
 	if (any_busy(ui))
-		ui_confirm(ui, "A connection is still running. Quit anyway?", do_quit, NULL);
+		ui->ask(ui, "A connection is still running. Quit anyway?", do_quit, NULL);
 	else
 		ui_quit(ui, exit_code);
 }
@@ -171,7 +172,7 @@ static void dispatch(struct ui *ui, int key)
 	unsigned ctx = screen_ctx(s);
 	enum ui_action act = keymap_lookup(ctx, key);
 	if (act == ACT_HELP && !(ctx & CTX_DIALOG)) {
-		ui_help(ui, ctx);
+		ui->help(ui, ctx);
 		return;
 	}
 	if (act == ACT_QUIT) {
@@ -262,57 +263,31 @@ static void signals_set(struct ui *ui, bool on)
 
 /* ---- the run ---- */
 
-static void start_free(struct ui_start *st)
+int ui_frame_run(struct ui *ui, struct ui_screen *first, struct tls_error *err)
 {
-	for (size_t i = 0; st->rules && i < st->n_rules; i++)
-		serial_rule_free(&st->rules[i]);
-	free(st->rules);
-	st->rules = NULL;
-	st->n_rules = 0;
-}
-
-int ui_run(struct ui_start *st, struct tls_error *err)
-{
-	struct ui ui = {.exit_code = 0};
-	struct ui_screen *first = NULL;
-
-	setup_from_start(&ui.setup, st);
-	st->password = NULL; /* the setup holds it now */
-	ui.loop = loop_new();
-	/* What can fail before the screen starts does, with one line and exit code 2. */
-	first = screens_first(&ui, st, err);
-	start_free(st);
-	if (!first) {
-		setup_free(&ui.setup);
-		loop_free(ui.loop);
-		return -1;
-	}
-	if (term_init(&ui) < 0) {
+	if (term_init(ui) < 0) {
 		first->ops->free(first);
-		setup_free(&ui.setup);
-		loop_free(ui.loop);
 		tls_error_set(err, "cannot start the terminal UI; use --batch or --json");
 		return -1;
 	}
 	xalloc_set_fatal_hook(term_done);
-	signals_set(&ui, true);
-	loop_watch(ui.loop, STDIN_FILENO, POLLIN, on_input, &ui);
-	ui_push(&ui, first);
-	screens_started(&ui);
-	ui_redraw(&ui);
-	loop_run(ui.loop);
+	signals_set(ui, true);
+	loop_watch(ui->loop, STDIN_FILENO, POLLIN, on_input, ui);
+	ui_push(ui, first);
+	if (ui->started)
+		ui->started(ui);
+	ui_redraw(ui);
+	loop_run(ui->loop);
 
-	ui.quitting = true;
+	ui->quitting = true;
 	term_free();
-	signals_set(&ui, false);
-	loop_unwatch(ui.loop, STDIN_FILENO);
-	while (ui.top) {
-		struct ui_screen *s = ui.top;
-		ui.top = s->below;
+	signals_set(ui, false);
+	loop_unwatch(ui->loop, STDIN_FILENO);
+	while (ui->top) {
+		struct ui_screen *s = ui->top;
+		ui->top = s->below;
 		s->ops->free(s);
 	}
 	xalloc_set_fatal_hook(NULL);
-	setup_free(&ui.setup);
-	loop_free(ui.loop);
-	return ui.exit_code;
+	return ui->exit_code;
 }

@@ -110,6 +110,12 @@ struct ui {
 	int redraw_timer, tick_timer;
 	struct ui_setup setup;		    /* what connect uses: target, trust, identity */
 	struct ui_screen *connect_on_start; /* the first screen connects once curses runs */
+	/* What the frame needs from above it (run.c sets them): a yes/no question, the help
+	 * screen, and what follows the first screen's push. */
+	void (*ask)(struct ui *ui, const char *question, void (*fn)(struct ui *ui, void *arg),
+		    void *arg);
+	void (*help)(struct ui *ui, unsigned ctx);
+	void (*started)(struct ui *ui);
 };
 
 void ui_push(struct ui *ui, struct ui_screen *s);
@@ -122,6 +128,9 @@ void ui_want_ticks(struct ui *ui); /* spinner ticks while something runs */
 void ui_quit(struct ui *ui, int exit_code);
 /* Leaves, asking first when a screen on the stack is busy. */
 void ui_ask_quit(struct ui *ui, int exit_code);
+/* Runs the frame with first on top until quit: the terminal, signals, input. Returns the exit
+ * code, or -1 with err set when the terminal cannot start (first is freed either way). */
+int ui_frame_run(struct ui *ui, struct ui_screen *first, struct tls_error *err);
 
 /* ---- dialogs (dialog.c) ---- */
 
