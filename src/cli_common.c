@@ -149,10 +149,10 @@ void cli_free_password(char *p)
 	}
 }
 
-struct tls_creds *cli_load_creds(const struct cli *cli, bool system_trust,
-				 const struct strlist *anchors, struct tls_error *err)
+struct tls_creds_spec cli_creds_spec(const struct cli *cli, bool system_trust,
+				     const struct strlist *anchors)
 {
-	struct tls_creds_spec spec = {
+	return (struct tls_creds_spec){
 		.system_trust = system_trust,
 		.anchors = (const char *const *)anchors->v,
 		.n_anchors = anchors->n,
@@ -163,6 +163,12 @@ struct tls_creds *cli_load_creds(const struct cli *cli, bool system_trust,
 		.cert = cli->p12 ? cli->p12 : cli->cert,
 		.key = cli->p12 ? NULL : cli->key,
 	};
+}
+
+struct tls_creds *cli_load_creds(const struct cli *cli, bool system_trust,
+				 const struct strlist *anchors, struct tls_error *err)
+{
+	struct tls_creds_spec spec = cli_creds_spec(cli, system_trust, anchors);
 	char *password = NULL;
 
 	if (spec.cert && cli_read_password(cli, &password, err) < 0)

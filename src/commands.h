@@ -51,6 +51,9 @@ char *cli_ask_password_tty(const char *path, void *arg);
 /* The credentials of a command: the system store (connect, unless --no-system-trust), the
  * anchors (--ca for connect, --client-ca for listen), intermediates, CRLs and the identity
  * (its password from --password-file or --password-env). NULL with err set. */
+/* The credentials spec of those options (strings borrowed from cli). */
+struct tls_creds_spec cli_creds_spec(const struct cli *cli, bool system_trust,
+				     const struct strlist *anchors);
 struct tls_creds *cli_load_creds(const struct cli *cli, bool system_trust,
 				 const struct strlist *anchors, struct tls_error *err);
 

@@ -315,17 +315,7 @@ static int tui_start_from_cli(const struct cli *cli, enum ui_first first, struct
 	st->client.proxy = cli->proxy;
 	st->proxy_password_file = cli->proxy_password_file;
 	st->client.keylog_path = cli->keylog;
-	st->creds = (struct tls_creds_spec){
-		.system_trust = !cli->no_system_trust,
-		.anchors = (const char *const *)cli->ca_files.v,
-		.n_anchors = cli->ca_files.n,
-		.intermediates = (const char *const *)cli->intermediates.v,
-		.n_intermediates = cli->intermediates.n,
-		.crls = (const char *const *)cli->crls.v,
-		.n_crls = cli->crls.n,
-		.cert = cli->p12 ? cli->p12 : cli->cert,
-		.key = cli->p12 ? NULL : cli->key,
-	};
+	st->creds = cli_creds_spec(cli, !cli->no_system_trust, &cli->ca_files);
 	cli_server_config(cli, &st->server);
 	st->client_ca = (const char *const *)cli->client_ca.v;
 	st->n_client_ca = cli->client_ca.n;

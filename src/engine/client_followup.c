@@ -160,7 +160,9 @@ static void add_probe_step(struct tls_client *c, const struct tls_probe *p,
 	trace_emit(&c->tr, EV_STEP, s);
 }
 
-void followup_probe_record(struct tls_client *c)
+/* The child's outcome as a probe of c->rep (offered: what it offered, in words) and its Probe
+ * step. */
+static struct tls_probe *probe_add(struct tls_client *c, const char *offered)
 {
 	const struct tls_report *pr = &c->child.report;
 	struct tls_report *r = c->rep;
@@ -169,9 +171,7 @@ void followup_probe_record(struct tls_client *c)
 	r->probes = xrealloc(r->probes, (r->n_probes + 1) * sizeof(*r->probes));
 	struct tls_probe *p = &r->probes[r->n_probes++];
 	*p = (struct tls_probe){
-		.offered = xstrdup(probe_stages[c->probe_stage].words),
-		.broad_versions = probe_stages[c->probe_stage].versions,
-		.broad_ciphers = probe_stages[c->probe_stage].ciphers,
+		.offered = xstrdup(offered),
 		.accepted = pr->negotiated.present,
 		.version = pr->negotiated.version ? xstrdup(pr->negotiated.version) : NULL,
 		.cipher_suite =
@@ -182,6 +182,15 @@ void followup_probe_record(struct tls_client *c)
 	snprintf(chose, sizeof(chose), "the server chose %s %s", p->version ? p->version : "?",
 		 p->cipher_suite ? p->cipher_suite : "");
 	add_probe_step(c, p, pr, chose, "no answer");
+	return p;
+}
+
+void followup_probe_record(struct tls_client *c)
+{
+	struct tls_probe *p = probe_add(c, probe_stages[c->probe_stage].words);
+
+	p->broad_versions = probe_stages[c->probe_stage].versions;
+	p->broad_ciphers = probe_stages[c->probe_stage].ciphers;
 	c->probe_stage = p->accepted ? (int)(sizeof(probe_stages) / sizeof(probe_stages[0]))
 				     : c->probe_stage + 1;
 }
@@ -286,24 +295,7 @@ bool followup_suite_config(const struct tls_client *c, struct tls_client_config 
 
 void followup_suite_record(struct tls_client *c)
 {
-	const struct tls_report *pr = &c->child.report;
-	struct tls_probe *p;
-	char chose[256];
-
-	c->rep->probes = xrealloc(c->rep->probes, (c->rep->n_probes + 1) * sizeof(*c->rep->probes));
-	p = &c->rep->probes[c->rep->n_probes++];
-	*p = (struct tls_probe){
-		.offered = xstrdup(PROFILES_COMMON_OFFER),
-		.accepted = pr->negotiated.present,
-		.version = pr->negotiated.version ? xstrdup(pr->negotiated.version) : NULL,
-		.cipher_suite =
-			pr->negotiated.cipher_suite ? xstrdup(pr->negotiated.cipher_suite) : NULL,
-		.alert = pr->handshake.alert_received.present ? pr->handshake.alert_received.code
-							      : -1,
-	};
-	snprintf(chose, sizeof(chose), "the server chose %s %s", p->version ? p->version : "?",
-		 p->cipher_suite ? p->cipher_suite : "");
-	add_probe_step(c, p, pr, chose, "no answer");
+	probe_add(c, PROFILES_COMMON_OFFER);
 }
 
 /* ---- the SNI probe ---- */
