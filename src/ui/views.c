@@ -17,7 +17,7 @@
 #include "tlsscope/textsafe.h"
 #include "views.h"
 
-static enum ui_style severity_style(enum tls_severity s)
+enum ui_style view_severity_style(enum tls_severity s)
 {
 	static const enum ui_style styles[] = {
 		[SEV_ERROR] = ST_ERROR, [SEV_WARNING] = ST_WARN, [SEV_INFO] = ST_INFO};
@@ -305,9 +305,6 @@ static void cn_column(struct ui_line *ln, const char *cn, int width, const struc
 	free(safe);
 }
 
-static void detail_row(struct ui_lines *L, const char *label, const char *value, bool untrusted,
-		       enum ui_style st, int width);
-
 /* What each revocation source says, as the chain row and the detail show it. */
 static const struct rev_word {
 	const char *word;
@@ -377,9 +374,9 @@ void view_cert_revocation(struct ui_lines *L, const struct tls_report *r, size_t
 		line_addf(ln, w->st, "%s %s", rev_mark(w, g), w->word);
 	}
 	if (c && c->ocsp_url)
-		detail_row(L, "responder", c->ocsp_url, true, ST_NORMAL, width);
+		view_detail_row(L, "responder", c->ocsp_url, true, ST_NORMAL, width);
 	if (c && c->ocsp_error)
-		detail_row(L, "OCSP error", c->ocsp_error, true, ST_WARN, width);
+		view_detail_row(L, "OCSP error", c->ocsp_error, true, ST_WARN, width);
 	if (i != 0)
 		return;
 	/* The staple is about the leaf. */
@@ -395,14 +392,14 @@ void view_cert_revocation(struct ui_lines *L, const struct tls_report *r, size_t
 			if (times[k].t < 0)
 				continue;
 			util_iso_time(times[k].t, buf, sizeof(buf));
-			detail_row(L, times[k].label, buf, false, k == 3 ? ST_ERROR : ST_NORMAL,
-				   width);
+			view_detail_row(L, times[k].label, buf, false,
+					k == 3 ? ST_ERROR : ST_NORMAL, width);
 		}
 	if (f->staple_error)
-		detail_row(L, "staple error", f->staple_error, true, ST_ERROR, width);
+		view_detail_row(L, "staple error", f->staple_error, true, ST_ERROR, width);
 	if (f->must_staple)
-		detail_row(L, "must-staple", "yes (TLS feature status_request)", false, ST_NORMAL,
-			   width);
+		view_detail_row(L, "must-staple", "yes (TLS feature status_request)", false,
+				ST_NORMAL, width);
 }
 
 void view_chain(struct ui_lines *L, const struct tls_report *r, const struct ui_glyphs *g)
@@ -433,7 +430,7 @@ void view_chain(struct ui_lines *L, const struct tls_report *r, const struct ui_
 			else if (res == 3)
 				line_addf(ln, ST_OK, " %s%s", g->ok, ck->label);
 			else
-				line_addf(ln, severity_style((enum tls_severity)res), " %s%s",
+				line_addf(ln, view_severity_style((enum tls_severity)res), " %s%s",
 					  severity_mark((enum tls_severity)res, g), ck->label);
 		}
 		revocation_marks(ln, r, i, g);
@@ -453,7 +450,7 @@ void view_findings(struct ui_lines *L, const struct tls_report *r, const struct 
 	for (size_t i = 0; i < r->n_findings; i++) {
 		const struct tls_finding *f = &r->findings[i];
 		struct ui_line *ln = lines_add(L, (int)i);
-		enum ui_style st = severity_style(f->severity);
+		enum ui_style st = view_severity_style(f->severity);
 
 		line_addf(ln, st, "%s %-7s %-26s ", severity_mark(f->severity, g),
 			  words[f->severity], f->id);
@@ -478,8 +475,8 @@ void view_finding_detail(struct ui_lines *L, const struct tls_finding *f, int wi
 		lines_wrap(L, ST_KEY, -1, "Here: ", hint, false, width);
 }
 
-static void detail_row(struct ui_lines *L, const char *label, const char *value, bool untrusted,
-		       enum ui_style st, int width)
+void view_detail_row(struct ui_lines *L, const char *label, const char *value, bool untrusted,
+		     enum ui_style st, int width)
 {
 	char prefix[64];
 	snprintf(prefix, sizeof(prefix), "%-13s", label);
@@ -489,11 +486,11 @@ static void detail_row(struct ui_lines *L, const char *label, const char *value,
 static void detail_list(struct ui_lines *L, const char *label, const struct strlist *l, int width)
 {
 	if (!l->n) {
-		detail_row(L, label, "(none)", false, ST_DIM, width);
+		view_detail_row(L, label, "(none)", false, ST_DIM, width);
 		return;
 	}
 	for (size_t i = 0; i < l->n; i++)
-		detail_row(L, i ? "" : label, l->v[i], true, ST_NORMAL, width);
+		view_detail_row(L, i ? "" : label, l->v[i], true, ST_NORMAL, width);
 }
 
 static char *hex_colons(const unsigned char *b, size_t n)
@@ -525,12 +522,12 @@ static void cert_ids(struct ui_lines *L, const struct tls_cert_info *c, int widt
 	char *v = gnutls_x509_crt_get_subject_key_id(crt, id, &len, &crit) == 0
 			  ? hex_colons(id, len)
 			  : xstrdup("(absent)");
-	detail_row(L, "SKI", v, false, ST_NORMAL, width);
+	view_detail_row(L, "SKI", v, false, ST_NORMAL, width);
 	free(v);
 	len = sizeof(id);
 	v = gnutls_x509_crt_get_authority_key_id(crt, id, &len, &crit) == 0 ? hex_colons(id, len)
 									    : xstrdup("(absent)");
-	detail_row(L, "AKI", v, false, ST_NORMAL, width);
+	view_detail_row(L, "AKI", v, false, ST_NORMAL, width);
 	free(v);
 	if (gnutls_pubkey_init(&pub) == 0 && gnutls_pubkey_import_x509(pub, crt, 0) == 0 &&
 	    gnutls_pubkey_export2(pub, GNUTLS_X509_FMT_DER, &spki) == 0 &&
@@ -538,14 +535,14 @@ static void cert_ids(struct ui_lines *L, const struct tls_cert_info *c, int widt
 		gnutls_datum_t d = {sha, sizeof(sha)};
 		if (gnutls_base64_encode2(&d, &b64) == 0) {
 			v = xasprintf("pin-sha256:%.*s", (int)b64.size, (const char *)b64.data);
-			detail_row(L, "SPKI pin", v, false, ST_NORMAL, width);
+			view_detail_row(L, "SPKI pin", v, false, ST_NORMAL, width);
 			free(v);
 		}
 	}
 	len = 20;
 	if (gnutls_x509_crt_get_fingerprint(crt, GNUTLS_DIG_SHA1, id, &len) == 0) {
 		v = hex_colons(id, len);
-		detail_row(L, "SHA-1", v, false, ST_NORMAL, width);
+		view_detail_row(L, "SHA-1", v, false, ST_NORMAL, width);
 		free(v);
 	}
 out:
@@ -560,24 +557,24 @@ void view_cert_detail(struct ui_lines *L, const struct tls_cert_info *c, int wid
 {
 	char buf[160], from[32], to[32];
 
-	detail_row(L, "subject", c->subject, true, ST_TITLE, width);
-	detail_row(L, "issuer", c->issuer, true, ST_NORMAL, width);
+	view_detail_row(L, "subject", c->subject, true, ST_TITLE, width);
+	view_detail_row(L, "issuer", c->issuer, true, ST_NORMAL, width);
 	detail_list(L, "SAN", &c->san, width);
-	detail_row(L, "serial hex", c->serial_hex, true, ST_NORMAL, width);
-	detail_row(L, "serial dec", c->serial_dec, true, ST_NORMAL, width);
+	view_detail_row(L, "serial hex", c->serial_hex, true, ST_NORMAL, width);
+	view_detail_row(L, "serial dec", c->serial_dec, true, ST_NORMAL, width);
 	util_iso_time(c->not_before, from, sizeof(from));
 	util_iso_time(c->not_after, to, sizeof(to));
-	detail_row(L, "not before", from, false, ST_NORMAL, width);
-	detail_row(L, "not after", to, false, ST_NORMAL, width);
+	view_detail_row(L, "not before", from, false, ST_NORMAL, width);
+	view_detail_row(L, "not after", to, false, ST_NORMAL, width);
 	snprintf(buf, sizeof(buf), "%s %u bits%s%s", c->key_algorithm ? c->key_algorithm : "?",
 		 c->key_bits, c->key_curve ? ", " : "", c->key_curve ? c->key_curve : "");
-	detail_row(L, "key", buf, true, ST_NORMAL, width);
-	detail_row(L, "signature", c->signature_algorithm, true,
-		   c->sign_secure ? ST_NORMAL : ST_ERROR, width);
+	view_detail_row(L, "key", buf, true, ST_NORMAL, width);
+	view_detail_row(L, "signature", c->signature_algorithm, true,
+			c->sign_secure ? ST_NORMAL : ST_ERROR, width);
 	snprintf(buf, sizeof(buf), "X.509 v%d%s%s", c->version,
 		 c->self_signed ? ", self-signed" : "",
 		 c->has_aia_ca_issuers ? ", names its issuer's URL (AIA)" : "");
-	detail_row(L, "version", buf, false, ST_NORMAL, width);
+	view_detail_row(L, "version", buf, false, ST_NORMAL, width);
 	if (c->has_basic_constraints) {
 		if (c->is_ca && c->path_len >= 0)
 			snprintf(buf, sizeof(buf), "CA:TRUE, path length %d", c->path_len);
@@ -586,16 +583,16 @@ void view_cert_detail(struct ui_lines *L, const struct tls_cert_info *c, int wid
 	} else {
 		snprintf(buf, sizeof(buf), "(absent)");
 	}
-	detail_row(L, "basic constr", buf, false, ST_NORMAL, width);
+	view_detail_row(L, "basic constr", buf, false, ST_NORMAL, width);
 	if (c->has_key_usage)
 		detail_list(L, "key usage", &c->key_usage, width);
 	else
-		detail_row(L, "key usage", "(absent: any)", false, ST_DIM, width);
+		view_detail_row(L, "key usage", "(absent: any)", false, ST_DIM, width);
 	if (c->has_eku)
 		detail_list(L, "ext key use", &c->eku, width);
 	else
-		detail_row(L, "ext key use", "(absent: any)", false, ST_DIM, width);
-	detail_row(L, "SHA-256", c->sha256, false, ST_NORMAL, width);
+		view_detail_row(L, "ext key use", "(absent: any)", false, ST_DIM, width);
+	view_detail_row(L, "SHA-256", c->sha256, false, ST_NORMAL, width);
 	cert_ids(L, c, width);
 	lines_blank(L);
 	if (!c->status.n) {
@@ -606,7 +603,8 @@ void view_cert_detail(struct ui_lines *L, const struct tls_cert_info *c, int wid
 		const struct diag_entry *e = diagnose_lookup(c->status.v[i]);
 		struct ui_line *ln = lines_add(L, -1);
 		enum tls_severity sev = e ? e->severity : SEV_ERROR;
-		line_addf(ln, severity_style(sev), "%s %s", severity_mark(sev, g), c->status.v[i]);
+		line_addf(ln, view_severity_style(sev), "%s %s", severity_mark(sev, g),
+			  c->status.v[i]);
 		if (e)
 			line_addf(ln, ST_NORMAL, "  %s", e->title);
 	}
@@ -788,221 +786,4 @@ void view_verdicts(struct ui_lines *L, const struct tls_report *r, int width,
 		lines_free(&says);
 	}
 	profiles_free(&set);
-}
-
-/* ---- a handshake message's content, from what the report holds ---- */
-
-static void kv(struct ui_lines *L, const char *label, const char *value, bool untrusted,
-	       enum ui_style st, int width)
-{
-	detail_row(L, label, value, untrusted, st, width);
-}
-
-/* label, then the list comma-separated ("-" when empty), wrapped under its value column. */
-static void join_list(struct ui_lines *L, const char *label, const struct strlist *l, int width)
-{
-	size_t len = 2;
-	for (size_t i = 0; i < l->n; i++)
-		len += strlen(l->v[i]) + 2;
-	char *buf = xmalloc(len);
-	buf[0] = '\0';
-	for (size_t i = 0; i < l->n; i++) {
-		if (i)
-			strcat(buf, ", ");
-		strcat(buf, l->v[i]);
-	}
-	kv(L, label, l->n ? buf : "-", true, ST_NORMAL, width);
-	free(buf);
-}
-
-static void step_certificate_request(struct ui_lines *L, const struct tls_report *r, int width,
-				     const struct ui_glyphs *g)
-{
-	const struct tls_client_auth *ca = &r->client_auth;
-
-	if (r->mode != TLS_MODE_CONNECT) {
-		lines_wrap(L, ST_NORMAL, -1, "",
-			   "We asked the client for a certificate, naming the CAs of --client-ca.",
-			   false, width);
-		return;
-	}
-	lines_text_line(L, ST_TITLE, -1, "Acceptable CA names the server sent (%zu)",
-			ca->acceptable_cas.n);
-	if (!ca->acceptable_cas.n)
-		lines_wrap(L, ST_INFO, -1, "  ", "empty list: any CA (the server names none)",
-			   false, width);
-	for (size_t i = 0; i < ca->acceptable_cas.n; i++) {
-		bool ours = ca->loaded_issuer &&
-			    strcmp(ca->loaded_issuer, ca->acceptable_cas.v[i]) == 0;
-		char prefix[16];
-		snprintf(prefix, sizeof(prefix), "  %s ", ours ? g->ok : g->bullet);
-		lines_wrap(L, ours ? ST_OK : ST_NORMAL, -1, prefix, ca->acceptable_cas.v[i], true,
-			   width);
-	}
-	lines_blank(L);
-	join_list(L, "signatures", &ca->requested_sigalgs, width);
-	join_list(L, "key types", &ca->requested_key_types, width);
-	lines_blank(L);
-	if (!ca->loaded) {
-		lines_wrap(L, ST_WARN, -1,
-			   "Identity: ", "none loaded, so none was sent (i loads one)", false,
-			   width);
-		return;
-	}
-	kv(L, "our cert", ca->loaded_subject, true, ST_NORMAL, width);
-	kv(L, "its issuer", ca->loaded_issuer, true, ST_NORMAL, width);
-	bool listed = !ca->acceptable_cas.n;
-	for (size_t i = 0; ca->loaded_issuer && i < ca->acceptable_cas.n; i++)
-		listed |= strcmp(ca->loaded_issuer, ca->acceptable_cas.v[i]) == 0;
-	if (!ca->acceptable_cas.n)
-		lines_wrap(L, ST_OK, -1, "",
-			   "The server accepts any issuer: the identity qualifies.", false, width);
-	else if (listed && !ca->issuer_not_acceptable)
-		lines_wrap(L, ST_OK, -1, "",
-			   "Its issuer is in the list (by name): the certificate qualifies.", false,
-			   width);
-	else
-		lines_wrap(L, ST_ERROR, -1, "",
-			   "Its issuer is NOT in the list (by name): GnuTLS sends an empty "
-			   "Certificate unless --force-client-cert.",
-			   false, width);
-	const char *kt =
-		ca->n_chain && ca->chain[0].key_algorithm ? ca->chain[0].key_algorithm : "?";
-	char *why =
-		xasprintf(ca->key_type_not_accepted
-				  ? "Its %s key cannot sign with any of these signatures: GnuTLS "
-				    "sends an empty Certificate."
-				  : "Its %s key can sign with one of these signatures.",
-			  kt);
-	if (ca->requested_sigalgs.n)
-		lines_wrap(L, ca->key_type_not_accepted ? ST_ERROR : ST_OK, -1, "", why, false,
-			   width);
-	free(why);
-	kv(L, "sent", ca->sent ? "yes" : "no", false, ca->sent ? ST_OK : ST_ERROR, width);
-}
-
-static void step_server_hello(struct ui_lines *L, const struct tls_report *r, int width)
-{
-	const struct tls_negotiated *n = &r->negotiated;
-
-	if (!n->present) {
-		lines_wrap(L, ST_DIM, -1, "",
-			   "The handshake ended before the parameters were known.", false, width);
-		return;
-	}
-	kv(L, "version", n->version, true, ST_TITLE, width);
-	kv(L, "cipher suite", n->cipher_suite, true, ST_NORMAL, width);
-	kv(L, "group", n->group, true, ST_NORMAL, width);
-	kv(L, "signature", n->signature, true, ST_NORMAL, width);
-	kv(L, "ALPN", n->alpn ? n->alpn : "(none agreed)", n->alpn != NULL, ST_NORMAL, width);
-	kv(L, "ext. master", n->extended_master_secret ? "yes (RFC 7627)" : "no", false, ST_NORMAL,
-	   width);
-	kv(L, "resumed", n->resumed ? "yes" : "no (a full handshake)", false, ST_NORMAL, width);
-	kv(L, "OCSP staple", n->ocsp_stapled ? "yes" : "no", false, ST_NORMAL, width);
-}
-
-static void cert_rows(struct ui_lines *L, const struct tls_cert_info *c, size_t n, int width)
-{
-	for (size_t i = 0; i < n; i++) {
-		char label[40];
-		snprintf(label, sizeof(label), "%u subject", (unsigned)(i % 1000));
-		kv(L, label, c[i].subject, true, ST_TITLE, width);
-		kv(L, "  issuer", c[i].issuer, true, ST_NORMAL, width);
-	}
-}
-
-static void step_certificate(struct ui_lines *L, const struct tls_report *r,
-			     const struct tls_step *s, int width)
-{
-	/* Received: the peer's chain, in the report. Sent as a client: the identity's leaf. */
-	if (s->dir == TLS_DIR_RECEIVED) {
-		if (!r->n_chain)
-			lines_wrap(L, ST_WARN, -1, "", "It held no certificate (an empty list).",
-				   false, width);
-		else
-			lines_text_line(L, ST_TITLE, -1, "%zu certificate%s, leaf first",
-					r->n_chain, r->n_chain == 1 ? "" : "s");
-		cert_rows(L, r->chain, r->n_chain, width);
-	} else if (r->mode == TLS_MODE_CONNECT && r->client_auth.certificate) {
-		lines_text_line(L, ST_TITLE, -1, "Our client certificate");
-		cert_rows(L, r->client_auth.certificate, 1, width);
-	} else if (r->mode == TLS_MODE_CONNECT) {
-		lines_wrap(L, ST_WARN, -1, "",
-			   "An empty Certificate message: no client certificate was sent.", false,
-			   width);
-	} else {
-		lines_wrap(L, ST_DIM, -1, "", "Our own certificate (the --cert given to listen).",
-			   false, width);
-	}
-}
-
-static void step_alert(struct ui_lines *L, const struct tls_report *r, const struct tls_step *s,
-		       int width)
-{
-	const struct tls_alert *a =
-		s->dir == TLS_DIR_SENT ? &r->handshake.alert_sent : &r->handshake.alert_received;
-	char buf[64];
-
-	if (a->present) {
-		snprintf(buf, sizeof(buf), "%s (%d)", names_alert_level(a->level), a->level);
-		kv(L, "level", buf, false, a->level == 2 ? ST_ERROR : ST_WARN, width);
-		snprintf(buf, sizeof(buf), "%d", a->code);
-		kv(L, "code", buf, false, ST_NORMAL, width);
-		const char *name = names_alert(a->code);
-		kv(L, "name", name ? name : "unknown", false, ST_ERROR, width);
-	}
-	kv(L, "as traced", s->detail, true, ST_DIM, width);
-	/* The finding that explains it: the one naming the alert's code, else the first error. */
-	const struct tls_finding *f = NULL;
-	snprintf(buf, sizeof(buf), "(%d)", a->code);
-	for (size_t i = 0; a->present && !f && i < r->n_findings; i++)
-		if (r->findings[i].detail && strstr(r->findings[i].detail, buf))
-			f = &r->findings[i];
-	for (size_t i = 0; !f && i < r->n_findings; i++)
-		if (r->findings[i].severity == SEV_ERROR)
-			f = &r->findings[i];
-	lines_blank(L);
-	if (!f) {
-		lines_wrap(L, ST_DIM, -1, "", "No finding explains it (yet).", false, width);
-		return;
-	}
-	struct ui_line *ln = lines_add(L, -1);
-	line_addf(ln, severity_style(f->severity), "Explained by %s", f->id);
-	lines_wrap(L, ST_TITLE, -1, "", f->title, true, width);
-	view_finding_detail(L, f, width, false);
-}
-
-void view_step_detail(struct ui_lines *L, const struct tls_report *r, size_t i, int width,
-		      const struct ui_glyphs *g)
-{
-	const struct tls_step *s = &r->handshake.steps[i];
-	struct ui_line *ln = lines_add(L, -1);
-
-	line_addf(ln, ST_DIM, "%+.1f ms, %s%s", s->t_ms,
-		  s->dir == TLS_DIR_SENT ? "sent" : "received",
-		  s->probe ? " (a follow-up probe)" : "");
-	if (s->failure_point)
-		line_addf(ln, ST_ERROR, "  %s", g->failed_here);
-	lines_blank(L);
-	switch (s->probe ? STEP_PROBE : s->type) {
-	case STEP_CERTIFICATE_REQUEST:
-		step_certificate_request(L, r, width, g);
-		break;
-	case STEP_SERVER_HELLO:
-		step_server_hello(L, r, width);
-		break;
-	case STEP_CERTIFICATE:
-		step_certificate(L, r, s, width);
-		break;
-	case STEP_ALERT:
-		step_alert(L, r, s, width);
-		break;
-	default:
-		if (s->detail)
-			lines_wrap(L, ST_NORMAL, -1, "", s->detail, true, width);
-		else
-			lines_wrap(L, ST_DIM, -1, "",
-				   "The report keeps no content for this message.", false, width);
-		break;
-	}
 }

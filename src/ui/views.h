@@ -78,4 +78,10 @@ void view_cert_revocation(struct ui_lines *L, const struct tls_report *r, size_t
 /* The CN of a distinguished name ("CN=a,O=b" gives "a"), or the whole name. Caller frees. */
 char *view_common_name(const char *dn);
 
+/* Shared by views.c and views_step.c: the style of a severity, and one "label  value" row
+ * wrapped to width (value escaped when untrusted). */
+enum ui_style view_severity_style(enum tls_severity s);
+void view_detail_row(struct ui_lines *L, const char *label, const char *value, bool untrusted,
+		     enum ui_style st, int width);
+
 #endif
