@@ -174,6 +174,75 @@ static char *conn_title(struct conn *c)
 	return c->title ? xstrdup(c->title) : NULL;
 }
 
+/* The summary column as wide as its longest line, within a third of the screen; what is
+ * longer wraps there, and the timeline wraps at its own edge: nothing is cut. Returns the
+ * timeline's width. */
+static int timeline_width(const struct ui_lines *sum, int cols)
+{
+	int w = cols >= 80 ? cols - 31 : cols;
+
+	if (!sum->n)
+		return cols; /* nothing was negotiated (inspect): the files take the width */
+	if (w >= cols)
+		return w;
+	int sw = 24;
+	for (size_t i = 0; i < sum->n; i++) {
+		char *t = lines_text(sum, i);
+		if (text_width(t) + 3 > sw)
+			sw = text_width(t) + 3;
+		free(t);
+	}
+	if (sw > cols / 3 + 4)
+		sw = cols / 3 + 4;
+	return cols - sw;
+}
+
+static void draw_chain(struct conn *c, struct ui *ui, const struct tls_report *r,
+		       struct ui_lines *ch, const struct layout *lo)
+{
+	char rule[64];
+
+	snprintf(rule, sizeof(rule), "%s (%zu)",
+		 c->kind == CONN_INSPECT      ? "Certificates"
+		 : r->mode == TLS_MODE_LISTEN ? "Client certificate chain"
+					      : "Certificate chain",
+		 r->n_chain);
+	term_rule(lo->ch_y - 1, 0, ui->cols, rule, c->focus == R_CHAIN);
+	if (!ch->n)
+		lines_text_line(ch, ST_DIM, -1, "%s",
+				conn_running(c) ? "(no certificate yet)" : "(no certificate)");
+	list_draw(&c->list[R_CHAIN], lo->ch_y, 0, lo->ch_h, ui->cols, ch, c->list[R_CHAIN].sel,
+		  c->focus == R_CHAIN);
+}
+
+static void draw_findings(struct conn *c, struct ui *ui, const struct tls_report *r,
+			  struct ui_lines *fi, const struct layout *lo)
+{
+	char rule[64];
+
+	snprintf(rule, sizeof(rule), "Findings (%zu)", r->n_findings);
+	term_rule(lo->fi_y - 1, 0, ui->cols, rule, c->focus == R_FINDINGS);
+	if (!fi->n) {
+		if (conn_running(c))
+			lines_text_line(fi, ST_DIM, -1,
+					"(the diagnosis comes when the connection ends)");
+		else if (!r->verdict_ok) {
+			struct ui_line *ln = lines_add(fi, -1);
+			line_addf(ln, ST_ERROR,
+				  "%s no diagnosis: the connection did not run to its end",
+				  ui->g->bad);
+			if (r->handshake.error) {
+				line_addf(ln, ST_ERROR, " (");
+				line_add_safe(ln, ST_ERROR, r->handshake.error);
+				line_addf(ln, ST_ERROR, ")");
+			}
+		} else
+			lines_text_line(fi, ST_OK, -1, "%s no problem found", ui->g->ok);
+	}
+	list_draw(&c->list[R_FINDINGS], lo->fi_y, 0, lo->fi_h, ui->cols, fi,
+		  c->list[R_FINDINGS].sel, c->focus == R_FINDINGS);
+}
+
 static void conn_draw(struct ui_screen *s, struct ui *ui)
 {
 	struct conn *c = (struct conn *)s;
@@ -225,23 +294,7 @@ static void conn_draw(struct ui_screen *s, struct ui *ui)
 			&r->findings[clamp(c->list[R_FINDINGS].sel, 0, (int)r->n_findings - 1)];
 		view_finding_detail(&de, f, ui->cols - 4, c->kind == CONN_CLIENT);
 	}
-	/* The summary column as wide as its longest line, within a third of the screen; what is
-	 * longer wraps there, and the timeline wraps at its own edge: nothing is cut. */
-	lo.tl_w = ui->cols >= 80 ? ui->cols - 31 : ui->cols;
-	if (!sum.n) {
-		lo.tl_w = ui->cols; /* nothing was negotiated (inspect): the files take the width */
-	} else if (lo.tl_w < ui->cols) {
-		int sw = 24;
-		for (size_t i = 0; i < sum.n; i++) {
-			char *t = lines_text(&sum, i);
-			if (text_width(t) + 3 > sw)
-				sw = text_width(t) + 3;
-			free(t);
-		}
-		if (sw > ui->cols / 3 + 4)
-			sw = ui->cols / 3 + 4;
-		lo.tl_w = ui->cols - sw;
-	}
+	lo.tl_w = timeline_width(&sum, ui->cols);
 	struct ui_lines tlf = {0}, sumf = {0};
 	lines_fold(&tlf, &tl, lo.tl_w - 1, c->kind == CONN_INSPECT ? 14 : 17);
 	if (lo.tl_w < ui->cols)
@@ -275,39 +328,8 @@ static void conn_draw(struct ui_screen *s, struct ui *ui)
 	list_draw(&c->list[R_TIMELINE], lo.tl_y, 0, lo.tl_h, lo.tl_w, &tl,
 		  c->moved ? c->list[R_TIMELINE].sel : -1, c->focus == R_TIMELINE);
 
-	snprintf(rule, sizeof(rule), "%s (%zu)",
-		 c->kind == CONN_INSPECT      ? "Certificates"
-		 : r->mode == TLS_MODE_LISTEN ? "Client certificate chain"
-					      : "Certificate chain",
-		 r->n_chain);
-	term_rule(lo.ch_y - 1, 0, ui->cols, rule, c->focus == R_CHAIN);
-	if (!ch.n)
-		lines_text_line(&ch, ST_DIM, -1, "%s",
-				conn_running(c) ? "(no certificate yet)" : "(no certificate)");
-	list_draw(&c->list[R_CHAIN], lo.ch_y, 0, lo.ch_h, ui->cols, &ch, c->list[R_CHAIN].sel,
-		  c->focus == R_CHAIN);
-
-	snprintf(rule, sizeof(rule), "Findings (%zu)", r->n_findings);
-	term_rule(lo.fi_y - 1, 0, ui->cols, rule, c->focus == R_FINDINGS);
-	if (!fi.n) {
-		if (conn_running(c))
-			lines_text_line(&fi, ST_DIM, -1,
-					"(the diagnosis comes when the connection ends)");
-		else if (!r->verdict_ok) {
-			struct ui_line *ln = lines_add(&fi, -1);
-			line_addf(ln, ST_ERROR,
-				  "%s no diagnosis: the connection did not run to its end",
-				  ui->g->bad);
-			if (r->handshake.error) {
-				line_addf(ln, ST_ERROR, " (");
-				line_add_safe(ln, ST_ERROR, r->handshake.error);
-				line_addf(ln, ST_ERROR, ")");
-			}
-		} else
-			lines_text_line(&fi, ST_OK, -1, "%s no problem found", ui->g->ok);
-	}
-	list_draw(&c->list[R_FINDINGS], lo.fi_y, 0, lo.fi_h, ui->cols, &fi, c->list[R_FINDINGS].sel,
-		  c->focus == R_FINDINGS);
+	draw_chain(c, ui, r, &ch, &lo);
+	draw_findings(c, ui, r, &fi, &lo);
 	if (r->n_findings) {
 		int zero = 0;
 		term_list(lo.de_y, 2, lo.de_h, ui->cols - 4, &de, -1, false, &zero);
@@ -518,6 +540,8 @@ void verdicts_open(struct ui *ui, const struct tls_report *r)
 				&L, 0, NULL, NULL, NULL));
 }
 
+/* One switch over the connection screen's actions, each case a few lines: longer than 80
+ * lines, and read best as the one table of what each key does here. */
 static void conn_key(struct ui_screen *s, struct ui *ui, int key, enum ui_action act)
 {
 	struct conn *c = (struct conn *)s;

@@ -81,6 +81,8 @@ static int n_choices(const struct field *f)
 	return n;
 }
 
+/* The box, then each field in order with its label, value, cursor and note: one pass down the
+ * form that reads best in one piece (a few lines over 80). */
 static void form_draw(struct ui_screen *s, struct ui *ui)
 {
 	struct form *fm = (struct form *)s;
