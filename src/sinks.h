@@ -18,6 +18,8 @@ json_t *report_json_build(const struct tls_report *r);
 /* Serialised: pretty for one report, one line for JSON Lines. ASCII only: control and bidi
  * characters travel as \u escapes. Caller frees. */
 char *report_json_dump(const struct tls_report *r, bool one_line);
+/* The same, written into f as it is made (no newline after it). */
+void report_json_write(FILE *f, const struct tls_report *r, bool one_line);
 
 /* The human report: target, timeline, negotiated, chain, verification, findings. Every string
  * from the network or a certificate is escaped; color uses ANSI SGR when asked. */

@@ -15,7 +15,8 @@
 /* Where a session's bytes go and come from: a socket by default (trace_set_transport), or
  * memory in a test that drives a client and a server without sockets (as GnuTLS's own
  * tests/eagain-common.h does). pull and push return a byte count, or -1 with errno set (EAGAIN:
- * nothing yet); wait says whether pull would give something now (1) or not (0). */
+ * nothing yet); wait says whether pull would give something now (1) or not (0). The socket
+ * transport also takes all the records GnuTLS has queued (a whole flight) in one sendmsg. */
 struct tls_transport {
 	void *ctx;
 	ssize_t (*pull)(void *ctx, void *buf, size_t len);

@@ -2,276 +2,269 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json_writer.h"
 #include "sinks.h"
 #include "tlsscope/names.h"
 #include "tlsscope/textsafe.h"
 
-/* jansson refuses invalid UTF-8 (json_string returns NULL and the field vanishes): repair first. */
-static json_t *jstr(const char *s)
-{
-	if (!s)
-		return json_null();
-	size_t n;
-	char *clean = textsafe_utf8_nul(s, strlen(s), &n);
-	json_t *j = json_stringn(clean, n);
-	free(clean);
-	return j ? j : json_null();
-}
+/* ---- the report's parts ---- */
 
-/* jansson writes DEL (0x7f) raw even with JSON_ENSURE_ASCII, and a terminal showing the report
- * must not get it. JSON has no such byte outside strings, so each becomes \u007f. */
-static char *dumps(const json_t *o, size_t flags)
-{
-	char *s = json_dumps(o, flags);
-
-	if (!s || !strchr(s, 0x7f))
-		return s;
-	size_t len = strlen(s), n = 0;
-	for (size_t i = 0; i < len; i++)
-		n += s[i] == 0x7f;
-	char *out = xmalloc(len + 5 * n + 1), *p = out;
-	for (size_t i = 0; i < len; i++) {
-		if (s[i] == 0x7f) {
-			memcpy(p, "\\u007f", 6);
-			p += 6;
-		} else {
-			*p++ = s[i];
-		}
-	}
-	*p = 0;
-	free(s);
-	return out;
-}
-
-static json_t *jms(double ms, double scale)
+static void jms(struct jw *w, const char *key, double ms, double scale)
 {
 	if (ms < 0)
-		return json_null();
-	return json_real(round(ms * scale) / scale);
+		jw_null(w, key);
+	else
+		jw_real(w, key, round(ms * scale) / scale);
 }
 
-static json_t *jlist(const struct strlist *l)
+static void jlist(struct jw *w, const char *key, const struct strlist *l)
 {
-	json_t *a = json_array();
-
+	jw_arr(w, key);
 	for (size_t i = 0; i < l->n; i++)
-		json_array_append_new(a, jstr(l->v[i]));
-	return a;
+		jw_str(w, NULL, l->v[i]);
+	jw_end_arr(w);
 }
 
-static json_t *jtime(long long t)
+static void jtime(struct jw *w, const char *key, long long t)
 {
 	char buf[32];
 
-	if (t < 0)
-		return json_null();
+	if (t < 0) {
+		jw_null(w, key);
+		return;
+	}
 	util_iso_time(t, buf, sizeof(buf));
-	return json_string(buf);
+	jw_str(w, key, buf);
 }
 
-static json_t *jalert(const struct tls_alert *a)
+static void jalert(struct jw *w, const char *key, const struct tls_alert *a)
 {
-	if (!a->present)
-		return json_null();
-	return json_pack("{s:s, s:i, s:o}", "level", names_alert_level(a->level), "code", a->code,
-			 "name", jstr(names_alert(a->code)));
+	if (!a->present) {
+		jw_null(w, key);
+		return;
+	}
+	jw_obj(w, key);
+	jw_str(w, "level", names_alert_level(a->level));
+	jw_int(w, "code", a->code);
+	jw_str(w, "name", names_alert(a->code));
+	jw_end_obj(w);
 }
 
-static json_t *jcert(const struct tls_cert_info *ci)
+/* A certificate's fields; the caller opens and closes the object (and may add fields). */
+static void jcert_fields(struct jw *w, const struct tls_cert_info *ci)
 {
-	json_t *key = json_pack("{s:s, s:i}", "algorithm",
-				ci->key_algorithm ? ci->key_algorithm : "unknown", "bits",
-				(int)ci->key_bits);
+	jw_int(w, "index", ci->index);
+	jw_str(w, "subject", ci->subject);
+	jw_str(w, "issuer", ci->issuer);
+	jw_str(w, "serial_hex", ci->serial_hex);
+	jw_str(w, "serial_dec", ci->serial_dec);
+	jtime(w, "not_before", ci->not_before);
+	jtime(w, "not_after", ci->not_after);
+	jlist(w, "san", &ci->san);
+	jw_obj(w, "key");
+	jw_str(w, "algorithm", ci->key_algorithm ? ci->key_algorithm : "unknown");
+	jw_int(w, "bits", (int)ci->key_bits);
 	if (ci->key_curve)
-		json_object_set_new(key, "curve", jstr(ci->key_curve));
-	json_t *o = json_object();
-	json_object_set_new(o, "index", json_integer(ci->index));
-	json_object_set_new(o, "subject", jstr(ci->subject));
-	json_object_set_new(o, "issuer", jstr(ci->issuer));
-	json_object_set_new(o, "serial_hex", jstr(ci->serial_hex));
-	json_object_set_new(o, "serial_dec", jstr(ci->serial_dec));
-	json_object_set_new(o, "not_before", jtime(ci->not_before));
-	json_object_set_new(o, "not_after", jtime(ci->not_after));
-	json_object_set_new(o, "san", jlist(&ci->san));
-	json_object_set_new(o, "key", key);
-	json_object_set_new(o, "signature_algorithm", jstr(ci->signature_algorithm));
-	json_object_set_new(o, "sha256", jstr(ci->sha256));
-	json_object_set_new(o, "key_usage", jlist(&ci->key_usage));
-	json_object_set_new(o, "eku", jlist(&ci->eku));
-	json_object_set_new(o, "is_ca", json_boolean(ci->is_ca));
-	json_object_set_new(o, "self_signed", json_boolean(ci->self_signed));
-	json_object_set_new(o, "version", json_integer(ci->version));
-	json_object_set_new(o, "status", jlist(&ci->status));
-	return o;
+		jw_str(w, "curve", ci->key_curve);
+	jw_end_obj(w);
+	jw_str(w, "signature_algorithm", ci->signature_algorithm);
+	jw_str(w, "sha256", ci->sha256);
+	jlist(w, "key_usage", &ci->key_usage);
+	jlist(w, "eku", &ci->eku);
+	jw_bool(w, "is_ca", ci->is_ca);
+	jw_bool(w, "self_signed", ci->self_signed);
+	jw_int(w, "version", ci->version);
+	jlist(w, "status", &ci->status);
 }
 
-static json_t *jsteps(const struct tls_report *r)
+static void jcert(struct jw *w, const char *key, const struct tls_cert_info *ci)
 {
-	json_t *a = json_array();
+	jw_obj(w, key);
+	jcert_fields(w, ci);
+	jw_end_obj(w);
+}
 
+static void jsteps(struct jw *w, const struct tls_report *r)
+{
+	jw_arr(w, "steps");
 	for (size_t i = 0; i < r->handshake.n_steps; i++) {
 		const struct tls_step *s = &r->handshake.steps[i];
-		json_t *o = json_object();
-		json_object_set_new(o, "t_ms", jms(s->t_ms, 1000));
-		json_object_set_new(o, "dir",
-				    json_string(s->dir == TLS_DIR_SENT ? "sent" : "received"));
-		json_object_set_new(o, "type", json_string(names_step(s->type)));
-		json_object_set_new(o, "detail", jstr(s->detail));
+		jw_obj(w, NULL);
+		jms(w, "t_ms", s->t_ms, 1000);
+		jw_str(w, "dir", s->dir == TLS_DIR_SENT ? "sent" : "received");
+		jw_name(w, "type", names_step(s->type));
+		jw_str(w, "detail", s->detail);
 		if (s->probe)
-			json_object_set_new(o, "probe", json_true());
+			jw_bool(w, "probe", true);
 		if (s->failure_point)
-			json_object_set_new(o, "failure_point", json_true());
-		json_array_append_new(a, o);
+			jw_bool(w, "failure_point", true);
+		jw_end_obj(w);
 	}
-	return a;
+	jw_end_arr(w);
 }
 
-static json_t *jhandshake(const struct tls_report *r)
+static void jhandshake(struct jw *w, const struct tls_report *r)
 {
-	json_t *o = json_object();
-
-	json_object_set_new(o, "status", json_string(names_hs_status(r->handshake.status)));
-	json_object_set_new(o, "error", jstr(r->handshake.error));
-	json_object_set_new(o, "gnutls_error",
-			    r->handshake.gnutls_error ? json_integer(r->handshake.gnutls_error)
-						      : json_null());
-	json_object_set_new(o, "alert_received", jalert(&r->handshake.alert_received));
-	json_object_set_new(o, "alert_sent", jalert(&r->handshake.alert_sent));
-	json_object_set_new(o, "steps", jsteps(r));
-	return o;
+	jw_obj(w, "handshake");
+	jw_name(w, "status", names_hs_status(r->handshake.status));
+	jw_str(w, "error", r->handshake.error);
+	if (r->handshake.gnutls_error)
+		jw_int(w, "gnutls_error", r->handshake.gnutls_error);
+	else
+		jw_null(w, "gnutls_error");
+	jalert(w, "alert_received", &r->handshake.alert_received);
+	jalert(w, "alert_sent", &r->handshake.alert_sent);
+	jsteps(w, r);
+	if (r->closed_without_answer)
+		jw_real(w, "closed_after_ms", r->closed_after_ms);
+	jw_end_obj(w);
 }
 
-static json_t *jnegotiated(const struct tls_negotiated *n)
+static void jnegotiated(struct jw *w, const struct tls_negotiated *n)
 {
-	if (!n->present)
-		return json_null();
-	json_t *o = json_object();
-	json_object_set_new(o, "version", jstr(n->version));
-	json_object_set_new(o, "cipher_suite", jstr(n->cipher_suite));
-	json_object_set_new(o, "group", jstr(n->group));
-	json_object_set_new(o, "signature", jstr(n->signature));
-	json_object_set_new(o, "alpn", jstr(n->alpn));
-	json_object_set_new(o, "resumed", json_boolean(n->resumed));
-	json_object_set_new(o, "extended_master_secret", json_boolean(n->extended_master_secret));
-	json_object_set_new(o, "ocsp_stapled", json_boolean(n->ocsp_stapled));
-	return o;
+	if (!n->present) {
+		jw_null(w, "negotiated");
+		return;
+	}
+	jw_obj(w, "negotiated");
+	jw_str(w, "version", n->version);
+	jw_str(w, "cipher_suite", n->cipher_suite);
+	jw_str(w, "group", n->group);
+	jw_str(w, "signature", n->signature);
+	jw_str(w, "alpn", n->alpn);
+	jw_bool(w, "resumed", n->resumed);
+	jw_bool(w, "extended_master_secret", n->extended_master_secret);
+	jw_bool(w, "ocsp_stapled", n->ocsp_stapled);
+	jw_end_obj(w);
 }
 
-static json_t *jverification(const struct tls_verification *v)
+static void jverification(struct jw *w, const struct tls_verification *v)
 {
 	const struct tls_hostname_check *h = &v->hostname;
-	json_t *o = json_object();
 
-	json_object_set_new(o, "trusted", json_boolean(v->trusted));
-	json_object_set_new(o, "gnutls_status", json_integer(v->gnutls_status));
-	json_object_set_new(o, "reasons", jlist(&v->reasons));
-	json_object_set_new(o, "trust_source", jstr(v->trust_source));
-	json_object_set_new(o, "hostname",
-			    json_pack("{s:b, s:o, s:b, s:o}", "checked", h->checked, "name",
-				      jstr(h->name), "match", h->match, "matched_by",
-				      jstr(h->matched_by)));
-	return o;
+	jw_obj(w, "verification");
+	jw_bool(w, "trusted", v->trusted);
+	jw_int(w, "gnutls_status", v->gnutls_status);
+	jlist(w, "reasons", &v->reasons);
+	jw_str(w, "trust_source", v->trust_source);
+	jw_obj(w, "hostname");
+	jw_bool(w, "checked", h->checked);
+	jw_str(w, "name", h->name);
+	jw_bool(w, "match", h->match);
+	jw_str(w, "matched_by", h->matched_by);
+	jw_end_obj(w);
+	jw_end_obj(w);
 }
 
 /* The per-peer verdicts ("clients" or "client_auth.servers"). */
-static json_t *jpeers(const struct tls_report *r, enum profile_side side)
+static void jpeers(struct jw *w, const char *key, const struct tls_report *r,
+		   enum profile_side side)
 {
 	struct profile_set set = {0};
-	json_t *a = json_array();
 
 	profiles_judge(r, side, &set);
+	jw_arr(w, key);
 	for (size_t i = 0; i < set.n; i++) {
 		const struct profile_verdict *v = &set.v[i];
-		json_t *reasons = json_array();
+		jw_obj(w, NULL);
+		jw_str(w, "id", v->id);
+		jw_str(w, "name", v->name);
+		jw_str(w, "verdict", v->accept ? "accept" : "reject");
+		jw_arr(w, "reasons");
 		for (size_t k = 0; k < v->n_reasons; k++) {
 			const struct profile_reason *pr = &v->reasons[k];
-			json_array_append_new(
-				reasons,
-				json_pack("{s:s, s:o, s:o}", "finding", pr->finding, "cert_index",
-					  pr->cert_index < 0 ? json_null()
-							     : json_integer(pr->cert_index),
-					  "says", jstr(pr->says)));
+			jw_obj(w, NULL);
+			jw_str(w, "finding", pr->finding);
+			if (pr->cert_index < 0)
+				jw_null(w, "cert_index");
+			else
+				jw_int(w, "cert_index", pr->cert_index);
+			jw_str(w, "says", pr->says);
+			jw_end_obj(w);
 		}
-		json_array_append_new(a,
-				      json_pack("{s:s, s:s, s:s, s:o}", "id", v->id, "name",
-						v->name, "verdict", v->accept ? "accept" : "reject",
-						"reasons", reasons));
+		jw_end_arr(w);
 		if (v->min_version) /* clients: the lowest version it offers by default */
-			json_object_set_new(json_array_get(a, i), "min_version",
-					    json_string(v->min_version));
+			jw_str(w, "min_version", v->min_version);
+		jw_end_obj(w);
 	}
+	jw_end_arr(w);
 	profiles_free(&set);
-	return a;
 }
 
-static json_t *jclient_auth(const struct tls_report *r)
+static void jclient_auth(struct jw *w, const struct tls_report *r)
 {
 	const struct tls_client_auth *ca = &r->client_auth;
-	json_t *o = json_object();
 
-	json_object_set_new(o, "requested", json_boolean(ca->requested));
-	json_object_set_new(o, "acceptable_cas", jlist(&ca->acceptable_cas));
+	jw_obj(w, "client_auth");
+	jw_bool(w, "requested", ca->requested);
+	jlist(w, "acceptable_cas", &ca->acceptable_cas);
 	if (ca->requested_sigalgs.n || ca->requested_key_types.n) { /* connect, when asked */
-		json_object_set_new(o, "requested_signature_algorithms",
-				    jlist(&ca->requested_sigalgs));
-		json_object_set_new(o, "requested_key_types", jlist(&ca->requested_key_types));
+		jlist(w, "requested_signature_algorithms", &ca->requested_sigalgs);
+		jlist(w, "requested_key_types", &ca->requested_key_types);
 	}
-	json_object_set_new(o, "sent", json_boolean(ca->sent));
-	json_object_set_new(o, "certificate",
-			    ca->certificate ? jcert(ca->certificate) : json_null());
-	json_object_set_new(o, "accepted",
-			    ca->accepted < 0 ? json_null() : json_boolean(ca->accepted));
+	jw_bool(w, "sent", ca->sent);
+	if (ca->certificate)
+		jcert(w, "certificate", ca->certificate);
+	else
+		jw_null(w, "certificate");
+	if (ca->accepted < 0)
+		jw_null(w, "accepted");
+	else
+		jw_bool(w, "accepted", ca->accepted);
 	/* Listen mode: the servers' verdicts on the client's chain (peer_chain). Connect mode:
 	 * the loaded chain, and the servers' verdicts on it. */
 	if (r->mode == TLS_MODE_LISTEN && r->n_chain)
-		json_object_set_new(o, "servers", jpeers(r, PROFILE_SERVERS));
+		jpeers(w, "servers", r, PROFILE_SERVERS);
 	if (r->mode == TLS_MODE_CONNECT && ca->n_chain) {
-		json_t *chain = json_array();
+		jw_arr(w, "chain");
 		for (size_t i = 0; i < ca->n_chain; i++)
-			json_array_append_new(chain, jcert(&ca->chain[i]));
-		json_object_set_new(o, "chain", chain);
-		json_object_set_new(o, "servers", jpeers(r, PROFILE_SERVERS));
+			jcert(w, NULL, &ca->chain[i]);
+		jw_end_arr(w);
+		jpeers(w, "servers", r, PROFILE_SERVERS);
 	}
-	return o;
+	jw_end_obj(w);
 }
 
-static json_t *jhttp(const struct tls_http *h)
+static void jhttp(struct jw *w, const struct tls_http *h)
 {
-	if (!h->present)
-		return json_null();
-	json_t *o = json_object();
-	json_object_set_new(o, "status_line", jstr(h->status_line));
-	json_object_set_new(o, "headers", jlist(&h->headers));
+	if (!h->present) {
+		jw_null(w, "http");
+		return;
+	}
+	jw_obj(w, "http");
+	jw_str(w, "status_line", h->status_line);
+	jlist(w, "headers", &h->headers);
 	if (h->error)
-		json_object_set_new(o, "error", jstr(h->error));
+		jw_str(w, "error", h->error);
 	if (h->body_head)
-		json_object_set_new(o, "body_head", jstr(h->body_head));
-	return o;
+		jw_str(w, "body_head", h->body_head);
+	jw_end_obj(w);
 }
 
-static json_t *jfindings(const struct tls_report *r)
+static void jfindings(struct jw *w, const struct tls_report *r)
 {
-	json_t *a = json_array();
-
+	jw_arr(w, "findings");
 	for (size_t i = 0; i < r->n_findings; i++) {
 		const struct tls_finding *f = &r->findings[i];
-		json_t *o = json_object();
-		json_object_set_new(o, "id", json_string(f->id));
-		json_object_set_new(o, "severity", json_string(names_severity(f->severity)));
-		json_object_set_new(o, "subject", json_string(names_subject(f->subject)));
-		json_object_set_new(o, "cert_index",
-				    f->cert_index < 0 ? json_null() : json_integer(f->cert_index));
-		json_object_set_new(o, "title", jstr(f->title));
-		json_object_set_new(o, "detail", jstr(f->detail));
-		json_object_set_new(o, "fix", jstr(f->fix));
-		json_array_append_new(a, o);
+		jw_obj(w, NULL);
+		jw_name(w, "id", f->id);
+		jw_name(w, "severity", names_severity(f->severity));
+		jw_name(w, "subject", names_subject(f->subject));
+		if (f->cert_index < 0)
+			jw_null(w, "cert_index");
+		else
+			jw_int(w, "cert_index", f->cert_index);
+		jw_str(w, "title", f->title);
+		jw_str(w, "detail", f->detail);
+		jw_str(w, "fix", f->fix);
+		jw_end_obj(w);
 	}
-	return a;
+	jw_end_arr(w);
 }
 
 /* ---- revocation ---- */
 
-static json_t *jrev_state(enum tls_rev_state st)
+static void jrev_state(struct jw *w, const char *key, enum tls_rev_state st)
 {
 	static const char *const names[] = {
 		[REV_NONE] = NULL,
@@ -282,253 +275,335 @@ static json_t *jrev_state(enum tls_rev_state st)
 		[REV_INVALID] = "invalid",
 		[REV_UNREACHABLE] = "unreachable",
 	};
-	return jstr(names[st]);
+	jw_str(w, key, names[st]);
 }
 
-static json_t *jrevocation(const struct tls_report *r)
+static void jrevocation(struct jw *w, const struct tls_report *r)
 {
 	const struct tls_revocation_facts *f = &r->revocation;
-	json_t *a = json_array();
 
+	jw_arr(w, "revocation");
 	for (size_t i = 0; i < f->n_certs && i < r->n_chain; i++) {
 		const struct tls_cert_revocation *c = &f->certs[i];
-		json_t *o = json_object();
-		json_object_set_new(o, "cert_index", json_integer((json_int_t)i));
-		json_object_set_new(o, "crl", jrev_state(c->crl));
-		json_object_set_new(o, "ocsp_stapled", jrev_state(c->ocsp_stapled));
-		json_object_set_new(o, "ocsp_queried", jrev_state(c->ocsp_queried));
-		if (i == 0 && f->staple)
-			json_object_set_new(o, "staple",
-					    json_pack("{s:o, s:o, s:o, s:o, s:o}", "produced_at",
-						      jtime(f->staple_produced), "this_update",
-						      jtime(f->staple_this_update), "next_update",
-						      jtime(f->staple_next_update), "revoked_at",
-						      jtime(f->staple_revoked_at), "error",
-						      jstr(f->staple_error)));
-		if (c->ocsp_url)
-			json_object_set_new(o, "responder",
-					    json_pack("{s:o, s:o}", "url", jstr(c->ocsp_url),
-						      "error", jstr(c->ocsp_error)));
-		json_array_append_new(a, o);
+		jw_obj(w, NULL);
+		jw_int(w, "cert_index", (long long)i);
+		jrev_state(w, "crl", c->crl);
+		jrev_state(w, "ocsp_stapled", c->ocsp_stapled);
+		jrev_state(w, "ocsp_queried", c->ocsp_queried);
+		if (i == 0 && f->staple) {
+			jw_obj(w, "staple");
+			jtime(w, "produced_at", f->staple_produced);
+			jtime(w, "this_update", f->staple_this_update);
+			jtime(w, "next_update", f->staple_next_update);
+			jtime(w, "revoked_at", f->staple_revoked_at);
+			jw_str(w, "error", f->staple_error);
+			jw_end_obj(w);
+		}
+		if (c->ocsp_url) {
+			jw_obj(w, "responder");
+			jw_str(w, "url", c->ocsp_url);
+			jw_str(w, "error", c->ocsp_error);
+			jw_end_obj(w);
+		}
+		jw_end_obj(w);
 	}
-	return a;
+	jw_end_arr(w);
 }
 
-static json_t *jcrls(const struct tls_revocation_facts *f)
+static void jcrls(struct jw *w, const struct tls_revocation_facts *f)
 {
-	json_t *a = json_array();
-
-	for (size_t i = 0; i < f->n_crls; i++)
-		json_array_append_new(
-			a, json_pack("{s:o, s:o, s:b, s:b}", "issuer", jstr(f->crls[i].issuer),
-				     "next_update", jtime(f->crls[i].next_update), "expired",
-				     f->crls[i].expired, "for_chain", f->crls[i].for_chain));
-	return a;
+	jw_arr(w, "crls");
+	for (size_t i = 0; i < f->n_crls; i++) {
+		jw_obj(w, NULL);
+		jw_str(w, "issuer", f->crls[i].issuer);
+		jtime(w, "next_update", f->crls[i].next_update);
+		jw_bool(w, "expired", f->crls[i].expired);
+		jw_bool(w, "for_chain", f->crls[i].for_chain);
+		jw_end_obj(w);
+	}
+	jw_end_arr(w);
 }
 
 /* --fetch-intermediates: the chain verification used, as sent up to its top, then what AIA
  * gave, then the anchor. */
-static json_t *jbuilt_chain(const struct tls_report *r)
+static void jbuilt_chain(struct jw *w, const struct tls_report *r)
 {
-	json_t *a = json_array();
 	size_t top = 0;
 
 	while (r->n_chain && top + 1 < r->n_chain && r->chain[top + 1].issues_previous)
 		top++;
+	jw_arr(w, "built_chain");
 	for (size_t i = 0; r->n_chain && i <= top; i++) {
-		json_t *c = jcert(&r->chain[i]);
-		json_object_set_new(c, "source", json_string("sent"));
-		json_object_set_new(c, "fetched", json_false());
-		json_array_append_new(a, c);
+		jw_obj(w, NULL);
+		jcert_fields(w, &r->chain[i]);
+		jw_str(w, "source", "sent");
+		jw_bool(w, "fetched", false);
+		jw_end_obj(w);
 	}
 	for (size_t i = 0; i < r->aia.n_certs; i++) {
-		json_t *c = jcert(&r->aia.certs[i].info);
-		json_object_set_new(c, "source", json_string("fetched"));
-		json_object_set_new(c, "fetched", json_true());
-		json_object_set_new(c, "url", jstr(r->aia.certs[i].url));
-		json_object_set_new(c, "format", jstr(r->aia.certs[i].format));
-		json_array_append_new(a, c);
+		jw_obj(w, NULL);
+		jcert_fields(w, &r->aia.certs[i].info);
+		jw_str(w, "source", "fetched");
+		jw_bool(w, "fetched", true);
+		jw_str(w, "url", r->aia.certs[i].url);
+		jw_str(w, "format", r->aia.certs[i].format);
+		jw_end_obj(w);
 	}
 	if (r->anchor) {
-		json_t *c = jcert(r->anchor);
-		json_object_set_new(c, "source", json_string("anchor"));
-		json_object_set_new(c, "fetched", json_false());
-		json_array_append_new(a, c);
+		jw_obj(w, NULL);
+		jcert_fields(w, r->anchor);
+		jw_str(w, "source", "anchor");
+		jw_bool(w, "fetched", false);
+		jw_end_obj(w);
 	}
-	return a;
+	jw_end_arr(w);
 }
 
-json_t *report_json_build(const struct tls_report *r)
+static void jtarget(struct jw *w, const struct tls_report *r)
 {
-	json_t *o = json_object();
-	json_t *chain = json_array();
-
-	json_object_set_new(o, "tlsscope", json_string(TLSSCOPE_VERSION));
-	json_object_set_new(o, "mode",
-			    json_string(r->mode == TLS_MODE_LISTEN ? "listen" : "connect"));
-	json_object_set_new(o, "target",
-			    json_pack("{s:o, s:i, s:o, s:o, s:o}", "host", jstr(r->target.host),
-				      "port", (int)r->target.port, "address",
-				      jstr(r->target.address), "sni", jstr(r->target.sni),
-				      "verify_name", jstr(r->target.verify_name)));
+	jw_obj(w, "target");
+	jw_str(w, "host", r->target.host);
+	jw_int(w, "port", (int)r->target.port);
+	jw_str(w, "address", r->target.address);
+	jw_str(w, "sni", r->target.sni);
+	jw_str(w, "verify_name", r->target.verify_name);
+	if (r->mode == TLS_MODE_CONNECT) {
+		jw_str(w, "starttls", r->starttls.protocol);
+		jw_str(w, "proxy", r->proxy.url);
+	}
+	jw_end_obj(w);
 	if (r->mode == TLS_MODE_CONNECT) {
 		static const char *const outcomes[] = {"unused", "tunnel", "refused", "failed"};
-		json_t *t = json_object_get(o, "target");
-		json_object_set_new(t, "starttls", jstr(r->starttls.protocol));
-		json_object_set_new(t, "proxy", jstr(r->proxy.url));
-		json_object_set_new(o, "proxy",
-				    r->proxy.url ? json_pack("{s:s, s:o, s:s, s:o}", "kind",
-							     r->proxy.kind, "address",
-							     jstr(r->proxy.address), "outcome",
-							     outcomes[r->proxy.outcome], "answer",
-							     jstr(r->proxy.answer))
-						 : json_null());
+		if (!r->proxy.url) {
+			jw_null(w, "proxy");
+		} else {
+			jw_obj(w, "proxy");
+			jw_str(w, "kind", r->proxy.kind);
+			jw_str(w, "address", r->proxy.address);
+			jw_str(w, "outcome", outcomes[r->proxy.outcome]);
+			jw_str(w, "answer", r->proxy.answer);
+			jw_end_obj(w);
+		}
 	}
-	if (r->mode == TLS_MODE_LISTEN) {
-		json_object_set_new(o, "peer",
-				    json_pack("{s:o}", "address", jstr(r->listen.peer_address)));
-		if (r->listen.n_serial_rules)
-			json_object_set_new(o, "serial_check",
-					    json_pack("{s:b, s:o, s:o}", "allowed",
-						      r->listen.serial_matched != NULL, "matched",
-						      jstr(r->listen.serial_matched), "form",
-						      jstr(r->listen.serial_form)));
+}
+
+static void jlisten(struct jw *w, const struct tls_report *r)
+{
+	jw_obj(w, "peer");
+	jw_str(w, "address", r->listen.peer_address);
+	jw_end_obj(w);
+	if (r->listen.n_serial_rules) {
+		jw_obj(w, "serial_check");
+		jw_bool(w, "allowed", r->listen.serial_matched != NULL);
+		jw_str(w, "matched", r->listen.serial_matched);
+		jw_str(w, "form", r->listen.serial_form);
+		jw_end_obj(w);
 	}
-	json_object_set_new(o, "timing",
-			    json_pack("{s:o, s:o, s:o, s:o}", "resolve_ms",
-				      jms(r->timing.resolve_ms, 10), "connect_ms",
-				      jms(r->timing.connect_ms, 10), "handshake_ms",
-				      jms(r->timing.handshake_ms, 10), "total_ms",
-				      jms(r->timing.total_ms, 10)));
-	json_object_set_new(o, "handshake", jhandshake(r));
-	if (r->closed_without_answer)
-		json_object_set_new(json_object_get(o, "handshake"), "closed_after_ms",
-				    json_real(r->closed_after_ms));
-	json_object_set_new(o, "negotiated", jnegotiated(&r->negotiated));
+}
+
+static void jtiming(struct jw *w, const struct tls_report *r)
+{
+	jw_obj(w, "timing");
+	jms(w, "resolve_ms", r->timing.resolve_ms, 10);
+	jms(w, "connect_ms", r->timing.connect_ms, 10);
+	jms(w, "handshake_ms", r->timing.handshake_ms, 10);
+	jms(w, "total_ms", r->timing.total_ms, 10);
+	jw_end_obj(w);
+}
+
+static void jresumption(struct jw *w, const struct tls_report *s)
+{
+	jw_obj(w, "resumption");
+	jw_name(w, "status", names_hs_status(s->handshake.status));
+	jw_bool(w, "resumed", s->negotiated.present && s->negotiated.resumed);
+	jw_str(w, "version", s->negotiated.version);
+	jw_str(w, "cipher_suite", s->negotiated.cipher_suite);
+	jms(w, "handshake_ms", s->timing.handshake_ms, 10);
+	jw_str(w, "error", s->handshake.error);
+	jsteps(w, s);
+	jw_end_obj(w);
+}
+
+/* The JSON object of DESIGN.md §4. */
+static void jreport(struct jw *w, const struct tls_report *r)
+{
+	jw_obj(w, NULL);
+	jw_str(w, "tlsscope", TLSSCOPE_VERSION);
+	jw_str(w, "mode", r->mode == TLS_MODE_LISTEN ? "listen" : "connect");
+	jtarget(w, r);
+	if (r->mode == TLS_MODE_LISTEN)
+		jlisten(w, r);
+	jtiming(w, r);
+	jhandshake(w, r);
+	jnegotiated(w, &r->negotiated);
+	jw_arr(w, "peer_chain");
 	for (size_t i = 0; i < r->n_chain; i++)
-		json_array_append_new(chain, jcert(&r->chain[i]));
-	json_object_set_new(o, "peer_chain", chain);
+		jcert(w, NULL, &r->chain[i]);
+	jw_end_arr(w);
 	if (r->aia.attempted) {
-		json_object_set_new(o, "built_chain", jbuilt_chain(r));
-		json_object_set_new(o, "aia_fetch_error", jstr(r->aia.error));
+		jbuilt_chain(w, r);
+		jw_str(w, "aia_fetch_error", r->aia.error);
 	}
-	json_object_set_new(o, "verification", jverification(&r->verification));
-	json_object_set_new(o, "revocation", jrevocation(r));
-	json_object_set_new(o, "crls", jcrls(&r->revocation));
-	json_object_set_new(o, "client_auth", jclient_auth(r));
+	jverification(w, &r->verification);
+	jrevocation(w, r);
+	jcrls(w, &r->revocation);
+	jclient_auth(w, r);
 	if (r->mode == TLS_MODE_CONNECT && profiles_apply(r, PROFILE_CLIENTS))
-		json_object_set_new(o, "clients", jpeers(r, PROFILE_CLIENTS));
-	json_object_set_new(o, "http", jhttp(&r->http));
+		jpeers(w, "clients", r, PROFILE_CLIENTS);
+	jhttp(w, &r->http);
 	/* After STARTTLS: the protocol's first request and its answer. */
-	if (r->application.present)
-		json_object_set_new(o, "application",
-				    json_pack("{s:o, s:o, s:o}", "protocol",
-					      jstr(r->application.protocol), "answer",
-					      jstr(r->application.answer), "error",
-					      jstr(r->application.error)));
-	if (r->keylog_path)
-		json_object_set_new(o, "keylog", json_pack("{s:o}", "path", jstr(r->keylog_path)));
-	if (r->resumption) {
-		const struct tls_report *s = r->resumption;
-		json_t *res = json_object();
-		json_object_set_new(res, "status",
-				    json_string(names_hs_status(s->handshake.status)));
-		json_object_set_new(res, "resumed",
-				    json_boolean(s->negotiated.present && s->negotiated.resumed));
-		json_object_set_new(res, "version", jstr(s->negotiated.version));
-		json_object_set_new(res, "cipher_suite", jstr(s->negotiated.cipher_suite));
-		json_object_set_new(res, "handshake_ms", jms(s->timing.handshake_ms, 10));
-		json_object_set_new(res, "error", jstr(s->handshake.error));
-		json_object_set_new(res, "steps", jsteps(s));
-		json_object_set_new(o, "resumption", res);
+	if (r->application.present) {
+		jw_obj(w, "application");
+		jw_str(w, "protocol", r->application.protocol);
+		jw_str(w, "answer", r->application.answer);
+		jw_str(w, "error", r->application.error);
+		jw_end_obj(w);
 	}
-	json_object_set_new(o, "findings", jfindings(r));
-	json_object_set_new(o, "verdict", json_string(r->verdict_ok ? "ok" : "fail"));
-	return o;
+	if (r->keylog_path) {
+		jw_obj(w, "keylog");
+		jw_str(w, "path", r->keylog_path);
+		jw_end_obj(w);
+	}
+	if (r->resumption)
+		jresumption(w, r->resumption);
+	jfindings(w, r);
+	jw_str(w, "verdict", r->verdict_ok ? "ok" : "fail");
+	jw_end_obj(w);
+}
+
+void report_json_write(FILE *f, const struct tls_report *r, bool one_line)
+{
+	struct jw w;
+
+	jw_begin(&w, f, one_line);
+	jreport(&w, r);
+	jw_flush(&w);
+}
+
+static void report_doc(struct jw *w, const void *arg)
+{
+	jreport(w, arg);
 }
 
 char *report_json_dump(const struct tls_report *r, bool one_line)
 {
-	json_t *o = report_json_build(r);
-	size_t flags = JSON_ENSURE_ASCII | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(12) |
-		       (one_line ? JSON_COMPACT : JSON_INDENT(2));
-	char *s = dumps(o, flags);
+	return jw_dump(report_doc, r, one_line);
+}
 
-	json_decref(o);
-	if (!s)
-		s = xstrdup("{}");
-	return s;
+json_t *report_json_build(const struct tls_report *r)
+{
+	char *s = report_json_dump(r, true);
+	json_t *o = json_loads(s, 0, NULL);
+
+	free(s);
+	return o ? o : json_object();
+}
+
+struct inspect_doc {
+	const struct inspect_result *r;
+	const char *mode, *dir;
+	bool legacy;
+};
+
+static void inspect_doc(struct jw *w, const void *arg)
+{
+	const struct inspect_doc *d = arg;
+	const struct inspect_result *r = d->r;
+
+	jw_obj(w, NULL);
+	jw_str(w, "tlsscope", TLSSCOPE_VERSION);
+	jw_name(w, "mode", d->mode);
+	if (d->dir) {
+		jw_str(w, "dir", d->dir);
+		jw_bool(w, "legacy", d->legacy);
+	}
+	jw_arr(w, "files");
+	for (size_t i = 0; i < r->n_files; i++) {
+		jw_obj(w, NULL);
+		jw_str(w, "path", r->files[i].path);
+		jw_str(w, "type", r->files[i].type);
+		jw_str(w, "detail", r->files[i].detail);
+		jw_end_obj(w);
+	}
+	jw_end_arr(w);
+	jw_arr(w, "certificates");
+	for (size_t i = 0; i < r->report.n_chain; i++)
+		jcert(w, NULL, &r->report.chain[i]);
+	jw_end_arr(w);
+	jw_arr(w, "keys");
+	for (size_t i = 0; i < r->n_keys; i++) {
+		const struct inspect_key *k = &r->keys[i];
+		jw_obj(w, NULL);
+		jw_str(w, "path", k->path);
+		jw_str(w, "algorithm", k->algorithm);
+		jw_int(w, "bits", (int)k->bits);
+		if (k->matches_certificate < 0)
+			jw_null(w, "matches_certificate");
+		else
+			jw_int(w, "matches_certificate", k->matches_certificate);
+		jw_end_obj(w);
+	}
+	jw_end_arr(w);
+	jw_bool(w, "chain_complete", r->chain_complete);
+	jw_arr(w, "chains");
+	for (size_t i = 0; i < r->n_chains; i++) {
+		const struct inspect_chain *c = &r->chains[i];
+		jw_obj(w, NULL);
+		jw_int(w, "leaf", (long long)c->leaf);
+		jw_int(w, "top", (long long)c->top);
+		jw_int(w, "length", (long long)c->length);
+		jw_bool(w, "complete", c->complete);
+		jw_end_obj(w);
+	}
+	jw_end_arr(w);
+	if (r->report.verification.done)
+		jverification(w, &r->report.verification);
+	/* With --purpose and --ca: how the peers of that side would judge the files. */
+	if (r->report.verification.done && r->report.n_chain && r->purpose != PURPOSE_NONE)
+		jpeers(w, r->purpose == PURPOSE_CLIENT ? "servers" : "clients", &r->report,
+		       r->purpose == PURPOSE_CLIENT ? PROFILE_SERVERS : PROFILE_CLIENTS);
+	jfindings(w, &r->report);
+	jw_str(w, "verdict", r->report.verdict_ok ? "ok" : "fail");
+	jw_end_obj(w);
 }
 
 char *inspect_json_dump(const struct inspect_result *r, const char *mode, const char *dir,
 			bool legacy)
 {
-	json_t *o = json_object();
-	json_t *files = json_array(), *certs = json_array(), *keys = json_array();
+	struct inspect_doc d = {.r = r, .mode = mode, .dir = dir, .legacy = legacy};
 
-	json_object_set_new(o, "tlsscope", json_string(TLSSCOPE_VERSION));
-	json_object_set_new(o, "mode", json_string(mode));
-	if (dir) {
-		json_object_set_new(o, "dir", jstr(dir));
-		json_object_set_new(o, "legacy", json_boolean(legacy));
+	return jw_dump(inspect_doc, &d, false);
+}
+
+struct explain_doc {
+	const struct profile_match *m;
+	size_t n;
+};
+
+static void explain_doc(struct jw *w, const void *arg)
+{
+	const struct explain_doc *d = arg;
+
+	jw_obj(w, NULL);
+	jw_str(w, "tlsscope", TLSSCOPE_VERSION);
+	jw_str(w, "mode", "explain");
+	jw_arr(w, "matches");
+	for (size_t i = 0; i < d->n; i++) {
+		jw_obj(w, NULL);
+		jw_str(w, "client", d->m[i].client);
+		jw_str(w, "finding", d->m[i].finding);
+		jw_str(w, "title", d->m[i].title);
+		jw_str(w, "detail", d->m[i].detail);
+		jw_str(w, "fix", d->m[i].fix);
+		jw_end_obj(w);
 	}
-	for (size_t i = 0; i < r->n_files; i++)
-		json_array_append_new(
-			files, json_pack("{s:o, s:s, s:o}", "path", jstr(r->files[i].path), "type",
-					 r->files[i].type, "detail", jstr(r->files[i].detail)));
-	json_object_set_new(o, "files", files);
-	for (size_t i = 0; i < r->report.n_chain; i++)
-		json_array_append_new(certs, jcert(&r->report.chain[i]));
-	json_object_set_new(o, "certificates", certs);
-	for (size_t i = 0; i < r->n_keys; i++) {
-		const struct inspect_key *k = &r->keys[i];
-		json_array_append_new(
-			keys, json_pack("{s:o, s:s, s:i, s:o}", "path", jstr(k->path), "algorithm",
-					k->algorithm, "bits", (int)k->bits, "matches_certificate",
-					k->matches_certificate < 0
-						? json_null()
-						: json_integer(k->matches_certificate)));
-	}
-	json_object_set_new(o, "keys", keys);
-	json_object_set_new(o, "chain_complete", json_boolean(r->chain_complete));
-	json_t *chains = json_array();
-	for (size_t i = 0; i < r->n_chains; i++) {
-		const struct inspect_chain *c = &r->chains[i];
-		json_array_append_new(chains,
-				      json_pack("{s:I, s:I, s:I, s:b}", "leaf", (json_int_t)c->leaf,
-						"top", (json_int_t)c->top, "length",
-						(json_int_t)c->length, "complete", c->complete));
-	}
-	json_object_set_new(o, "chains", chains);
-	if (r->report.verification.done)
-		json_object_set_new(o, "verification", jverification(&r->report.verification));
-	/* With --purpose and --ca: how the peers of that side would judge the files. */
-	if (r->report.verification.done && r->report.n_chain && r->purpose != PURPOSE_NONE)
-		json_object_set_new(o, r->purpose == PURPOSE_CLIENT ? "servers" : "clients",
-				    jpeers(&r->report, r->purpose == PURPOSE_CLIENT
-							       ? PROFILE_SERVERS
-							       : PROFILE_CLIENTS));
-	json_object_set_new(o, "findings", jfindings(&r->report));
-	json_object_set_new(o, "verdict", json_string(r->report.verdict_ok ? "ok" : "fail"));
-	char *s = dumps(o, JSON_ENSURE_ASCII | JSON_PRESERVE_ORDER | JSON_INDENT(2) |
-				   JSON_REAL_PRECISION(12));
-	json_decref(o);
-	return s ? s : xstrdup("{}");
+	jw_end_arr(w);
+	jw_end_obj(w);
 }
 
 char *explain_json_dump(const struct profile_match *m, size_t n)
 {
-	json_t *o = json_object(), *a = json_array();
+	struct explain_doc d = {.m = m, .n = n};
 
-	json_object_set_new(o, "tlsscope", json_string(TLSSCOPE_VERSION));
-	json_object_set_new(o, "mode", json_string("explain"));
-	for (size_t i = 0; i < n; i++)
-		json_array_append_new(a, json_pack("{s:s, s:s, s:o, s:o, s:o}", "client",
-						   m[i].client, "finding", m[i].finding, "title",
-						   jstr(m[i].title), "detail", jstr(m[i].detail),
-						   "fix", jstr(m[i].fix)));
-	json_object_set_new(o, "matches", a);
-	char *s = dumps(o, JSON_ENSURE_ASCII | JSON_PRESERVE_ORDER | JSON_INDENT(2));
-	json_decref(o);
-	return s ? s : xstrdup("{}");
+	return jw_dump(explain_doc, &d, false);
 }

@@ -17,9 +17,8 @@ static void render_text_line(FILE *f, const struct tls_report *r, bool color, lo
 
 static void render_json(FILE *f, const struct tls_report *r, bool one_line)
 {
-	char *s = report_json_dump(r, one_line);
-	fprintf(f, "%s\n", s);
-	free(s);
+	report_json_write(f, r, one_line);
+	fputc('\n', f);
 }
 
 static void render_json_pretty(FILE *f, const struct tls_report *r, bool color, long long clock)

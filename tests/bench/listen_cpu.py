@@ -8,7 +8,9 @@ Then the listener's resident memory after 1k, 10k and 50k handshakes (default hi
 
 Run on demand:  meson test -C build --setup bench --suite bench --verbose
 Environment: BENCH_COUNT (handshakes a round, 2000), BENCH_ROUNDS (5), BENCH_PARALLEL (4),
-BENCH_MEMORY=0 skips the memory run."""
+BENCH_MEMORY=0 skips the memory run, BENCH_SERVERS="tlsscope lean,gnutls-serv lean" runs only those
+(a column whose reference did not run shows "-"), TLSSCOPE_BASE=PATH adds "tlsscope base lean": the
+same lean listener from another build, for a before/after in one run."""
 import os
 import statistics
 import subprocess
@@ -49,7 +51,7 @@ def servers(crt, key):
     server would answer costs nothing but its set-up; "lean" is the least each one does."""
     tlsscope = [os.environ["TLSSCOPE"], "listen", "--cert", crt, "--key", key, "--json"]
     gnutls = ["gnutls-serv", "--x509certfile", crt, "--x509keyfile", key, "--disable-client-cert"]
-    return {
+    all_servers = {
         "tlsscope listen": lambda p: tlsscope + ["127.0.0.1:%d" % p],
         "tlsscope lean": lambda p: tlsscope + ["127.0.0.1:%d" % p, "--respond", "none"],
         "gnutls-serv": lambda p: gnutls + ["-p", str(p), "--http"],
@@ -57,6 +59,15 @@ def servers(crt, key):
         "openssl s_server": lambda p: ["openssl", "s_server", "-accept", "127.0.0.1:%d" % p,
                                        "-cert", crt, "-key", key, "-www", "-quiet"],
     }
+    base = os.environ.get("TLSSCOPE_BASE")
+    if base:
+        all_servers["tlsscope base lean"] = lambda p: (
+            [base] + tlsscope[1:] + ["127.0.0.1:%d" % p, "--respond", "none"])
+    wanted = os.environ.get("BENCH_SERVERS")
+    if not wanted:
+        return all_servers
+    names = [w.strip() for w in wanted.split(",")] + (["tlsscope base lean"] if base else [])
+    return {name: all_servers[name] for name in names}
 
 
 def throughput(crt, key):
@@ -74,6 +85,8 @@ def throughput(crt, key):
                 n, secs = load(port, COUNT, version)
                 cpu = cpu_seconds(proc.pid) - c0
                 results.setdefault((name, version), []).append((n / secs, n / max(cpu, 1e-9)))
+                print("  round: %-18s TLS%-4s %7.0f per CPU-second, load %.2f"
+                      % (name, version, n / max(cpu, 1e-9), os.getloadavg()[0]), flush=True)
     for _, proc in running.values():
         proc.kill()
     print("handshakes, %d a round, %d parallel clients, median of %d interleaved rounds:"
@@ -88,9 +101,9 @@ def throughput(crt, key):
             rates = results[(name, version)]
             per_s = statistics.median(r for r, _ in rates)
             per_cpu = ref[name]
-            print("  %-18s TLS%-5s %12.0f %16.0f %13.2fx %13.2fx"
-                  % (name, version, per_s, per_cpu, per_cpu / ref["gnutls-serv lean"],
-                     per_cpu / ref["openssl s_server"]))
+            vs = ["%13.2fx" % (per_cpu / ref[r]) if r in ref else "%14s" % "-"
+                  for r in ("gnutls-serv lean", "openssl s_server")]
+            print("  %-18s TLS%-5s %12.0f %16.0f %s %s" % (name, version, per_s, per_cpu, *vs))
 
 
 def memory(crt, key):
