@@ -1295,8 +1295,9 @@ VERSION_PHRASE = {
     "apache": r"(SSL Library Error: error:[0-9A-F]+:SSL routines::[a-z ]+)",
     "haproxy": r"fe/\d+: (SSL handshake failure)",
     "node": r"^(ERR_[A-Z_]+): [0-9A-F]+:(error:[0-9A-F]+:SSL routines:[a-z_]+:[^:]+):",
-    "java": r"SSLHandshakeException: (Client requested protocol \S+ is not enabled or supported "
-            r"in server context)",
+    # Later JDK 17 updates (17.0.21) put the alert they send first: "(protocol_version) ...".
+    "java": r"SSLHandshakeException: (?:\([a-z_]+\) )?(Client requested protocol \S+ is not "
+            r"enabled or supported in server context)",
 }
 
 
