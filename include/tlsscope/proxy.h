@@ -13,6 +13,9 @@
 
 enum tls_proxy_kind { PROXY_HTTP, PROXY_SOCKS5, PROXY_SOCKS5H };
 
+/* RFC 1929's limit for SOCKS5, kept for HTTP's Basic too. */
+#define PROXY_MAX_PASSWORD 255
+
 struct tls_proxy_spec {
 	enum tls_proxy_kind kind;
 	char host[256]; /* without brackets for IPv6 */

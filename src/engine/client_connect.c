@@ -37,6 +37,11 @@ int reach_setup(struct tls_client *c, struct tls_error *err)
 		return 0;
 	if (proxy_parse(c->cfg.proxy, &c->px_spec, err) < 0)
 		return -1;
+	if (c->cfg.proxy_password && strlen(c->cfg.proxy_password) > PROXY_MAX_PASSWORD) {
+		tls_error_set(err, "the proxy password is longer than %d bytes (RFC 1929's limit)",
+			      PROXY_MAX_PASSWORD);
+		return -1;
+	}
 	if (!c->rep->proxy.url) {
 		char url[600];
 		proxy_describe(&c->px_spec, url, sizeof(url));

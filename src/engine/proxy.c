@@ -137,7 +137,7 @@ struct proxy {
 	bool have_addr;
 	char *password;
 	enum stage stage;
-	unsigned char out[1024];
+	unsigned char out[2048]; /* CONNECT with a 255-byte host, user and password fits */
 	size_t out_len, out_off;
 	unsigned char in[ANSWER_MAX_BYTES + 1];
 	size_t in_len;
@@ -249,7 +249,7 @@ static void target_text(const struct proxy *p, char *buf, size_t size)
 
 static void queue_http_connect(struct proxy *p, struct tls_trace *t)
 {
-	char target[300], auth[700] = "", shown[400];
+	char target[300], auth[1024] = "", shown[400];
 
 	target_text(p, target, sizeof(target));
 	if (p->spec.user[0]) {
@@ -267,11 +267,15 @@ static void queue_http_connect(struct proxy *p, struct tls_trace *t)
 		gnutls_free(b64.data);
 		gnutls_memset(cred, 0, sizeof(cred));
 	}
-	char req[1024];
+	char req[sizeof(p->out)];
 	int n = snprintf(req, sizeof(req),
 			 "CONNECT %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: tlsscope/" TLSSCOPE_VERSION
 			 "\r\n%s\r\n",
 			 target, target, auth);
+	/* Cannot be cut: the host, the user and the password are at most 255 bytes each
+	 * (proxy_parse, PROXY_MAX_PASSWORD), which makes 1.4 KiB at most. */
+	if (n < 0 || (size_t)n >= sizeof(req))
+		n = (int)sizeof(req) - 1;
 	snprintf(shown, sizeof(shown), "CONNECT %s HTTP/1.1%s", target,
 		 auth[0] ? " (Proxy-Authorization: Basic, not shown)" : "");
 	queue(p, t, req, (size_t)n, shown, S_HTTP_CONNECT);

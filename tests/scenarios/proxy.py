@@ -181,6 +181,48 @@ def password_in_proxy_url_is_refused():
 
 
 @scenario
+def longest_host_user_and_password_fit():
+    """A 253-byte host name, a 255-byte user and a 255-byte password (RFC 1929's limits): the
+    requests are whole, and one byte more is one error line. SOCKS5 through microsocks to a real
+    server; HTTP CONNECT to a peer that checks the request it got (tinyproxy refuses credentials
+    past about 100 bytes, as curl sees too)."""
+    srv = tls_server()
+    user, pw = "u" * 255, "p" * 255
+    r = connect("127.0.0.1:%d" % srv, "socks5://%s@127.0.0.1:%d" % (user, microsocks(user, pw)),
+                "--proxy-password-file", password_file(pw))
+    check(r.rc == 0, "SOCKS5 with the longest user and password: %s" % ids(r))
+    host = ".".join(["a" * 63, "b" * 63, "c" * 63, "d" * 61])
+    port = raw_peer("checking-proxy", r"""
+        import base64
+        want = "CONNECT HOST:443 HTTP/1.1\r\nHost: HOST:443\r\n"
+        cred = base64.b64encode(("u" * 255 + ":" + "p" * 255).encode()).decode()
+        while True:
+            c = s.accept()[0]
+            got = b""
+            while b"\r\n\r\n" not in got:
+                more = c.recv(4096)
+                if not more:
+                    break
+                got += more
+            t = got.decode("latin-1")
+            whole = t.startswith(want) and ("Proxy-Authorization: Basic " + cred + "\r\n") in t
+            c.sendall(b"HTTP/1.1 403 Forbidden (whole)\r\n\r\n" if whole
+                      else b"HTTP/1.1 400 Bad Request (cut)\r\n\r\n")
+            c.close()
+        """.replace("HOST", host))
+    r = connect("%s:443" % host, "http://%s@127.0.0.1:%d" % (user, port),
+                "--proxy-password-file", password_file(pw))
+    f = finding(r, "proxy-failure")
+    check(r.rc == 1 and "403 Forbidden (whole)" in f["detail"], "the request arrived whole: %s"
+          % f["detail"][-200:])
+    check(pw not in r.out and pw not in r.err, "the password is never shown")
+    r = tlsscope(["connect", "%s:443" % host, "--proxy", "http://%s@127.0.0.1:%d" % (user, port),
+                  "--proxy-password-file", password_file(pw + "p")])
+    check(r.rc == 2 and "255" in r.err and len(r.err.strip().splitlines()) == 1,
+          "a longer password is one error line: %r" % r.err)
+
+
+@scenario
 def proxy_unreachable_is_named():
     pki()
     dead = free_port()
