@@ -227,7 +227,12 @@ void proxy_timeout(struct proxy *p, double timeout_s)
 		return;
 	if (p->in_len)
 		set_answer(p, p->in, p->in_len);
-	fail(p, PROXY_FAILED, "no complete answer within %.1f s", timeout_s);
+	/* An HTTP proxy given a SOCKS5 greeting waits for the rest of a request line, silently. */
+	fail(p, PROXY_FAILED, "no complete answer within %.1f s%s", timeout_s,
+	     p->stage == S_SOCKS_METHODS && !p->in_len
+		     ? " (an HTTP proxy says nothing to a SOCKS5 greeting: is it one? then use "
+		       "http://)"
+		     : "");
 }
 
 static void queue(struct proxy *p, struct tls_trace *t, const void *data, size_t n,

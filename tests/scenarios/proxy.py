@@ -181,6 +181,16 @@ def password_in_proxy_url_is_refused():
 
 
 @scenario
+def socks5_url_for_an_http_proxy_says_so():
+    """tinyproxy given a SOCKS5 greeting waits, silently, for the rest of a request line."""
+    srv = tls_server()
+    px = tinyproxy()
+    r = connect("127.0.0.1:%d" % srv, "socks5://127.0.0.1:%d" % px, "--timeout", "2")
+    f = finding(r, "proxy-failure")
+    check(r.rc == 1 and "use http://" in f["detail"], "the hint: %s" % f["detail"])
+
+
+@scenario
 def longest_host_user_and_password_fit():
     """A 253-byte host name, a 255-byte user and a 255-byte password (RFC 1929's limits): the
     requests are whole, and one byte more is one error line. SOCKS5 through microsocks to a real
